@@ -1,0 +1,400 @@
+"""Identifier codes for supervised objects: validation, normalisation, generation.
+
+Pure standard library, no Django: the models, forms, the Excel importer and the demo-data
+generator all share these rules, and they are unit-tested without a database.
+
+Three kinds of code are recognised:
+
+* **USCC** — 统一社会信用代码, GB 32100-2015. 18 characters from the code alphabet
+  ``0123456789ABCDEFGHJKLMNPQRTUWXY`` (I, O, Z, S, V are never used):
+
+  ====== ==========================================================================
+  pos.   meaning
+  ====== ==========================================================================
+  1      登记管理部门代码 (registration authority: 1 机构编制, 5 民政, 9 工商/市场监管,
+         N 农业, Y 其他 …)
+  2      机构类别代码 (organisation category, meaning depends on position 1)
+  3–8    登记管理机关行政区划码 (GB/T 2260 administrative division, digits only)
+  9–17   主体标识码 (the GB 11714 organisation code, 8 body chars + its own check char)
+  18     校验码: value = (31 − Σ vᵢ·wᵢ mod 31) mod 31 over positions 1–17,
+         wᵢ = 3^(i−1) mod 31 = 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
+  ====== ==========================================================================
+
+  Positions 1–2 accept any character of the code alphabet: the standard draws them from
+  that alphabet and the list of authorities/categories has grown by notice since 2015
+  (e.g. N2… for rural collective economic organisations), so a hard-coded whitelist would
+  reject genuine codes.  The embedded GB 11714 check of positions 9–17 is *not* required
+  (registrars do not guarantee it for every subject type); :func:`has_valid_org_code`
+  reports it for whoever wants to look.
+
+* **regno** — the 15-digit 工商注册号 used before the USCC (GS 15-2006): 6-digit registering
+  authority region code, 8-digit sequence, and a check digit per GB/T 17710 (ISO 7064
+  MOD 11,10 hybrid system).  Always flagged ``legacy``.
+
+* **registry** — our own 登记编码 for objects that have no USCC (projects, sites, products)::
+
+      R <6-digit GB/T 2260 region code> - <local part>
+
+  The local part is 1–20 characters of ``0-9 A-Z -``, must start and end with a letter or
+  digit and may not contain ``--``; e.g. ``R440300-XM2024-001``.  It has no check character:
+  these codes are allocated by our own staff, not keyed in from paper certificates.
+
+Every public validator below expects an already-normalised code (see :func:`normalize_code`);
+:func:`classify_code` normalises raw user input itself and is what forms/importers should call.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "USCC_ALPHABET",
+    "USCC_WEIGHTS",
+    "PROVINCE_PREFIXES",
+    "ERROR_CODES",
+    "CodeKind",
+    "CodeCheck",
+    "normalize_code",
+    "normalize_text",
+    "uscc_check_char",
+    "is_valid_uscc",
+    "org_code_check_char",
+    "has_valid_org_code",
+    "regno_check_digit",
+    "is_valid_regno",
+    "is_valid_registry_code",
+    "is_valid_region_code",
+    "classify_code",
+    "make_uscc",
+    "make_regno",
+    "make_registry_code",
+]
+
+CodeKind = Literal["uscc", "regno", "registry"]
+
+# GB 32100-2015 code alphabet; the index of a character is its numeric value (A=10 … Y=30).
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
+# Letters GB 32100 leaves out because they are easily confused with 1, 0, 2, 5, U.
+_USCC_FORBIDDEN_LETTERS = frozenset("IOZSV")
+
+# wᵢ = 3^(i-1) mod 31.  3 is a primitive root mod 31, so all 17 weights are distinct and
+# non-zero mod the prime 31 — that is what makes every single substitution and every
+# transposition among positions 1–17 detectable (see tests/pure/test_codes.py).
+USCC_WEIGHTS: tuple[int, ...] = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+# GB 11714-1997 organisation code: weights for the 8 body characters, modulus 11.
+_ORG_WEIGHTS: tuple[int, ...] = (3, 7, 9, 10, 5, 8, 4, 2)
+
+# First two digits of a GB/T 2260 code (province level), plus "10" which registrars use for
+# national-level registrations (e.g. ICBC, 91100000100003962T).  Checking the province is
+# cheap and catches typos in the region digits that a mod-31 check would otherwise report
+# only as a confusing "wrong check character".
+PROVINCE_PREFIXES: frozenset[str] = frozenset(
+    {"10"}
+    | {"11", "12", "13", "14", "15"}
+    | {"21", "22", "23"}
+    | {"31", "32", "33", "34", "35", "36", "37"}
+    | {"41", "42", "43", "44", "45", "46"}
+    | {"50", "51", "52", "53", "54"}
+    | {"61", "62", "63", "64", "65"}
+    | {"71", "81", "82"}
+)
+
+# Stable identifiers for CodeCheck.error_code (UI/API clients may switch on these).
+ERROR_CODES: frozenset[str] = frozenset(
+    {"empty", "bad_length", "bad_char", "bad_region", "bad_check", "bad_format"}
+)
+
+_DIGITS = frozenset(string.digits)
+_REGISTRY_LOCAL_CHARS = frozenset(string.digits + string.ascii_uppercase + "-")
+_REGISTRY_LOCAL_MAX = 20
+_REGISTRY_RE = re.compile(r"R(\d{6})-([0-9A-Z]+(?:-[0-9A-Z]+)*)")
+
+# U+FF01–U+FF5E are the full-width forms of ASCII 0x21–0x7E; U+3000 is the ideographic space.
+_HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Upper-case ASCII only: str.upper() would turn e.g. 'ﬀ' into 'FF' or 'ſ' into 'S' and let
+# look-alike characters sneak into a code that then appears valid.
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeCheck:
+    """Outcome of :func:`classify_code`.
+
+    ``kind`` is the kind the input was judged to be (``None`` when it cannot be told, e.g.
+    empty or of an impossible length); ``legacy`` is true for 15-digit registration numbers.
+    ``region_code`` is the 6-digit region field whenever it is well-formed, even if another
+    part of the code is wrong (useful for messages and for guessing the jurisdiction).
+    """
+
+    normalized: str
+    kind: CodeKind | None
+    legacy: bool
+    valid: bool
+    error_code: str | None
+    error: str | None
+    region_code: str | None
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def normalize_code(raw: str) -> str:
+    """Full-width ASCII and ideographic space → half-width, strip, upper-case ASCII.
+
+    Idempotent. Internal whitespace is kept (and then reported as an illegal character)
+    rather than silently dropped, so a pasted "91 4403…" is shown back to the user.
+    """
+    return raw.translate(_HALF_WIDTH).strip().translate(_ASCII_UPPER)
+
+
+def normalize_text(s: str) -> str:
+    """Normalise free text from spreadsheets: full-width ASCII → half-width, ideographic
+    space → space, collapse every whitespace run (incl. NBSP, tabs, newlines) to one space,
+    strip the ends.  Case is preserved."""
+    return " ".join(s.translate(_HALF_WIDTH).split())
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_digits(s: str) -> bool:
+    # str.isdigit() also accepts '²', '١' etc.; codes are ASCII.
+    return bool(s) and all(ch in _DIGITS for ch in s)
+
+
+def is_valid_region_code(region6: str) -> bool:
+    """Six ASCII digits whose first two form a known province-level code (or "10")."""
+    return len(region6) == 6 and _is_digits(region6) and region6[:2] in PROVINCE_PREFIXES
+
+
+def _show(ch: str) -> str:
+    return "空白字符" if ch.isspace() else f"'{ch}'"
+
+
+def _uscc_weighted_sum(first17: str) -> int:
+    return sum(_USCC_VALUE[ch] * w for ch, w in zip(first17, USCC_WEIGHTS, strict=True))
+
+
+# --------------------------------------------------------------------------- USCC
+
+
+def uscc_check_char(first17: str) -> str:
+    """Check character (position 18) for the first 17 characters of a USCC."""
+    if len(first17) != 17:
+        raise ValueError(f"need 17 characters, got {len(first17)}")
+    bad = [ch for ch in first17 if ch not in _USCC_VALUE]
+    if bad:
+        raise ValueError(f"character {bad[0]!r} is not in the GB 32100 alphabet")
+    # (31 - s mod 31) with 31 mapped to 0 is simply (-s) mod 31.
+    return USCC_ALPHABET[-_uscc_weighted_sum(first17) % 31]
+
+
+def is_valid_uscc(code: str) -> bool:
+    """Strict check of an already-normalised 18-character USCC."""
+    return len(code) == 18 and _check_uscc(code).valid
+
+
+def org_code_check_char(first8: str) -> str:
+    """GB 11714-1997 check character for an 8-character organisation-code body
+    (digits and upper-case letters, A=10 … Z=35)."""
+    if len(first8) != 8:
+        raise ValueError(f"need 8 characters, got {len(first8)}")
+    values = []
+    for ch in first8:
+        if ch in _DIGITS:
+            values.append(int(ch))
+        elif ch in string.ascii_uppercase:
+            values.append(ord(ch) - ord("A") + 10)
+        else:
+            raise ValueError(f"character {ch!r} is not allowed in an organisation code")
+    c = 11 - sum(v * w for v, w in zip(values, _ORG_WEIGHTS, strict=True)) % 11
+    return {10: "X", 11: "0"}.get(c, str(c))
+
+
+def has_valid_org_code(code: str) -> bool:
+    """Whether positions 9–17 of a (normalised) USCC satisfy the GB 11714 check.
+
+    Informational only — not part of USCC validity."""
+    if len(code) != 18:
+        return False
+    body = code[8:17]
+    try:
+        return org_code_check_char(body[:8]) == body[8]
+    except ValueError:
+        return False
+
+
+def _check_uscc(code: str) -> CodeCheck:
+    region_field = code[2:8]
+    region = region_field if is_valid_region_code(region_field) else None
+
+    def fail(error_code: str, error: str) -> CodeCheck:
+        return CodeCheck(code, "uscc", False, False, error_code, error, region)
+
+    if len(code) != 18:
+        return fail("bad_length", f"统一社会信用代码应为 18 位，实为 {len(code)} 位")
+    for pos, ch in enumerate(code, start=1):
+        if ch not in _USCC_VALUE:
+            hint = "（统一社会信用代码不使用字母 I、O、Z、S、V）" if ch in _USCC_FORBIDDEN_LETTERS else ""
+            return fail("bad_char", f"第 {pos} 位含非法字符 {_show(ch)}{hint}")
+    if not _is_digits(region_field):
+        pos = next(i for i, ch in enumerate(region_field, start=3) if ch not in _DIGITS)
+        return fail(
+            "bad_region",
+            f"第 3–8 位行政区划码应全为数字，第 {pos} 位实为 '{code[pos - 1]}'",
+        )
+    if region is None:
+        return fail(
+            "bad_region",
+            f"第 3–8 位行政区划码 '{region_field}' 无效：'{region_field[:2]}' 不是省级行政区划代码",
+        )
+    expected = uscc_check_char(code[:17])
+    if code[17] != expected:
+        return fail("bad_check", f"统一社会信用代码校验位错误：应为 {expected}，实为 {code[17]}")
+    return CodeCheck(code, "uscc", False, True, None, None, region)
+
+
+def make_uscc(prefix2: str, region6: str, body9: str) -> str:
+    """Build a valid USCC from authority+category, region and subject body (demo data).
+
+    ``body9`` is taken as-is; use :func:`org_code_check_char` on 8 characters first if the
+    embedded organisation code should also be consistent."""
+    if len(prefix2) != 2 or any(ch not in _USCC_VALUE for ch in prefix2):
+        raise ValueError(f"prefix2 must be 2 characters of {USCC_ALPHABET}: {prefix2!r}")
+    if not is_valid_region_code(region6):
+        raise ValueError(f"region6 must be a 6-digit region code with a known province: {region6!r}")
+    if len(body9) != 9 or any(ch not in _USCC_VALUE for ch in body9):
+        raise ValueError(f"body9 must be 9 characters of {USCC_ALPHABET}: {body9!r}")
+    first17 = prefix2 + region6 + body9
+    return first17 + uscc_check_char(first17)
+
+
+# --------------------------------------------------------------------------- 15-digit regno
+
+
+def regno_check_digit(first14: str) -> str:
+    """GB/T 17710 (ISO 7064 MOD 11,10) check digit for a 14-digit registration number."""
+    if len(first14) != 14 or not _is_digits(first14):
+        raise ValueError(f"need 14 ASCII digits: {first14!r}")
+    p = 10
+    for ch in first14:
+        s = p % 11 + int(ch)
+        p = (s % 10 or 10) * 2  # "mod 10, but 0 counts as 10"
+    # The complete number is valid when (p mod 11 + check) mod 10 == 1.
+    return str((11 - p % 11) % 10)
+
+
+def is_valid_regno(code: str) -> bool:
+    """Strict check of an already-normalised 15-digit registration number."""
+    return len(code) == 15 and _check_regno(code).valid
+
+
+def _check_regno(code: str) -> CodeCheck:
+    region = code[:6] if is_valid_region_code(code[:6]) else None
+
+    def fail(error_code: str, error: str) -> CodeCheck:
+        return CodeCheck(code, "regno", True, False, error_code, error, region)
+
+    if len(code) != 15:
+        return fail("bad_length", f"注册号应为 15 位，实为 {len(code)} 位")
+    for pos, ch in enumerate(code, start=1):
+        if ch not in _DIGITS:
+            return fail("bad_char", f"第 {pos} 位含非法字符 {_show(ch)}（注册号应全为数字）")
+    if region is None:
+        return fail(
+            "bad_region",
+            f"注册号前 6 位登记机关区划码 '{code[:6]}' 无效：'{code[:2]}' 不是省级行政区划代码",
+        )
+    expected = regno_check_digit(code[:14])
+    if code[14] != expected:
+        return fail("bad_check", f"注册号校验位错误：应为 {expected}，实为 {code[14]}")
+    return CodeCheck(code, "regno", True, True, None, None, region)
+
+
+def make_regno(first14: str) -> str:
+    """Append the check digit; the first six digits must be a known region code."""
+    if not is_valid_region_code(first14[:6]):
+        raise ValueError(f"first 6 digits must be a region code with a known province: {first14!r}")
+    return first14 + regno_check_digit(first14)
+
+
+# --------------------------------------------------------------------------- registry code
+
+
+def is_valid_registry_code(code: str) -> bool:
+    """Strict check of an already-normalised 登记编码 (see module docstring)."""
+    return _check_registry(code).valid
+
+
+def _check_registry(code: str) -> CodeCheck:
+    region_field = code[1:7]
+    region = region_field if is_valid_region_code(region_field) else None
+
+    def fail(error_code: str, error: str) -> CodeCheck:
+        return CodeCheck(code, "registry", False, False, error_code, error, region)
+
+    fmt = "登记编码格式应为 R + 6 位行政区划码 + '-' + 1–20 位编号（数字、大写字母、'-'）"
+    if not code.startswith("R"):
+        return fail("bad_format", f"{fmt}，首位应为 'R'")
+    if not _is_digits(region_field) or len(region_field) != 6:
+        return fail("bad_region", f"{fmt}；第 2–7 位应为 6 位数字行政区划码，实为 '{region_field}'")
+    if region is None:
+        return fail(
+            "bad_region",
+            f"第 2–7 位行政区划码 '{region_field}' 无效：'{region_field[:2]}' 不是省级行政区划代码",
+        )
+    if code[7:8] != "-":
+        return fail("bad_format", f"{fmt}；第 8 位应为 '-'")
+    local = code[8:]
+    for pos, ch in enumerate(local, start=9):
+        if ch not in _REGISTRY_LOCAL_CHARS:
+            return fail("bad_char", f"第 {pos} 位含非法字符 {_show(ch)}（编号只允许数字、大写字母和 '-'）")
+    if not 1 <= len(local) <= _REGISTRY_LOCAL_MAX:
+        return fail("bad_length", f"登记编码的编号部分应为 1–{_REGISTRY_LOCAL_MAX} 位，实为 {len(local)} 位")
+    if not _REGISTRY_RE.fullmatch(code):
+        return fail("bad_format", "登记编码的编号部分不能以 '-' 开头或结尾，也不能含连续的 '--'")
+    return CodeCheck(code, "registry", False, True, None, None, region)
+
+
+def make_registry_code(region6: str, local: str) -> str:
+    """Build a 登记编码 and verify it (raises ValueError with the Chinese message)."""
+    code = f"R{region6}-{local}"
+    result = _check_registry(code)
+    if not result.valid:
+        raise ValueError(result.error)
+    return code
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def classify_code(raw: str) -> CodeCheck:
+    """Normalise raw input, decide which kind of code it is meant to be, and validate it.
+
+    Dispatch: an ``R`` prefix with a ``-`` (or with a length no other kind has) → registry
+    code; 15 characters → registration number; 18 characters → USCC; anything else is a
+    length error with ``kind=None``.
+    """
+    code = normalize_code(raw)
+    if not code:
+        return CodeCheck(code, None, False, False, "empty", "编码为空", None)
+    if code.startswith("R") and ("-" in code or len(code) not in (15, 18)):
+        return _check_registry(code)
+    if len(code) == 15:
+        return _check_regno(code)
+    if len(code) == 18:
+        return _check_uscc(code)
+    return CodeCheck(
+        code,
+        None,
+        False,
+        False,
+        "bad_length",
+        f"长度错误：统一社会信用代码应为 18 位，旧版注册号应为 15 位，实为 {len(code)} 位",
+        None,
+    )

@@ -1,0 +1,371 @@
+"""一单两库: the check-item list, the target registry and the inspector registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tenancy.context import Actor
+from tenancy.scoping import RegionSharedModel, TenantModel
+
+
+class Tag(TenantModel):
+    """A department's classification label (分类标注) for entities or inspectors' specialties."""
+
+    class Kind(models.TextChoices):
+        ENTITY = "entity", "检查对象标签"
+        INSPECTOR = "inspector", "执法人员专长"
+
+    kind = models.CharField("类别", max_length=10, choices=Kind.choices)
+    name = models.CharField("名称", max_length=40)
+
+    class Meta:
+        verbose_name = "标签"
+        verbose_name_plural = "标签"
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "kind", "name"], name="tag_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# ---------------------------------------------------------------------------------------------
+# One list: 抽查事项清单
+# ---------------------------------------------------------------------------------------------
+
+
+class CheckItem(TenantModel):
+    """One item of a department's random-inspection list, with its check form.
+
+    Items change with laws; an item already used by a draw is never edited in place: the edit
+    makes a new version (same ``code``, ``version`` + 1, ``previous`` → old) and the old one stays.
+    """
+
+    class Category(models.TextChoices):
+        GENERAL = "general", "一般检查事项"
+        KEY = "key", "重点检查事项"
+
+    class Method(models.TextChoices):
+        ONSITE = "onsite", "实地检查"
+        DOCUMENT = "document", "书面检查"
+        ONLINE = "online", "网络监测"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "有效"
+        RETIRED = "retired", "已废止"
+
+    code = models.CharField("事项编码", max_length=40)
+    version = models.PositiveIntegerField("版本", default=1)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_version", verbose_name="上一版本"
+    )
+    is_current = models.BooleanField("现行版本", default=True)
+    name = models.CharField("事项名称", max_length=200)
+    category = models.CharField("事项类别", max_length=10, choices=Category.choices, default=Category.GENERAL)
+    target_type = models.CharField("检查对象类型", max_length=100, blank=True)
+    legal_basis = models.TextField("检查依据", blank=True)
+    method = models.CharField("检查方式", max_length=10, choices=Method.choices, default=Method.ONSITE)
+    content = models.TextField("检查内容", blank=True)
+    responsible_unit = models.ForeignKey(
+        "tenancy.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="责任股室"
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    retired_reason = models.CharField("废止原因", max_length=200, blank=True)
+    change_reason = models.CharField("修订原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "抽查事项"
+        verbose_name_plural = "抽查事项清单"
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code", "version"], name="checkitem_unique_version"),
+            models.UniqueConstraint(
+                fields=["organization", "code"], condition=Q(is_current=True), name="checkitem_one_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（v{self.version}）" if self.version > 1 else self.name
+
+
+class CheckPoint(TenantModel):
+    """One line of an item's check form (检查项目/检查子项/检查内容/检查依据) and its answer kind."""
+
+    class AnswerKind(models.TextChoices):
+        STATUS = "status", "正常/不正常/不涉及"
+        TEXT = "text", "文字"
+        NUMBER = "number", "数值"
+        DATE = "date", "日期"
+        PHOTO = "photo", "照片"
+
+    item = models.ForeignKey(CheckItem, on_delete=models.CASCADE, related_name="points", verbose_name="抽查事项")
+    order = models.PositiveIntegerField("序号", default=1)
+    project = models.CharField("检查项目", max_length=200)
+    sub_item = models.CharField("检查子项", max_length=200, blank=True)
+    content = models.TextField("检查内容", blank=True)
+    basis = models.TextField("检查依据", blank=True)
+    answer_kind = models.CharField("结果类型", max_length=10, choices=AnswerKind.choices, default=AnswerKind.STATUS)
+    photo_required = models.BooleanField("须上传照片", default=False)
+
+    class Meta:
+        verbose_name = "检查要点"
+        verbose_name_plural = "检查表"
+        ordering = ["item", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.project}"
+
+
+class JointCheckItem(TenantModel):
+    """部门联合抽查事项清单, kept by the leading-group office (owner = the office)."""
+
+    field = models.CharField("抽查领域", max_length=100)
+    name = models.CharField("抽查事项", max_length=200)
+    target = models.CharField("抽查对象", max_length=200)
+    initiator = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", verbose_name="发起部门"
+    )
+    partners = models.ManyToManyField("tenancy.Organization", related_name="+", blank=True, verbose_name="配合部门")
+    items = models.ManyToManyField(CheckItem, related_name="joint_items", blank=True, verbose_name="对应部门事项")
+    is_active = models.BooleanField("有效", default=True)
+
+    class Meta:
+        verbose_name = "部门联合抽查事项"
+        verbose_name_plural = "部门联合抽查事项清单"
+        ordering = ["field", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_q(cls, actor: Actor) -> Q:
+        # The office keeps the list; every department of its region reads it (秦皇岛方案：
+        # 贯彻落实部门联合抽查事项清单). Writes stay with the owner (``writable_by``).
+        return Q(organization_id__in=actor.visible_org_ids) | Q(
+            region_id__in=actor.visible_region_ids, organization__kind="office"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Target registry: 检查对象名录库
+# ---------------------------------------------------------------------------------------------
+
+
+class MarketEntity(RegionSharedModel):
+    """One supervised subject of a region; the same entity in two departments' registries is one
+    row (进一次门、查多项事). Keyed by its USCC, a legacy 注册号, or our registry code."""
+
+    class CodeKind(models.TextChoices):
+        USCC = "uscc", "统一社会信用代码"
+        REGNO = "regno", "注册号（旧）"
+        REGISTRY = "registry", "登记编码"
+
+    class EntityType(models.TextChoices):
+        ENTERPRISE = "enterprise", "企业"
+        INDIVIDUAL = "individual", "个体工商户"
+        COOPERATIVE = "cooperative", "农民专业合作社"
+        OTHER = "other", "其他"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "存续"
+        DEREGISTERED = "deregistered", "注销"
+        REVOKED = "revoked", "吊销"
+
+    class Risk(models.TextChoices):
+        A = "A", "A 低风险"
+        B = "B", "B 一般风险"
+        C = "C", "C 较高风险"
+        D = "D", "D 高风险"
+
+    code = models.CharField("统一社会信用代码/注册号/登记编码", max_length=40)
+    code_kind = models.CharField("代码类型", max_length=10, choices=CodeKind.choices, default=CodeKind.USCC)
+    is_legacy_code = models.BooleanField("旧注册号", default=False)
+    name = models.CharField("名称", max_length=200)
+    entity_type = models.CharField("主体类型", max_length=12, choices=EntityType.choices, default=EntityType.ENTERPRISE)
+    legal_representative = models.CharField("法定代表人/负责人/经营者", max_length=100, blank=True)
+    address = models.CharField("住所（经营场所）", max_length=300, blank=True)
+    industry_code = models.CharField("行业代码（GB/T 4754）", max_length=5, blank=True, db_index=True)
+    industry_name = models.CharField("行业", max_length=100, blank=True)
+    established_on = models.DateField("成立日期", null=True, blank=True)
+    status = models.CharField("登记状态", max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    risk_class = models.CharField("信用风险分类", max_length=1, choices=Risk.choices, default=Risk.B)
+    on_abnormal_list = models.BooleanField("列入经营异常名录", default=False)
+    on_dishonest_list = models.BooleanField("列入严重违法失信名单", default=False)
+    complaint_count = models.PositiveIntegerField("投诉举报数", default=0)
+
+    class Meta:
+        verbose_name = "检查对象"
+        verbose_name_plural = "检查对象名录库"
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["region", "code"], name="entity_unique_code_per_region")]
+        indexes = [
+            models.Index(fields=["region", "risk_class"]),
+            models.Index(fields=["region", "name"]),
+            models.Index(fields=["updated_at", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class RegistryEntry(TenantModel):
+    """An entity in one department's registry, with that department's tags and supervision fields."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "在库"
+        RETIRED = "retired", "已移出"
+
+    entity = models.ForeignKey(MarketEntity, on_delete=models.PROTECT, related_name="entries", verbose_name="检查对象")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="entries", verbose_name="分类标注")
+    supervising_unit = models.ForeignKey(
+        "tenancy.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="监管股室"
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    retired_reason = models.CharField("移出原因", max_length=200, blank=True)
+    note = models.CharField("备注", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "名录库条目"
+        verbose_name_plural = "名录库条目"
+        constraints = [models.UniqueConstraint(fields=["organization", "entity"], name="entry_unique_entity_per_org")]
+        indexes = [
+            models.Index(fields=["organization", "status", "entity"]),
+            models.Index(fields=["updated_at", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.entity)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inspector registry: 执法检查人员名录库
+# ---------------------------------------------------------------------------------------------
+
+
+class Inspector(TenantModel):
+    """A law-enforcement officer who can be drawn. Personal fields are never published."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "在岗"
+        SECONDED = "seconded", "借调"
+        LEAVE = "leave", "休假"
+        LEFT = "left", "离职"
+
+    unit = models.ForeignKey(
+        "tenancy.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="inspectors", verbose_name="所在股室"
+    )
+    name = models.CharField("姓名", max_length=50)
+    position = models.CharField("职务", max_length=60, blank=True)
+    cert_no = models.CharField("执法证号", max_length=40)
+    cert_expires_on = models.DateField("执法证有效期至", null=True, blank=True)
+    post = models.CharField("执法岗位", max_length=60, blank=True)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    specialties = models.ManyToManyField(Tag, blank=True, related_name="inspectors", verbose_name="专长")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    user = models.ForeignKey(
+        "tenancy.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="inspector_profiles", verbose_name="关联账号"
+    )
+
+    class Meta:
+        verbose_name = "执法检查人员"
+        verbose_name_plural = "执法检查人员名录库"
+        ordering = ["name", "cert_no"]
+        constraints = [models.UniqueConstraint(fields=["organization", "cert_no"], name="inspector_unique_cert")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        """The inspector's key in draw records (DRAW.md §4): the certificate number."""
+        return self.cert_no
+
+    def certificate_valid_on(self, day: dt.date | None = None) -> bool:
+        day = day or timezone.localdate()
+        return self.cert_expires_on is None or self.cert_expires_on >= day
+
+    def eligible_on(self, day: dt.date | None = None) -> bool:
+        """Drawable: on duty and holding a valid certificate."""
+        return self.status == self.Status.ACTIVE and self.certificate_valid_on(day)
+
+
+class ConflictOfInterest(TenantModel):
+    """利害关系: this inspector must never be drawn for this entity (DRAW.md §4 conflicts)."""
+
+    inspector = models.ForeignKey(Inspector, on_delete=models.CASCADE, related_name="conflicts", verbose_name="执法人员")
+    entity = models.ForeignKey(MarketEntity, on_delete=models.PROTECT, related_name="conflicts", verbose_name="检查对象")
+    reason = models.CharField("回避事由", max_length=200)
+    declared_on = models.DateField("申报日期", default=timezone.localdate)
+    approved_by = models.CharField("审批人", max_length=50, blank=True)
+    is_active = models.BooleanField("有效", default=True)
+
+    class Meta:
+        verbose_name = "利害关系"
+        verbose_name_plural = "利害关系申报"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inspector", "entity"], condition=Q(is_active=True), name="conflict_unique_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inspector} ↔ {self.entity}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Imports
+# ---------------------------------------------------------------------------------------------
+
+
+class ImportJob(TenantModel):
+    """One uploaded spreadsheet: preview (every error), then import all-or-nothing or the valid rows."""
+
+    class Kind(models.TextChoices):
+        ENTITIES = "entities", "检查对象"
+        INSPECTORS = "inspectors", "执法检查人员"
+        ITEMS = "items", "抽查事项"
+
+    class Mode(models.TextChoices):
+        ALL = "all", "全部有效才导入"
+        VALID = "valid", "只导入有效行"
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "已上传"
+        PREVIEWED = "previewed", "已校验"
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "导入中"
+        DONE = "done", "已完成"
+        REFUSED = "refused", "未导入"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    file = models.FileField("文件", upload_to="imports/%Y/%m/")
+    filename = models.CharField("文件名", max_length=200)
+    sha256 = models.CharField("文件摘要", max_length=64, blank=True)
+    mode = models.CharField("导入方式", max_length=6, choices=Mode.choices, default=Mode.ALL)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    created_by = models.ForeignKey(
+        "tenancy.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="上传人"
+    )
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    valid_rows = models.PositiveIntegerField("有效行数", default=0)
+    created_count = models.PositiveIntegerField("新增", default=0)
+    updated_count = models.PositiveIntegerField("更新", default=0)
+    unchanged_count = models.PositiveIntegerField("未变化", default=0)
+    rejected_count = models.PositiveIntegerField("拒绝", default=0)
+    progress = models.PositiveSmallIntegerField("进度", default=0)
+    errors = models.JSONField("错误明细", default=list, blank=True)
+    message = models.TextField("说明", blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导入记录"
+        verbose_name_plural = "导入记录"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.filename}"
+

@@ -1,0 +1,394 @@
+"""Reads of 一单两库 for views and the API. Every query goes through the scoped managers.
+
+The entity list uses KEYSET pagination — a cursor on (sort key, id), never OFFSET — so the
+1,000th page of a 1,000,000-entity registry costs what the first does.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenancy.context import Actor, OrgKind
+
+from . import codes
+from .models import (
+    CheckItem,
+    CheckPoint,
+    ConflictOfInterest,
+    Inspector,
+    JointCheckItem,
+    MarketEntity,
+    RegistryEntry,
+    Tag,
+)
+
+PAGE_SIZE = 50
+
+# --------------------------------------------------------------------------- check items
+
+
+def item_list(
+    *, actor: Actor, q: str = "", category: str = "", method: str = "", status: str = "", history: bool = False
+) -> QuerySet[CheckItem]:
+    items = CheckItem.objects.select_related("responsible_unit", "organization").annotate(point_count=Count("points"))
+    if not history:
+        items = items.filter(is_current=True)
+    q = codes.normalize_text(q)
+    if q:
+        items = items.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(legal_basis__icontains=q))
+    if category:
+        items = items.filter(category=category)
+    if method:
+        items = items.filter(method=method)
+    if status:
+        items = items.filter(status=status)
+    return items.order_by("organization_id", "code", "-version")
+
+
+def item_get(*, actor: Actor, pk: int) -> CheckItem:
+    return CheckItem.objects.select_related("responsible_unit", "organization", "previous").get(pk=pk)
+
+
+def item_points(*, actor: Actor, item: CheckItem) -> list[CheckPoint]:
+    return list(CheckPoint.objects.filter(item=item).order_by("order", "id"))
+
+
+def item_versions(*, actor: Actor, item: CheckItem) -> list[CheckItem]:
+    """Every version of the item's code in its organization, newest first (the version history)."""
+    return list(
+        CheckItem.objects.filter(organization_id=item.organization_id, code=item.code).order_by("-version")
+    )
+
+
+def point_get(*, actor: Actor, pk: int) -> CheckPoint:
+    return CheckPoint.objects.select_related("item").get(pk=pk)
+
+
+def jointitem_list(*, actor: Actor, q: str = "") -> QuerySet[JointCheckItem]:
+    items = JointCheckItem.objects.select_related("initiator", "organization").prefetch_related("partners")
+    q = codes.normalize_text(q)
+    if q:
+        items = items.filter(Q(name__icontains=q) | Q(field__icontains=q) | Q(target__icontains=q))
+    return items.order_by("field", "name", "id")
+
+
+def jointitem_get(*, actor: Actor, pk: int) -> JointCheckItem:
+    return JointCheckItem.objects.select_related("initiator", "organization").get(pk=pk)
+
+
+# --------------------------------------------------------------------------- entities
+
+
+@dataclass
+class EntityFilters:
+    q: str = ""
+    entity_type: str = ""
+    industry: str = ""
+    risk: list[str] = field(default_factory=list)
+    tag: int | None = None
+    status: str = ""
+    abnormal: bool | None = None
+    dishonest: bool | None = None
+    complaints_min: int | None = None
+
+
+SORTS: dict[str, tuple[str, bool]] = {
+    # name: (field, descending)
+    "code": ("code", False),
+    "name": ("name", False),
+    "risk": ("risk_class", True),  # D 高风险 first
+    "complaints": ("complaint_count", True),
+    "updated": ("updated_at", True),
+}
+_CODE_LIKE = re.compile(r"^[0-9A-Z][0-9A-Z-]*$")
+
+
+def entity_queryset(*, actor: Actor, filters: EntityFilters | None = None) -> QuerySet[MarketEntity]:
+    """The entities the actor's list shows: a department's registry (active entries), or every
+    entity of an office's or platform's region; then the filters."""
+    f = filters or EntityFilters()
+    entities = MarketEntity.objects.all()
+    if actor.is_department:
+        # One region for a county department: lets PostgreSQL walk the (region, code) index.
+        entities = entities.filter(
+            Exists(
+                RegistryEntry.objects.filter(
+                    organization_id=actor.organization_id, status=RegistryEntry.Status.ACTIVE, entity_id=OuterRef("pk")
+                )
+            )
+        )
+        if f.tag:
+            entities = entities.filter(
+                Exists(
+                    RegistryEntry.tags.through.objects.filter(
+                        tag_id=f.tag,
+                        registryentry__organization_id=actor.organization_id,
+                        registryentry__entity_id=OuterRef("pk"),
+                    )
+                )
+            )
+    q = codes.normalize_code(f.q)
+    if q:
+        # A code-looking search is a code prefix (btree); anything else a name fragment (trigram).
+        if _CODE_LIKE.match(q) and any(c.isdigit() for c in q):
+            # The explicit [q, q+1) range lets the (region, code) index seek whatever the collation's
+            # LIKE support; ``startswith`` keeps the result exact.
+            upper = q[:-1] + chr(ord(q[-1]) + 1)
+            entities = entities.filter(code__gte=q, code__lt=upper, code__startswith=q)
+        else:
+            entities = entities.filter(name__contains=codes.normalize_text(f.q))
+    if f.entity_type:
+        entities = entities.filter(entity_type=f.entity_type)
+    if f.industry:
+        entities = entities.filter(industry_code__startswith=f.industry.strip().upper())
+    if f.risk:
+        entities = entities.filter(risk_class__in=f.risk)
+    if f.status:
+        entities = entities.filter(status=f.status)
+    if f.abnormal is not None:
+        entities = entities.filter(on_abnormal_list=f.abnormal)
+    if f.dishonest is not None:
+        entities = entities.filter(on_dishonest_list=f.dishonest)
+    if f.complaints_min:
+        entities = entities.filter(complaint_count__gte=f.complaints_min)
+    return entities
+
+
+@dataclass
+class KeysetPage:
+    rows: list[Any]
+    next_cursor: str | None
+    prev_cursor: str | None
+    sort: str
+
+
+def _encode(value: Any, pk: int) -> str:
+    if isinstance(value, dt.datetime):
+        value = {"dt": value.isoformat()}
+    raw = json.dumps([value, pk], ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[Any, int] | None:
+    """A tampered or stale cursor is treated as "first page", never as an error."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk = json.loads(raw)
+        if isinstance(value, dict):
+            value = dt.datetime.fromisoformat(value["dt"])
+        if not isinstance(pk, int) or isinstance(value, list | dict):
+            return None
+        return value, pk
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _keyset_query(
+    queryset: QuerySet, *, sort: str, after: str, before: str, size: int
+) -> tuple[QuerySet, str, bool, bool, Any]:
+    if sort not in SORTS:
+        sort = "code"
+    name, desc = SORTS[sort]
+    backwards = bool(before) and not after
+    cursor = _decode(before if backwards else after) if (before or after) else None
+    # Walking forwards on a descending key (or backwards on an ascending one) means "smaller".
+    smaller = desc != backwards
+    rows_qs = queryset
+    if cursor is not None:
+        value, pk = cursor
+        op = "lt" if smaller else "gt"
+        # The redundant ``>=``/``<=`` bound is what the index can seek on; the OR breaks ties by id.
+        rows_qs = rows_qs.filter(
+            Q(**{f"{name}__{op}e": value}) & (Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"pk__{op}": pk}))
+        )
+    prefix = "-" if smaller else ""
+    return rows_qs.order_by(f"{prefix}{name}", f"{prefix}pk")[: size + 1], sort, backwards, cursor is not None, name
+
+
+def keyset_page(
+    queryset: QuerySet, *, sort: str = "code", after: str = "", before: str = "", size: int = PAGE_SIZE
+) -> KeysetPage:
+    """One page of ``queryset`` ordered by (sort key, id), after or before a cursor."""
+    qs, sort, backwards, has_cursor, name = _keyset_query(queryset, sort=sort, after=after, before=before, size=size)
+    rows = list(qs)
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+        has_prev, has_next = more, True
+    else:
+        has_prev, has_next = has_cursor, more
+    key = lambda row: _encode(getattr(row, name), row.pk)  # noqa: E731
+    return KeysetPage(
+        rows=rows,
+        next_cursor=key(rows[-1]) if rows and has_next else None,
+        prev_cursor=key(rows[0]) if rows and has_prev else None,
+        sort=sort,
+    )
+
+
+def entity_page(
+    *, actor: Actor, filters: EntityFilters, sort: str = "code", after: str = "", before: str = "", size: int = PAGE_SIZE
+) -> KeysetPage:
+    page = keyset_page(entity_queryset(actor=actor, filters=filters), sort=sort, after=after, before=before, size=size)
+    attach_entries(actor=actor, entities=page.rows)
+    return page
+
+
+def attach_entries(*, actor: Actor, entities: list[MarketEntity]) -> None:
+    """Give each listed entity ``my_entry`` (the actor's registry entry with its tags) in one query."""
+    if not actor.is_department or not entities:
+        for e in entities:
+            e.my_entry = None
+        return
+    entries = RegistryEntry.objects.filter(
+        organization_id=actor.organization_id, entity_id__in=[e.pk for e in entities]
+    ).prefetch_related("tags")
+    by_entity = {e.entity_id: e for e in entries}
+    for e in entities:
+        e.my_entry = by_entity.get(e.pk)
+
+
+def entity_get(*, actor: Actor, pk: int) -> MarketEntity:
+    return MarketEntity.objects.select_related("region", "organization").get(pk=pk)
+
+
+def entity_get_by_code(*, actor: Actor, code: str) -> MarketEntity:
+    return MarketEntity.objects.get(code=codes.normalize_code(code))
+
+
+def entity_history(*, actor: Actor, entity: MarketEntity) -> dict[str, Any]:
+    """The entity across departments — only what the viewer may see (scoped managers)."""
+    from sampling.models import DrawSelection  # the sampling app builds on inventory, not the reverse
+
+    entries = list(
+        RegistryEntry.objects.filter(entity=entity)
+        .select_related("organization", "supervising_unit")
+        .prefetch_related("tags")
+        .order_by("organization__name")
+    )
+    selections = list(
+        DrawSelection.objects.filter(entity=entity)
+        .select_related("draw", "draw__task", "plan", "organization")
+        .order_by("-draw__drawn_at", "-id")[:200]
+    )
+    conflicts = list(
+        ConflictOfInterest.objects.filter(entity=entity).select_related("inspector", "organization").order_by("-declared_on")
+    )
+    return {
+        "entries": entries,
+        "my_entry": next((e for e in entries if e.organization_id == actor.organization_id), None),
+        "selections": selections,
+        "conflicts": conflicts,
+    }
+
+
+def entity_tags(*, actor: Actor) -> QuerySet[Tag]:
+    return Tag.objects.filter(organization_id=actor.organization_id, kind=Tag.Kind.ENTITY).order_by("name")
+
+
+def registry_entry_list(*, actor: Actor) -> QuerySet[RegistryEntry]:
+    return RegistryEntry.objects.select_related("entity").prefetch_related("tags")
+
+
+def registry_entry_get(*, actor: Actor, pk: int) -> RegistryEntry:
+    return registry_entry_list(actor=actor).get(pk=pk)
+
+
+# --------------------------------------------------------------------------- inspectors
+
+
+@dataclass
+class InspectorFilters:
+    q: str = ""
+    unit: int | None = None
+    status: str = ""
+    specialty: int | None = None
+    expired: bool | None = None
+
+
+def inspector_list(*, actor: Actor, filters: InspectorFilters | None = None) -> QuerySet[Inspector]:
+    f = filters or InspectorFilters()
+    today = timezone.localdate()
+    inspectors = Inspector.objects.select_related("unit", "organization", "user").prefetch_related(
+        Prefetch("specialties", queryset=Tag.objects.order_by("name"))
+    )
+    q = codes.normalize_text(f.q)
+    if q:
+        inspectors = inspectors.filter(Q(name__icontains=q) | Q(cert_no__icontains=q))
+    if f.unit:
+        inspectors = inspectors.filter(unit_id=f.unit)
+    if f.status:
+        inspectors = inspectors.filter(status=f.status)
+    if f.specialty:
+        inspectors = inspectors.filter(specialties=f.specialty)
+    if f.expired is True:
+        inspectors = inspectors.filter(cert_expires_on__lt=today)
+    elif f.expired is False:
+        inspectors = inspectors.filter(Q(cert_expires_on__isnull=True) | Q(cert_expires_on__gte=today))
+    return inspectors.order_by("organization_id", "name", "cert_no", "id")
+
+
+def inspector_get(*, actor: Actor, pk: int) -> Inspector:
+    return Inspector.objects.select_related("unit", "organization", "user").get(pk=pk)
+
+
+def inspector_conflicts(*, actor: Actor, inspector: Inspector) -> list[ConflictOfInterest]:
+    return list(
+        ConflictOfInterest.objects.filter(inspector=inspector).select_related("entity").order_by("-is_active", "-declared_on")
+    )
+
+
+def conflict_get(*, actor: Actor, pk: int) -> ConflictOfInterest:
+    return ConflictOfInterest.objects.select_related("inspector", "entity").get(pk=pk)
+
+
+def sees_personal_fields(actor: Actor, organization_id: int) -> bool:
+    """Phones and other personal fields: only the inspector's own organization (offices see names)."""
+    return actor.is_member and actor.organization_id == organization_id
+
+
+def specialty_tags(*, actor: Actor) -> QuerySet[Tag]:
+    return Tag.objects.filter(organization_id=actor.organization_id, kind=Tag.Kind.INSPECTOR).order_by("name")
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+def dashboard_cards(*, actor: Actor) -> list[dict[str, Any]]:
+    if actor.organization_kind not in (OrgKind.DEPARTMENT, OrgKind.OFFICE):
+        return []
+    today = timezone.localdate()
+    items = CheckItem.objects.filter(is_current=True, status=CheckItem.Status.ACTIVE).count()
+    if actor.is_department:
+        entities = RegistryEntry.objects.filter(
+            organization_id=actor.organization_id, status=RegistryEntry.Status.ACTIVE
+        ).count()
+    else:
+        entities = MarketEntity.objects.count()
+    inspectors = Inspector.objects.filter(status=Inspector.Status.ACTIVE)
+    eligible = inspectors.filter(Q(cert_expires_on__isnull=True) | Q(cert_expires_on__gte=today)).count()
+    expired = Inspector.objects.exclude(status=Inspector.Status.LEFT).filter(cert_expires_on__lt=today).count()
+    cards: list[dict[str, Any]] = [
+        {"key": "items", "label": _("现行抽查事项"), "value": items, "url": reverse("inventory:item_list")},
+        {"key": "entities", "label": _("名录库检查对象"), "value": entities, "url": reverse("inventory:entity_list")},
+        {"key": "inspectors", "label": _("可抽取执法人员"), "value": eligible, "url": reverse("inventory:inspector_list")},
+    ]
+    if expired:
+        cards.append(
+            {
+                "key": "expired_certs", "label": _("执法证已过期"), "value": expired, "state": "bad",
+                "url": reverse("inventory:inspector_list") + "?expired=yes", "note": _("过期人员不能被抽取"),
+            }
+        )
+    return cards

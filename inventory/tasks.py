@@ -1,0 +1,20 @@
+"""Celery entry points of inventory: big imports run here, with progress the page polls."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from tenancy.context import Actor
+from tenancy.tasks import TenantTask
+
+from .importing import import_run
+from .models import ImportJob
+
+
+@shared_task(base=TenantTask)
+def import_job_run(job_id: int, *, actor: Actor) -> str:
+    """Run a confirmed import (queued by ``import_confirm`` on commit) in the uploader's scope."""
+    job = ImportJob.objects.get(pk=job_id, organization_id=actor.organization_id)
+    if job.status != ImportJob.Status.QUEUED:
+        return job.status  # delivered twice (acks_late): the first run already handled it
+    return import_run(actor=actor, job=job, report_progress=True).status

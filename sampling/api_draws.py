@@ -1,0 +1,70 @@
+"""REST API: draws (list, detail) and their records (DRAW.md §6), read-only.
+
+``GET /api/v1/draws/{id}/record/`` returns the filing record to the owner, a joint plan's
+participants and the office of the draw's region, and the public record to everyone else
+(``?variant=public`` asks for the public one explicitly).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from sampling import records
+from sampling.models import Draw
+from sampling.selectors import draws as selectors
+from sampling.serializers_draws import DrawSerializer
+from tenancy.api import ScopedViewSet
+
+
+class DrawFilter(django_filters.FilterSet):
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="updated_at ≥ (ISO 8601)")
+    # Plain ids and values: FK filters would query the scoped tables at import time.
+    task = django_filters.NumberFilter(field_name="task_id")
+    plan = django_filters.NumberFilter(field_name="plan_id")
+
+    class Meta:
+        model = Draw
+        fields = ["status", "task_uid"]
+
+
+class DrawViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """随机抽取: commitments (abandoned ones included) and completed draws."""
+
+    queryset = Draw.objects.none()
+    serializer_class = DrawSerializer
+    filterset_class = DrawFilter
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Draw.objects.none()
+        return selectors.draw_list(actor=self.actor).order_by()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("variant", str, enum=["public", "filing"], required=False)],
+        responses={200: OpenApiTypes.OBJECT},
+        description="The draw record (DRAW.md §6). Filing variant for those allowed, else public. 404 before the draw.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def record(self, request: Request, pk: str | None = None) -> Response:
+        draw = self.get_object()
+        if draw.status != Draw.Status.COMPLETED:
+            raise Http404
+        # The list query defers the blobs; read the full row once.
+        draw = selectors.draw_get(actor=self.actor, pk=draw.pk)
+        variant = selectors.record_variant_for(actor=self.actor, draw=draw)
+        if request.query_params.get("variant") == "public":
+            variant = "public"
+        return Response(records.draw_record(draw, variant=variant))
+
+
+def register(router) -> None:
+    router.register("draws", DrawViewSet, basename="draw")

@@ -1,0 +1,86 @@
+"""REST API: filings (备案) — list/detail for the office and the department, and the office's
+decision (``POST /api/v1/filings/{id}/decide/`` with ``decision`` and ``reason``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from sampling.models import Filing, FilingDecision
+from sampling.selectors import filings as selectors
+from sampling.services import filings as services
+from tenancy.api import ScopedViewSet
+
+
+class FilingDecisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.CharField(source="decided_by.__str__", read_only=True, default="")
+
+    class Meta:
+        model = FilingDecision
+        fields = ["decision", "reason", "decided_by", "created_at"]
+
+
+class FilingSerializer(serializers.ModelSerializer):
+    state = serializers.SerializerMethodField()
+    organization = serializers.CharField(source="organization.name", read_only=True)
+    office = serializers.CharField(source="office.name", read_only=True)
+    task_name = serializers.CharField(source="draw.task.name", read_only=True)
+    task_uid = serializers.CharField(source="draw.task_uid", read_only=True)
+    decision = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Filing
+        fields = [
+            "id", "kind", "state", "draw", "task_uid", "task_name", "organization", "office", "previous",
+            "submitted_at", "due_at", "note", "record_sha256", "decision",
+        ]
+
+    def get_state(self, obj: Filing) -> str:
+        return selectors.filing_state(obj)
+
+    def get_decision(self, obj: Filing) -> dict[str, Any] | None:
+        decision = FilingDecision.objects.filter(filing=obj).select_related("decided_by").first()
+        return FilingDecisionSerializer(decision).data if decision else None
+
+
+class FilingDecideSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=FilingDecision.Decision.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data["decision"] == FilingDecision.Decision.RETURNED and not data.get("reason", "").strip():
+            raise serializers.ValidationError({"reason": "退回时必须填写退回原因。"})
+        return data
+
+
+class FilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Filings the caller sees: an office its inbox, a department its own (``?tab=`` as the page)."""
+
+    queryset = Filing.objects.none()
+    serializer_class = FilingSerializer
+
+    def get_queryset(self):
+        if self.action == "list":
+            tab = self.request.query_params.get("tab", "all")
+            return selectors.filing_list(actor=self.actor, tab=tab if tab in selectors.TABS else "all")
+        return selectors.filing_queryset(actor=self.actor)
+
+    @action(detail=True, methods=["post"], serializer_class=FilingDecideSerializer)
+    def decide(self, request: Request, pk: str | None = None) -> Response:
+        filing = self.get_object()
+        if not (self.actor.is_office and self.actor.has_role(*selectors.DECIDER_ROLES)):
+            raise PermissionDenied("office roles only")
+        serializer = FilingDecideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.filing_decide(actor=self.actor, filing=filing, **serializer.validated_data)
+        filing = selectors.filing_get(actor=self.actor, pk=filing.pk)
+        return Response(FilingSerializer(filing).data, status=status.HTTP_200_OK)
+
+
+def register(router) -> None:
+    router.register("filings", FilingViewSet, basename="filing")

@@ -1,0 +1,309 @@
+"""Reads of filings (备案) for views, the API, the PDF and the dashboard.
+
+A filing's state is derived, never stored: no decision yet → 待确认 (overdue once ``due_at`` has
+passed — the deadline of 阳城县发改局方案: "随机抽取检查对象和检查人员 2 日内报领导小组办公室备案"),
+an ``acknowledged`` decision → 已确认, a ``returned`` one → 已退回 (answered by a resubmission).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sampling import hashrank
+from sampling.models import Draw, DrawSelection, Filing, FilingDecision, Substitution, TargetReplacement
+from tenancy.context import Actor, Role
+
+# Tabs of the inbox; "pending" lists every undecided filing (overdue ones in red).
+TABS = ("pending", "overdue", "acknowledged", "returned", "all")
+DECIDER_ROLES = (Role.ADMIN, Role.LEADER, Role.PLANNER)
+SUBMITTER_ROLES = (Role.ADMIN, Role.LEADER, Role.PLANNER)
+
+
+class State:
+    PENDING = "pending"
+    OVERDUE = "overdue"
+    ACKNOWLEDGED = "acknowledged"
+    RETURNED = "returned"
+
+
+STATE_LABELS = {
+    State.PENDING: gettext_lazy("待确认"),
+    State.OVERDUE: gettext_lazy("已逾期"),
+    State.ACKNOWLEDGED: gettext_lazy("已确认备案"),
+    State.RETURNED: gettext_lazy("已退回"),
+}
+STATE_BADGES = {State.PENDING: "info", State.OVERDUE: "bad", State.ACKNOWLEDGED: "ok", State.RETURNED: "warn"}
+
+
+# --------------------------------------------------------------------------------------------
+# The record
+
+
+def canonical_json(data: Any) -> bytes:
+    """One byte string per record: sorted keys, no spaces, UTF-8 (what ``record_sha256`` hashes)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def record_sha256(record: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(record)).hexdigest()
+
+
+def draw_record(draw: Draw, *, variant: str = "filing") -> dict[str, Any]:
+    """The draw record of DRAW.md §6 (``sampling.records``), as filed with the office."""
+    from sampling.records import draw_record as build  # noqa: PLC0415  (records imports the ceremony's modules)
+
+    return build(draw, variant=variant)
+
+
+def may_see_filing_record(*, actor: Actor, filing: Filing) -> bool:
+    """The full record (inspectors included) is for the office it went to and the filer only."""
+    return actor.is_member and actor.organization_id in (filing.office_id, filing.organization_id)
+
+
+def filing_record_for(*, actor: Actor, filing: Filing, variant: str) -> dict[str, Any]:
+    """The record as filed, in ``variant``; the caller checks ``may_see_filing_record`` first."""
+    record = filing.record or draw_record(filing.draw, variant="filing")
+    return record if variant == "filing" else hashrank.public_record(record)
+
+
+# --------------------------------------------------------------------------------------------
+# Lists and states
+
+
+def filing_queryset(*, actor: Actor) -> QuerySet[Filing]:
+    """Every filing the actor sees, with what the pages show joined in."""
+    return _with_state(Filing.objects.all())
+
+
+def _with_state(filings: QuerySet[Filing]) -> QuerySet[Filing]:
+    return filings.select_related(
+        "draw", "draw__task", "plan", "office", "organization", "decision", "submitted_by", "previous", "resubmission"
+    )
+
+
+def filing_state(filing: Filing, *, now: dt.datetime | None = None) -> str:
+    decision = getattr(filing, "decision", None) if _has_decision(filing) else None
+    if decision is not None:
+        return State.ACKNOWLEDGED if decision.decision == FilingDecision.Decision.ACKNOWLEDGED else State.RETURNED
+    return State.OVERDUE if filing.due_at < (now or timezone.now()) else State.PENDING
+
+
+def _has_decision(filing: Filing) -> bool:
+    try:
+        filing.decision  # noqa: B018  (reverse one-to-one: raises when absent)
+    except FilingDecision.DoesNotExist:
+        return False
+    return True
+
+
+def filing_list(
+    *,
+    actor: Actor,
+    tab: str = "pending",
+    department_id: int | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    text: str = "",
+) -> QuerySet[Filing]:
+    """Filings the actor sees: an office its inbox (addressed to it), a department its own."""
+    filings = Filing.objects.all()
+    if actor.is_office:
+        filings = filings.filter(office_id=actor.organization_id)
+    decided = FilingDecision.objects.filter(filing_id=OuterRef("pk"))
+    now = timezone.now()
+    if tab == "pending":
+        filings = filings.filter(~Exists(decided))
+    elif tab == "overdue":
+        filings = filings.filter(~Exists(decided), due_at__lt=now)
+    elif tab in ("acknowledged", "returned"):
+        filings = filings.filter(Exists(decided.filter(decision=tab)))
+    if department_id:
+        filings = filings.filter(organization_id=department_id)
+    if date_from:
+        filings = filings.filter(submitted_at__date__gte=date_from)
+    if date_to:
+        filings = filings.filter(submitted_at__date__lte=date_to)
+    if text:
+        filings = filings.filter(Q(draw__task__name__icontains=text) | Q(draw__task_uid__icontains=text))
+    return _with_state(filings).order_by("due_at" if tab in ("pending", "overdue") else "-submitted_at", "-id")
+
+
+def filing_tab_counts(*, actor: Actor) -> dict[str, int]:
+    return {tab: filing_list(actor=actor, tab=tab).count() for tab in TABS}
+
+
+def filing_departments(*, actor: Actor) -> list[tuple[int, str]]:
+    """The filers seen in the actor's filings, for the department filter."""
+    rows = filing_list(actor=actor, tab="all").values_list("organization_id", "organization__name").distinct()
+    return sorted(set(rows), key=lambda r: r[1])
+
+
+def filing_get(*, actor: Actor, pk: int) -> Filing:
+    return _with_state(Filing.objects.all()).get(pk=pk)
+
+
+def draws_awaiting_filing(*, actor: Actor) -> QuerySet[Draw]:
+    """待报送: the actor's completed draws with no draw filing that still stands (none, or only
+    returned ones not yet answered by a resubmission)."""
+    standing = Filing.objects.filter(draw_id=OuterRef("pk"), kind=Filing.Kind.DRAW).exclude(
+        decision__decision=FilingDecision.Decision.RETURNED
+    )
+    return (
+        Draw.objects.filter(organization_id=actor.organization_id, status=Draw.Status.COMPLETED)
+        .filter(~Exists(standing))
+        .select_related("task")
+        .order_by("drawn_at")
+    )
+
+
+def returned_unanswered(*, actor: Actor) -> QuerySet[Filing]:
+    """被退回: the actor's returned filings not yet resubmitted."""
+    return _with_state(
+        Filing.objects.filter(
+            organization_id=actor.organization_id, decision__decision=FilingDecision.Decision.RETURNED
+        ).filter(resubmission__isnull=True)
+    ).order_by("-submitted_at")
+
+
+def latest_filing_of_draw(*, actor: Actor, draw: Draw, kind: str = Filing.Kind.DRAW) -> Filing | None:
+    return _with_state(Filing.objects.filter(draw=draw, kind=kind)).order_by("-submitted_at", "-id").first()
+
+
+# --------------------------------------------------------------------------------------------
+# The sheet: what the detail page, the HTML preview and the PDF show
+
+
+def filing_sheet(*, actor: Actor, filing: Filing) -> dict[str, Any]:
+    """Everything the 抽取结果备案表 shows. Results come from the record as filed (later
+    substitutions do not rewrite a filed sheet); names come from the registries."""
+    from inventory.models import Inspector  # noqa: PLC0415
+
+    draw = filing.draw
+    record = filing.record or draw_record(draw, variant="filing")
+    entity_names = dict(DrawSelection.objects.filter(draw=draw).values_list("key", "entity__name"))
+    cutoff = filing.submitted_at
+    subs = list(
+        Substitution.objects.filter(draw=draw, created_at__lte=cutoff)
+        .select_related("selection__entity", "out_inspector", "in_inspector")
+        .order_by("seq")
+    )
+    repls = list(
+        TargetReplacement.objects.filter(draw=draw, created_at__lte=cutoff)
+        .select_related("replaced__entity", "replacement__entity")
+        .order_by("seq")
+    )
+    teams = {a["target"]: a.get("inspectors", []) for a in record.get("assignments") or [] if "target" in a}
+    # The frozen inspector pool carries each drawn inspector's name (server-side only); the
+    # registry fills in for older draws.
+    names = {e["key"]: e.get("name", "") for e in draw.inspector_pool or [] if e.get("name")}
+    missing = {k for team in teams.values() for k in team} - set(names)
+    if missing:
+        names |= dict(Inspector.objects.filter(cert_no__in=missing).values_list("cert_no", "name"))
+    replaced_keys = {r.replaced.key for r in repls}
+
+    targets = [
+        {
+            "rank": s.get("rank"),
+            "code": s.get("key"),
+            "name": entity_names.get(s.get("key"), ""),
+            "stratum": s.get("stratum"),
+            "replaced": s.get("key") in replaced_keys,
+            "team": [names.get(k, "—") for k in teams.get(s.get("key"), [])],
+        }
+        for s in record.get("selected") or []
+    ]
+    reserve = [
+        {"order": n, "code": s.get("key"), "name": entity_names.get(s.get("key"), ""), "stratum": s.get("stratum")}
+        for n, s in enumerate(record.get("reserve") or [], start=1)
+    ]
+    substitutions = [
+        {"seq": s.seq, "target": s.selection.entity.name, "code": s.selection.key, "out": s.out_inspector.name,
+         "in": s.in_inspector.name, "reason": s.reason, "at": s.created_at}
+        for s in subs
+    ]
+    replacements = [
+        {"seq": r.seq, "replaced": r.replaced.entity.name, "replaced_code": r.replaced.key,
+         "replacement": r.replacement.entity.name, "replacement_code": r.replacement.key, "reason": r.reason,
+         "at": r.created_at}
+        for r in repls
+    ]
+    allocation = [
+        {"stratum": a.get("stratum"), "eligible": a.get("eligible") or 0, "selected": a.get("selected") or 0}
+        for a in record.get("allocation") or []
+    ]
+    witnesses = [w.get("name", "") if isinstance(w, dict) else str(w) for w in draw.witnesses or []]
+    return {
+        "filing": filing,
+        "draw": draw,
+        "task": draw.task,
+        "plan": filing.plan,
+        "record": record,
+        "state": filing_state(filing),
+        "allocation": allocation,
+        "allocation_total": {
+            "eligible": sum(a["eligible"] for a in allocation),
+            "selected": sum(a["selected"] for a in allocation),
+        },
+        "targets": targets,
+        "reserve": reserve,
+        "substitutions": substitutions,
+        "replacements": replacements,
+        "witnesses": witnesses,
+        "may_see_record": may_see_filing_record(actor=actor, filing=filing),
+    }
+
+
+def filing_pdf_get(*, actor: Actor, filing: Filing) -> bytes:
+    """The attached PDF; rendered again from the filed record if the file has gone missing."""
+    from sampling import pdf  # noqa: PLC0415
+
+    if filing.pdf:
+        try:
+            with filing.pdf.open("rb") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            pass
+    return pdf.filing_form_pdf(filing_sheet(actor=actor, filing=filing))
+
+
+# --------------------------------------------------------------------------------------------
+# Dashboard
+
+
+def dashboard_cards(*, actor: Actor) -> list[dict[str, Any]]:
+    """An office: 待确认备案 (overdue in red). A department: 待报送 and 被退回."""
+    if not actor.is_member:
+        return []
+    url = reverse("sampling:filing_list")
+    if actor.is_office:
+        pending = filing_list(actor=actor, tab="pending").count()
+        overdue = filing_list(actor=actor, tab="overdue").count()
+        return [
+            {
+                "key": "filings-pending",
+                "label": _("待确认备案"),
+                "value": pending,
+                "url": url,
+                "state": "bad" if overdue else "",
+                "note": _("其中已逾期 %(n)d 件") % {"n": overdue} if overdue else "",
+            }
+        ]
+    if actor.is_department:
+        awaiting = draws_awaiting_filing(actor=actor).count()
+        returned = returned_unanswered(actor=actor).count()
+        return [
+            {"key": "filings-awaiting", "label": _("待报送备案"), "value": awaiting, "url": url,
+             "state": "bad" if awaiting else ""},
+            {"key": "filings-returned", "label": _("备案被退回"), "value": returned, "url": url + "?tab=returned",
+             "state": "bad" if returned else ""},
+        ]
+    return []

@@ -1,0 +1,222 @@
+"""Filing (备案) with the leading-group office: submit, acknowledge or return, resubmit.
+
+Rules (seeds/):
+- 阳城县发改局方案: "随机抽取检查对象和检查人员 2 日内报领导小组办公室备案" — the deadline is
+  ``settings.FILING_DEADLINE_DAYS`` (2) days after the draw.
+- 曲阳县联合抽查实施细则 §16: a change of inspectors (回避/递补) is approved by the unit's leader "并报县
+  双随机办备案" — substitutions and target replacements are filed too (``kind``).
+
+Filings and decisions are append-only: a returned filing is answered by a new filing whose
+``previous`` is the returned one; each filing has at most one decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sampling import pdf
+from sampling.models import Draw, Filing, FilingDecision, Substitution, TargetReplacement
+from sampling.selectors.filings import (
+    DECIDER_ROLES,
+    SUBMITTER_ROLES,
+    draw_record,
+    filing_sheet,
+    record_sha256,
+)
+from tenancy import audit
+from tenancy.context import Actor, OrgKind
+from tenancy.models import Organization, Region
+
+JOINT_SELF_REASON = "联合抽查由本办组织"
+_AUDITED_FIELDS = (
+    "draw", "plan", "office", "kind", "substitution", "replacement", "previous", "submitted_at", "submitted_by",
+    "due_at", "note", "record_sha256",
+)
+
+
+def filing_office_for(*, region: Region) -> Organization:
+    """The leading-group office (双随机办) of ``region``, else the nearest one up the region tree.
+
+    The addressee is fixed by this rule, never taken from input, so it is read unscoped: a county
+    department cannot otherwise see the city office it may have to file with.
+    """
+    current: Region | None = region
+    while current is not None:
+        office = (
+            Organization._base_manager.filter(kind=OrgKind.OFFICE, region_id=current.pk, is_active=True)
+            .order_by("pk")
+            .first()
+        )
+        if office is not None:
+            return office
+        current = current.parent
+    raise ValidationError(_("本辖区及上级均未设立双随机办，无法报送备案，请联系系统管理员。"))
+
+
+def _deadline(*, draw: Draw, kind: str, substitution: Substitution | None, replacement: TargetReplacement | None) -> dt.datetime:
+    days = dt.timedelta(days=settings.FILING_DEADLINE_DAYS)
+    if kind == Filing.Kind.SUBSTITUTION and substitution is not None:
+        return substitution.created_at + days
+    if kind == Filing.Kind.REPLACEMENT and replacement is not None:
+        return replacement.created_at + days
+    return draw.drawn_at + days
+
+
+def _check_event(
+    *, draw: Draw, kind: str, substitution: Substitution | None, replacement: TargetReplacement | None
+) -> None:
+    if kind not in Filing.Kind.values:
+        raise ValidationError({"kind": _("备案类型无效。")})
+    if kind == Filing.Kind.DRAW and (substitution is not None or replacement is not None):
+        raise ValidationError({"kind": _("抽取结果备案不应附带递补记录。")})
+    if kind == Filing.Kind.SUBSTITUTION and (substitution is None or substitution.draw_id != draw.pk):
+        raise ValidationError({"substitution": _("请指定本次抽取的人员递补记录。")})
+    if kind == Filing.Kind.REPLACEMENT and (replacement is None or replacement.draw_id != draw.pk):
+        raise ValidationError({"replacement": _("请指定本次抽取的对象递补记录。")})
+
+
+@transaction.atomic
+def filing_submit(
+    *,
+    actor: Actor,
+    draw: Draw,
+    kind: str = Filing.Kind.DRAW,
+    substitution: Substitution | None = None,
+    replacement: TargetReplacement | None = None,
+    note: str = "",
+) -> Filing:
+    """File a completed draw (or one of its substitution/replacement events) with the office.
+
+    Once per draw and event, unless the standing filing was returned: then the new filing points
+    at the returned one. A joint draw filed by the office with itself is acknowledged at once.
+    """
+    if not actor.has_role(*SUBMITTER_ROLES):
+        raise PermissionDenied(_("只有管理员、计划编制人员或分管领导可以报送备案。"))
+    # The row lock serializes two people pressing "报送备案" at once.
+    draw = Draw.objects.select_for_update().select_related("task", "region").get(pk=draw.pk)
+    if draw.organization_id != actor.organization_id:
+        raise PermissionDenied(_("只有组织本次抽取的单位可以报送备案。"))
+    if draw.status != Draw.Status.COMPLETED or draw.drawn_at is None:
+        raise ValidationError(_("只有已完成的抽取才能报送备案。"))
+    _check_event(draw=draw, kind=kind, substitution=substitution, replacement=replacement)
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": _("说明不能超过 2000 字。")})
+
+    latest = (
+        Filing.objects.filter(draw=draw, kind=kind, substitution=substitution, replacement=replacement)
+        .select_related("decision")
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+    previous: Filing | None = None
+    now = timezone.now()
+    due_at = _deadline(draw=draw, kind=kind, substitution=substitution, replacement=replacement)
+    if latest is not None:
+        decision = FilingDecision.objects.filter(filing=latest).first()
+        if decision is None or decision.decision != FilingDecision.Decision.RETURNED:
+            raise ValidationError(_("该抽取已报送备案，无需重复报送。"))
+        previous = latest
+        # A returned filing gets a fresh window from the return, never a shorter one.
+        due_at = max(due_at, decision.created_at + dt.timedelta(days=settings.FILING_DEADLINE_DAYS))
+
+    office = filing_office_for(region=draw.region)
+    record = draw_record(draw, variant="filing")
+    filing = Filing(
+        draw=draw,
+        plan_id=draw.plan_id,
+        office=office,
+        kind=kind,
+        substitution=substitution,
+        replacement=replacement,
+        previous=previous,
+        submitted_at=now,
+        submitted_by_id=actor.user_id,
+        due_at=due_at,
+        note=note,
+        record=record,
+        record_sha256=record_sha256(record),
+    )
+    filing.set_tenant(actor)
+    filing.save()
+
+    content = pdf.filing_form_pdf(filing_sheet(actor=actor, filing=filing))
+    filing.pdf.save(f"filing-{draw.task_uid}-{filing.pk}.pdf", ContentFile(content), save=True)
+    # The record itself (the whole pool) is not copied into the log: its SHA-256 stands for it.
+    after = audit.snapshot(filing, _AUDITED_FIELDS) | {"pdf": filing.pdf.name}
+    audit.record(
+        actor=actor, action="create", target=filing, changes={k: [None, v] for k, v in after.items()},
+        note=_("报送备案：%(task)s") % {"task": draw.task.name},
+    )
+
+    if office.pk == actor.organization_id:
+        # A joint plan's draw is organized by the office itself: filed and acknowledged at once.
+        _decide(actor=actor, filing=filing, decision=FilingDecision.Decision.ACKNOWLEDGED, reason=JOINT_SELF_REASON)
+    return filing
+
+
+def _decide(*, actor: Actor, filing: Filing, decision: str, reason: str) -> FilingDecision:
+    row = FilingDecision(filing=filing, decision=decision, reason=reason, decided_by_id=actor.user_id)
+    row.set_tenant(actor)
+    row.save()
+    audit.record_create(actor=actor, obj=row, note=f"{row.get_decision_display()}：{reason}" if reason else "")
+    return row
+
+
+@transaction.atomic
+def filing_decide(*, actor: Actor, filing: Filing, decision: str, reason: str = "") -> FilingDecision:
+    """The office acknowledges (确认备案) or returns (退回, reason required) a filing, once."""
+    if not (actor.is_office and actor.has_role(*DECIDER_ROLES)):
+        raise PermissionDenied(_("只有双随机办的管理员、计划编制人员或分管领导可以办理备案。"))
+    filing = Filing.objects.select_for_update().get(pk=filing.pk)
+    if filing.office_id != actor.organization_id:
+        raise PermissionDenied(_("该备案不是报送给本单位的。"))
+    reason = (reason or "").strip()
+    errors: dict[str, str] = {}
+    if decision not in FilingDecision.Decision.values:
+        errors["decision"] = _("请选择“确认备案”或“退回”。")
+    if decision == FilingDecision.Decision.RETURNED and not reason:
+        errors["reason"] = _("退回时必须填写退回原因。")
+    if len(reason) > 300:
+        errors["reason"] = _("意见不能超过 300 字。")
+    if errors:
+        raise ValidationError(errors)
+    if FilingDecision.objects.filter(filing=filing).exists():
+        raise ValidationError(_("该备案已办理，不能重复办理。"))
+    return _decide(actor=actor, filing=filing, decision=decision, reason=reason)
+
+
+def filing_acknowledge(*, actor: Actor, filing: Filing, reason: str = "") -> FilingDecision:
+    return filing_decide(actor=actor, filing=filing, decision=FilingDecision.Decision.ACKNOWLEDGED, reason=reason)
+
+
+def filing_return(*, actor: Actor, filing: Filing, reason: str) -> FilingDecision:
+    return filing_decide(actor=actor, filing=filing, decision=FilingDecision.Decision.RETURNED, reason=reason)
+
+
+@transaction.atomic
+def filing_resubmit(*, actor: Actor, filing: Filing, note: str = "") -> Filing:
+    """Answer a returned filing with a new one for the same draw and event."""
+    if filing.organization_id != actor.organization_id:
+        raise PermissionDenied(_("只有原报送单位可以重新报送。"))
+    decision = FilingDecision.objects.filter(filing=filing).first()
+    if decision is None or decision.decision != FilingDecision.Decision.RETURNED:
+        raise ValidationError(_("只有被退回的备案可以重新报送。"))
+    if Filing.objects.filter(previous=filing).exists():
+        raise ValidationError(_("该备案已重新报送。"))
+    return filing_submit(
+        actor=actor,
+        draw=filing.draw,
+        kind=filing.kind,
+        substitution=filing.substitution,
+        replacement=filing.replacement,
+        note=note,
+    )
+

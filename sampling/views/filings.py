@@ -1,0 +1,218 @@
+"""Filing (备案) pages: the inbox/list, detail, submit/resubmit, the office's decision, the PDF,
+its HTML preview and the record download. Thin: parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sampling import pdf
+from sampling.forms_filings import FilingDecisionForm, FilingFilterForm, FilingSubmitForm
+from sampling.models import Draw, Filing
+from sampling.selectors import filings as selectors
+from sampling.services import filings as services
+from tenancy.context import OrgKind
+from tenancy.permissions import member_required
+
+KINDS = (OrgKind.DEPARTMENT, OrgKind.OFFICE)
+
+
+def _get_filing(request: HttpRequest, pk: int) -> Filing:
+    return get_object_or_404(selectors.filing_queryset(actor=request.actor), pk=pk)
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: field errors where they belong."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@member_required(kinds=KINDS)
+@require_GET
+def filing_list(request: HttpRequest) -> HttpResponse:
+    actor = request.actor
+    departments = selectors.filing_departments(actor=actor)
+    form = FilingFilterForm(request.GET or None, departments=departments)
+    filters = form.filters() if request.GET else {"tab": "pending"}
+    page = Paginator(selectors.filing_list(actor=actor, **filters), 30).get_page(request.GET.get("page"))
+    rows = []
+    for f in page:
+        state = selectors.filing_state(f)
+        rows.append({"filing": f, "state": state, "label": selectors.STATE_LABELS[state], "badge": selectors.STATE_BADGES[state]})
+    counts = selectors.filing_tab_counts(actor=actor)
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("tab", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "tab": filters["tab"],
+        "counts": counts,
+        "tabs": [(key, label, counts[key]) for key, label in FilingFilterForm.TAB_CHOICES],
+        "query": params.urlencode(),
+        "awaiting": selectors.draws_awaiting_filing(actor=actor)[:50] if actor.is_department or actor.is_office else [],
+        "returned": selectors.returned_unanswered(actor=actor)[:50],
+        "may_submit": actor.has_role(*selectors.SUBMITTER_ROLES),
+    }
+    return render(request, "sampling/filing_list.html", context)
+
+
+def _detail_context(request: HttpRequest, filing: Filing, decision_form: FilingDecisionForm | None = None) -> dict:
+    actor = request.actor
+    sheet = selectors.filing_sheet(actor=actor, filing=filing)
+    may_decide = (
+        actor.is_office
+        and filing.office_id == actor.organization_id
+        and actor.has_role(*selectors.DECIDER_ROLES)
+        and sheet["state"] in (selectors.State.PENDING, selectors.State.OVERDUE)
+    )
+    may_resubmit = (
+        sheet["state"] == selectors.State.RETURNED
+        and filing.organization_id == actor.organization_id
+        and actor.has_role(*selectors.SUBMITTER_ROLES)
+        and not Filing.objects.filter(previous=filing).exists()
+    )
+    return {
+        **sheet,
+        "decision": filing.decision if sheet["state"] in (selectors.State.ACKNOWLEDGED, selectors.State.RETURNED) else None,
+        "resubmission": Filing.objects.filter(previous=filing).first(),
+        "decision_form": decision_form or (FilingDecisionForm() if may_decide else None),
+        "may_decide": may_decide,
+        "may_resubmit": may_resubmit,
+        "state_label": selectors.STATE_LABELS[sheet["state"]],
+        "badge": selectors.STATE_BADGES[sheet["state"]],
+    }
+
+
+@member_required(kinds=KINDS)
+@require_GET
+def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    filing = _get_filing(request, pk)
+    return render(request, "sampling/filing_detail.html", _detail_context(request, filing))
+
+
+@member_required(*selectors.DECIDER_ROLES, kinds=(OrgKind.OFFICE,))
+@require_POST
+def filing_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    filing = _get_filing(request, pk)
+    if filing.office_id != request.actor.organization_id:
+        # A filing the office can see (a sub-office's) but which was not sent to it.
+        raise PermissionDenied("not the addressee")
+    form = FilingDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            row = services.filing_decide(
+                actor=request.actor, filing=filing, decision=form.cleaned_data["decision"], reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("已办理：%(d)s") % {"d": row.get_decision_display()})
+            return redirect("sampling:filing_detail", pk=filing.pk)
+    return render(request, "sampling/filing_detail.html", _detail_context(request, filing, form), status=400)
+
+
+def _submit_page(request: HttpRequest, *, draw: Draw, previous: Filing | None, form: FilingSubmitForm, status: int = 200) -> HttpResponse:
+    days = settings.FILING_DEADLINE_DAYS
+    office = None
+    try:
+        office = services.filing_office_for(region=draw.region)
+    except ValidationError as exc:
+        form.add_error(None, exc.messages)
+    return render(
+        request,
+        "sampling/filing_submit.html",
+        {"draw": draw, "previous": previous, "form": form, "office": office, "deadline_days": days},
+        status=status,
+    )
+
+
+@member_required(*selectors.SUBMITTER_ROLES, kinds=KINDS)
+@require_http_methods(["GET", "POST"])
+def filing_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """报送备案 for a draw (pk = the draw): a confirmation page, then the submission."""
+    draw = get_object_or_404(Draw.objects.select_related("task", "region"), pk=pk)
+    form = FilingSubmitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            filing = services.filing_submit(actor=request.actor, draw=draw, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("已报送%(office)s备案。") % {"office": filing.office.name})
+            return redirect("sampling:filing_detail", pk=filing.pk)
+        return _submit_page(request, draw=draw, previous=None, form=form, status=400)
+    return _submit_page(request, draw=draw, previous=None, form=form, status=400 if request.method == "POST" else 200)
+
+
+@member_required(*selectors.SUBMITTER_ROLES, kinds=KINDS)
+@require_http_methods(["GET", "POST"])
+def filing_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
+    """重新报送 a returned filing (pk = the returned filing)."""
+    previous = _get_filing(request, pk)
+    form = FilingSubmitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            filing = services.filing_resubmit(actor=request.actor, filing=previous, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("已重新报送备案。"))
+            return redirect("sampling:filing_detail", pk=filing.pk)
+        return _submit_page(request, draw=previous.draw, previous=previous, form=form, status=400)
+    return _submit_page(request, draw=previous.draw, previous=previous, form=form, status=400 if request.method == "POST" else 200)
+
+
+def _attachment(name: str) -> str:
+    # RFC 6266: an ASCII fallback plus the UTF-8 Chinese name.
+    return f"attachment; filename=\"{name.encode('ascii', 'ignore').decode() or 'filing'}\"; filename*=UTF-8''{quote(name)}"
+
+
+@member_required(kinds=KINDS)
+@require_GET
+def filing_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    filing = _get_filing(request, pk)
+    content = selectors.filing_pdf_get(actor=request.actor, filing=filing)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = _attachment(f"抽取结果备案表-{filing.draw.task_uid}-{filing.pk}.pdf")
+    return response
+
+
+@member_required(kinds=KINDS)
+@require_GET
+def filing_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 抽取结果备案表 as HTML, from the template the PDF uses."""
+    filing = _get_filing(request, pk)
+    return HttpResponse(pdf.filing_form_html(selectors.filing_sheet(actor=request.actor, filing=filing)))
+
+
+@member_required(kinds=KINDS)
+@require_GET
+def filing_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """The record as filed: ``?variant=filing`` (full, office and filer only) or ``public``."""
+    filing = _get_filing(request, pk)
+    allowed = selectors.may_see_filing_record(actor=request.actor, filing=filing)
+    variant = request.GET.get("variant") or ("filing" if allowed else "public")
+    if variant not in ("filing", "public"):
+        variant = "public"
+    if variant == "filing" and not allowed:
+        raise PermissionDenied("filing variant")
+    record = selectors.filing_record_for(actor=request.actor, filing=filing, variant=variant)
+    body = json.dumps(record, ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    suffix = "备案记录" if variant == "filing" else "公开记录"
+    response["Content-Disposition"] = _attachment(f"{filing.draw.task_uid}-{suffix}.json")
+    return response

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class TenancyConfig(AppConfig):
+    name = "tenancy"
+    verbose_name = "单位与权限"
+
+    def ready(self) -> None:
+        from .scoping import connect_guards
+
+        connect_guards()

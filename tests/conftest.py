@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.world import PASSWORD, World, build_world
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def login(client: Client):
+    """Log ``client`` in as a user (force_login skips axes; the lockout test logs in for real)."""
+
+    def _login(user) -> Client:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD

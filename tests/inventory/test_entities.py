@@ -1,0 +1,248 @@
+"""Target registry: create/edit validation, list filters, keyset paging, bulk actions, detail history."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from inventory import selectors, services
+from inventory.codes import make_regno, make_uscc
+from inventory.models import MarketEntity, RegistryEntry, Tag
+from sampling.models import Draw, DrawSelection, SamplingPlan, SamplingTask
+from tenancy.models import AuditEntry
+from tenancy.scoping import actor_scope
+from tests.leak.cases_inventory import make_conflict, make_entity
+
+pytestmark = pytest.mark.django_db
+
+A_REGION = "140522"
+
+
+def test_create_validates_code_flags_legacy_and_refuses_duplicates(world):
+    actor = world.actor("A1", "planner")
+    good = make_uscc("91", A_REGION, "MA0K12345")
+    with actor_scope(actor):
+        bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+        with pytest.raises(ValidationError) as e:
+            services.entity_create(actor=actor, data={"code": bad, "name": "某公司"})
+        assert "校验位错误" in e.value.message_dict["code"][0]
+        entity = services.entity_create(actor=actor, data={"code": good.lower(), "name": "阳城县皇城旅行社有限公司"}, tags=["旅行社"])
+        assert entity.code == good and entity.code_kind == "uscc" and not entity.is_legacy_code
+        entry = RegistryEntry.objects.get(entity=entity)
+        assert entry.organization_id == world.orgs["A1"].pk and [t.name for t in entry.tags.all()] == ["旅行社"]
+        legacy = services.entity_create(actor=actor, data={"code": make_regno(A_REGION + "00000001"), "name": "老字号饭店"})
+        assert legacy.is_legacy_code and legacy.code_kind == "regno"
+    # The same code from another department of the county: a clear error, then "join".
+    other = world.actor("A2", "admin")
+    with actor_scope(other):
+        with pytest.raises(ValidationError) as e:
+            services.entity_create(actor=other, data={"code": good, "name": "重复"})
+        assert "阳城县皇城旅行社有限公司" in e.value.message_dict["code"][0]
+        services.registry_entry_add(actor=other, entity=entity)
+        assert RegistryEntry.objects.filter(entity=entity).count() == 1  # A2 sees only its own entry
+    with scopes_disabled():
+        assert RegistryEntry.objects.filter(entity=entity).count() == 2
+        assert MarketEntity.objects.filter(code=good).count() == 1
+
+
+def test_viewer_cannot_create(world):
+    actor = world.actor("A1", "viewer")
+    with actor_scope(actor), pytest.raises(PermissionDenied):
+        services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "000000001"), "name": "x"})
+
+
+def _codes(page) -> list[str]:
+    return [e.code for e in page.rows]
+
+
+@pytest.mark.parametrize("sort", ["code", "name", "risk", "complaints", "updated"])
+def test_keyset_paging_never_skips_or_repeats(world, sort):
+    for i in range(23):
+        make_entity(world, "A1", name=f"实体{i % 5}", risk_class="ABCD"[i % 4], complaint_count=i % 3)
+    make_entity(world, "A2")  # another department's registry: not in A1's list
+    actor = world.actor("A1", "viewer")
+    with actor_scope(actor):
+        expected = set(selectors.entity_queryset(actor=actor).values_list("code", flat=True))
+        assert len(expected) == 23
+        seen: list[str] = []
+        pages = []
+        page = selectors.entity_page(actor=actor, filters=selectors.EntityFilters(), sort=sort, size=5)
+        while True:
+            pages.append(page)
+            seen += _codes(page)
+            if not page.next_cursor:
+                break
+            page = selectors.entity_page(actor=actor, filters=selectors.EntityFilters(), sort=sort, after=page.next_cursor, size=5)
+        assert len(seen) == 23 and set(seen) == expected
+        assert [len(p.rows) for p in pages] == [5, 5, 5, 5, 3]
+        assert pages[0].prev_cursor is None and pages[-1].next_cursor is None
+        # Walking back from the last page gives the same pages in reverse.
+        back = selectors.entity_page(actor=actor, filters=selectors.EntityFilters(), sort=sort, before=pages[-1].prev_cursor, size=5)
+        assert _codes(back) == _codes(pages[-2])
+        # A tampered cursor is the first page, not an error.
+        first = selectors.entity_page(actor=actor, filters=selectors.EntityFilters(), sort=sort, after="garbage!", size=5)
+        assert _codes(first) == _codes(pages[0])
+
+
+def test_filters_and_search(world):
+    hotel = make_entity(world, "A1", name="阳城县皇城相府大酒店", risk_class="D", complaint_count=5, on_abnormal_list=True, industry_code="H6110")
+    make_entity(world, "A1", name="阳城县网吧", risk_class="A", industry_code="R9013")
+    make_entity(world, "A1", name="阳城县某合作社", entity_type="cooperative", status="revoked", on_dishonest_list=True)
+    actor = world.actor("A1", "viewer")
+    F = selectors.EntityFilters
+
+    def names(**kw):
+        with actor_scope(actor):
+            return sorted(e.name for e in selectors.entity_queryset(actor=actor, filters=F(**kw)))
+
+    assert names(q="相府") == ["阳城县皇城相府大酒店"]
+    assert len(names(q=hotel.code[:8].lower())) == 3  # a code prefix shared by all three
+    assert names(q=hotel.code[:17]) == ["阳城县皇城相府大酒店"]
+    assert names(q=hotel.code) == ["阳城县皇城相府大酒店"]
+    assert names(risk=["D"]) == ["阳城县皇城相府大酒店"]
+    assert names(industry="h61") == ["阳城县皇城相府大酒店"]
+    assert names(abnormal=True) == ["阳城县皇城相府大酒店"]
+    assert names(dishonest=True) == ["阳城县某合作社"]
+    assert names(status="revoked", entity_type="cooperative") == ["阳城县某合作社"]
+    assert names(complaints_min=3) == ["阳城县皇城相府大酒店"]
+    with actor_scope(actor := world.actor("A1", "planner")):
+        services.registry_bulk_tag(actor=actor, entity_ids=[hotel.pk], tag_name="星级饭店")
+        tag = Tag.objects.get(name="星级饭店")
+    assert names(tag=tag.pk) == ["阳城县皇城相府大酒店"]
+
+
+def test_office_lists_the_whole_region(world):
+    make_entity(world, "A1", name="甲部门对象")
+    make_entity(world, "A2", name="乙部门对象")
+    make_entity(world, "B1", name="外县对象")
+    actor = world.actor("AO", "viewer")
+    with actor_scope(actor):
+        assert sorted(e.name for e in selectors.entity_queryset(actor=actor)) == ["乙部门对象", "甲部门对象"]
+
+
+def test_bulk_actions_count_and_audit(world):
+    mine = [make_entity(world, "A1", risk_class="A") for _ in range(3)]
+    foreign = make_entity(world, "A2")
+    actor = world.actor("A1", "planner")
+    ids = [e.pk for e in mine] + [foreign.pk]
+    with actor_scope(actor):
+        assert services.registry_bulk_tag(actor=actor, entity_ids=ids, tag_name="网吧") == 3
+        assert services.registry_bulk_tag(actor=actor, entity_ids=ids, tag_name="网吧") == 0  # idempotent
+        assert services.entity_bulk_set_risk(actor=actor, entity_ids=ids, risk_class="C") == 3
+        assert AuditEntry.objects.filter(action="set_risk").count() == 3
+        with pytest.raises(ValidationError):
+            services.registry_bulk_retire(actor=actor, entity_ids=ids, reason="")
+        assert services.registry_bulk_retire(actor=actor, entity_ids=ids[:2], reason="已注销") == 2
+        assert AuditEntry.objects.filter(action="retire", note="已注销").count() == 2
+        assert selectors.entity_queryset(actor=actor).count() == 1
+    with scopes_disabled():
+        assert MarketEntity.objects.get(pk=foreign.pk).risk_class == "B"  # not in A1's registry: untouched
+        assert set(MarketEntity.objects.filter(pk__in=[e.pk for e in mine]).values_list("risk_class", flat=True)) == {"C"}
+
+
+def test_bulk_page_confirms_then_acts(world, login):
+    rows = [make_entity(world, "A1") for _ in range(2)]
+    client = login(world.user("A1", "planner"))
+    data = {"action": "risk", "risk_class": "D", "ids": [r.pk for r in rows], "back": "sort=name"}
+    confirm = client.post(reverse("inventory:entity_bulk"), data)
+    assert confirm.status_code == 200 and "将对勾选的 2 个检查对象执行" in confirm.content.decode()
+    with scopes_disabled():
+        assert not MarketEntity.objects.filter(risk_class="D").exists()
+    done = client.post(reverse("inventory:entity_bulk"), {**data, "confirm": "1"})
+    assert done.status_code == 302 and done["Location"].endswith("?sort=name")
+    with scopes_disabled():
+        assert MarketEntity.objects.filter(risk_class="D").count() == 2
+    assert login(world.user("A1", "viewer")).post(reverse("inventory:entity_bulk"), data).status_code == 403
+
+
+def test_list_page_paging_links_and_filters(world, login):
+    for i in range(55):
+        make_entity(world, "A1", name=f"阳城县第{i:02d}号超市")
+    client = login(world.user("A1", "viewer"))
+    body = client.get(reverse("inventory:entity_list") + "?sort=name").content.decode()
+    assert body.count('data-testid="entity-row"') == 50 and "第00号" in body and "第49号" in body
+    nxt = re.search(r'href="\?([^"]*after=[^"]*)"', body).group(1).replace("&amp;", "&")
+    page2 = client.get(reverse("inventory:entity_list") + "?" + nxt).content.decode()
+    assert page2.count('data-testid="entity-row"') == 5 and "第54号" in page2 and "第00号" not in page2
+    assert "before=" in page2 and "sort=name" in page2
+    assert 'data-testid="bulk-form"' not in page2  # viewers get no bulk actions
+
+
+def test_entity_form_keeps_input_and_shows_chinese_error(world, login):
+    client = login(world.user("A1", "admin"))
+    response = client.post(reverse("inventory:entity_create"), {
+        "code": "91140522MA0K1234X0", "name": "我的新公司", "entity_type": "enterprise", "status": "active",
+        "risk_class": "B", "complaint_count": 0,
+    })
+    body = response.content.decode()
+    assert response.status_code == 200 and "我的新公司" in body and ("校验" in body or "非法" in body or "错误" in body)
+
+
+def _draw_for(world, org_key, entity, uid):
+    org = world.orgs[org_key]
+    with scopes_disabled():
+        plan = SamplingPlan.objects.create(organization=org, region=org.region, year=2026, name=f"{uid}计划")
+        task = SamplingTask.objects.create(organization=org, region=org.region, plan=plan, name=f"{uid}任务", uid=uid)
+        draw = Draw.objects.create(
+            organization=org, region=org.region, task=task, plan=plan, task_uid=uid, commitment="c" * 64, secret="s" * 64,
+            pool_hash="p" * 64, pool_blob=b"", status="completed", drawn_at=timezone.now(),
+        )
+        return DrawSelection.objects.create(
+            organization=org, region=org.region, draw=draw, plan=plan, entity=entity, key=entity.code, stratum="A", score="0", rank=1, status="selected"
+        )
+
+
+def test_detail_history_shows_only_visible_draws_and_conflicts(world, login):
+    entity = make_entity(world, "A1", name="共享对象")
+    with scopes_disabled():
+        RegistryEntry.objects.create(organization=world.orgs["A2"], region=entity.region, entity=entity)
+    _draw_for(world, "A1", entity, "A1-2026-Q1")
+    _draw_for(world, "A2", entity, "A2-2026-Q1")
+    a1 = login(world.user("A1", "viewer")).get(reverse("inventory:entity_detail", args=[entity.pk])).content.decode()
+    assert "A1-2026-Q1任务" in a1 and "A2-2026-Q1" not in a1
+    assert "测试单位A1" in a1 and "测试单位A2" not in a1
+    office = login(world.user("AO", "viewer")).get(reverse("inventory:entity_detail", args=[entity.pk])).content.decode()
+    assert "A1-2026-Q1任务" in office and "A2-2026-Q1任务" in office
+    conflict = make_conflict(world, "A1")
+    page = login(world.user("A1", "viewer")).get(reverse("inventory:entity_detail", args=[conflict.entity_id])).content.decode()
+    assert "近亲属任该公司股东" in page
+
+
+def test_export_uses_the_filtered_list(world, login):
+    make_entity(world, "A1", name="导出甲", risk_class="D")
+    make_entity(world, "A1", name="导出乙", risk_class="A")
+    response = login(world.user("A1", "viewer")).get(reverse("inventory:entity_export") + "?risk=D&format=csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig") if response.streaming else response.content.decode()
+    assert response.status_code == 200 and "导出甲" in body and "导出乙" not in body
+
+
+def test_dashboard_cards(world, login):
+    import datetime as dt
+
+    from tests.leak.cases_inventory import make_inspector
+
+    make_entity(world, "A1")
+    make_entity(world, "A1")
+    make_inspector(world, "A1", cert_expires_on=timezone.localdate() - dt.timedelta(days=3))
+    make_inspector(world, "A1")
+    actor = world.actor("A1", "viewer")
+    with actor_scope(actor):
+        cards = {c["key"]: c for c in selectors.dashboard_cards(actor=actor)}
+    assert cards["entities"]["value"] == 2 and cards["inspectors"]["value"] == 1
+    assert cards["expired_certs"]["value"] == 1 and cards["expired_certs"]["state"] == "bad"
+    body = login(world.user("A1", "viewer")).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="card-expired_certs"' in body
+
+
+def test_bad_query_parameters_never_500(world, login):
+    make_entity(world, "A1", name="参数测试对象")
+    client = login(world.user("A1", "viewer"))
+    for query in ("complaints_min=abc", "sort=zzz", "tag=999999", "after=%%%", "before=eyJ4Ijox", "risk=Q", "industry=%27;--"):
+        response = client.get(reverse("inventory:entity_list") + "?" + query)
+        assert response.status_code == 200, query
+    assert login(world.user("A1", "planner")).post(reverse("inventory:entity_bulk"), {"action": "tag", "ids": ["x"]}).status_code == 302

@@ -1,0 +1,177 @@
+"""Templates, exports (formula escaping, CSV BOM) and the export → import round trip."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django_scopes import scopes_disabled
+from openpyxl import load_workbook
+
+from inventory.importing import COLUMNS, import_confirm, import_preview
+from inventory.models import CheckItem, ImportJob, Inspector, MarketEntity, RegistryEntry
+from inventory.xlsx import escape_cell, export_response, template_bytes
+from tenancy.models import OrgUnit
+from tenancy.scoping import actor_scope
+
+from .fixtures.sheets import CODES, REGNO, xlsx
+from .test_import import ITEMS, MESSY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def run(actor, kind, data, filename):
+    with actor_scope(actor):
+        job = import_preview(actor=actor, kind=kind, data=data, filename=filename)
+        return import_confirm(actor=actor, job=job, mode="all")
+
+
+@pytest.mark.parametrize("kind", ["entities", "inspectors", "items"])
+def test_template_has_headers_comments_and_dropdowns(kind):
+    wb = load_workbook(io.BytesIO(template_bytes(kind)))
+    ws = wb.worksheets[0]
+    headers = [c.value for c in ws[1]]
+    assert headers == [c.header for c in COLUMNS[kind]]
+    assert all(c.comment is not None and ("必填" in c.comment.text or "选填" in c.comment.text) for c in ws[1])
+    lists = [dv.formula1 for dv in ws.data_validations.dataValidation]
+    expected = [c for c in COLUMNS[kind] if c.choices]
+    assert len(lists) == len(expected)
+    if kind == "entities":
+        assert '"企业,个体工商户,农民专业合作社,其他"' in lists
+        assert any("A 低风险" in f for f in lists) and '"是,否"' in lists
+    assert wb.sheetnames[1] == "填写说明"
+
+
+def test_filled_template_imports(world):
+    wb = load_workbook(io.BytesIO(template_bytes("entities")))
+    ws = wb.worksheets[0]
+    ws.append([CODES[30], "阳城县示例有限公司", "企业", "张三", "阳城县凤城镇", "F5211", "百货零售", "2020-05-01", "存续",
+               "C 较高风险", "是", "否", 2, "重点"])
+    out = io.BytesIO()
+    wb.save(out)
+    job = run(world.actor("A1"), "entities", out.getvalue(), "模板.xlsx")
+    assert job.status == ImportJob.Status.DONE and job.created_count == 1
+    with scopes_disabled():
+        e = MarketEntity.objects.get(code=CODES[30])
+    assert (e.risk_class, e.on_abnormal_list, e.complaint_count, e.industry_code) == ("C", True, 2, "F5211")
+
+
+def test_export_escapes_formulas_and_csv_has_bom(world):
+    actor = world.actor("A1")
+    run(actor, "entities", xlsx(MESSY), "a.xlsx")
+    with scopes_disabled():
+        e = MarketEntity.objects.get(code=CODES[0])
+        MarketEntity.objects.filter(pk=e.pk).update(name="=cmd|' /C calc'!A0", legal_representative="@SUM(1)", address="+86 地址")
+    with actor_scope(actor):
+        qs = RegistryEntry.objects.filter(entity__code=CODES[0])
+        csv_response = export_response(kind="entities", queryset=qs, fmt="csv", filename="名录")
+        xlsx_response = export_response(kind="entities", queryset=qs, fmt="xlsx", filename="名录.xlsx")
+    raw = body(csv_response)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    assert "'=cmd|' /C calc'!A0" in text and "'@SUM(1)" in text and "'+86 地址" in text
+    assert "filename" in csv_response["Content-Disposition"] and ".csv" in csv_response["Content-Disposition"]
+    ws = load_workbook(io.BytesIO(xlsx_response.content)).worksheets[0]
+    row = [c.value for c in ws[2]]
+    assert row[1] == "'=cmd|' /C calc'!A0" and ws.cell(row=2, column=2).data_type == "s"
+    assert escape_cell("-1") == "'-1" and escape_cell(-1) == -1 and escape_cell("正常") == "正常"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_entity_export_reimports_unchanged(world, fmt):
+    actor = world.actor("A1")
+    run(actor, "entities", xlsx(MESSY), "a.xlsx")
+    with scopes_disabled():
+        MarketEntity.objects.filter(code=REGNO).update(address="-3 号院", complaint_count=4)
+    with actor_scope(actor):
+        response = export_response(kind="entities", queryset=RegistryEntry.objects.all(), fmt=fmt, filename="导出")
+    job = run(actor, "entities", body(response), f"导出.{fmt}")
+    assert job.status == ImportJob.Status.DONE, job.errors
+    assert (job.total_rows, job.created_count, job.updated_count, job.unchanged_count) == (3, 0, 0, 3)
+    # And into a second department: same data, its own registry entries and tags.
+    job2 = run(world.actor("A2"), "entities", body(response), f"导出.{fmt}")
+    assert (job2.created_count, job2.rejected_count) == (3, 0)
+    with scopes_disabled():
+        entry = RegistryEntry.objects.get(organization=world.orgs["A2"], entity__code=CODES[0])
+        assert sorted(t.name for t in entry.tags.all()) == ["旅游", "重点"]
+        assert MarketEntity.objects.get(code=REGNO).address == "-3 号院"
+
+
+def test_market_entity_export_leaves_tags_out(world):
+    actor = world.actor("A1")
+    run(actor, "entities", xlsx(MESSY), "a.xlsx")
+    with actor_scope(actor):
+        response = export_response(kind="entities", queryset=MarketEntity.objects.all(), fmt="xlsx", filename="x")
+    headers = [c.value for c in load_workbook(io.BytesIO(response.content)).worksheets[0][1]]
+    assert "分类标注" not in headers and headers[0] == "统一社会信用代码"
+    job = run(actor, "entities", response.content, "x.xlsx")
+    assert job.unchanged_count == 3
+    with scopes_disabled():
+        assert RegistryEntry.objects.get(entity__code=CODES[0]).tags.count() == 2
+
+
+def test_inspector_and_item_exports_round_trip(world):
+    org = world.orgs["A1"]
+    with scopes_disabled():
+        OrgUnit.objects.create(organization=org, region=org.region, name="执法队")
+    actor = world.actor("A1")
+    people = [["姓名", "执法证号", "所在股室", "执法证有效期至", "专长", "状态"],
+              ["张伟", "140522001", "执法队", "2027-12-31", "价格、招投标", "休假"]]
+    run(actor, "inspectors", xlsx(people), "p.xlsx")
+    run(actor, "items", xlsx(ITEMS), "i.xlsx")
+    with actor_scope(actor):
+        p_resp = export_response(kind="inspectors", queryset=Inspector.objects.all(), fmt="csv", filename="人员")
+        i_resp = export_response(kind="items", queryset=CheckItem.objects.all(), fmt="xlsx", filename="事项")
+    rows = list(load_workbook(io.BytesIO(i_resp.content)).worksheets[0].iter_rows(values_only=True))
+    assert len(rows) == 4 and rows[1][0] == "WL-001" and rows[1][8] == "经营许可" and rows[2][8] == "质量保证金"
+    assert "休假" in body(p_resp).decode("utf-8-sig") and "执法队" in body(p_resp).decode("utf-8-sig")
+    p_job = run(actor, "inspectors", body(p_resp), "人员.csv")
+    i_job = run(actor, "items", i_resp.content, "事项.xlsx")
+    assert (p_job.unchanged_count, p_job.created_count, p_job.updated_count) == (1, 0, 0)
+    assert (i_job.unchanged_count, i_job.created_count, i_job.updated_count) == (2, 0, 0), i_job.errors
+
+
+def test_fast_reader_agrees_with_openpyxl():
+    """The streaming reader must read what openpyxl reads: strings, numbers, booleans, dates in
+    built-in and custom (Chinese) formats, sparse rows, a row number gap."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    from inventory.importing import _fast_xlsx_rows, _openpyxl_rows
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["标题"])
+    ws.append(["  代码 ", 3, 2.5, True, dt.datetime(2024, 1, 31), None, "末列"])
+    ws.cell(row=3, column=5, value=dt.date(2023, 12, 1)).number_format = "yyyy年m月d日"
+    ws.cell(row=3, column=2, value=140522600000011)
+    ws.cell(row=6, column=1, value="隔行")
+    ws.cell(row=6, column=3, value=dt.datetime(2024, 2, 29, 13, 30))
+    out = io.BytesIO()
+    wb.save(out)
+    data = out.getvalue()
+
+    def trimmed(rows):
+        result = []
+        for number, values in rows:
+            while values and values[-1] is None:
+                values = values[:-1]
+            if values:
+                result.append((number, values))
+        return result
+
+    fast, slow = trimmed(_fast_xlsx_rows(data)), trimmed(_openpyxl_rows(data))
+    assert fast == slow
+    assert fast[1] == (2, ["  代码 ", 3, 2.5, True, dt.datetime(2024, 1, 31), None, "末列"])
+    assert fast[2][1][4] == dt.datetime(2023, 12, 1) and fast[2][1][1] == 140522600000011
+    assert fast[3][0] == 6

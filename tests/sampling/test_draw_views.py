@@ -1,0 +1,286 @@
+"""The ceremony through the browser pages: commit → entropy/witnesses → draw → results → verify."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from inventory.models import Inspector
+from sampling import hashrank
+from sampling.models import Draw, DrawSelection, RecusalRequest, SamplingTask, Substitution
+from tenancy.models import Job
+from tests.leak.cases_sampling_draws import block_all_but_one, make_completed_draw, make_ready_task
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(world, org: str, role: str) -> Client:
+    client = Client()
+    client.force_login(world.user(org, role), backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def test_ceremony_in_the_browser(world):
+    task = make_ready_task(world, "A1", entities=40, inspectors=6)
+    planner = _client(world, "A1", "planner")
+
+    page = planner.get(reverse("sampling:draw_start", args=[task.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200 and 'data-testid="commit-form"' in body
+    assert 'data-testid="pool-size">40<' in body  # 4 strata × 10 entities frozen
+    assert "A-低风险" in body
+
+    response = planner.post(reverse("sampling:draw_commit", args=[task.pk]), {"scheduled_at": "2026-05-01T09:30"})
+    with scopes_disabled():
+        draw = Draw.objects.get(task=task)
+    assert response.status_code == 302 and response.url == reverse("sampling:draw_detail", args=[draw.pk])
+    detail = planner.get(response.url).content.decode()
+    assert draw.commitment in detail and 'data-testid="execute-form"' in detail
+    assert draw.secret not in detail  # the secret stays hidden until the draw
+
+    # Missing witness: the form comes back with an error and keeps the typed entropy.
+    bad = planner.post(reverse("sampling:draw_execute", args=[draw.pk]), {"public_entropy": "31 07 19", "witnesses": " "})
+    assert bad.status_code == 400
+    assert "请至少填写一名见证人" in bad.content.decode() and 'value="31 07 19"' in bad.content.decode()
+
+    done = planner.post(
+        reverse("sampling:draw_execute", args=[draw.pk]), {"public_entropy": "31 07 19", "witnesses": "王五、赵六"}
+    )
+    assert done.status_code == 302
+    result = planner.get(done.url).content.decode()
+    with scopes_disabled():
+        draw.refresh_from_db()
+        first = DrawSelection.objects.get(draw=draw, rank=1)
+        names = {e["id"]: e["name"] for e in draw.inspector_pool}
+    assert draw.status == "completed" and draw.witnesses == ["王五", "赵六"]
+    assert draw.secret in result and draw.seed in result and "王五、赵六" in result
+    assert result.count('data-testid="selected-row"') == 5
+    assert names[first.team[0]] in result and first.key in result
+
+    verify = planner.get(reverse("sampling:draw_verify", args=[draw.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "验证通过" in verify and verify.count("✓") == 8 and "<html" not in verify
+
+    record = json.loads(planner.get(reverse("sampling:draw_record", args=[draw.pk])).content)
+    public = json.loads(planner.get(reverse("sampling:draw_record", args=[draw.pk]) + "?variant=public").content)
+    assert "inspector_pool" in record and "inspector_pool" not in public
+    assert hashrank.verify(record) == [] and hashrank.verify(public) == []
+
+    # The task's page now lists the commitment as completed and offers no new commit.
+    start = planner.get(reverse("sampling:draw_start", args=[task.pk])).content.decode()
+    assert 'data-testid="draw-row-completed"' in start and 'data-testid="commit-form"' not in start
+
+
+def test_draw_error_shows_a_chinese_message_and_saves_nothing(world):
+    task = make_ready_task(world, "A1", entities=8, inspectors=3)
+    block_all_but_one(world, task)
+    planner = _client(world, "A1", "planner")
+    planner.post(reverse("sampling:draw_commit", args=[task.pk]))
+    with scopes_disabled():
+        draw = Draw.objects.get(task=task)
+    response = planner.post(reverse("sampling:draw_execute", args=[draw.pk]), {"public_entropy": "9", "witnesses": "甲"})
+    assert response.status_code == 400 and "执法人员不足" in response.content.decode()
+    with scopes_disabled():
+        assert Draw.objects.get(pk=draw.pk).status == "committed"
+        assert not DrawSelection.objects.filter(draw=draw).exists()
+
+
+def test_commit_refused_with_too_few_inspectors_shows_why(world):
+    task = make_ready_task(world, "A1", entities=8, inspectors=1)
+    planner = _client(world, "A1", "planner")
+    response = planner.post(reverse("sampling:draw_commit", args=[task.pk]), follow=True)
+    assert "只有 1 名符合条件的执法人员" in response.content.decode()
+    with scopes_disabled():
+        assert not Draw.objects.filter(task=task).exists()
+
+
+def test_abandon_keeps_the_commitment_listed(world):
+    task = make_ready_task(world, "A1")
+    planner = _client(world, "A1", "planner")
+    planner.post(reverse("sampling:draw_commit", args=[task.pk]))
+    with scopes_disabled():
+        draw = Draw.objects.get(task=task)
+    response = planner.post(reverse("sampling:draw_abandon", args=[draw.pk]), {"reason": "对象池范围有误"})
+    assert response.url == reverse("sampling:draw_start", args=[task.pk])
+    page = planner.get(response.url).content.decode()
+    assert 'data-testid="draw-row-abandoned"' in page and "对象池范围有误" in page
+    assert 'data-testid="commit-form"' in page  # a new commitment is possible now
+
+
+def test_viewer_sees_results_but_cannot_draw(world):
+    task = make_ready_task(world, "A1")
+    viewer = _client(world, "A1", "viewer")
+    assert viewer.post(reverse("sampling:draw_commit", args=[task.pk])).status_code == 403
+    page = viewer.get(reverse("sampling:draw_start", args=[task.pk])).content.decode()
+    assert 'data-testid="commit-form"' not in page
+    draw = make_completed_draw(world, "A2")
+    # Another department's draw is 404, not 403.
+    assert viewer.get(reverse("sampling:draw_detail", args=[draw.pk])).status_code == 404
+
+
+def test_record_variants_by_caller(world):
+    draw = make_completed_draw(world, "A1")
+    url = reverse("sampling:draw_record", args=[draw.pk])
+    owner = json.loads(_client(world, "A1", "viewer").get(url).content)
+    office = json.loads(_client(world, "AO", "viewer").get(url).content)
+    assert "inspector_pool" in owner and "inspector_pool" in office  # the office of its region files it
+    assert _client(world, "B1", "viewer").get(url).status_code == 404
+
+
+def test_recusal_through_the_pages(world, monkeypatch):
+    from sampling.services import draws as svc
+
+    filed = []
+    monkeypatch.setattr(svc, "_file", lambda **kw: filed.append(kw["kind"]))
+    draw = make_completed_draw(world, "A1", inspectors=6)
+    with scopes_disabled():
+        first = DrawSelection.objects.get(draw=draw, rank=1)
+        me = Inspector.objects.get(pk=first.team[0])
+        Inspector.objects.filter(pk=me.pk).update(user=world.user("A1", "inspector"))
+    inspector = _client(world, "A1", "inspector")
+    form = inspector.get(reverse("sampling:recusal_request", args=[draw.pk])).content.decode()
+    assert f'value="{first.pk}:{me.pk}"' in form
+    response = inspector.post(
+        reverse("sampling:recusal_request", args=[draw.pk]), {"slot": f"{first.pk}:{me.pk}", "kind": "recusal", "reason": "亲属"}
+    )
+    assert response.status_code == 302
+    with scopes_disabled():
+        req = RecusalRequest.objects.get(draw=draw)
+    # An inspector cannot pick a slot that is not theirs (not among the choices).
+    with scopes_disabled():
+        other = next(i for i in first.team if i != me.pk)
+    refused = inspector.post(
+        reverse("sampling:recusal_request", args=[draw.pk]), {"slot": f"{first.pk}:{other}", "kind": "recusal", "reason": "x"}
+    )
+    assert refused.status_code == 400
+    assert inspector.post(reverse("sampling:recusal_decide", args=[req.pk]), {"decision": "approve"}).status_code == 403
+
+    leader = _client(world, "A1", "leader")
+    listing = leader.get(reverse("sampling:recusal_list") + "?status=pending").content.decode()
+    assert "亲属" in listing
+    kept = leader.post(reverse("sampling:recusal_decide", args=[req.pk]), {"decision": "reject", "note": ""})
+    assert kept.status_code == 400 and "驳回时请填写意见" in kept.content.decode()
+    ok = leader.post(reverse("sampling:recusal_decide", args=[req.pk]), {"decision": "approve", "note": "同意"})
+    assert ok.status_code == 302
+    page = leader.get(ok.url).content.decode()
+    with scopes_disabled():
+        sub = Substitution.objects.get(draw=draw)
+        names = {e["id"]: e["name"] for e in draw.inspector_pool}
+    assert 'data-testid="substitute"' in page and names[sub.in_inspector_id] in page
+    assert filed == ["substitution"]
+
+
+def test_replacement_through_the_page(world, monkeypatch):
+    from sampling.services import draws as svc
+
+    monkeypatch.setattr(svc, "_file", lambda **kw: None)
+    draw = make_completed_draw(world, "A1")
+    with scopes_disabled():
+        first = DrawSelection.objects.get(draw=draw, rank=1)
+        reserve = DrawSelection.objects.filter(draw=draw, stratum=first.stratum, status="reserve").order_by("reserve_order")[0]
+    assert _client(world, "A1", "planner").get(reverse("sampling:replacement_create", args=[draw.pk])).status_code == 403
+    leader = _client(world, "A1", "leader")
+    empty = leader.post(reverse("sampling:replacement_create", args=[draw.pk]), {"selection": first.pk, "reason": ""})
+    assert empty.status_code == 400
+    response = leader.post(reverse("sampling:replacement_create", args=[draw.pk]), {"selection": first.pk, "reason": "已注销"})
+    assert response.status_code == 302
+    page = leader.get(response.url).content.decode()
+    assert 'data-testid="replacements"' in page and reserve.key in page
+
+
+def test_large_pool_draws_in_celery_with_progress(world, settings, django_capture_on_commit_callbacks):
+    settings.ASYNC_DRAW_POOL_THRESHOLD = 10
+    task = make_ready_task(world, "A1", entities=40)
+    planner = _client(world, "A1", "planner")
+    planner.post(reverse("sampling:draw_commit", args=[task.pk]))
+    with scopes_disabled():
+        draw = Draw.objects.get(task=task)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = planner.post(reverse("sampling:draw_execute", args=[draw.pk]), {"public_entropy": "5", "witnesses": "甲"})
+    with scopes_disabled():
+        job = Job.objects.get(kind="draw")
+        draw.refresh_from_db()
+    assert response.url == reverse("sampling:draw_progress", args=[job.pk])
+    assert job.status == "done" and job.progress == 100 and job.result == {"draw_id": draw.pk}
+    assert draw.status == "completed" and draw.public_entropy == "5"
+    panel = planner.get(response.url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'value="100"' in panel and "every 2s" not in panel
+    assert reverse("sampling:draw_detail", args=[draw.pk]) in panel
+
+
+def test_celery_failure_leaves_the_commitment_to_run_again(world, settings, django_capture_on_commit_callbacks):
+    settings.ASYNC_DRAW_POOL_THRESHOLD = 1
+    task = make_ready_task(world, "A1", entities=8, inspectors=3)
+    block_all_but_one(world, task)
+    planner = _client(world, "A1", "planner")
+    planner.post(reverse("sampling:draw_commit", args=[task.pk]))
+    with scopes_disabled():
+        draw = Draw.objects.get(task=task)
+    with django_capture_on_commit_callbacks(execute=True):
+        planner.post(reverse("sampling:draw_execute", args=[draw.pk]), {"witnesses": "甲"})
+    with scopes_disabled():
+        job = Job.objects.get(kind="draw")
+        assert job.status == "failed" and "执法人员不足" in job.message
+        assert Draw.objects.get(pk=draw.pk).status == "committed"
+        assert not DrawSelection.objects.filter(draw=draw).exists()
+        Inspector.objects.create(
+            organization=task.organization, region=task.region, name="新增", cert_no="A1-NEW", cert_expires_on="2099-01-01"
+        )
+    # The same commitment runs again (its inspector side is frozen, so it fails the same way).
+    with django_capture_on_commit_callbacks(execute=True):
+        planner.post(reverse("sampling:draw_execute", args=[draw.pk]), {"witnesses": "甲"})
+    with scopes_disabled():
+        assert Job.objects.filter(kind="draw", status="failed").count() == 2
+        assert Draw.objects.get(pk=draw.pk).status == "committed"
+
+
+def test_draw_all_ready_tasks_of_a_plan(world, django_capture_on_commit_callbacks):
+    task = make_ready_task(world, "A1", entities=20)
+    with scopes_disabled():
+        second = SamplingTask.objects.create(
+            organization=task.organization, region=task.region, plan=task.plan, name="第二批", uid=task.uid + "-2",
+            batch_no=2, status="ready", team_requirements=task.team_requirements,
+        )
+    planner = _client(world, "A1", "planner")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = planner.post(reverse("sampling:draw_plan_all", args=[task.plan_id]))
+    with scopes_disabled():
+        job = Job.objects.get(kind="draw_plan")
+        assert job.status == "done" and len(job.result["done"]) == 2
+        assert Draw.objects.filter(task__in=[task, second], status="completed").count() == 2
+    page = planner.get(response.url).content.decode()
+    assert "第二批" in page
+    assert _client(world, "A1", "viewer").post(reverse("sampling:draw_plan_all", args=[task.plan_id])).status_code == 403
+
+
+def test_frozen_pool_lists_the_excluded_with_reasons(world):
+    from inventory.models import MarketEntity
+
+    task = make_ready_task(world, "A1", entities=40)
+    with scopes_disabled():
+        gone = MarketEntity.objects.filter(organization=world.orgs["A1"]).order_by("code")[0]
+        MarketEntity.objects.filter(pk=gone.pk).update(status="deregistered")
+    body = _client(world, "A1", "planner").get(reverse("sampling:draw_start", args=[task.pk])).content.decode()
+    assert 'data-testid="pool-size">39<' in body
+    assert "已注销/吊销：1" in body and gone.code in body
+
+
+def test_leader_dashboard_counts_pending_recusals(world):
+    from sampling.services import draws as svc
+    from tenancy.scoping import actor_scope
+
+    draw = make_completed_draw(world, "A1")
+    planner = world.actor("A1", "planner")
+    with actor_scope(planner):
+        first = DrawSelection.objects.get(draw=draw, rank=1)
+        svc.recusal_request(
+            actor=planner, draw=draw, selection=first, inspector=Inspector.objects.get(pk=first.team[0]),
+            kind="recusal", reason="亲属",
+        )
+    body = _client(world, "A1", "leader").get(reverse("dashboard")).content.decode()
+    assert 'data-testid="card-recusals-pending"' in body
+    card = body.split('data-testid="card-recusals-pending"')[1]
+    assert '<div class="value">1</div>' in card.split("</a>")[0]

@@ -1,0 +1,322 @@
+"""Filing (备案): submit, deadlines, the office's inbox, acknowledge/return, resubmit, visibility,
+the record variants and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from sampling.models import Filing, FilingDecision, SamplingPlan
+from sampling.selectors import filings as selectors
+from sampling.services import filings as services
+from tenancy.audit import AuditEntry
+from tenancy.context import Role
+from tenancy.models import Organization
+from tenancy.scoping import actor_scope
+from tests.leak.cases_sampling_filings import make_simple_draw
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def submit(world, org_key="A1", draw=None, **kwargs) -> Filing:
+    draw = draw or make_simple_draw(world, org_key)
+    with actor_scope(world.actor(org_key, Role.PLANNER)) as actor:
+        return services.filing_submit(actor=actor, draw=draw, **kwargs)
+
+
+def decide(world, filing, decision, reason="", org_key="AO", role=Role.LEADER):
+    with actor_scope(world.actor(org_key, role)) as actor:
+        return services.filing_decide(actor=actor, filing=filing, decision=decision, reason=reason)
+
+
+# --------------------------------------------------------------------------------------------
+# Services
+
+
+def test_submit_addresses_the_county_office_with_a_two_day_deadline(world, settings):
+    settings.FILING_DEADLINE_DAYS = 2
+    drawn = timezone.now() - dt.timedelta(hours=5)
+    filing = submit(world, draw=make_simple_draw(world, "A1", drawn_at=drawn), note="按时报送")
+    assert filing.office_id == world.orgs["AO"].pk
+    assert filing.due_at == drawn + dt.timedelta(days=2)
+    assert filing.organization_id == world.orgs["A1"].pk
+    assert filing.kind == Filing.Kind.DRAW
+    # The record is the filing variant (inspectors included), hashed canonically.
+    assert filing.record["inspector_pool"] and filing.record["assignments"][0]["inspectors"]
+    canonical = json.dumps(filing.record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert filing.record_sha256 == hashlib.sha256(canonical).hexdigest()
+    with filing.pdf.open("rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(target_type="sampling.filing", target_id=str(filing.pk), action="create").exists()
+
+
+def test_deadline_is_configurable(world, settings):
+    settings.FILING_DEADLINE_DAYS = 5
+    drawn = timezone.now()
+    filing = submit(world, draw=make_simple_draw(world, "A1", drawn_at=drawn))
+    assert filing.due_at == drawn + dt.timedelta(days=5)
+
+
+def test_a_draw_is_filed_once_unless_returned(world):
+    draw = make_simple_draw(world, "A1")
+    first = submit(world, draw=draw)
+    with pytest.raises(ValidationError, match="已报送备案"):
+        submit(world, draw=draw)
+    decide(world, first, FilingDecision.Decision.RETURNED, "缺少见证人签字")
+    second = submit(world, draw=draw, note="已补签")
+    assert second.previous_id == first.pk
+    with pytest.raises(ValidationError, match="已报送备案"):
+        submit(world, draw=draw)
+
+
+def test_only_completed_draws_of_ones_own_department_by_submitter_roles(world):
+    draw = make_simple_draw(world, "A1")
+    with scopes_disabled():
+        draw.status = "abandoned"
+        draw.save()
+    with pytest.raises(ValidationError, match="已完成"):
+        submit(world, draw=draw)
+    draw2 = make_simple_draw(world, "A1")
+    with actor_scope(world.actor("A1", Role.INSPECTOR)) as actor, pytest.raises(PermissionDenied):
+        services.filing_submit(actor=actor, draw=draw2)
+    # The office sees the department's draw but did not organize it.
+    with actor_scope(world.actor("AO", Role.PLANNER)) as actor, pytest.raises(PermissionDenied):
+        services.filing_submit(actor=actor, draw=draw2)
+
+
+def test_no_office_up_the_tree_is_a_clear_error(world):
+    with scopes_disabled():
+        Organization.objects.filter(kind="office").update(is_active=False)
+    with pytest.raises(ValidationError, match="未设立双随机办"):
+        submit(world)
+
+
+def test_office_is_found_up_the_region_tree(world):
+    with scopes_disabled():
+        ao = world.orgs["AO"]
+        ao.region = world.regions["A"].parent  # the city office of 晋城市
+        ao.save()
+    assert submit(world).office_id == world.orgs["AO"].pk
+
+
+def test_a_joint_draw_filed_by_the_office_itself_is_acknowledged_at_once(world):
+    draw = make_simple_draw(world, "AO")
+    with scopes_disabled():
+        SamplingPlan.objects.filter(pk=draw.plan_id).update(kind=SamplingPlan.Kind.JOINT)
+    filing = submit(world, "AO", draw=draw)
+    with scopes_disabled():
+        decision = FilingDecision.objects.get(filing=filing)
+    assert decision.decision == FilingDecision.Decision.ACKNOWLEDGED
+    assert decision.reason == "联合抽查由本办组织"
+
+
+def test_acknowledge_and_return_rules(world):
+    filing = submit(world)
+    with pytest.raises(ValidationError) as exc:
+        decide(world, filing, FilingDecision.Decision.RETURNED, "  ")
+    assert "reason" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        decide(world, filing, "maybe")
+    assert "decision" in exc.value.message_dict
+    with pytest.raises(PermissionDenied):
+        decide(world, filing, FilingDecision.Decision.ACKNOWLEDGED, org_key="A1")
+    with pytest.raises(PermissionDenied):
+        decide(world, filing, FilingDecision.Decision.ACKNOWLEDGED, role=Role.INSPECTOR)
+    row = decide(world, filing, FilingDecision.Decision.ACKNOWLEDGED)
+    assert row.organization_id == world.orgs["AO"].pk
+    with pytest.raises(ValidationError, match="已办理"):
+        decide(world, filing, FilingDecision.Decision.RETURNED, "再退回")
+
+
+def test_other_countys_office_cannot_see_or_decide(world):
+    filing = submit(world)
+    with actor_scope(world.actor("BO", Role.LEADER)) as actor:
+        assert not selectors.filing_list(actor=actor, tab="all").exists()
+        with pytest.raises(Filing.DoesNotExist):
+            selectors.filing_get(actor=actor, pk=filing.pk)
+        # Not even visible: the scoped lookup inside the service finds nothing (404 upstream).
+        with pytest.raises(Filing.DoesNotExist):
+            services.filing_decide(actor=actor, filing=filing, decision="acknowledged")
+
+
+def test_inbox_tabs_and_overdue(world):
+    late = submit(world, draw=make_simple_draw(world, "A1", drawn_at=timezone.now() - dt.timedelta(days=3)))
+    fresh = submit(world, "A2")
+    acked = submit(world)
+    returned = submit(world, "A2")
+    decide(world, acked, "acknowledged")
+    decide(world, returned, "returned", "抽取对象范围有误")
+    with actor_scope(world.actor("AO", Role.VIEWER)) as actor:
+        ids = lambda tab: {f.pk for f in selectors.filing_list(actor=actor, tab=tab)}  # noqa: E731
+        assert ids("pending") == {late.pk, fresh.pk}
+        assert ids("overdue") == {late.pk}
+        assert ids("acknowledged") == {acked.pk}
+        assert ids("returned") == {returned.pk}
+        assert {f.pk for f in selectors.filing_list(actor=actor, tab="all", department_id=world.orgs["A2"].pk)} == {
+            fresh.pk, returned.pk}
+        assert selectors.filing_state(selectors.filing_get(actor=actor, pk=late.pk)) == "overdue"
+        cards = selectors.dashboard_cards(actor=actor)
+        assert cards[0]["value"] == 2 and cards[0]["state"] == "bad" and "1" in cards[0]["note"]
+    with actor_scope(world.actor("A2", Role.VIEWER)) as actor:
+        cards = {c["key"]: c for c in selectors.dashboard_cards(actor=actor)}
+        assert cards["filings-returned"]["value"] == 1
+        assert {f.pk for f in selectors.returned_unanswered(actor=actor)} == {returned.pk}
+
+
+def test_department_sees_draws_awaiting_filing(world):
+    waiting = make_simple_draw(world, "A1")
+    submit(world)
+    with actor_scope(world.actor("A1", Role.VIEWER)) as actor:
+        assert [d.pk for d in selectors.draws_awaiting_filing(actor=actor)] == [waiting.pk]
+        assert {c["key"]: c["value"] for c in selectors.dashboard_cards(actor=actor)}["filings-awaiting"] == 1
+
+
+def test_filed_sheet_keeps_the_record_as_filed(world):
+    filing = submit(world)
+    with actor_scope(world.actor("AO", Role.VIEWER)) as actor:
+        sheet = selectors.filing_sheet(actor=actor, filing=selectors.filing_get(actor=actor, pk=filing.pk))
+    assert [t["rank"] for t in sheet["targets"]] == [1, 2, 3]
+    assert all(len(t["team"]) == 2 and "—" not in t["team"] for t in sheet["targets"])
+    assert sheet["allocation_total"] == {"eligible": 6, "selected": 3}
+    assert len(sheet["reserve"]) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Pages
+
+
+def test_full_flow_through_the_pages(world, login, client):
+    draw = make_simple_draw(world, "A1", name="2026年第一批食品经营抽查")
+    login(world.user("A1", Role.PLANNER))
+    page = client.get(reverse("sampling:filing_list"))
+    assert "2026年第一批食品经营抽查" in page.content.decode() and 'data-testid="filing-awaiting"' in page.content.decode()
+    confirm = client.get(reverse("sampling:filing_submit", args=[draw.pk]))
+    assert "测试单位AO" in confirm.content.decode()
+    response = client.post(reverse("sampling:filing_submit", args=[draw.pk]), {"note": "请审核"})
+    with scopes_disabled():
+        filing = Filing.objects.get(draw=draw)
+    assert response.status_code == 302 and response.url == reverse("sampling:filing_detail", args=[filing.pk])
+    # Twice: the form says why, keeping the note.
+    again = client.post(reverse("sampling:filing_submit", args=[draw.pk]), {"note": "再次报送"})
+    assert again.status_code == 400 and "已报送备案" in again.content.decode() and "再次报送" in again.content.decode()
+
+    client.logout()
+    login(world.user("AO", Role.LEADER))
+    inbox = client.get(reverse("sampling:filing_list")).content.decode()
+    assert "2026年第一批食品经营抽查" in inbox and "测试单位A1" in inbox
+    # Returning without a reason keeps the form and says so.
+    bad = client.post(reverse("sampling:filing_decide", args=[filing.pk]), {"decision": "returned", "reason": ""})
+    assert bad.status_code == 400 and "退回时必须填写退回原因" in bad.content.decode()
+    ok = client.post(reverse("sampling:filing_decide", args=[filing.pk]), {"decision": "returned", "reason": "见证人信息不全"})
+    assert ok.status_code == 302
+
+    client.logout()
+    login(world.user("A1", Role.PLANNER))
+    detail = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
+    assert "见证人信息不全" in detail and 'data-testid="filing-resubmit"' in detail
+    listing = client.get(reverse("sampling:filing_list")).content.decode()
+    assert 'data-testid="filing-returned"' in listing and "见证人信息不全" in listing
+    resubmit = client.post(reverse("sampling:filing_resubmit", args=[filing.pk]), {"note": "已补充"})
+    assert resubmit.status_code == 302
+    with scopes_disabled():
+        new = Filing.objects.get(previous=filing)
+    assert new.note == "已补充"
+
+    client.logout()
+    login(world.user("AO", Role.PLANNER))
+    client.post(reverse("sampling:filing_decide", args=[new.pk]), {"decision": "acknowledged", "reason": ""})
+    with scopes_disabled():
+        assert FilingDecision.objects.get(filing=new).decision == "acknowledged"
+    acked = client.get(reverse("sampling:filing_list") + "?tab=acknowledged").content.decode()
+    assert "2026年第一批食品经营抽查" in acked
+
+
+def test_department_cannot_decide_and_other_office_gets_404(world, login, client):
+    filing = submit(world)
+    login(world.user("A1", Role.ADMIN))
+    assert client.post(reverse("sampling:filing_decide", args=[filing.pk]), {"decision": "acknowledged"}).status_code == 403
+    client.logout()
+    login(world.user("BO", Role.ADMIN))
+    assert client.get(reverse("sampling:filing_detail", args=[filing.pk])).status_code == 404
+    assert client.post(reverse("sampling:filing_decide", args=[filing.pk]), {"decision": "acknowledged"}).status_code == 404
+    with scopes_disabled():
+        assert not FilingDecision.objects.exists()
+
+
+def test_overdue_is_red_for_the_department(world, login, client):
+    submit(world, draw=make_simple_draw(world, "A1", drawn_at=timezone.now() - dt.timedelta(days=4)))
+    login(world.user("A1", Role.VIEWER))
+    body = client.get(reverse("sampling:filing_list")).content.decode()
+    assert 'class="row-bad" data-testid="filing-row"' in body and "已逾期" in body
+
+
+def test_record_download_variants(world, login, client):
+    filing = submit(world)
+    url = reverse("sampling:filing_record", args=[filing.pk])
+    login(world.user("AO", Role.VIEWER))
+    full = json.loads(client.get(url + "?variant=filing").content)
+    assert full == filing.record and full["inspector_pool"]
+    public = json.loads(client.get(url + "?variant=public").content)
+    assert "inspector_pool" not in public and "conflicts" not in public
+    assert all(set(a) == {"target"} for a in public["assignments"])
+    assert public["selected"] == full["selected"]
+    client.logout()
+    # The department that filed gets the full record too.
+    login(world.user("A1", Role.VIEWER))
+    assert "inspector_pool" in json.loads(client.get(url).content)
+
+
+def test_record_filing_variant_refused_to_a_joint_participant(world, login, client):
+    draw = make_simple_draw(world, "AO")
+    with scopes_disabled():
+        from sampling.models import PlanParticipant
+
+        SamplingPlan.objects.filter(pk=draw.plan_id).update(kind=SamplingPlan.Kind.JOINT)
+        PlanParticipant.objects.create(
+            organization=world.orgs["AO"], region=world.orgs["AO"].region, plan_id=draw.plan_id, department=world.orgs["A2"]
+        )
+    filing = submit(world, "AO", draw=draw)
+    login(world.user("A2", Role.PLANNER))
+    url = reverse("sampling:filing_record", args=[filing.pk])
+    assert client.get(url + "?variant=filing").status_code == 403
+    assert "inspector_pool" not in json.loads(client.get(url).content)
+
+
+# --------------------------------------------------------------------------------------------
+# API
+
+
+def test_api_list_detail_and_decide(world, login, client):
+    filing = submit(world)
+    submit(world, "B1")
+    login(world.user("AO", Role.LEADER))
+    rows = client.get(reverse("api:filing-list")).json()
+    rows = rows.get("results", rows)
+    assert [r["id"] for r in rows] == [filing.pk] and rows[0]["state"] == "pending"
+    url = reverse("api:filing-decide", args=[filing.pk])
+    bad = client.post(url, {"decision": "returned", "reason": ""}, content_type="application/json")
+    assert bad.status_code == 400 and "reason" in bad.json()
+    assert client.post(url, {"decision": "nope"}, content_type="application/json").json().keys() >= {"decision"}
+    ok = client.post(url, {"decision": "returned", "reason": "材料不全"}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["state"] == "returned" and ok.json()["decision"]["reason"] == "材料不全"
+    again = client.post(url, {"decision": "acknowledged"}, content_type="application/json")
+    assert again.status_code == 400
+    client.logout()
+    login(world.user("A1", Role.ADMIN))
+    assert client.get(reverse("api:filing-detail", args=[filing.pk])).json()["decision"]["reason"] == "材料不全"
+    assert client.post(url, {"decision": "acknowledged"}, content_type="application/json").status_code == 403
+    client.logout()
+    login(world.user("BO", Role.ADMIN))
+    assert client.get(reverse("api:filing-detail", args=[filing.pk])).status_code == 404
+    assert client.post(url, {"decision": "acknowledged"}, content_type="application/json").status_code == 404

@@ -1,0 +1,237 @@
+"""Plan services: creation rules, approval workflow and permissions, versioning, the preview."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django_scopes import scopes_disabled
+
+from sampling.models import SamplingPlan
+from sampling.services.plans import (
+    plan_adjust,
+    plan_approve,
+    plan_create,
+    plan_preview,
+    plan_publish,
+    plan_return,
+    plan_submit,
+    plan_update,
+)
+from tenancy.models import AuditEntry
+from tenancy.scoping import actor_scope
+
+from .test_plans_world import completed_draw, item, plan, registry
+
+pytestmark = pytest.mark.django_db
+
+
+def data(items, **extra):
+    values = {
+        "year": 2026, "name": "2026年度双随机抽查计划", "doc_no": "阳文旅发〔2026〕3号", "items": items,
+        "frequency": "quarterly", "strata_mode": "risk",
+        "strata": [{"stratum": "A", "ratio": "0.03"}, {"stratum": "B", "ratio": "0.05"},
+                   {"stratum": "C", "ratio": "0.10"}, {"stratum": "D", "ratio": "0.20"}],
+        "coverage_target": Decimal("0.2"), "annual_cap": 2,
+    }
+    values.update(extra)
+    return values
+
+
+def create(world, org="A1", role="planner", **extra):
+    actor = world.actor(org, role)
+    items = extra.pop("items", None) or [item(world.orgs[org])]
+    with actor_scope(actor):
+        return plan_create(actor=actor, data=data(items, **extra))
+
+
+def items_of(p):
+    with scopes_disabled():
+        return list(p.items.all())
+
+
+def act(world, org, role, fn, **kwargs):
+    actor = world.actor(org, role)
+    with actor_scope(actor):
+        return fn(actor=actor, **kwargs)
+
+
+def test_planner_creates_a_draft_department_plan(world):
+    p = create(world)
+    assert (p.kind, p.status, p.version, p.batches) == ("department", "draft", 1, 4)
+    assert p.organization_id == world.orgs["A1"].pk and p.created_by_id == world.user("A1", "planner").pk
+    with scopes_disabled():
+        entry = AuditEntry.objects.get(target_type="sampling.samplingplan", target_id=str(p.pk))
+        assert entry.action == "create" and entry.changes["items"][1] == list(p.items.values_list("pk", flat=True))
+
+
+def test_creation_errors_are_field_errors_in_chinese(world):
+    a2_item = item(world.orgs["A2"])
+    with pytest.raises(ValidationError) as exc:
+        create(world, items=[a2_item], name="", strata=[{"stratum": "A", "ratio": "1.5"}],
+               coverage_target=Decimal("0"), frequency="custom", batches=0)
+    errors = exc.value.message_dict
+    assert errors["name"] == ["请填写计划名称"]
+    assert errors["items"] == ["所选事项须为本单位的抽查事项"]
+    assert "比例应为大于 0、不超过 1 的小数" in errors["strata"][0]
+    assert "年度覆盖率目标" in errors["coverage_target"][0]
+    assert errors["batches"] == ["批次数应为 1–52 的整数"]
+
+
+def test_retired_and_old_items_are_refused(world):
+    old = item(world.orgs["A1"], is_current=False, code="OLD")
+    with pytest.raises(ValidationError) as exc:
+        create(world, items=[old])
+    assert exc.value.message_dict["items"] == ["只能选择现行有效的抽查事项"]
+
+
+def test_roles_and_kinds(world):
+    with pytest.raises(PermissionDenied):
+        create(world, role="inspector")
+    with pytest.raises(PermissionDenied):
+        create(world, role="leader")
+    # A department cannot write a joint plan.
+    with pytest.raises(ValidationError) as exc:
+        create(world, kind="joint")
+    assert exc.value.message_dict["kind"] == ["部门联合抽查计划由双随机办编制"]
+
+
+def test_office_creates_joint_plans_with_participants_items(world):
+    i1, i2, ib = item(world.orgs["A1"]), item(world.orgs["A2"]), item(world.orgs["B1"])
+    p = create(world, org="AO", items=[i1, i2], participants=[world.orgs["A1"], world.orgs["A2"]])
+    assert p.kind == "joint"
+    with scopes_disabled():
+        parts = {pp.department_id: list(pp.items.all()) for pp in p.participants.all()}
+    assert parts == {world.orgs["A1"].pk: [i1], world.orgs["A2"].pk: [i2]}
+    # Each participant needs its own items; one participant is not a joint plan; other counties refused.
+    with pytest.raises(ValidationError) as exc:
+        create(world, org="AO", items=[i1], participants=[world.orgs["A1"], world.orgs["A2"]])
+    assert "缺：A2" in exc.value.message_dict["items"][0]
+    with pytest.raises(ValidationError) as exc:
+        create(world, org="AO", items=[i1], participants=[world.orgs["A1"]])
+    assert exc.value.message_dict["participants"] == ["部门联合抽查至少需要两个参与部门"]
+    with pytest.raises(ValidationError) as exc:
+        create(world, org="AO", items=[i1, ib], participants=[world.orgs["A1"], world.orgs["B1"]])
+    assert "参与部门须为本辖区的行政监管部门" in exc.value.message_dict["participants"]
+
+
+def test_workflow_submit_return_approve_publish(world):
+    p = create(world)
+    act(world, "A1", "planner", plan_submit, plan=p)
+    # A planner cannot approve; a leader can return with a reason, then approve.
+    with pytest.raises(PermissionDenied):
+        act(world, "A1", "planner", plan_approve, plan=p)
+    with pytest.raises(ValidationError):
+        act(world, "A1", "leader", plan_return, plan=p, reason=" ")
+    p = act(world, "A1", "leader", plan_return, plan=p, reason="覆盖率偏低，请调整D类比例")
+    assert p.status == "draft"
+    p = act(world, "A1", "planner", plan_update, plan=p, data=data(items_of(p), name="修改后的计划"))
+    act(world, "A1", "planner", plan_submit, plan=p)
+    p = act(world, "A1", "leader", plan_approve, plan=p)
+    assert p.status == "approved" and p.approved_by_id == world.user("A1", "leader").pk and p.approved_at
+    # Another department's leader never reaches it (its scope) and may not act on it.
+    with pytest.raises(PermissionDenied):
+        act(world, "A2", "leader", plan_publish, plan=p)
+    p = act(world, "A1", "planner", plan_publish, plan=p)
+    assert p.status == "published" and p.published_at
+    with scopes_disabled():
+        actions = list(AuditEntry.objects.filter(target_id=str(p.pk), target_type="sampling.samplingplan")
+                       .order_by("id").values_list("action", "note"))
+    assert [a for a, _ in actions] == ["create", "submit", "return", "update", "submit", "approve", "publish"]
+    assert ("return", "覆盖率偏低，请调整D类比例") in actions
+
+
+def test_approved_plans_are_not_edited_in_place(world):
+    p = create(world)
+    act(world, "A1", "planner", plan_submit, plan=p)
+    p = act(world, "A1", "leader", plan_approve, plan=p)
+    with pytest.raises(ValidationError) as exc:
+        act(world, "A1", "planner", plan_update, plan=p, data=data(items_of(p)))
+    assert "调整计划" in exc.value.messages[0]
+
+
+def test_adjustment_makes_a_new_version_and_supersedes_on_approval(world):
+    p = create(world)
+    act(world, "A1", "planner", plan_submit, plan=p)
+    act(world, "A1", "leader", plan_approve, plan=p)
+    p = act(world, "A1", "planner", plan_publish, plan=p)
+    with pytest.raises(ValidationError) as exc:
+        act(world, "A1", "planner", plan_adjust, plan=p, reason="")
+    assert exc.value.message_dict == {"reason": ["请填写调整原因"]}
+    new = act(world, "A1", "planner", plan_adjust, plan=p, reason="新增网吧专项",
+              data=data(items_of(p), coverage_target=Decimal("0.25")))
+    assert (new.version, new.previous_id, new.status, new.adjustment_reason) == (2, p.pk, "draft", "新增网吧专项")
+    assert new.coverage_target == Decimal("0.25") and items_of(new) == items_of(p)
+    p.refresh_from_db()
+    assert p.status == "published"  # in force until the adjustment is approved
+    with pytest.raises(ValidationError):
+        act(world, "A1", "planner", plan_adjust, plan=p, reason="再调一次")
+    act(world, "A1", "planner", plan_submit, plan=new)
+    act(world, "A1", "leader", plan_approve, plan=new)
+    p.refresh_from_db()
+    assert p.status == "superseded" and str(new) == "2026年度双随机抽查计划（第2版）"
+
+
+def test_preview_numbers_for_a_known_registry(world):
+    a1 = world.orgs["A1"]
+    registry(a1, {"A": 100, "B": 50, "C": 20, "D": 10})
+    p = plan(a1)  # quarterly, 3/5/10/20 %, no overlap between batches
+    actor = world.actor("A1", "planner")
+    with actor_scope(actor):
+        pv = plan_preview(actor=actor, plan=p)
+    rows = {r["stratum"]: r for r in pv["strata"]}
+    # ceil(n × r) on what earlier batches left: A 100→3,97→3,94→3,91→3 …
+    assert rows["A-低风险"]["batches"] == [3, 3, 3, 3]
+    assert rows["B-一般风险"]["batches"] == [3, 3, 3, 3]
+    assert rows["C-较高风险"]["batches"] == [2, 2, 2, 2]
+    assert rows["D-高风险"]["batches"] == [2, 2, 2, 1]
+    assert [b["total"] for b in pv["batches"]] == [10, 10, 10, 9]
+    assert pv["eligible"] == 180 and pv["draws_total"] == 39
+    assert pv["coverage_pct"] == pytest.approx(39 / 180 * 100)
+    assert pv["coverage_ok"] is True and pv["warnings"] == []
+    assert rows["D-高风险"]["per_entity"] == pytest.approx(0.7)
+
+
+def test_preview_warns_below_floor_and_below_target(world):
+    a1 = world.orgs["A1"]
+    registry(a1, {"A": 100})
+    p = plan(a1, strata=[{"stratum": "A", "ratio": "0.02"}], batches=2, frequency="semiannual")
+    actor = world.actor("A1")
+    with actor_scope(actor):
+        pv = plan_preview(actor=actor, plan=p)
+    assert pv["strata"][0]["below_floor"] is True
+    assert pv["coverage_pct"] == pytest.approx(4.0) and pv["coverage_ok"] is False
+    assert any("低于 3%" in w for w in pv["warnings"]) and any("低于目标 20%" in w for w in pv["warnings"])
+
+
+def test_preview_with_overlap_and_done_batches(world):
+    a1 = world.orgs["A1"]
+    live = registry(a1, {"D": 10})
+    p = plan(a1, strata=[{"stratum": "D", "ratio": "0.5"}], exclude_inspected_by_plan=False, annual_cap=0, batches=2,
+             frequency="semiannual")
+    actor = world.actor("A1")
+    with actor_scope(actor):
+        pv = plan_preview(actor=actor, plan=p)
+    d = pv["strata"][3]
+    assert d["batches"] == [5, 5] and d["per_entity"] == 1.0
+    assert d["coverage_pct"] == pytest.approx(75.0)  # 1 − (1 − 0.5)²
+    # One batch done under the default rules: 5 drawn, the remaining batch draws from the rest.
+    p2 = plan(a1, name="另一计划", strata=[{"stratum": "D", "ratio": "0.5"}], batches=2, frequency="semiannual", annual_cap=0)
+    completed_draw(p2, live[:5])
+    with actor_scope(actor):
+        pv = plan_preview(actor=actor, plan=p2)
+    assert (pv["done_batches"], pv["drawn_before"], pv["eligible"]) == (1, 5, 5)
+    assert [b["no"] for b in pv["batches"]] == [2] and pv["strata"][3]["batches"] == [3]
+    assert pv["coverage_pct"] == pytest.approx(80.0)
+
+
+def test_joint_visibility_of_plans(world):
+    i1, i2 = item(world.orgs["A1"]), item(world.orgs["A2"])
+    p = create(world, org="AO", items=[i1, i2], participants=[world.orgs["A1"], world.orgs["A2"]])
+    create(world, org="A2")
+    with actor_scope(world.actor("A1")):
+        assert list(SamplingPlan.objects.values_list("pk", flat=True)) == [p.pk]
+        assert p.participants.count() == 2
+    with actor_scope(world.actor("B1")):
+        assert not SamplingPlan.objects.exists()

@@ -1,0 +1,47 @@
+"""The stored pool format and the record checklist shown by the verify button."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from sampling import hashrank, records
+from tenancy.scoping import actor_scope
+from tests.leak.cases_sampling_draws import make_completed_draw
+
+
+def test_pool_and_entity_ids_round_trip_in_canonical_order():
+    cands = [hashrank.Candidate("K3", "B"), hashrank.Candidate("K1", "B"), hashrank.Candidate("K2", "A")]
+    blob, digest, ids_blob = records.encode_frozen_pool(cands, {"K1": 11, "K2": 22, "K3": 33})
+    assert records.encode_pool(cands) == (blob, digest)
+    assert digest == hashrank.pool_hash(cands)
+    pool = records.decode_pool(blob)
+    assert [(r.stratum, r.key) for r in pool] == [("A", "K2"), ("B", "K1"), ("B", "K3")]
+    assert list(records.decode_entity_ids(ids_blob)) == [22, 11, 33]
+    # The decoded rows are what select() needs: same result as with Candidate objects.
+    seed = bytes(32)
+    strata = [hashrank.Stratum("A", count=1), hashrank.Stratum("B", count=1)]
+    assert hashrank.select(seed, pool, strata, 1) == hashrank.select(seed, cands, strata, 1)
+    blob, count = records.encode_excluded([("K9", "已注销\t(含制表符)")])
+    assert count == 1 and records.decode_excluded(blob) == [{"key": "K9", "reason": "已注销 (含制表符)"}]
+
+
+def test_paused_gc_restores_the_collector():
+    assert gc.isenabled()
+    with records.paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+@pytest.mark.django_db
+def test_verify_checks_name_the_tampered_field(world):
+    draw = make_completed_draw(world, "A1")
+    with actor_scope(world.actor("A1", "viewer")):
+        record = records.draw_record(draw)
+    checks = records.verify_checks(record)
+    assert all(c["ok"] for c in checks) and len(checks) == 8
+    record["selected"][0]["key"], record["selected"][1]["key"] = record["selected"][1]["key"], record["selected"][0]["key"]
+    record["public_entropy"] = "changed"
+    failed = {c["field"] for c in records.verify_checks(record) if not c["ok"]}
+    assert {"seed", "selected"} <= failed and "pool_hash" not in failed
