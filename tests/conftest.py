@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.browser.support import browser, demo, page  # noqa: F401  (fixtures for every browser test)
 from tests.world import PASSWORD, World, build_world
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import log_in, shot
+from .support import log_in, shot
 
 pytestmark = pytest.mark.browser
 

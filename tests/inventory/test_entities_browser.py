@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser, demo, log_in, page, shot  # noqa: F401  (fixtures)
+from tests.browser.support import log_in, shot
 
 pytestmark = pytest.mark.browser
 
 
-def test_entity_list_filter_page_and_bulk_tag(page, demo):  # noqa: F811
+def test_entity_list_filter_page_and_bulk_tag(page, demo):
     log_in(page, "yc_wl_planner", demo)
     page.goto(page.base + "/inventory/entities/")
     rows = page.get_by_test_id("entity-row")
@@ -34,7 +34,7 @@ def test_entity_list_filter_page_and_bulk_tag(page, demo):  # noqa: F811
     assert not page.console_errors, page.console_errors
 
 
-def test_item_and_inspector_pages_on_a_phone(browser, live_server, demo):  # noqa: F811
+def test_item_and_inspector_pages_on_a_phone(browser, live_server, demo):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
     phone = context.new_page()
     phone.base = live_server.url
@@ -54,7 +54,7 @@ def test_item_and_inspector_pages_on_a_phone(browser, live_server, demo):  # noq
     context.close()
 
 
-def test_inline_point_edit(page, demo):  # noqa: F811
+def test_inline_point_edit(page, demo):
     log_in(page, "yc_wl_planner", demo)
     page.goto(page.base + "/inventory/items/")
     page.get_by_text("娱乐场所经营活动检查").first.click()

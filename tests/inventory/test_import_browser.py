@@ -10,17 +10,13 @@ from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
 from inventory.models import MarketEntity
-from tests.browser import conftest as browser_fixtures
-from tests.browser.conftest import log_in, shot
+from tests.browser.support import log_in, shot
 from tests.world import PASSWORD, build_world
 
 from .fixtures.sheets import CODES, csv_bytes, xlsx
 
 pytestmark = [pytest.mark.browser]
 
-# The browser fixtures live in tests/browser/conftest.py; reuse them here.
-browser = browser_fixtures.browser
-page = browser_fixtures.page
 
 MESSY = [
     ["阳城县检查对象名录（2026 年 3 月）"],

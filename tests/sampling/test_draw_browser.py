@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser, log_in, page, shot  # noqa: F401 - fixtures
+from tests.browser.support import log_in, shot
 from tests.leak.cases_sampling_draws import make_ready_task
 from tests.world import PASSWORD, build_world
 
@@ -16,7 +16,7 @@ def live_world(transactional_db):
     return build_world()
 
 
-def test_planner_runs_a_ceremony_with_a_witness_and_verifies(page, live_world):  # noqa: F811
+def test_planner_runs_a_ceremony_with_a_witness_and_verifies(page, live_world):
     task = make_ready_task(live_world, "A1", entities=40, inspectors=6)
     page.on("dialog", lambda dialog: dialog.accept())  # data-confirm asks before commit and draw
     log_in(page, "a1_planner", PASSWORD)

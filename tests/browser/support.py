@@ -1,4 +1,7 @@
-"""Browser tests: Debian chromium (/usr/bin/chromium) driven by Playwright against live_server."""
+"""Browser tests: Debian chromium (/usr/bin/chromium) driven by Playwright against live_server.
+
+The fixtures are registered once, in tests/conftest.py: a session fixture defined in several
+modules would start Playwright twice in one thread, which its sync API refuses."""
 
 from __future__ import annotations
 
