@@ -35,6 +35,7 @@ from sampling import hashrank
 from sampling.models import Draw, DrawSelection, HigherPlanCoverage, SamplingPlan, SamplingTask
 from tenancy.context import Actor
 from tenancy.models import Region
+from tenancy.scoping import region_tally_scope
 
 RISK_LABELS: dict[str, str] = {"A": "A-低风险", "B": "B-一般风险", "C": "C-较高风险", "D": "D-高风险"}
 SINGLE_LABEL = "全部"
@@ -205,12 +206,13 @@ def _build(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | None, year:
     times: Counter[int] = Counter()
     cap = plan.annual_cap
     if cap > 0:
-        # Across every plan the viewer can see: the scoped manager decides "by anyone in the region".
-        times = Counter(
-            DrawSelection.objects.filter(
-                plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
-            ).values_list("entity_id", flat=True)
-        )
+        # "By anyone": every department of the region counts, though none of their rows is shown.
+        with region_tally_scope(actor):
+            times = Counter(
+                DrawSelection.objects.filter(
+                    plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
+                ).values_list("entity_id", flat=True)
+            )
 
     candidates: list[hashrank.Candidate] = []
     entity_ids: dict[str, int] = {}

@@ -31,6 +31,7 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(_("抽查"), "", section=_("随机抽查")),
     NavEntry(_("年度抽查计划"), "sampling:plan_list", kinds=("department", "office")),
     NavEntry(_("抽查任务"), "sampling:task_list", kinds=("department", "office")),
+    NavEntry(_("回避申请"), "sampling:recusal_list", kinds=("department",)),
     NavEntry(_("备案"), "sampling:filing_list", kinds=("department", "office")),
     NavEntry(_("检查实施"), "coming", coming=True, kinds=("department", "office")),
     NavEntry(_("结果公示"), "coming", coming=True, kinds=("department", "office")),

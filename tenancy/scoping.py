@@ -42,6 +42,22 @@ def actor_scope(actor: Actor) -> Iterator[Actor]:
 
 
 @contextmanager
+def region_tally_scope(actor: Actor) -> Iterator[Actor]:
+    """Read every organization of the actor's region subtree, for the rules that count across
+    departments (at most 2 inspections per firm per year by anyone: 曲阳 §17). Callers aggregate
+    (a count per entity) and never hand the rows on: it widens what is counted, not what is shown."""
+    from dataclasses import replace
+
+    from .models import Organization
+
+    with system_scope():
+        orgs = frozenset(Organization.objects.filter(region_id__in=actor.visible_region_ids).values_list("id", flat=True))
+    widened = replace(actor, visible_org_ids=actor.visible_org_ids | orgs, organization_kind="office")
+    with scope(**{SCOPE_DIMENSION: widened}):
+        yield widened
+
+
+@contextmanager
 def system_scope() -> Iterator[None]:
     """Unscoped access, for tenancy internals, migrations and system commands (seed, bulk loads)."""
     with scopes_disabled():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -12,13 +11,14 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inventory.models import MarketEntity, Tag
 from sampling.forms_plans import PlanForm, ReasonForm, TaskForm, apply_service_errors
 from sampling.models import SamplingPlan, SamplingTask
+from sampling.selectors import draws as draw_sel
 from sampling.selectors import plans as sel
 from sampling.services import plans as svc
 from tenancy.context import Role
@@ -139,6 +139,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "returned": sel.plan_last_return(actor=actor, plan=plan) if plan.status == "draft" else None,
         "is_owner": is_owner,
         "can_write": is_owner and actor.has_role(*WRITERS),
+        "can_draw_all": (is_owner and actor.has_role(*WRITERS)
+                         and plan.tasks.filter(status=SamplingTask.Status.READY).exists()),
         "can_decide": is_owner and actor.has_role(Role.LEADER),
         "can_publish": is_owner and actor.has_role(*WRITERS, Role.LEADER),
         "reason_form": ReasonForm(),
@@ -269,11 +271,8 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
                                                         "title": _("修改抽查任务")})
 
 
-def _draw_url(task: SamplingTask) -> str | None:
-    """The ceremony lives in the draws part (sampling:draw_start); link to it once it exists."""
-    with contextlib.suppress(NoReverseMatch):
-        return reverse("sampling:draw_start", args=[task.pk])
-    return None
+def _draw_url(task: SamplingTask) -> str:
+    return reverse("sampling:draw_start", args=[task.pk])
 
 
 @member_required(kinds=KINDS)
@@ -294,6 +293,8 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_write": is_owner and actor.has_role(*WRITERS),
         "can_cancel": is_owner and actor.has_role(*WRITERS, Role.LEADER),
         "draw_url": _draw_url(task) if task.status == SamplingTask.Status.READY and is_owner else None,
+        # Every commitment of the task, abandoned ones too, so each reader finds the results page.
+        "draws": draw_sel.draw_list(actor=actor, task=task),
         "reason_form": ReasonForm(),
     })
 

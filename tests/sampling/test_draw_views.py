@@ -284,3 +284,28 @@ def test_leader_dashboard_counts_pending_recusals(world):
     assert 'data-testid="card-recusals-pending"' in body
     card = body.split('data-testid="card-recusals-pending"')[1]
     assert '<div class="value">1</div>' in card.split("</a>")[0]
+
+
+def test_task_page_leads_every_reader_to_the_results(world):
+    """After the draw the task page lists its commitments, so owner and office reach the results."""
+    draw = make_completed_draw(world, "A1")
+    link = reverse("sampling:draw_detail", args=[draw.pk])
+    for org, role in (("A1", "planner"), ("A1", "viewer"), ("AO", "viewer")):
+        body = _client(world, org, role).get(reverse("sampling:task_detail", args=[draw.task_id])).content.decode()
+        assert 'data-testid="draw-row-completed"' in body and f'href="{link}"' in body, (org, role)
+    # Another county's office gets the same 404 as for a task that does not exist.
+    assert _client(world, "BO", "viewer").get(reverse("sampling:task_detail", args=[draw.task_id])).status_code == 404
+
+
+def test_plan_page_offers_draw_all_only_while_a_task_is_ready(world, django_capture_on_commit_callbacks):
+    task = make_ready_task(world, "A1", entities=12, inspectors=3)
+    url = reverse("sampling:plan_detail", args=[task.plan_id])
+    assert 'data-testid="draw-plan-all"' in _client(world, "A1", "planner").get(url).content.decode()
+    assert 'data-testid="draw-plan-all"' not in _client(world, "A1", "viewer").get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        _client(world, "A1", "planner").post(reverse("sampling:draw_plan_all", args=[task.plan_id]))
+    with scopes_disabled():
+        task.refresh_from_db()
+        assert Draw.objects.filter(task=task, status="completed").count() == 1
+    assert task.status != SamplingTask.Status.READY
+    assert 'data-testid="draw-plan-all"' not in _client(world, "A1", "planner").get(url).content.decode()

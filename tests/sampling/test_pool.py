@@ -150,6 +150,27 @@ def test_annual_cap_counts_draws_of_other_plans_in_the_region(world):
     assert pool.excluded_counts == {"本年度已被抽查2次": 1, "本年度已被抽查1次": 2}
 
 
+def test_annual_cap_counts_another_departments_draws_without_showing_them(world):
+    """曲阳 §17: at most 2 inspections a year by anyone — A2's draws count for A1's pool, and
+    A1 still cannot read A2's selections; another county's draws do not count."""
+    from sampling.models import DrawSelection
+
+    a1, a2, b1 = world.orgs["A1"], world.orgs["A2"], world.orgs["B1"]
+    live = registry(a1, {"A": 3})
+    register(a2, live)
+    mine = plan(a1, annual_cap=2)
+    completed_draw(plan(a2, name="甲"), [live[0], live[1]])
+    completed_draw(plan(a2, name="乙"), [live[0]])
+    other_county = plan(b1, name="外县")
+    register(b1, [live[1]])
+    completed_draw(other_county, [live[1]])
+    with actor_scope(world.actor("A1")):
+        pool = plan_pool(actor=world.actor("A1"), plan=mine)
+        assert not DrawSelection.objects.filter(organization=a2).exists()
+    assert pool.excluded_counts == {"本年度已被抽查2次": 1}
+    assert [x.key for x in pool.excluded] == [live[0].code]
+
+
 def test_joint_plan_is_the_union_of_participants_registries(world):
     a1, a2, ao = world.orgs["A1"], world.orgs["A2"], world.orgs["AO"]
     shared = entity(a1, "SHARED1", risk="C")
