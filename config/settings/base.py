@@ -235,6 +235,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Group operations by resource (entities, draws, …), not by the version segment.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
 }
 
 # Content-Security-Policy: everything from our own origin, nothing inline.
@@ -256,6 +258,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# The container health check calls plain http inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -50,3 +50,15 @@ def test_phone_width_menu(browser, live_server, demo):
     assert nav.is_visible()
     shot(page, "dashboard-phone")
     context.close()
+
+
+def test_api_docs_render_under_the_csp(page, demo):
+    """Swagger UI from local files, its start-up script from our URL: the CSP blocks nothing."""
+    log_in(page, "hb_platform_viewer", demo)
+    page.goto(page.base + "/api/docs/")
+    page.wait_for_selector(".opblock-tag")
+    tags = page.locator(".opblock-tag").all_inner_texts()
+    assert any("entities" in t or "draws" in t for t in tags), tags
+    assert "双随机" in page.locator(".info .title").inner_text()
+    shot(page, "api-docs")
+    assert not page.console_errors, page.console_errors

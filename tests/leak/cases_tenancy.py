@@ -33,7 +33,7 @@ PUBLIC = {
     "set_language": "language preference",
     "api_schema": "OpenAPI schema, no data",
     "api_docs": "Swagger UI, no data",
-    "api_redoc": "ReDoc, no data",
+    "healthz": "health check for docker-compose, no data",
 }
 
 
