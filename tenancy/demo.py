@@ -56,8 +56,8 @@ ORGS: list[DemoOrg] = [
 
 ROLE_USERS: dict[str, tuple[str, ...]] = {
     OrgKind.DEPARTMENT: Role.ALL,
-    OrgKind.OFFICE: (Role.ADMIN, Role.LEADER, Role.PLANNER, Role.VIEWER),
-    OrgKind.PLATFORM: (Role.VIEWER,),
+    OrgKind.OFFICE: Role.ALL,  # the office runs joint inspections too
+    OrgKind.PLATFORM: (Role.ADMIN, Role.VIEWER),  # the platform's admin manages its API tokens
 }
 ROLE_NAMES = {"admin": "管理员", "planner": "计划员", "inspector": "检查员", "leader": "分管领导", "viewer": "查看员"}
 

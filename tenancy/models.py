@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .context import Actor, OrgKind, Role
-from .scoping import ScopedModel, TenantModel
+from .scoping import ScopedModel, TenantManager, TenantModel, TenantQuerySet
 
 ROLE_LABELS = {
     Role.ADMIN: _("管理员"),
@@ -178,11 +178,26 @@ class ApiToken(TenantModel):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
+class AppendOnlyQuerySet(TenantQuerySet):
+    """Bulk update/delete would bypass ``save``/``delete``: refuse them too."""
+
+    def update(self, **kwargs: object) -> int:
+        raise ValidationError("审计日志只能追加，不能修改")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValidationError("审计日志只能追加，不能删除")
+
+
 class AuditEntry(TenantModel):
-    """One change made through a service: who, for which organization, when, what. Append-only."""
+    """One change made through a service: who, for which organization, when, what. Append-only:
+    the model and its queryset refuse changes, and on PostgreSQL a trigger refuses UPDATE and
+    DELETE from any client (migration tenancy 0002)."""
+
+    objects = TenantManager.from_queryset(AppendOnlyQuerySet)()
 
     at = models.DateTimeField("时间", default=timezone.now, db_index=True)
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="操作人")
+    # PROTECT: a user with history is deactivated, never deleted (the entry must not change).
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="操作人")
     actor_name = models.CharField("操作人", max_length=150, blank=True)
     via = models.CharField("渠道", max_length=20, default="web")
     action = models.CharField("操作", max_length=40, db_index=True)

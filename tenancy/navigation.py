@@ -25,6 +25,7 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(_("工作台"), "dashboard"),
     NavEntry(_("一单两库"), "", section=_("一单两库")),
     NavEntry(_("抽查事项清单"), "inventory:item_list", kinds=("department", "office")),
+    NavEntry(_("联合抽查事项清单"), "inventory:joint_list", kinds=("department", "office")),
     NavEntry(_("检查对象名录库"), "inventory:entity_list"),
     NavEntry(_("执法检查人员名录库"), "inventory:inspector_list", kinds=("department", "office")),
     NavEntry(_("导入记录"), "inventory:import_list", kinds=("department", "office")),

@@ -84,6 +84,19 @@ def test_error_pages_are_chinese_and_404_for_unknown(world, login):
     client = login(world.user("A1", "viewer"))
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and "页面不存在" in response.content.decode()
+    # 403 renders inside the layout (the user still has the menu).
+    denied = client.get(reverse("audit_list"))
+    assert denied.status_code == 403 and "无权访问" in denied.content.decode()
+    assert 'data-testid="active-org"' in denied.content.decode()
+
+
+def test_500_page_renders_without_a_database(rf):
+    """The 500 handler must work when the database is what failed: a static page. (No django_db
+    mark: pytest-django refuses any database access here, so a query would fail the test.)"""
+    from tenancy.errors import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500 and "系统错误" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -125,13 +138,45 @@ def test_audit_entry_written_by_service_with_before_and_after(world):
             entry.save()
         with pytest.raises(Exception, match="只能追加"):
             entry.delete()
+        # Bulk paths that skip save()/delete() are refused too.
+        with pytest.raises(Exception, match="只能追加"):
+            AuditEntry.objects.filter(pk=entry.pk).update(note="edited")
+        with pytest.raises(Exception, match="只能追加"):
+            AuditEntry.objects.filter(pk=entry.pk).delete()
+
+
+@pytest.mark.django_db
+def test_database_refuses_changes_to_the_audit_log(world):
+    """Any client of the database (psql, a script), not only our models: a PostgreSQL trigger."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's; SQLite relies on the model checks")
+    from tenancy import services
+    from tenancy.scoping import actor_scope
+
+    actor = world.actor("A1", "admin")
+    with actor_scope(actor):
+        membership = Membership.objects.get(user=world.user("A1", "viewer"))
+        services.membership_set_roles(actor=actor, membership=membership, roles={"viewer", "leader"})
+    for sql in ("UPDATE tenancy_auditentry SET note = 'x'", "DELETE FROM tenancy_auditentry"):
+        with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), max(note) FROM tenancy_auditentry")
+        assert cursor.fetchone() == (1, "")
 
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent():
+    from django.apps import apps
+
+    ours = ("tenancy", "inventory", "sampling", "inspections", "publication")
+
     def counts():
+        # Every model of our apps: a second run adds no entity, plan, task or audit entry either.
         with scopes_disabled():
-            return (Region.objects.count(), Organization.objects.count(), User.objects.count(), Membership.objects.count())
+            return {m._meta.label: m._base_manager.count() for m in apps.get_models() if m._meta.app_label in ours}
 
     call_command("seed_demo", "--entities", "20", "--password", "Seed-Pass-2026", "--quiet-accounts")
     first = counts()
@@ -144,3 +189,7 @@ def test_seed_demo_is_idempotent():
         assert set(Region.objects.values_list("code", flat=True)) >= {"140522", "130634", "410202", "130300"}
         for role in ("admin", "planner", "inspector", "leader", "viewer"):
             assert User.objects.get(username=f"yc_wl_{role}").check_password("Seed-Pass-2026")
+            # Every role in every department and office of the demo county.
+            for org in Organization.objects.filter(region__code="140522").exclude(kind="platform"):
+                assert Membership.objects.filter(organization=org, **{f"is_{role}": True}).exists(), (org, role)
+    assert first["inventory.MarketEntity"] >= 20 and first["sampling.SamplingTask"] >= 1
