@@ -28,6 +28,7 @@ from sampling.forms_draws import (
 )
 from sampling.models import Draw, SamplingPlan
 from sampling.selectors import draws as sel
+from sampling.selectors import filings as filing_sel
 from sampling.services import draws as svc
 from tenancy.context import Role
 from tenancy.jobs import job_create
@@ -121,6 +122,10 @@ def _detail_context(request: HttpRequest, draw: Draw, **extra: Any) -> dict[str,
             reserve_total=draw.selections.filter(reserve_order__isnull=False).count(),
             is_leader=actor.has_role(Role.LEADER) and actor.organization_id == draw.organization_id,
             can_request=actor.has_role(Role.INSPECTOR, Role.PLANNER, Role.ADMIN),
+            # Filing is the next step after a draw (阳城 DRC: within 2 days): say where it stands.
+            filing=filing_sel.latest_filing_of_draw(actor=actor, draw=draw),
+            can_file=(actor.organization_id == draw.organization_id
+                      and actor.has_role(*filing_sel.SUBMITTER_ROLES)),
         )
     context.update(extra)
     return context
