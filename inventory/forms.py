@@ -56,7 +56,7 @@ class CheckItemForm(UnitChoiceMixin, forms.ModelForm):
     responsible_unit = _deferred(OrgUnit, required=False, label=_("责任股室"))
     change_reason = forms.CharField(
         label=_("修订原因"), required=False, max_length=200,
-        help_text=_("已用于抽查任务的事项修改后将生成新版本，原版本保留。"),
+        help_text=_("已用于抽查任务或已批准、已公开的抽查计划的事项，修改后将生成新版本，原版本保留。"),
     )
 
     class Meta:
@@ -91,14 +91,27 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=200)
 
 
+def _item_choice_label(item: CheckItem) -> str:
+    label = f"{item.organization.name} · {item.code} {item.name}"
+    if not item.is_current or item.status != CheckItem.Status.ACTIVE:
+        label += f"（v{item.version}，{'已废止' if item.status == CheckItem.Status.RETIRED else '历史版本'}）"
+    return label
+
+
 class JointItemForm(forms.ModelForm):
     initiator = _deferred(Organization, label=_("发起部门"))
     partners = forms.ModelMultipleChoiceField(
         queryset=Organization._base_manager.none(), required=False, label=_("配合部门"), widget=forms.CheckboxSelectMultiple
     )
+    items = forms.ModelMultipleChoiceField(
+        queryset=CheckItem._base_manager.none(), required=False, label=_("对应部门事项"),
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text=_("发起部门和配合部门各自抽查事项清单中的对应事项（可多选，按住 Ctrl 键选择多项）。"),
+    )
+
     class Meta:
         model = JointCheckItem
-        fields = ["field", "name", "target", "initiator", "partners", "is_active"]
+        fields = ["field", "name", "target", "initiator", "partners", "items", "is_active"]
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,7 +120,10 @@ class JointItemForm(forms.ModelForm):
         ).order_by("name")
         self.fields["initiator"].queryset = departments
         self.fields["partners"].queryset = departments
-        self.fields["partners"].queryset = departments
+        keep = list(self.instance.items.values_list("pk", flat=True)) if self.instance.pk else []
+        items = self.fields["items"]
+        items.queryset = selectors.jointitem_item_choices(actor=actor, keep=keep)
+        items.label_from_instance = _item_choice_label
 
     def _post_clean(self) -> None:
         pass

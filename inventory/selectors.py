@@ -75,7 +75,11 @@ def point_get(*, actor: Actor, pk: int) -> CheckPoint:
 
 
 def jointitem_list(*, actor: Actor, q: str = "") -> QuerySet[JointCheckItem]:
-    items = JointCheckItem.objects.select_related("initiator", "organization").prefetch_related("partners")
+    # The linked department items go through CheckItem's scoped manager: a department sees the
+    # links to its own items only, the office those of every department of its region.
+    items = JointCheckItem.objects.select_related("initiator", "organization").prefetch_related(
+        "partners", Prefetch("items", queryset=CheckItem.objects.select_related("organization").order_by("organization__name", "code"))
+    )
     q = codes.normalize_text(q)
     if q:
         items = items.filter(Q(name__icontains=q) | Q(field__icontains=q) | Q(target__icontains=q))
@@ -84,6 +88,18 @@ def jointitem_list(*, actor: Actor, q: str = "") -> QuerySet[JointCheckItem]:
 
 def jointitem_get(*, actor: Actor, pk: int) -> JointCheckItem:
     return JointCheckItem.objects.select_related("initiator", "organization").get(pk=pk)
+
+
+def jointitem_item_choices(*, actor: Actor, keep: list[int] | tuple[int, ...] = ()) -> QuerySet[CheckItem]:
+    """The departments' own check items a joint item can link to (对应部门事项): the current, active
+    items of the departments the actor sees (an office: its region), plus ``keep`` (the links the
+    joint item already has, even if an item was revised or retired since)."""
+    current = Q(is_current=True, status=CheckItem.Status.ACTIVE, organization__kind=OrgKind.DEPARTMENT)
+    return (
+        CheckItem.objects.filter(current | Q(pk__in=list(keep)))
+        .select_related("organization")
+        .order_by("organization__name", "code", "-version")
+    )
 
 
 # --------------------------------------------------------------------------- entities
@@ -162,6 +178,22 @@ def entity_queryset(*, actor: Actor, filters: EntityFilters | None = None) -> Qu
     if f.complaints_min:
         entities = entities.filter(complaint_count__gte=f.complaints_min)
     return entities
+
+
+def entity_export_queryset(*, actor: Actor, filters: EntityFilters | None = None) -> QuerySet[Any]:
+    """What an export of the filtered list writes. A department exports its REGISTRY ENTRIES (the
+    entity plus the department's own tags, 分类标注), so exporting and re-importing the file changes
+    nothing; an office or platform, which has no registry of its own, exports the entities."""
+    entities = entity_queryset(actor=actor, filters=filters)
+    if not actor.is_department:
+        return entities.order_by("code", "pk")
+    return (
+        RegistryEntry.objects.filter(
+            organization_id=actor.organization_id, status=RegistryEntry.Status.ACTIVE, entity__in=entities.values("pk")
+        )
+        .select_related("entity")
+        .order_by("entity__code", "entity__pk")
+    )
 
 
 @dataclass

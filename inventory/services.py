@@ -80,11 +80,22 @@ def _full_clean(obj: Any, exclude: Sequence[str] = ()) -> None:
 
 
 def checkitem_in_use(item: CheckItem) -> bool:
-    """Whether an edit must make a new version: the item is used by a task (and, once the
-    inspections app exists, by an inspection). Counted unscoped: a use by a joint task the
+    """Whether an edit must make a new version (DESIGN.md §4): the item is used by a task (and, once
+    the inspections app exists, by an inspection), or it is on a sampling plan that was approved or
+    published — directly, or through a joint item of a joint plan. A published plan is immutable, so
+    the version it names must stay as it was. Counted unscoped: a use by a joint task or plan the
     department cannot list still freezes the item."""
-    through = CheckItem.tasks.through
-    return through._base_manager.filter(checkitem_id=item.pk).exists()
+    from sampling.models import SamplingPlan  # sampling builds on inventory, not the reverse
+
+    if CheckItem.tasks.through._base_manager.filter(checkitem_id=item.pk).exists():
+        return True
+    # Superseded plans were approved (and published) before they were adjusted: they still count.
+    frozen = (SamplingPlan.Status.APPROVED, SamplingPlan.Status.PUBLISHED, SamplingPlan.Status.SUPERSEDED)
+    if CheckItem.plans.through._base_manager.filter(checkitem_id=item.pk, samplingplan__status__in=frozen).exists():
+        return True
+    return JointCheckItem.items.through._base_manager.filter(
+        checkitem_id=item.pk, jointcheckitem__plans__status__in=frozen
+    ).exists()
 
 
 def _check_item_code(actor: Actor, code: str, *, exclude_pk: int | None = None) -> str:
@@ -153,7 +164,7 @@ def _editable(actor: Actor, item: CheckItem, reason: str) -> tuple[CheckItem, di
     if item.status == CheckItem.Status.RETIRED:
         raise ValidationError("已废止的事项不能修改")
     if checkitem_in_use(item):
-        return _new_version(actor, item, reason or "修订（已用于抽查任务）")
+        return _new_version(actor, item, reason or "修订（已用于抽查任务或已批准的抽查计划）")
     return item, None
 
 
@@ -270,15 +281,47 @@ def _joint_partners(actor: Actor, initiator: Organization, partners: Iterable[Or
     return [p for p in partners if p.pk != initiator.pk]
 
 
+def _joint_items(
+    actor: Actor, initiator: Organization, partners: Iterable[Organization], items: Iterable[CheckItem],
+    *, keep: Iterable[int] = (),
+) -> list[CheckItem]:
+    """The departments' own items a joint item links to: visible to the office (re-read through the
+    scoped manager, never trusted from input), of the initiator or a partner department, and
+    current and active — except links the joint item already had (``keep``)."""
+    wanted = {i.pk for i in items}
+    if not wanted:
+        return []
+    keep = set(keep)
+    found = {i.pk: i for i in CheckItem.objects.filter(pk__in=wanted).select_related("organization")}
+    if set(found) != wanted:
+        raise ValidationError({"items": "所选事项不存在或不属于本辖区的行政监管部门"})
+    departments = {initiator.pk, *(p.pk for p in partners)}
+    names = "、".join(f"{i.code} {i.name}" for i in found.values() if i.organization_id not in departments)
+    if names:
+        raise ValidationError({"items": f"对应部门事项须为发起部门或配合部门的事项：{names}"})
+    stale = "、".join(
+        f"{i.code} {i.name}" for i in found.values()
+        if i.pk not in keep and (not i.is_current or i.status != CheckItem.Status.ACTIVE)
+    )
+    if stale:
+        raise ValidationError({"items": f"只能选择现行有效的事项：{stale}"})
+    return sorted(found.values(), key=lambda i: (i.organization_id, i.code, i.pk))
+
+
 @transaction.atomic
 def jointitem_create(*, actor: Actor, data: dict[str, Any]) -> JointCheckItem:
     require_writer(actor, kinds=(OrgKind.OFFICE,))
     partners = _joint_partners(actor, data["initiator"], data.get("partners") or [])
+    linked = _joint_items(actor, data["initiator"], partners, data.get("items") or [])
     item = JointCheckItem(field=data["field"], name=data["name"], target=data["target"], initiator=data["initiator"])
     item.set_tenant(actor)
     item.save()
     item.partners.set(partners)
-    audit.record_create(actor=actor, obj=item, note="配合部门：" + "、".join(p.name for p in partners))
+    item.items.set(linked)
+    note = "配合部门：" + "、".join(p.name for p in partners)
+    if linked:
+        note += "；对应部门事项：" + "、".join(f"{i.code} {i.name}" for i in linked)
+    audit.record_create(actor=actor, obj=item, note=note)
     return item
 
 
@@ -288,15 +331,28 @@ def jointitem_update(*, actor: Actor, item: JointCheckItem, data: dict[str, Any]
     if not item.writable_by(actor):
         raise PermissionDenied("只有牵头的双随机办可以修改")
     partners = _joint_partners(actor, data["initiator"], data.get("partners") or [])
+    before_items = sorted(item.items.values_list("pk", flat=True))
+    linked = (
+        _joint_items(actor, data["initiator"], partners, data["items"] or [], keep=before_items)
+        if "items" in data else None
+    )
     before = audit.snapshot(item)
     before_partners = sorted(item.partners.values_list("pk", flat=True))
     _apply(item, data, ("field", "name", "target", "initiator", "is_active"))
     item.save()
     item.partners.set(partners)
     after_partners = sorted(p.pk for p in partners)
-    entry = audit.record_update(actor=actor, obj=item, before=before)
-    if entry is None and before_partners != after_partners:
-        audit.record(actor=actor, action="update", target=item, changes={"partners": [before_partners, after_partners]})
+    changes: dict[str, list[Any]] = {}
+    if before_partners != after_partners:
+        changes["partners"] = [before_partners, after_partners]
+    if linked is not None:
+        item.items.set(linked)
+        after_items = sorted(i.pk for i in linked)
+        if before_items != after_items:
+            changes["items"] = [before_items, after_items]
+    changes = audit.diff(before, audit.snapshot(item, before.keys())) | changes
+    if changes:  # one entry: the fields, the partners and the linked items that changed
+        audit.record(actor=actor, action="update", target=item, changes=changes)
     return item
 
 

@@ -129,7 +129,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
             forms.apply_errors(form, e)
         else:
             if current.pk != item.pk:
-                messages.success(request, _("事项已用于抽查任务，已生成新版本 v%(v)s，原版本保留") % {"v": current.version})
+                messages.success(request, _("事项已用于抽查任务或计划，已生成新版本 v%(v)s，原版本保留") % {"v": current.version})
             else:
                 messages.success(request, _("已保存"))
             return redirect("inventory:item_detail", pk=current.pk)
@@ -296,8 +296,8 @@ def entity_list(request: HttpRequest) -> HttpResponse:
 @member_required()
 def entity_export(request: HttpRequest) -> HttpResponse:
     form = forms.EntityFilterForm(request.GET or None, actor=request.actor)
-    entities = selectors.entity_queryset(actor=request.actor, filters=form.filters()).order_by("code", "pk")
-    return _export(request, kind="entities", queryset=entities, filename="检查对象名录库")
+    rows = selectors.entity_export_queryset(actor=request.actor, filters=form.filters())
+    return _export(request, kind="entities", queryset=rows, filename="检查对象名录库")
 
 
 @member_required(*WRITERS, kinds=DEPT)

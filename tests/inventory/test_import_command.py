@@ -83,3 +83,60 @@ def test_refused_file_exits_2(world, tmp_path):
     with pytest.raises(CommandError) as exc:
         call("entities", str(tmp_path / "nope.csv"), "--org", "T-A1")
     assert exc.value.returncode == 2
+
+
+def test_big_file_is_imported_in_process_not_queued(world, tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks):
+    """Above ASYNC_IMPORT_ROW_THRESHOLD the page queues a Celery task; the command must not: with a
+    real broker it would print "queued" and exit before anything was written."""
+    from inventory import tasks
+
+    settings.ASYNC_IMPORT_ROW_THRESHOLD = 1
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.import_job_run, "delay", lambda job_id, **kw: queued.append(job_id))  # a broker: no-op
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(xlsx([["统一社会信用代码", "名称", "分类标注"], *[[CODES[i], f"对象{i}", "重点"] for i in range(5)]]))
+    with django_capture_on_commit_callbacks(execute=True):
+        code, out = call("entities", str(path), "--org", "T-A1")
+    assert (code, out.splitlines()[0]) == (0, "5 rows: 5 created, 0 updated, 0 rejected")
+    assert "queued" not in out and not queued
+    with scopes_disabled():
+        assert MarketEntity.objects.count() == 5
+        job = ImportJob.objects.get()
+        assert (job.status, job.created_count) == (ImportJob.Status.DONE, 5)
+        from tenancy.models import AuditEntry
+
+        assert AuditEntry.objects.filter(action="import", target_id=str(job.pk)).exists()
+    # Mode "all" with a bad row, above the threshold: refused in process, exit 1, nothing written.
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes([["统一社会信用代码", "名称"], [CODES[10], "甲"], ["91140522MA0000020X", "乙"]]))
+    with django_capture_on_commit_callbacks(execute=True):
+        code, out = call("entities", str(bad), "--org", "T-A1")
+    assert code == 1 and out.splitlines()[0] == "2 rows: 0 created, 0 updated, 1 rejected" and not queued
+    with scopes_disabled():
+        assert not MarketEntity.objects.filter(code=CODES[10]).exists()
+        assert ImportJob.objects.filter(status=ImportJob.Status.REFUSED).count() == 1
+
+
+def test_unknown_org_is_refused_with_status_2(world, tmp_path):
+    path = tmp_path / "good.xlsx"
+    path.write_bytes(xlsx(GOOD))
+    with pytest.raises(CommandError) as exc:
+        call("entities", str(path), "--org", "没有这个单位")
+    assert exc.value.returncode == 2 and "找不到单位" in str(exc.value) and "没有这个单位" in str(exc.value)
+    with scopes_disabled():
+        assert not MarketEntity.objects.exists() and not ImportJob.objects.exists()
+
+
+def test_unknown_org_from_the_shell_exits_2_with_message_on_stderr(world, tmp_path, capsys, monkeypatch):
+    """As `manage.py import_registry ...` runs it: the message on stderr, exit status 2."""
+    from django.core.management import base, load_command_class
+
+    monkeypatch.setattr(base.connections, "close_all", lambda: None)  # keep the test's transaction
+    path = tmp_path / "good.xlsx"
+    path.write_bytes(xlsx(GOOD))
+    command = load_command_class("inventory", "import_registry")
+    with pytest.raises(SystemExit) as exc:
+        command.run_from_argv(["manage.py", "import_registry", "entities", str(path), "--org", "T-ZZ"])
+    captured = capsys.readouterr()
+    assert exc.value.code == 2
+    assert "找不到单位：“T-ZZ”" in captured.err and captured.out == ""

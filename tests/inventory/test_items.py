@@ -204,3 +204,116 @@ def test_point_inline_edit_with_htmx(world, login):
     with scopes_disabled():
         point.refresh_from_db()
     assert point.project == "已改" and point.answer_kind == "text"
+
+
+def on_plan(item: CheckItem, status: str, *, joint: JointCheckItem | None = None) -> SamplingPlan:
+    """A plan of the item's department that lists ``item`` (or, for an office's joint plan, ``joint``)."""
+    org = joint.organization if joint is not None else item.organization
+    with scopes_disabled():
+        plan = SamplingPlan.objects.create(
+            organization=org, region=org.region, year=2026, name=f"2026年度计划（{status}）", status=status,
+            kind="joint" if joint is not None else "department",
+        )
+        if joint is not None:
+            plan.joint_items.add(joint)
+        else:
+            plan.items.add(item)
+    return plan
+
+
+@pytest.mark.parametrize("status", ["approved", "published", "superseded"])
+def test_item_on_an_approved_or_published_plan_is_in_use(world, status):
+    item = make_item(world, "A1", points=1)
+    on_plan(item, status)
+    actor = world.actor("A1", "planner")
+    with actor_scope(actor):
+        assert services.checkitem_in_use(item)
+        new = services.checkitem_update(actor=actor, item=item, data={"name": "按新条例修订"}, reason="条例修订")
+        assert new.pk != item.pk and new.version == 2
+        old = CheckItem.objects.get(pk=item.pk)
+        assert not old.is_current and old.name != "按新条例修订"
+        assert list(SamplingPlan.objects.get(items=old).items.values_list("pk", flat=True)) == [old.pk]
+
+
+@pytest.mark.parametrize("status", ["draft", "submitted"])
+def test_item_on_a_draft_plan_is_edited_in_place(world, status):
+    item = make_item(world, "A1")
+    on_plan(item, status)
+    actor = world.actor("A1", "planner")
+    with actor_scope(actor):
+        assert not services.checkitem_in_use(item)
+        saved = services.checkitem_update(actor=actor, item=item, data={"name": "草案阶段修改"})
+        assert saved.pk == item.pk and saved.version == 1
+
+
+def test_item_linked_to_a_joint_item_of_an_approved_joint_plan_is_in_use(world):
+    item = make_item(world, "A1")
+    office = world.actor("AO", "planner")
+    with actor_scope(office):
+        joint = services.jointitem_create(
+            actor=office,
+            data={"field": "文化旅游", "name": "旅游市场联合检查", "target": "旅行社", "initiator": world.orgs["A1"],
+                  "partners": [], "items": [item]},
+        )
+    assert not services.checkitem_in_use(item)  # linked, but on no approved plan yet
+    plan = on_plan(item, "draft", joint=joint)
+    assert not services.checkitem_in_use(item)
+    with scopes_disabled():
+        SamplingPlan.objects.filter(pk=plan.pk).update(status="approved")
+    assert services.checkitem_in_use(item)
+
+
+def test_item_page_warns_when_on_an_approved_plan(world, login):
+    item = make_item(world, "A1")
+    on_plan(item, "published")
+    body = login(world.user("A1", "planner")).get(reverse("inventory:item_edit", args=[item.pk])).content.decode()
+    assert 'data-testid="version-warning"' in body
+
+
+def test_joint_item_links_department_items(world, login):
+    a1 = make_item(world, "A1", name="A1旅行社检查")
+    a2 = make_item(world, "A2", name="A2星级饭店检查")
+    b1 = make_item(world, "B1", name="B1其他县事项")
+    other = make_item(world, "A2", name="A2未参与事项")
+    office = world.actor("AO", "planner")
+    base = {"field": "文化旅游", "name": "旅游市场联合检查", "target": "旅行社"}
+    with actor_scope(office):
+        joint = services.jointitem_create(
+            actor=office, data={**base, "initiator": world.orgs["A1"], "partners": [world.orgs["A2"]], "items": [a1, a2]},
+        )
+        assert sorted(joint.items.values_list("pk", flat=True)) == sorted([a1.pk, a2.pk])
+        # Another county's item is not visible to the office: refused, whatever the input says.
+        with pytest.raises(ValidationError) as e:
+            services.jointitem_update(actor=office, item=joint, data={**base, "initiator": world.orgs["A1"], "items": [a1, b1]})
+        assert "items" in e.value.message_dict
+        # An item of a department that does not take part.
+        with pytest.raises(ValidationError) as e:
+            services.jointitem_update(actor=office, item=joint, data={**base, "initiator": world.orgs["A1"], "items": [a1, other]})
+        assert "发起部门或配合部门" in "".join(e.value.message_dict["items"])
+        services.jointitem_update(
+            actor=office, item=joint, data={**base, "initiator": world.orgs["A1"], "partners": [world.orgs["A2"]], "items": [a2]}
+        )
+        assert list(joint.items.values_list("pk", flat=True)) == [a2.pk]
+        entry = AuditEntry.objects.filter(action="update", target_id=str(joint.pk)).latest("pk")
+        assert entry.changes["items"] == [sorted([a1.pk, a2.pk]), [a2.pk]]
+    # The form offers the region's department items (not the other county's) and saves the choice.
+    client = login(world.user("AO", "planner"))
+    page = client.get(reverse("inventory:joint_edit", args=[joint.pk])).content.decode()
+    assert 'name="items"' in page and "A1旅行社检查" in page and "A2星级饭店检查" in page and "B1其他县事项" not in page
+    response = client.post(
+        reverse("inventory:joint_edit", args=[joint.pk]),
+        {**base, "initiator": world.orgs["A1"].pk, "partners": [world.orgs["A2"].pk], "items": [a1.pk, a2.pk], "is_active": "on"},
+    )
+    assert response.status_code == 302, response.content.decode()
+    with scopes_disabled():
+        assert sorted(JointCheckItem.objects.get(pk=joint.pk).items.values_list("pk", flat=True)) == sorted([a1.pk, a2.pk])
+    bad = client.post(
+        reverse("inventory:joint_edit", args=[joint.pk]),
+        {**base, "initiator": world.orgs["A1"].pk, "items": [b1.pk]},
+    )
+    assert bad.status_code == 200 and "errorlist" in bad.content.decode()
+    # Shown on the joint item list: the office sees both links, a department only its own item.
+    listing = client.get(reverse("inventory:joint_list")).content.decode()
+    assert "A1旅行社检查" in listing and "A2星级饭店检查" in listing
+    dept = login(world.user("A2", "viewer")).get(reverse("inventory:joint_list")).content.decode()
+    assert "A2星级饭店检查" in dept and "A1旅行社检查" not in dept

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
+from django.urls import reverse
 from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
@@ -175,3 +177,59 @@ def test_fast_reader_agrees_with_openpyxl():
     assert fast[1] == (2, ["  代码 ", 3, 2.5, True, dt.datetime(2024, 1, 31), None, "末列"])
     assert fast[2][1][4] == dt.datetime(2023, 12, 1) and fast[2][1][1] == 140522600000011
     assert fast[3][0] == 6
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_department_export_page_keeps_tags_and_reimports_unchanged(world, login, fmt):
+    """The list's export button (``entity_export``) writes the department's 分类标注, filtered as the
+    list is; importing that file again changes nothing (tags included)."""
+    actor = world.actor("A1")
+    run(actor, "entities", xlsx(MESSY), "a.xlsx")
+    client = login(world.user("A1", "planner"))
+    response = client.get(reverse("inventory:entity_export") + f"?format={fmt}")
+    assert response.status_code == 200
+    data = body(response)
+    if fmt == "xlsx":
+        rows = [list(r) for r in load_workbook(io.BytesIO(data)).worksheets[0].iter_rows(values_only=True)]
+    else:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    header = rows[0]
+    assert "分类标注" in header
+    tags = {r[0]: r[header.index("分类标注")] or "" for r in rows[1:]}
+    assert tags == {CODES[0]: "旅游、重点", CODES[1]: "", REGNO: "重点、食品"}
+    job = run(actor, "entities", data, f"导出.{fmt}")
+    assert job.status == ImportJob.Status.DONE, job.errors
+    assert (job.total_rows, job.created_count, job.updated_count, job.unchanged_count) == (3, 0, 0, 3)
+    with scopes_disabled():
+        entry = RegistryEntry.objects.get(organization=world.orgs["A1"], entity__code=REGNO)
+        assert sorted(t.name for t in entry.tags.all()) == ["重点", "食品"]
+    # Filtered by a tag: only the tagged rows, with their tags.
+    with scopes_disabled():
+        tag = entry.tags.get(name="食品")
+    filtered = body(client.get(reverse("inventory:entity_export") + f"?tag={tag.pk}&format=csv")).decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(filtered)))
+    assert [r[0] for r in lines[1:]] == [REGNO] and "重点、食品" in lines[1]
+
+
+def test_department_export_lists_only_its_active_registry(world, login):
+    actor = world.actor("A1")
+    run(actor, "entities", xlsx(MESSY), "a.xlsx")
+    run(world.actor("A2"), "entities", xlsx([["统一社会信用代码", "名称", "分类标注"], [CODES[5], "乙部门的对象", "乙标签"]]), "b.xlsx")
+    with actor_scope(actor):
+        from inventory import services
+
+        services.registry_bulk_retire(
+            actor=actor, entity_ids=list(MarketEntity.objects.filter(code=CODES[1]).values_list("pk", flat=True)),
+            reason="已迁出",
+        )
+    response = login(world.user("A1", "viewer")).get(reverse("inventory:entity_export") + "?format=csv")
+    text = body(response).decode("utf-8-sig")
+    codes_out = [r[0] for r in list(csv.reader(io.StringIO(text)))[1:]]
+    assert codes_out == sorted([CODES[0], REGNO]) and "乙标签" not in text
+
+
+def test_office_export_has_no_tags_column(world, login):
+    run(world.actor("A1"), "entities", xlsx(MESSY), "a.xlsx")
+    response = login(world.user("AO", "viewer")).get(reverse("inventory:entity_export"))
+    rows = list(load_workbook(io.BytesIO(body(response))).worksheets[0].iter_rows(values_only=True))
+    assert "分类标注" not in rows[0] and len(rows) == 4
