@@ -20,6 +20,7 @@ import gc
 import hashlib
 import io
 import itertools
+import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +30,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connections, models, router, transaction
+from django.db.models import Func, JSONField, TextField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,6 +56,8 @@ HEADER_SCAN_ROWS = 10
 # rejected-rows download re-validates the file and lists every row.
 MAX_STORED_ERRORS = 10_000
 CHUNK = 2000
+PARSE_MEMO_SIZE = 20_000  # per column, see parse_table
+_MISSING = object()
 
 
 class CellError(ValueError):
@@ -556,6 +561,7 @@ def _fast_xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
                 date_styles.add(index)
     row_tag, cell_tag, value_tag, inline_tag = f"{_NS}row", f"{_NS}c", f"{_NS}v", f"{_NS}is"
     next_number = 1
+    column_of: dict[str, int] = {}
     for _event, row in iterparse(package.open(sheet_path)):
         if row.tag != row_tag:
             continue
@@ -564,27 +570,34 @@ def _fast_xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         values: list[Any] = []
         for position, cell in enumerate(row.iter(cell_tag)):
             ref = cell.get("r")
-            index = _column_index(ref) if ref else position
-            kind = cell.get("t")
-            v = cell.find(value_tag)
-            text = v.text if v is not None else None
-            if kind == "s":
-                value: Any = shared[int(text)] if text is not None else None
-            elif kind == "inlineStr":
-                inline = cell.find(inline_tag)
-                value = _text_of(inline) if inline is not None else None
-            elif kind in ("str", "e"):
-                value = text
-            elif kind == "b":
-                value = text == "1"
-            elif text is None:
-                value = None
+            if ref:  # "AB12": the column depends on the letters only, and a sheet has few of them
+                letters = ref.rstrip("0123456789")
+                index = column_of.get(letters)
+                if index is None:
+                    index = column_of[letters] = _column_index(ref)
             else:
-                number_value = float(text)
-                if int(cell.get("s", "0")) in date_styles:
-                    value = _EXCEL_EPOCH + dt.timedelta(days=number_value)
+                index = position
+            kind = cell.get("t")
+            if kind == "inlineStr":  # what openpyxl and many exporters write: no <v> to look for
+                inline = cell.find(inline_tag)
+                value: Any = _text_of(inline) if inline is not None else None
+            else:
+                v = cell.find(value_tag)
+                text = v.text if v is not None else None
+                if kind == "s":
+                    value = shared[int(text)] if text is not None else None
+                elif kind in ("str", "e"):
+                    value = text
+                elif kind == "b":
+                    value = text == "1"
+                elif text is None:
+                    value = None
                 else:
-                    value = int(number_value) if number_value.is_integer() and "E" not in text.upper() else number_value
+                    number_value = float(text)
+                    if int(cell.get("s", "0")) in date_styles:
+                        value = _EXCEL_EPOCH + dt.timedelta(days=number_value)
+                    else:
+                        value = int(number_value) if number_value.is_integer() and "E" not in text.upper() else number_value
             if index >= len(values):
                 values.extend([None] * (index - len(values) + 1))
             values[index] = value
@@ -709,19 +722,34 @@ def parse_table(data: bytes, filename: str, kind: str, ctx: ParseContext) -> Par
         yield from head[position + 1:]
         yield from iterator
 
+    # Parsers are pure functions of (cell, ctx), and most columns repeat a few values (type,
+    # status, risk, flags, tags, industry, dates): remember each column's recent answers.
+    plan = [(col.field, mapping[col.field], col.parse, {}) for col in columns]
     for number, values in data_rows():
         if not any(v not in (None, "") and str(v).strip() for v in values):
             continue  # blank rows are skipped, not counted
         parsed.total_rows += 1
         record: dict[str, Any] = {}
         row_errors = []
-        for col in columns:
-            index = mapping[col.field]
-            raw = values[index] if index < len(values) else None
+        width = len(values)
+        for name, index, parse, memo in plan:
+            raw = values[index] if index < width else None
+            key = (raw.__class__, raw)  # 1, 1.0 and True are equal keys but not equal cells
             try:
-                record[col.field] = col.parse(raw, ctx)
-            except CellError as exc:
-                row_errors.append(_error(number, headers[col.field], raw, str(exc)))
+                outcome = memo.get(key, _MISSING)
+            except TypeError:  # an unhashable cell: never remembered
+                outcome, key = _MISSING, None
+            if outcome is _MISSING:
+                try:
+                    outcome = parse(raw, ctx)
+                except CellError as exc:
+                    outcome = CellError(str(exc))
+                if key is not None and len(memo) < PARSE_MEMO_SIZE:
+                    memo[key] = outcome
+            if outcome.__class__ is CellError:
+                row_errors.append(_error(number, headers[name], raw, str(outcome)))
+            else:
+                record[name] = outcome.copy() if outcome.__class__ is list else outcome
         if row_errors:
             parsed.errors.extend(row_errors)
             if record.get(KEY_FIELD[kind]):
@@ -849,67 +877,123 @@ def _code_kind(code: str) -> dict[str, Any]:
     return {"code_kind": MarketEntity.CodeKind.USCC, "is_legacy_code": False}
 
 
+def _plain(value: Any) -> Any:
+    """A value as it goes into an audit entry's JSON (what ``tenancy.audit`` does, for our types)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _audit_template(actor: Actor, target_type: str, note: str) -> dict[str, Any]:
+    """The columns every audit entry of one bulk write shares (as ``tenancy.audit.new_entry`` sets them)."""
+    entry = new_entry(actor=actor, action="", target_type=target_type, note=note)
+    skip = {"id", "action", "target_id", "target_repr", "changes", "at", "created_at", "updated_at"}
+    return {f.attname: getattr(entry, f.attname) for f in AuditEntry._meta.concrete_fields if f.attname not in skip}
+
+
+def _set_based_update(model: Any, rows: dict[int, dict[str, Any]], fields: list[str], now: dt.datetime) -> None:
+    """``UPDATE … SET f = new value of the row …`` for ``rows`` (pk -> values of ``fields``), one
+    statement per call. ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` per row and field
+    (≈ 500 rows/s here); on PostgreSQL each field's new values go instead as one JSON object
+    ``{pk: value}`` that the row looks its value up in (≈ 20,000 rows/s). Expressions, not raw SQL.
+
+    TODO: move to ``tenancy/bulk.py`` as ``bulk_update_values`` (UPDATE … FROM (VALUES …))."""
+    if not rows:
+        return
+    if connections[router.db_for_write(model)].vendor != "postgresql":
+        objs = []
+        for pk, values in rows.items():
+            obj = model(pk=pk, **{f: values[f] for f in fields})
+            obj.updated_at = now
+            objs.append(obj)
+        model.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=500)
+        return
+    pk_text = Cast("pk", output_field=TextField())
+    assignments: dict[str, Any] = {"updated_at": Value(now)}
+    for name in fields:
+        doc = json.dumps({str(pk): _plain(values[name]) for pk, values in rows.items()}, ensure_ascii=False)
+        lookup = Func(Cast(Value(doc), output_field=JSONField()), pk_text, function="jsonb_extract_path_text",
+                      output_field=TextField())
+        assignments[name] = Cast(lookup, output_field=model._meta.get_field(name))
+    model.objects.filter(pk__in=list(rows)).update(**assignments)
+
+
+ENTITY_DERIVED = ("code_kind", "is_legacy_code")
+
+
 def upsert_entities(
     *, actor: Actor, records: list[dict[str, Any]], present: set[str], progress: Progress = _noop, note: str = ""
 ) -> BulkResult:
     """Upsert MarketEntity by (actor's region, code); for a department, ensure its RegistryEntry
-    with the given tags. Bulk queries per chunk; one audit entry per created/changed row."""
+    with the given tags. Per chunk: one read of the stored rows (plain values, no model
+    instances), COPY for new rows, one set-based UPDATE for the changed ones (unchanged rows are
+    not written), one audit entry per created/changed row."""
     result = BulkResult()
     fields = [f for f in ENTITY_FIELDS if f in present and f != "code"]
+    compared = [*fields, *ENTITY_DERIVED]
+    read = ["pk", "code", "region_id", *compared, *(["name"] if "name" not in compared else [])]
+    # The audit log stores JSON: these fields' values go in as ISO text (the others are JSON already).
+    dated = {f for f in compared if isinstance(MarketEntity._meta.get_field(f), models.DateField)}
     in_department = actor.is_department
     with_tags = in_department and "tags" in present
     tags = _tags_by_name(actor, Tag.Kind.ENTITY, (t for r in records if with_tags for t in r.get("tags", [])))
     through = RegistryEntry.tags.through
+    audit_base = _audit_template(actor, "inventory.marketentity", note)
     now = timezone.now()
     done = 0
     for chunk in _chunks(records):
-        existing = {
-            e.code: e
-            for e in MarketEntity.objects.filter(region_id=actor.region_id, code__in=[r["code"] for r in chunk])
+        stored = {
+            row[1]: dict(zip(read, row, strict=True))
+            for row in MarketEntity.objects.filter(region_id=actor.region_id, code__in=[r["code"] for r in chunk])
+            .values_list(*read)
         }
-        creates: list[MarketEntity] = []
-        updates: list[MarketEntity] = []
+        creates: list[dict[str, Any]] = []
+        updates: dict[int, dict[str, Any]] = {}
+        changed_fields: set[str] = set()
+        pk_of: dict[str, int] = {}
+        name_of: dict[str, str] = {}
         changes_of: dict[str, dict[str, list[Any]]] = {}
         state: dict[str, str] = {}
         for r in chunk:
-            derived = _code_kind(r["code"])
-            entity = existing.get(r["code"])
-            if entity is None:
-                entity = MarketEntity(code=r["code"], **derived, **{f: r[f] for f in fields})
-                entity.organization_id = actor.organization_id
-                entity.region_id = actor.region_id
-                creates.append(entity)
-                existing[r["code"]] = entity
+            code = r["code"]
+            new = {f: r[f] for f in fields} | _code_kind(code)
+            old = stored.get(code)
+            if old is None:
+                creates.append({"organization_id": actor.organization_id, "region_id": actor.region_id, "code": code, **new})
                 # Only what the row says: empty cells would just repeat the defaults in the log.
-                changes_of[r["code"]] = {f: [None, r[f]] for f in ("code", *fields) if r[f] not in (None, "", False, 0, [])}
-                state[r["code"]] = "created"
+                changes_of[code] = {f: [None, _plain(r[f]) if f in dated else r[f]] for f in ("code", *fields)
+                                    if r[f] not in (None, "", False, 0, [])}
+                state[code] = "created"
                 continue
-            diff = {f: [getattr(entity, f), r[f]] for f in fields if getattr(entity, f) != r[f]}
-            diff |= {f: [getattr(entity, f), v] for f, v in derived.items() if getattr(entity, f) != v}
+            pk_of[code] = old["pk"]
+            name_of[code] = new.get("name", old["name"])
+            diff = {f: [_plain(old[f]), _plain(v)] if f in dated else [old[f], v] for f, v in new.items() if old[f] != v}
             if diff:
-                for f, (_old, new) in diff.items():
-                    setattr(entity, f, new)
-                entity.updated_at = now
-                updates.append(entity)
-                changes_of[r["code"]] = diff
-                state[r["code"]] = "updated"
+                updates[old["pk"]] = new
+                changed_fields.update(diff)
+                changes_of[code] = diff
+                state[code] = "updated"
             else:
-                state[r["code"]] = "unchanged"
-        assert_writable(actor, updates)
-        _insert(actor, MarketEntity, creates)
-        if creates:  # COPY returns no keys: read them back by code (one query per chunk)
-            keys = dict(
-                MarketEntity.objects.filter(region_id=actor.region_id, code__in=[e.code for e in creates])
+                state[code] = "unchanged"
+        if updates:  # writability depends on the region only: one probe per region
+            regions = {stored[code]["region_id"] for code, s in state.items() if s == "updated"}
+            assert_writable(actor, [MarketEntity(region_id=region, organization_id=actor.organization_id) for region in regions])
+            _set_based_update(MarketEntity, updates, [f for f in compared if f in changed_fields], now)
+        if creates:
+            _insert(actor, MarketEntity, creates)
+            # COPY returns no keys: read them back by code (one query per chunk)
+            pk_of.update(
+                MarketEntity.objects.filter(region_id=actor.region_id, code__in=[row["code"] for row in creates])
                 .values_list("code", "pk")
             )
-            for entity in creates:
-                entity.pk = keys[entity.code]
-                entity._state.adding = False
-        if updates:
-            MarketEntity.objects.bulk_update(updates, [*fields, "code_kind", "is_legacy_code", "updated_at"])
+            for row in creates:
+                name_of[row["code"]] = row.get("name", "")
         if in_department:
-            _ensure_entries(actor, chunk, existing, with_tags, tags, through, changes_of, state, now)
+            _ensure_entries(actor, chunk, pk_of, with_tags, tags, through, changes_of, state, now)
         audit = []
+        at = timezone.now()
         for r in chunk:
             code = r["code"]
             outcome = state[code]
@@ -920,11 +1004,11 @@ def upsert_entities(
                 result.created += 1
             else:
                 result.updated += 1
-            entity = existing[code]
-            audit.append(
-                new_entry(actor=actor, action="create" if outcome == "created" else "update", target=entity,
-                          changes=changes_of.get(code, {}), note=note)
-            )
+            audit.append({
+                **audit_base, "at": at, "action": "create" if outcome == "created" else "update",
+                "target_id": str(pk_of[code]), "target_repr": f"{name_of[code]}（{code}）"[:200],
+                "changes": changes_of.get(code, {}),  # JSON-ready: dates were written as text above
+            })
         _insert(actor, AuditEntry, audit)
         done += len(chunk)
         progress(done)
@@ -932,18 +1016,20 @@ def upsert_entities(
 
 
 def _ensure_entries(
-    actor: Actor, chunk: list[dict[str, Any]], entities: dict[str, MarketEntity], with_tags: bool,
+    actor: Actor, chunk: list[dict[str, Any]], pk_of: dict[str, int], with_tags: bool,
     tags: dict[str, Tag], through: Any, changes_of: dict[str, dict[str, list[Any]]], state: dict[str, str],
     now: dt.datetime,
 ) -> None:
     """Put the chunk's entities into the department's registry (and set their tags)."""
-    by_entity = {entities[r["code"]].pk: r for r in chunk}
+    by_entity = {pk_of[r["code"]]: r for r in chunk}
     # Plain values, not model instances: at 100,000 rows the instances alone cost seconds.
     existing = RegistryEntry.objects.filter(organization_id=actor.organization_id, entity_id__in=list(by_entity))
     entry_pk: dict[int, int] = {}
     retired: list[int] = []
+    old_entries: list[int] = []
     for entity_id, pk, status in existing.values_list("entity_id", "pk", "status"):
         entry_pk[entity_id] = pk
+        old_entries.append(pk)
         if status != RegistryEntry.Status.ACTIVE:
             retired.append(pk)
             r = by_entity[entity_id]
@@ -968,15 +1054,16 @@ def _ensure_entries(
         RegistryEntry.objects.filter(pk__in=retired).update(status=RegistryEntry.Status.ACTIVE, retired_reason="", updated_at=now)
     if not with_tags:
         return
-    entry_ids = list(entry_pk.values())
     current: dict[int, set[int]] = {}
-    for entry_id, tag_id in through.objects.filter(registryentry_id__in=entry_ids).values_list("registryentry_id", "tag_id"):
-        current.setdefault(entry_id, set()).add(tag_id)
+    if old_entries:  # entries created just now have no tags yet
+        for entry_id, tag_id in through.objects.filter(registryentry_id__in=old_entries).values_list("registryentry_id", "tag_id"):
+            current.setdefault(entry_id, set()).add(tag_id)
     names = {t.pk: t.name for t in tags.values()}
     unknown = {t for ids in current.values() for t in ids} - set(names)
     if unknown:  # tags the entries have but this file does not name (they are being removed)
         names.update(Tag.objects.filter(pk__in=unknown).values_list("pk", "name"))
-    add, remove = [], []
+    add: list[Any] = []
+    remove: dict[int, list[int]] = {}  # tag -> entries losing it
     for entity_id, r in by_entity.items():
         pk = entry_pk[entity_id]
         want = {tags[n].pk for n in r.get("tags", [])}
@@ -984,14 +1071,15 @@ def _ensure_entries(
         if want == have:
             continue
         add += [through(registryentry_id=pk, tag_id=t) for t in want - have]
-        remove += [(pk, t) for t in have - want]
+        for t in have - want:
+            remove.setdefault(t, []).append(pk)
         old_names = sorted(names[t] for t in have)
         changes_of.setdefault(r["code"], {})["tags"] = [old_names, sorted(r.get("tags", []))]
         if state[r["code"]] == "unchanged":
             state[r["code"]] = "updated"
     through.objects.bulk_create(add)
-    for entry_id, tag_id in remove:
-        through.objects.filter(registryentry_id=entry_id, tag_id=tag_id).delete()
+    for tag_id, entry_ids in remove.items():
+        through.objects.filter(tag_id=tag_id, registryentry_id__in=entry_ids).delete()
 
 
 INSPECTOR_FIELDS = ("name", "position", "cert_expires_on", "post", "phone", "status")

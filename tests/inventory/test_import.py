@@ -375,3 +375,69 @@ def test_item_list_without_check_form_maps_basis_to_the_item(world):
         item = CheckItem.objects.get(code="FG-001")
         assert item.points.count() == 0
     assert (item.legal_basis, item.content, item.target_type, item.method) == ("《价格法》第十二条", "明码标价情况", "经营者", "onsite")
+
+
+FULL_HEADER = ["统一社会信用代码", "主体名称", "法定代表人", "成立日期", "信用风险分类", "列入经营异常名录", "投诉举报数", "分类标注"]
+
+
+def test_update_path_writes_every_changed_field_and_skips_unchanged_rows(world):
+    actor = world.actor("A1")
+    rows = [[CODES[i], f"阳城县企业{i}", "张三", "2020-01-0" + str(i + 1), "A", "否", 0, "食品、重点"] for i in range(6)]
+    run(actor, "entities", xlsx([FULL_HEADER, *rows]))
+    before = entities()
+    changed = [row[:] for row in rows]
+    changed[0][1] = "阳城县“新”名称'; --"  # quotes and SQL-ish text go through the set-based UPDATE as data
+    changed[1][3] = ""  # a date cleared
+    changed[2][4], changed[2][5], changed[2][6] = "D", "是", 7  # choice, flag and count together
+    changed[3][2], changed[3][3] = "李四", "2021-12-31"
+    changed[4][7] = "重点、新标签"  # tags only: the entry changes, the entity row does not
+    job = run(actor, "entities", xlsx([FULL_HEADER, *changed]))
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 5, 1), job.message
+    after = entities()
+    assert after[CODES[0]].name == "阳城县“新”名称'; --"
+    assert after[CODES[1]].established_on is None
+    assert (after[CODES[2]].risk_class, after[CODES[2]].on_abnormal_list, after[CODES[2]].complaint_count) == ("D", True, 7)
+    assert after[CODES[3]].legal_representative == "李四" and str(after[CODES[3]].established_on) == "2021-12-31"
+    for i in (4, 5):  # not rewritten
+        assert after[CODES[i]].updated_at == before[CODES[i]].updated_at
+    for i in range(6):  # nothing else moved
+        assert after[CODES[i]].code_kind == "uscc" and after[CODES[i]].entity_type == before[CODES[i]].entity_type
+    with scopes_disabled():
+        updates = {e.target_id: e for e in AuditEntry.objects.filter(target_type="inventory.marketentity", action="update")}
+        assert set(updates) == {str(after[CODES[i]].pk) for i in range(5)}
+        assert updates[str(after[CODES[1]].pk)].changes == {"established_on": ["2020-01-02", None]}
+        assert updates[str(after[CODES[3]].pk)].changes == {
+            "legal_representative": ["张三", "李四"], "established_on": ["2020-01-04", "2021-12-31"]}
+        assert updates[str(after[CODES[4]].pk)].changes == {"tags": [["重点", "食品"], ["新标签", "重点"]]}
+        assert updates[str(after[CODES[0]].pk)].target_repr == f"阳城县“新”名称'; --（{CODES[0]}）"
+        created = AuditEntry.objects.get(target_type="inventory.marketentity", action="create",
+                                         target_id=str(after[CODES[0]].pk))
+        assert created.changes["established_on"] == [None, "2020-01-01"] and created.changes["registry"][0] is None
+        entry_tags = {e.entity.code: sorted(t.name for t in e.tags.all()) for e in RegistryEntry.objects.all()}
+        assert entry_tags[CODES[4]] == ["新标签", "重点"] and entry_tags[CODES[5]] == ["重点", "食品"]
+    again = run(actor, "entities", xlsx([FULL_HEADER, *changed]))
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 6)
+
+
+def test_tags_removed_from_many_entries_at_once(world):
+    actor = world.actor("A1")
+    rows = [[CODES[i], f"阳城县企业{i}", "", "", "B", "否", 0, "食品、重点"] for i in range(8)]
+    run(actor, "entities", xlsx([FULL_HEADER, *rows]))
+    for row in rows[:5]:
+        row[7] = "重点"
+    job = run(actor, "entities", xlsx([FULL_HEADER, *rows]))
+    assert (job.updated_count, job.unchanged_count) == (5, 3)
+    with scopes_disabled():
+        tags = {e.entity.code: sorted(t.name for t in e.tags.all()) for e in RegistryEntry.objects.all()}
+    assert [tags[CODES[i]] for i in range(8)] == [["重点"]] * 5 + [["重点", "食品"]] * 3
+
+
+def test_cells_equal_in_python_but_of_other_types_are_validated_apart(world):
+    """The per-column memo of parse results keys on the cell's type: 1 and TRUE are not the same cell."""
+    actor = world.actor("A1")
+    rows = [[CODES[0], "甲", "", "", "B", "否", 1, ""], [CODES[1], "乙", "", "", "B", "否", True, ""],
+            [CODES[2], "丙", "", "", "B", "否", 1, ""], [CODES[3], "丁", "", "", "B", "否", True, ""]]
+    with actor_scope(actor):
+        job = import_preview(actor=actor, kind="entities", data=xlsx([FULL_HEADER, *rows]), filename="x.xlsx")
+    assert sorted(e["row"] for e in job.errors) == [3, 5]  # both TRUE cells, each with its own error
+    assert {e["column"] for e in job.errors} == {"投诉举报数"}
