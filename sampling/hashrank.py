@@ -38,15 +38,19 @@ Every refusal is a ``DrawError`` whose ``code`` (stable, for translation) is one
 from __future__ import annotations
 
 import argparse
+import bisect
 import hashlib
 import heapq
 import json
+import math
 import re
 import secrets
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import islice
+from operator import itemgetter
 from typing import Any, TypedDict
 
 SPEC = "hashrank-v1"
@@ -62,6 +66,8 @@ _HEX64_RE = re.compile(r"[0-9a-f]{64}")
 _MAX_DIFFS_PER_FIELD = 20
 
 _sha256 = hashlib.sha256
+_KEY = itemgetter("key")
+_STRATUM = itemgetter("stratum")
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,21 +253,21 @@ def _check_text(value: object, what: str, *, key_like: bool = False, allow_empty
 
 def _check_keys(keys: list[str], what: str) -> None:
     """Bulk check of many keys: one pass over a joined string instead of a million small checks."""
-    if not all(type(k) is str for k in keys):
-        for k in keys:
-            _check_text(k, what, key_like=True)
-    joined = "".join(keys)
-    unique = set(keys)
-    bad = "\x00" in joined or "\t" in joined or "\n" in joined or "" in unique
+    try:
+        joined = "".join(keys)  # TypeError when a key is not text: the slow path names it
+    except TypeError:
+        joined = None
+    unique = set(keys) if joined is not None else None
+    bad = joined is None or "\x00" in joined or "\t" in joined or "\n" in joined or "" in unique  # type: ignore[operator]
     if not bad:
         try:
-            joined.encode("utf-8")
+            joined.encode("utf-8")  # type: ignore[union-attr]
         except UnicodeEncodeError:
             bad = True
     if bad:
         for k in keys:  # slow path only to name the offending key
             _check_text(k, what, key_like=True)
-    if len(unique) != len(keys):
+    if len(unique) != len(keys):  # type: ignore[arg-type]
         seen: set[str] = set()
         for k in keys:
             if k in seen:
@@ -379,23 +385,110 @@ def derive_seed(secret: bytes, public_entropy: str, task_uid: str) -> bytes:
 
 def canonical_pool(candidates: Iterable[Candidate]) -> bytes:
     """``stratum \\t key \\n`` per candidate, sorted by (stratum, key) byte-wise (DRAW.md §2)."""
-    by_stratum: dict[str, list[str]] = {}
-    keys: list[str] = []
-    for c in candidates:
-        keys.append(c.key)
-        by_stratum.setdefault(c.stratum, []).append(c.key)
-    _check_keys(keys, "key")
-    parts: list[str] = []
-    # Sorting per stratum sorts plain strings, much cheaper than a million (stratum, key) tuples.
-    for stratum in sorted(by_stratum):
-        _check_text(stratum, "stratum", key_like=True)
-        head = stratum + "\t"
-        parts.append(head + ("\n" + head).join(sorted(by_stratum[stratum])) + "\n")
-    return "".join(parts).encode("utf-8")
+    return canonical_of_groups(_group(candidates))[0]
 
 
 def pool_hash(candidates: Iterable[Candidate]) -> str:
     return _sha256(canonical_pool(candidates)).hexdigest()
+
+
+def _group(candidates: Iterable[Candidate]) -> dict[str, list[str]]:
+    by_stratum: dict[str, list[str]] = {}
+    for c in candidates:
+        group = by_stratum.get(c.stratum)
+        if group is None:
+            group = by_stratum[c.stratum] = []
+        group.append(c.key)
+    return by_stratum
+
+
+def canonical_of_groups(
+    keys_by_stratum: Mapping[str, Sequence[str]], *, encoded_keys: bool = True
+) -> tuple[bytes, dict[str, list[bytes]]]:
+    """The canonical pool (§2) of a pool given as its keys per stratum, and each stratum's keys
+    sorted and UTF-8 encoded (what ``select_groups`` takes; left empty with ``encoded_keys=False``),
+    from one canonicalisation.
+
+    Validates like ``canonical_pool``. Keys already in canonical order cost no sort (timsort on a
+    sorted run is one linear pass), so a caller that keeps the pool sorted pays no sorting twice.
+    """
+    _check_keys([k for keys in keys_by_stratum.values() for k in keys], "key")
+    parts: list[bytes] = []
+    encoded: dict[str, list[bytes]] = {}
+    # Sorting per stratum sorts plain strings, much cheaper than a million (stratum, key) tuples;
+    # str order is code point order, which is UTF-8 byte order for valid text.
+    for stratum in sorted(keys_by_stratum):
+        _check_text(stratum, "stratum", key_like=True)
+        keys = sorted(keys_by_stratum[stratum])
+        if not keys:
+            encoded[stratum] = []
+            continue
+        head = stratum.encode("utf-8") + b"\t"
+        block = "\n".join(keys).encode("utf-8")  # one encode for the whole stratum
+        encoded[stratum] = block.split(b"\n") if encoded_keys else []
+        parts.append(head + block.replace(b"\n", b"\n" + head) + b"\n")
+    return b"".join(parts), encoded
+
+
+def groups_of_canonical(canonical: bytes, *, check_unique: bool = True) -> dict[str, list[bytes]]:
+    """Parse a canonical pool (§2) back into each stratum's UTF-8 keys, in canonical order.
+
+    Refuses (``invalid_input``) bytes that are not a canonical pool: lines without a tab, strata
+    out of order or split, keys out of order or repeated, empty keys, NUL or invalid UTF-8; a key
+    in two strata is a ``duplicate_key`` unless ``check_unique`` is false (for a pool frozen by
+    ``canonical_of_groups``, which refused it already). Works a stratum block at a time.
+    """
+    if not isinstance(canonical, (bytes, bytearray, memoryview)):
+        raise DrawError("invalid_input", "a canonical pool must be bytes")
+    text = bytes(canonical)
+
+    def refuse(why: str) -> DrawError:
+        return DrawError("invalid_input", f"not a canonical pool: {why}")
+
+    if text and not text.endswith(b"\n"):
+        raise refuse("it does not end with a newline")
+    if b"\x00" in text:
+        raise refuse("it contains a NUL byte")
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise refuse("it is not UTF-8") from exc
+    groups: dict[str, list[bytes]] = {}
+    pos, size, previous, total = 0, len(text), None, 0
+    while pos < size:
+        tab = text.find(b"\t", pos)
+        end_of_line = text.find(b"\n", pos)
+        if tab == -1 or tab > end_of_line or tab == pos:
+            raise refuse(f"line at byte {pos} has no stratum and tab")
+        stratum_bytes = text[pos:tab]
+        if previous is not None and not stratum_bytes > previous:
+            raise refuse("strata are not in byte-wise order, or a stratum is split")
+        head = b"\n" + stratum_bytes + b"\t"
+        last = text.rfind(head, pos)  # "\n" before the stratum's last line (a line start: keys hold no "\n")
+        end = text.find(b"\n", pos if last == -1 else last + 1)
+        # The keys joined by "\n": another stratum's line inside the block would keep its tab.
+        joined = text[tab + 1 : end].replace(head, b"\n")
+        if b"\t" in joined:
+            raise refuse(f"stratum {stratum_bytes.decode('utf-8')!r} is split or a key holds a tab")
+        keys = joined.split(b"\n")
+        if b"" in keys:
+            raise refuse("a key is empty")
+        # Strictly ascending: sorted (one linear pass when it is) and no two neighbours equal.
+        if keys != sorted(keys) or any(map(bytes.__eq__, keys, islice(keys, 1, None))):
+            raise refuse(f"keys of stratum {stratum_bytes.decode('utf-8')!r} are not in strictly ascending order")
+        groups[stratum_bytes.decode("utf-8")] = keys
+        total += len(keys)
+        previous = stratum_bytes
+        pos = end + 1
+    if check_unique and len(groups) > 1 and len({k for keys in groups.values() for k in keys}) != total:
+        seen: set[bytes] = set()
+        for keys in groups.values():
+            for k in keys:
+                if k in seen:
+                    key = k.decode("utf-8")
+                    raise DrawError("duplicate_key", f"key {key!r} appears more than once", what="key", key=key)
+                seen.add(k)
+    return groups
 
 
 # --------------------------------------------------------------------------------------------
@@ -424,48 +517,74 @@ def select(
 ) -> Selection:
     """Quota-many smallest (score, key) per stratum, then the next ``reserve_size`` as reserve.
 
-    O(N log k): every candidate is hashed once and each stratum keeps only its k + reserve best
-    in ``heapq.nsmallest``; the full pool is never sorted. Raises ``unknown_stratum`` for a
-    candidate outside the plan's strata.
+    Raises ``unknown_stratum`` for a candidate outside the plan's strata. See ``select_groups``.
     """
     _check_seed(seed)
     plan = _check_strata(strata)
     reserve_size = _check_reserve_size(reserve_size)
-    prefix = seed + _TARGET_TAG
-    sha = _sha256
-    # Each entry is score || UTF-8 key as one bytes object: the score has a fixed 32 bytes, so
-    # byte-wise order of the entries is exactly the (score, key) order of §3, and comparing flat
-    # bytes is cheaper than comparing tuples in the heap.
-    groups: dict[str, list[bytes]] = {s.stratum: [] for s in plan}
+    groups: dict[str, list[str]] = {s.stratum: [] for s in plan}
     keys: list[str] = []
     for c in candidates:
-        key = c.key
         group = groups.get(c.stratum)
         if group is None:
             _check_text(c.stratum, "stratum", key_like=True)
             raise DrawError(
                 "unknown_stratum",
-                f"candidate {key!r} is in stratum {c.stratum!r}, which is not in the plan",
-                key=key,
+                f"candidate {c.key!r} is in stratum {c.stratum!r}, which is not in the plan",
+                key=c.key,
                 stratum=c.stratum,
             )
-        try:
-            encoded = key.encode("utf-8")
-        except (AttributeError, UnicodeEncodeError):
-            _check_text(key, "key", key_like=True)
-            raise
-        keys.append(key)
-        group.append(sha(prefix + encoded).digest() + encoded)
+        group.append(c.key)
+        keys.append(c.key)
     _check_keys(keys, "key")
+    encoded = {
+        stratum: ("\n".join(group).encode("utf-8").split(b"\n") if group else []) for stratum, group in groups.items()
+    }
+    return _select_encoded(seed, encoded, plan, reserve_size)
 
+
+def select_groups(
+    seed: bytes, keys_by_stratum: Mapping[str, Sequence[bytes]], strata: Iterable[Stratum], reserve_size: int
+) -> Selection:
+    """``select`` over a pool given as each stratum's UTF-8 encoded keys, as ``groups_of_canonical``
+    or ``canonical_of_groups`` return them (validated there: unique, no NUL, tab or newline)."""
+    _check_seed(seed)
+    plan = _check_strata(strata)
+    reserve_size = _check_reserve_size(reserve_size)
+    known = {s.stratum for s in plan}
+    for stratum, keys in keys_by_stratum.items():
+        if stratum not in known and keys:
+            _check_text(stratum, "stratum", key_like=True)
+            key = bytes(keys[0]).decode("utf-8")
+            raise DrawError(
+                "unknown_stratum",
+                f"candidate {key!r} is in stratum {stratum!r}, which is not in the plan",
+                key=key,
+                stratum=stratum,
+            )
+    return _select_encoded(seed, keys_by_stratum, plan, reserve_size)
+
+
+def select_canonical(seed: bytes, canonical: bytes, strata: Iterable[Stratum], reserve_size: int) -> Selection:
+    """``select`` over a pool in its canonical form (§2), e.g. the frozen pool as stored."""
+    return select_groups(seed, groups_of_canonical(canonical), strata, reserve_size)
+
+
+def _select_encoded(
+    seed: bytes, groups: Mapping[str, Sequence[bytes]], plan: list[Stratum], reserve_size: int
+) -> Selection:
+    # Each entry is score || UTF-8 key as one bytes object: the score has a fixed 32 bytes, so
+    # byte-wise order of the entries is exactly the (score, key) order of §3, and comparing flat
+    # bytes is cheaper than comparing tuples.
+    prefix = seed + _TARGET_TAG
     allocation: list[Allocation] = []
     chosen: list[tuple[bytes, str]] = []
     spare: list[tuple[bytes, str]] = []
     for s in sorted(plan, key=lambda s: s.stratum):
-        group = groups[s.stratum]
-        k = quota(len(group), s)
-        best = heapq.nsmallest(k + reserve_size, group)
-        allocation.append(Allocation(s.stratum, len(group), k))
+        keys = groups.get(s.stratum, ())
+        k = quota(len(keys), s)
+        best = _smallest_entries(prefix, keys, k + reserve_size)
+        allocation.append(Allocation(s.stratum, len(keys), k))
         chosen.extend((entry, s.stratum) for entry in best[:k])
         spare.extend((entry, s.stratum) for entry in best[k:])
     chosen.sort()
@@ -478,6 +597,33 @@ def select(
         ],
         reserve=[ReserveTarget(e[32:].decode("utf-8"), st, e[:32].hex()) for e, st in spare],
     )
+
+
+def _smallest_entries(prefix: bytes, keys: Sequence[bytes], m: int) -> list[bytes]:
+    """The ``m`` smallest ``H(prefix || key) || key`` of ``keys``, ascending; O(N + m log m).
+
+    Every key is hashed once. Scores are uniform, so the m smallest lie, all but certainly, below
+    the score a fraction ``c / N`` up the range, with ``c`` = m plus a margin of six standard
+    deviations: only the entries below that threshold are built and sorted. Should fewer than m
+    fall below it, every entry is built and sorted instead; the result is exact either way,
+    because every entry at or above the threshold is larger than every entry below it.
+    """
+    n = len(keys)
+    if m <= 0 or n == 0:
+        return []
+    sha = _sha256
+    margin = m + 6 * math.isqrt(m) + 64
+    if margin < n // 2:
+        threshold = ((margin << 256) // n).to_bytes(32, "big")
+        below = [d + kb for kb in keys if (d := sha(prefix + kb).digest()) < threshold]
+        if len(below) >= m:
+            below.sort()
+            del below[m:]
+            return below
+    entries = [sha(prefix + kb).digest() + kb for kb in keys]
+    entries.sort()
+    del entries[m:]
+    return entries
 
 
 # --------------------------------------------------------------------------------------------
@@ -517,37 +663,45 @@ def assign_teams(
     targets = list(selected_keys)
     _check_keys(targets, "target")
     prefix = seed + _INSPECTOR_TAG
+    sha = _sha256
     loads = {i.key: 0 for i in pool}
+    # "\x00" || UTF-8 key per inspector and decimal(load) per load, encoded once.
+    tails = {i.key: b"\x00" + i.key.encode("utf-8") for i in pool}
+    digits: list[bytes] = [b"0"]
     heaps: dict[str, list[tuple[int, bytes, str]]] = {r.department: [] for r in reqs}
     for i in pool:
         heap = heaps.get(i.department)
         if heap is not None:
-            heap.append((0, _iscore(prefix, 0, i.key), i.key))
+            heap.append((0, sha(prefix + b"0" + tails[i.key]).digest(), i.key))
     for heap in heaps.values():
         heapq.heapify(heap)
+    plan = [(heaps[r.department], r.count, r) for r in reqs]
+    heappop, heappush = heapq.heappop, heapq.heappush
 
-    nobody: set[str] = set()
+    nobody: frozenset[str] = frozenset()
     assignments: list[Assignment] = []
     for target in targets:
         barred = blocked.get(target, nobody)
         team: list[str] = []
-        drawn: list[tuple[list[tuple[int, bytes, str]], str]] = []
-        for r in reqs:
-            heap = heaps[r.department]
-            skipped: list[tuple[int, bytes, str]] = []
+        drawn: list[list[tuple[int, bytes, str]]] = []
+        for heap, count, r in plan:
+            skipped: list[tuple[int, bytes, str]] | None = None
             taken = 0
-            while taken < r.count and heap:
-                entry = heapq.heappop(heap)
+            while taken < count and heap:
+                entry = heappop(heap)
                 key = entry[2]
                 if key in barred or key in team:
+                    if skipped is None:
+                        skipped = []
                     skipped.append(entry)
                     continue
                 team.append(key)
-                drawn.append((heap, key))
+                drawn.append(heap)
                 taken += 1
-            for entry in skipped:
-                heapq.heappush(heap, entry)
-            if taken < r.count:
+            if skipped:
+                for entry in skipped:
+                    heappush(heap, entry)
+            if taken < count:
                 raise DrawError(
                     "not_enough_inspectors",
                     f"target {target!r} needs {r.count} inspector(s) of {r.department!r} but only "
@@ -558,10 +712,12 @@ def assign_teams(
                     available=taken,
                 )
         # Loads rise only once the whole team is drawn (§4); each member re-enters with a new score.
-        for heap, key in drawn:
+        for heap, key in zip(drawn, team, strict=True):
             load = loads[key] + 1
             loads[key] = load
-            heapq.heappush(heap, (load, _iscore(prefix, load, key), key))
+            if load == len(digits):
+                digits.append(str(load).encode("ascii"))  # ASCII digits, no leading zeros (§4)
+            heappush(heap, (load, sha(prefix + digits[load] + tails[key]).digest(), key))
         assignments.append({"target": target, "inspectors": team})
     return assignments, loads
 
@@ -814,6 +970,42 @@ def _parse_pool(value: Any) -> list[Candidate]:
     return pool
 
 
+def _parse_pool_groups(value: Any) -> dict[str, list[str]]:
+    """A record's pool as its keys per stratum, in record order; no Candidate per entry.
+
+    The same refusals as ``_parse_pool``; the text rules are checked in bulk by
+    ``canonical_of_groups``. A pool of plain JSON objects takes the C-level fast path.
+    """
+    if not isinstance(value, list):
+        raise DrawError("invalid_input", "pool must be a list", field="pool")
+    keys: list[Any] | None = None
+    if set(map(type, value)) <= {dict}:
+        try:
+            keys = list(map(_KEY, value))
+            strata = list(map(_STRATUM, value))
+        except KeyError:
+            keys = None
+    if keys is None:  # not plain objects: the precise path names the problem
+        pool = _parse_pool(value)
+        keys, strata = [c.key for c in pool], [c.stratum for c in pool]
+    try:
+        distinct = set(strata)
+        texts = all(type(st) is str for st in distinct)
+    except TypeError:  # an unhashable stratum (a list, an object) is not text
+        distinct, texts = set(), False
+    if not texts:
+        for st in strata:
+            if type(st) is not str:
+                _check_text(st, "stratum", key_like=True)
+    if len(distinct) == 1:
+        return {strata[0]: keys}
+    groups: dict[str, list[str]] = {st: [] for st in distinct}
+    appends = {st: group.append for st, group in groups.items()}
+    for st, key in zip(strata, keys, strict=True):
+        appends[st](key)
+    return groups
+
+
 def _parse_excluded(value: Any) -> list[Exclusion]:
     result = [Exclusion(o["key"], o["reason"]) for o in _objects(value, "excluded", ("key", "reason"))]
     for e in result:
@@ -950,28 +1142,34 @@ def _verify(record: Any) -> list[str]:
         # Cannot re-derive the seed; still check everything that follows from the stated one.
         seed = bytes.fromhex(found_seed)
 
-    # §2: pool.
-    pool = parse(lambda: _parse_pool(_require(record, "pool")))
-    if pool is not None:
-        digest = parse(pool_hash, pool)
+    # §2: pool, canonicalised once for its hash and for the selection.
+    pool: dict[str, list[bytes]] | None = None
+    pool_groups = parse(lambda: _parse_pool_groups(_require(record, "pool")))
+    if pool_groups is not None:
+        canonical = parse(canonical_of_groups, pool_groups)
         found_hash = field_of("pool_hash")
-        if digest is not None and "pool_hash" in record and found_hash != digest:
-            problems.append(f"pool_hash: re-derived {digest}, the record says {_show(found_hash)}")
-        if digest is None:
-            pool = None
+        if canonical is not None:
+            digest = _sha256(canonical[0]).hexdigest()
+            pool = canonical[1]
+            if "pool_hash" in record and found_hash != digest:
+                problems.append(f"pool_hash: re-derived {digest}, the record says {_show(found_hash)}")
     excluded = parse(_parse_excluded, record.get("excluded", []))
     if excluded is not None and pool is not None:
-        pool_keys = {c.key for c in pool}
+        sorted_groups = list(pool.values())  # each stratum's keys, sorted: a binary search each
         for e in excluded:
-            if e.key in pool_keys:
-                problems.append(f"excluded: key {e.key!r} is excluded but also in the pool")
+            encoded = e.key.encode("utf-8")
+            for keys in sorted_groups:
+                i = bisect.bisect_left(keys, encoded)
+                if i < len(keys) and keys[i] == encoded:
+                    problems.append(f"excluded: key {e.key!r} is excluded but also in the pool")
+                    break
 
     # §3: selection.
     strata = parse(lambda: _parse_strata(_require(record, "strata")))
     reserve_size = parse(lambda: _check_reserve_size(_require(record, "reserve_size")))
     selected_keys: list[str] | None = None
     if seed is not None and pool is not None and strata is not None and reserve_size is not None:
-        selection = parse(select, seed, pool, strata, reserve_size)
+        selection = parse(select_groups, seed, pool, strata, reserve_size)
         if selection is not None:
             selected_keys = selection.selected_keys
             for name, expected in (

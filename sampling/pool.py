@@ -22,9 +22,11 @@ million entities: ``values_list`` rows, sets and dicts, no model instances, no p
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cached_property, reduce
 from operator import or_
 from typing import Any
 
@@ -70,8 +72,16 @@ def _short(label: str) -> str:
 
 @dataclass(frozen=True)
 class PoolResult:
-    candidates: list[hashrank.Candidate]
-    entity_ids: dict[str, int]
+    """The eligible pool as each stratum's keys with their entity ids (aligned lists, no object
+    per candidate: a million of them), the excluded with reasons, the strata and the counts.
+
+    ``canonical()`` sorts every stratum's keys (and their ids with them) into the canonical order
+    of DRAW.md §2, once; ``key in pool`` is then a binary search. ``candidates`` and
+    ``entity_ids`` are built on first use, for callers that want them.
+    """
+
+    keys_by_stratum: dict[str, list[str]]
+    ids_by_stratum: dict[str, list[int]]
     excluded: list[hashrank.Exclusion]
     strata: list[hashrank.Stratum]
     counts: dict[str, int]
@@ -82,7 +92,43 @@ class PoolResult:
 
     @property
     def eligible(self) -> int:
-        return len(self.candidates)
+        return sum(len(keys) for keys in self.keys_by_stratum.values())
+
+    @cached_property
+    def candidates(self) -> list[hashrank.Candidate]:
+        make = hashrank.Candidate
+        return [make(key, stratum) for stratum, keys in self.keys_by_stratum.items() for key in keys]
+
+    @cached_property
+    def entity_ids(self) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for stratum, keys in self.keys_by_stratum.items():
+            result.update(zip(keys, self.ids_by_stratum[stratum], strict=True))
+        return result
+
+    def canonical(self) -> PoolResult:
+        """Sort each stratum's keys byte-wise, their entity ids alongside (in place, once)."""
+        if self.__dict__.get("_sorted"):
+            return self
+        for stratum, keys in self.keys_by_stratum.items():
+            # Rows come in whatever order the database chose: sort positions by key (one linear
+            # pass when they came in key order), then put both lists in that order.
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            ids = self.ids_by_stratum[stratum]
+            ids[:] = list(map(ids.__getitem__, order))
+            keys[:] = list(map(keys.__getitem__, order))
+        self.__dict__["_sorted"] = True
+        return self
+
+    def __contains__(self, key: object) -> bool:
+        """Whether ``key`` is an eligible candidate (after ``canonical()``: binary searches)."""
+        if not self.__dict__.get("_sorted"):
+            return key in self.entity_ids
+        for keys in self.keys_by_stratum.values():
+            i = bisect_left(keys, key)
+            if i < len(keys) and keys[i] == key:
+                return True
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,9 +204,12 @@ def registry_org_ids(plan: SamplingPlan) -> list[int]:
 # The pool
 
 
-def _base_rows(*, plan: SamplingPlan, scope: dict[str, list[str]]) -> Any:
+def _base_rows(*, plan: SamplingPlan, scope: dict[str, list[str]], columns: tuple[str, ...]) -> tuple[Any, bool]:
+    """The base set's rows (``columns`` of each entity, entity id first) and whether one entity
+    can come twice (several participants' registries, or several matching tags)."""
     org_ids = registry_org_ids(plan)
     entries = RegistryEntry.objects.filter(organization_id__in=org_ids, status=RegistryEntry.Status.ACTIVE)
+    repeats = len(org_ids) > 1
     if scope["entity_types"]:
         entries = entries.filter(entity__entity_type__in=scope["entity_types"])
     if scope["industry_prefixes"]:
@@ -172,18 +221,20 @@ def _base_rows(*, plan: SamplingPlan, scope: dict[str, list[str]]) -> Any:
             )
         )
         entries = entries.filter(tags__in=tag_ids)
+        repeats = True
     if scope["region_codes"]:
         prefixes = [r.prefix for r in Region.objects.filter(code__in=scope["region_codes"])]
         entries = entries.filter(reduce(or_, (Q(entity__region__code__startswith=p) for p in prefixes), Q(pk__in=[])))
-    return entries.values_list(
-        "entity_id",
-        "entity__code",
-        "entity__status",
-        "entity__risk_class",
-        "entity__on_abnormal_list",
-        "entity__on_dishonest_list",
-        "entity__complaint_count",
-    )
+    # Only the columns the plan's rules read; a million rows, every column costs.
+    return entries.values_list("entity_id", *(f"entity__{c}" for c in columns)), repeats
+
+
+def _first_of_each(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    seen: set[int] = set()
+    for row in rows:
+        if row[0] not in seen:
+            seen.add(row[0])
+            yield row
 
 
 def _build(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | None, year: int) -> PoolResult:
@@ -193,17 +244,8 @@ def _build(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | None, year:
     focus = plan.focus_ratio is not None
     focus_complaints = plan.focus_complaints
 
-    higher: set[int] = set()
-    if plan.exclude_higher_plan:
-        higher = set(HigherPlanCoverage.objects.filter(plan=plan).values_list("entity_id", flat=True))
-    by_plan: set[int] = set()
-    if plan.exclude_inspected_by_plan:
-        by_plan = set(
-            DrawSelection.objects.filter(
-                plan_id__in=plan_lineage_ids(plan), status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
-            ).values_list("entity_id", flat=True)
-        )
-    times: Counter[int] = Counter()
+    # Exclusions by entity id, first rule that applies (deregistered/revoked is read per row).
+    reason_of: dict[int, str] = {}
     cap = plan.annual_cap
     if cap > 0:
         # "By anyone": every department of the region counts, though none of their rows is shown.
@@ -213,53 +255,80 @@ def _build(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | None, year:
                     plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
                 ).values_list("entity_id", flat=True)
             )
+        cap_reasons: dict[int, str] = {}
+        for entity_id, n in times.items():
+            if n >= cap:
+                reason_of[entity_id] = cap_reasons.get(n) or cap_reasons.setdefault(n, REASON_CAP.format(n=n))
+    if plan.exclude_inspected_by_plan:
+        by_plan = DrawSelection.objects.filter(
+            plan_id__in=plan_lineage_ids(plan), status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
+        ).values_list("entity_id", flat=True)
+        reason_of.update(dict.fromkeys(by_plan, REASON_BY_PLAN))
+    if plan.exclude_higher_plan:
+        higher = HigherPlanCoverage.objects.filter(plan=plan).values_list("entity_id", flat=True)
+        reason_of.update(dict.fromkeys(higher, REASON_HIGHER))
 
-    candidates: list[hashrank.Candidate] = []
-    entity_ids: dict[str, int] = {}
+    keys_by_stratum: dict[str, list[str]] = {s.stratum: [] for s in strata}
+    ids_by_stratum: dict[str, list[int]] = {s.stratum: [] for s in strata}
     excluded: list[hashrank.Exclusion] = []
-    counts: dict[str, int] = {s.stratum: 0 for s in strata}
-    excluded_counts: Counter[str] = Counter()
-    seen: set[int] = set()
-    inactive = {MarketEntity.Status.DEREGISTERED, MarketEntity.Status.REVOKED}
-    cap_reasons: dict[int, str] = {}
-    Candidate, Exclusion = hashrank.Candidate, hashrank.Exclusion  # noqa: N806 (local aliases: hot loop)
+    inactive = {MarketEntity.Status.DEREGISTERED.value, MarketEntity.Status.REVOKED.value} if plan.exclude_inactive else set()
+    Exclusion = hashrank.Exclusion  # noqa: N806 (local alias: hot loop)
 
-    for entity_id, code, status, risk, abnormal, dishonest, complaints in _base_rows(plan=plan, scope=scope):
-        if entity_id in seen:  # the same entity in two participants' registries
-            continue
-        seen.add(entity_id)
-        reason = None
-        if plan.exclude_inactive and status in inactive:
-            reason = REASON_INACTIVE
-        elif entity_id in higher:
-            reason = REASON_HIGHER
-        elif entity_id in by_plan:
-            reason = REASON_BY_PLAN
-        elif cap > 0 and times.get(entity_id, 0) >= cap:
-            n = times[entity_id]
-            reason = cap_reasons.get(n) or cap_reasons.setdefault(n, REASON_CAP.format(n=n))
-        if reason is not None:
-            excluded.append(Exclusion(code, reason))
-            excluded_counts[reason] += 1
-            continue
-        if focus and (abnormal or dishonest or complaints >= focus_complaints):
-            label = FOCUS_LABEL
-        elif single:
-            label = SINGLE_LABEL
-        else:
-            label = RISK_LABELS.get(risk, RISK_LABELS["B"])
-        candidates.append(Candidate(code, label))
-        entity_ids[code] = entity_id
-        counts[label] += 1
+    def slot(label: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
+        return keys_by_stratum[label].append, ids_by_stratum[label].append
+
+    if single:
+        by_risk = dict.fromkeys(RISK_LABELS, slot(SINGLE_LABEL))
+        default = by_risk["A"]
+    else:
+        by_risk = {risk: slot(label) for risk, label in RISK_LABELS.items()}
+        default = by_risk["B"]
+    columns: tuple[str, ...] = ("code", "status", "risk_class")
+    if focus:
+        columns += ("on_abnormal_list", "on_dishonest_list", "complaint_count")
+    rows, repeats = _base_rows(plan=plan, scope=scope, columns=columns)
+    if repeats:  # the same entity in two participants' registries (or under two tags): once
+        rows = _first_of_each(rows)
+    get_reason = reason_of.get
+    # One tight loop per shape of row: this runs a million times.
+    if focus:
+        add_focus = slot(FOCUS_LABEL)
+        for entity_id, code, status, risk, abnormal, dishonest, complaints in rows:
+            reason = REASON_INACTIVE if status in inactive else get_reason(entity_id)
+            if reason is not None:
+                excluded.append(Exclusion(code, reason))
+                continue
+            add_key, add_id = add_focus if abnormal or dishonest or complaints >= focus_complaints else by_risk.get(risk, default)
+            add_key(code)
+            add_id(entity_id)
+    elif reason_of:
+        for entity_id, code, status, risk in rows:
+            reason = REASON_INACTIVE if status in inactive else get_reason(entity_id)
+            if reason is not None:
+                excluded.append(Exclusion(code, reason))
+                continue
+            add_key, add_id = by_risk.get(risk, default)
+            add_key(code)
+            add_id(entity_id)
+    else:
+        for entity_id, code, status, risk in rows:
+            if status in inactive:
+                excluded.append(Exclusion(code, REASON_INACTIVE))
+                continue
+            add_key, add_id = by_risk.get(risk, default)
+            add_key(code)
+            add_id(entity_id)
+    excluded_counts = Counter(e.reason for e in excluded)
+    counts = {stratum: len(keys) for stratum, keys in keys_by_stratum.items()}
 
     return PoolResult(
-        candidates=candidates,
-        entity_ids=entity_ids,
+        keys_by_stratum=keys_by_stratum,
+        ids_by_stratum=ids_by_stratum,
         excluded=excluded,
         strata=strata,
         counts=counts,
         excluded_counts=dict(excluded_counts),
-        total=len(seen),
+        total=sum(counts.values()) + len(excluded),
     )
 
 

@@ -66,25 +66,58 @@ def encode_pool(candidates: Iterable[hashrank.Candidate]) -> tuple[bytes, str]:
 def encode_frozen_pool(
     candidates: Iterable[hashrank.Candidate], entity_ids: Mapping[str, int] | None = None
 ) -> tuple[bytes, str, bytes]:
-    """(gzip of the canonical pool, pool_hash, gzip of the entity ids in canonical order).
+    """(gzip of the canonical pool, pool_hash, gzip of the entity ids in canonical order)."""
+    groups: dict[str, list[str]] = {}
+    for c in candidates:
+        groups.setdefault(c.stratum, []).append(c.key)
+    for keys in groups.values():
+        keys.sort()
+    ids = None
+    if entity_ids is not None:
+        ids = {stratum: [entity_ids[k] for k in keys] for stratum, keys in groups.items()}
+    return encode_frozen_groups(groups, ids)
 
-    One canonicalisation for all three; gzip level 1: the blob is written once per commitment
-    and the canonical text compresses well at any level.
+
+def encode_frozen_groups(
+    keys_by_stratum: Mapping[str, list[str]], ids_by_stratum: Mapping[str, list[int]] | None = None
+) -> tuple[bytes, str, bytes]:
+    """``encode_frozen_pool`` of a pool given as each stratum's keys, *sorted*, with their entity
+    ids alongside (``PoolResult.canonical()`` leaves them so): no object per candidate.
+
+    One canonicalisation for all three; gzip level 1: the blob is written once per commitment,
+    and the fastest level already shrinks the repetitive canonical text about eightfold.
     """
-    canonical = hashrank.canonical_pool(candidates)
+    for stratum, keys in keys_by_stratum.items():
+        if keys != sorted(keys):  # the ids must follow the canonical order
+            raise ValueError(f"the keys of stratum {stratum!r} are not sorted")
+    canonical, _encoded = hashrank.canonical_of_groups(keys_by_stratum, encoded_keys=False)
     digest = hashlib.sha256(canonical).hexdigest()
     ids = b""
-    if entity_ids is not None:
-        keys = [line.partition("\t")[2] for line in canonical.decode("utf-8").split("\n") if line]
-        values = array("q", [entity_ids[k] for k in keys])
-        if sys.byteorder == "big":  # stored little-endian whatever the machine
-            values.byteswap()
-        ids = gzip.compress(values.tobytes(), compresslevel=1, mtime=0)
-    return gzip.compress(canonical, compresslevel=1, mtime=0), digest, ids
+    if ids_by_stratum is not None:
+        values = array("q")
+        for stratum in sorted(keys_by_stratum):  # the order of the strata in the canonical form
+            values.extend(ids_by_stratum[stratum])
+        ids = _pack_ids(values)
+    return _gzip(canonical), digest, ids
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=1, mtime=0)
+
+
+def _pack_ids(values: array) -> bytes:
+    if sys.byteorder == "big":  # stored little-endian whatever the machine
+        values.byteswap()
+    return _gzip(values.tobytes())
+
+
+def decode_canonical(blob: bytes | memoryview) -> bytes:
+    """The canonical pool (DRAW.md §2) as frozen: ``hashrank.select_canonical`` reads it as is."""
+    return gzip.decompress(bytes(blob))
 
 
 def decode_pool(blob: bytes | memoryview) -> list[PoolRow]:
-    text = gzip.decompress(bytes(blob)).decode("utf-8")
+    text = decode_canonical(blob).decode("utf-8")
     make = PoolRow._make
     return [make(line.split("\t", 1)) for line in text.split("\n") if line]
 
@@ -96,6 +129,15 @@ def decode_entity_ids(blob: bytes | memoryview | None) -> array:
         if sys.byteorder == "big":
             ids.byteswap()
     return ids
+
+
+def pool_entries(canonical: bytes) -> list[dict[str, str]]:
+    """The record's ``pool`` (canonical order) from the canonical form: a stratum at a time."""
+    pool: list[dict[str, str]] = []
+    # Frozen by draw_commit, which refused a key in two strata: not checked again here.
+    for stratum, keys in hashrank.groups_of_canonical(canonical, check_unique=False).items():
+        pool.extend([{"key": k, "stratum": stratum} for k in b"\n".join(keys).decode("utf-8").split("\n")])
+    return pool
 
 
 def _clean_reason(reason: str) -> str:
@@ -124,6 +166,16 @@ def decode_excluded(blob: bytes | memoryview | None) -> list[dict[str, str]]:
 # The record
 
 
+class _Sel(NamedTuple):
+    pk: int
+    key: str
+    stratum: str
+    score: str
+    rank: int | None
+    reserve_order: int | None
+    team: list[int]
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -144,11 +196,13 @@ def _draw_record(draw: Draw, *, variant: str) -> dict[str, Any]:
     if draw.status != Draw.Status.COMPLETED:
         raise ValueError("only a completed draw has a record")
     key_of = {int(e["id"]): e["key"] for e in draw.inspector_pool}
-    selections = list(
-        DrawSelection.objects.filter(draw=draw).only(
-            "key", "stratum", "score", "rank", "reserve_order", "team", "status"
+    # Plain rows, not model instances: a hundred thousand selections.
+    selections = [
+        _Sel(*row)
+        for row in DrawSelection.objects.filter(draw=draw).values_list(
+            "pk", "key", "stratum", "score", "rank", "reserve_order", "team"
         )
-    )
+    ]
     ranked = sorted((s for s in selections if s.rank is not None), key=lambda s: s.rank)
     reserve = sorted((s for s in selections if s.reserve_order is not None), key=lambda s: s.reserve_order)
     ranked_ids = {s.pk for s in ranked}
@@ -174,7 +228,7 @@ def _draw_record(draw: Draw, *, variant: str) -> dict[str, Any]:
         "public_entropy": draw.public_entropy,
         "seed": draw.seed,
         "pool_hash": draw.pool_hash,
-        "pool": [{"key": c.key, "stratum": c.stratum} for c in decode_pool(draw.pool_blob)],
+        "pool": pool_entries(decode_canonical(draw.pool_blob)),
         "excluded": decode_excluded(draw.excluded_blob),
         "strata": list(draw.strata),
         "reserve_size": draw.reserve_size,
@@ -190,6 +244,10 @@ def _draw_record(draw: Draw, *, variant: str) -> dict[str, Any]:
         "substitutions": [sub_dict(s) for s in main_subs],
     }
     replacements = list(TargetReplacement.objects.filter(draw=draw).order_by("seq"))
+    # The initial teams of replacement targets only (a JSON value per row costs a decode).
+    initial_team = dict(
+        DrawSelection.objects.filter(pk__in=[r.replacement_id for r in replacements]).values_list("pk", "initial_team")
+    ) if replacements else {}
     x: dict[str, Any] = {
         "draw_id": draw.pk,
         "committed_at": _iso(draw.committed_at),
@@ -205,7 +263,7 @@ def _draw_record(draw: Draw, *, variant: str) -> dict[str, Any]:
                 "stratum": by_pk[r.replacement_id].stratum,
                 "reason": r.reason,
                 "at": _iso(r.created_at),
-                "inspectors": [key_of[i] for i in by_pk[r.replacement_id].initial_team],
+                "inspectors": [key_of[i] for i in initial_team[r.replacement_id]],
             }
             for r in replacements
         ],
@@ -228,11 +286,8 @@ def commitment_event(draw: Draw) -> dict[str, Any]:
     if draw.allocation:  # after the draw the eligible counts are stored; before, count the pool
         counts = {a["stratum"]: a["eligible"] for a in draw.allocation}
     elif draw.pool_blob:
-        text = gzip.decompress(bytes(draw.pool_blob)).decode("utf-8")
-        for line in text.split("\n"):
-            if line:
-                stratum = line[: line.index("\t")]
-                counts[stratum] = counts.get(stratum, 0) + 1
+        groups = hashrank.groups_of_canonical(decode_canonical(draw.pool_blob))
+        counts = {stratum: len(keys) for stratum, keys in groups.items()}
     return {
         "spec": draw.spec,
         "task_uid": draw.task_uid,

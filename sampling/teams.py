@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +104,7 @@ def task_requirements(task: SamplingTask) -> list[tuple[int, int]]:
 
 
 def inspector_pool_for(
-    *, actor: Actor, task: SamplingTask, on: dt.date, target_keys: set[str] | None = None
+    *, actor: Actor, task: SamplingTask, on: dt.date, target_keys: Container[str] | None = None
 ) -> InspectorPool:
     """Eligible inspectors of each required department on ``on``, the requirements, the conflicts.
 
@@ -124,12 +124,12 @@ def inspector_pool_for(
     if len(set(labels.values())) != len(labels):
         raise ValidationError(_("检查组要求中有同名部门，无法区分。"))
 
-    inspectors = (
-        Inspector.objects.filter(organization_id__in=dept_ids, status=Inspector.Status.ACTIVE)
-        .prefetch_related("specialties")
-        .order_by("cert_no", "pk")
-    )
     needed_specialties = {str(s) for s in (task.specialties or []) if str(s).strip()}
+    inspectors = Inspector.objects.filter(organization_id__in=dept_ids, status=Inspector.Status.ACTIVE).order_by(
+        "cert_no", "pk"
+    )
+    if needed_specialties:
+        inspectors = inspectors.prefetch_related("specialties")
     entries: list[dict[str, Any]] = []
     for ins in inspectors:
         if not ins.certificate_valid_on(on):

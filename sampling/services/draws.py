@@ -12,8 +12,10 @@ reserve). Substitutions and replacements are filed through ``filing_submit``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -104,9 +106,9 @@ def draw_freeze(*, actor: Actor, task: SamplingTask, on: dt.date | None = None) 
     from sampling.pool import task_pool  # S1's module: imported late, it imports models only
 
     with records.paused_gc():  # a million candidates: see records.paused_gc
-        pool = task_pool(actor=actor, task=task)
-    keys = set(pool.entity_ids)
-    inspectors = teams.inspector_pool_for(actor=actor, task=task, on=on or timezone.localdate(), target_keys=keys)
+        pool = task_pool(actor=actor, task=task).canonical()
+    # ``key in pool`` is a binary search in the sorted strata: no million-key set.
+    inspectors = teams.inspector_pool_for(actor=actor, task=task, on=on or timezone.localdate(), target_keys=pool)
     allocation = [
         hashrank.Allocation(s.stratum, pool.counts.get(s.stratum, 0), hashrank.quota(pool.counts.get(s.stratum, 0), s))
         for s in pool.strata
@@ -150,11 +152,12 @@ def draw_commit(
         raise ValidationError(_("该任务已有未完成的承诺；如需重新冻结对象池，请先放弃原承诺（原承诺将保留并公开）。"))
     frozen = frozen or draw_freeze(actor=actor, task=task)
     pool = frozen.pool
-    if not pool.candidates:
+    if not pool.eligible:
         raise ValidationError(_("对象池为空：没有符合条件的检查对象，无法抽取。"))
     try:
         with records.paused_gc():
-            pool_blob, digest, ids_blob = records.encode_frozen_pool(pool.candidates, pool.entity_ids)
+            pool.canonical()
+            pool_blob, digest, ids_blob = records.encode_frozen_groups(pool.keys_by_stratum, pool.ids_by_stratum)
         strata = [s.as_dict() for s in pool.strata]
         # Requirements are validated by the engine's value types before any secret exists.
         teams.requirement_refs(frozen.inspectors.requirements)
@@ -171,7 +174,7 @@ def draw_commit(
         commitment=hashrank.commitment_of(secret),
         secret=secret.hex(),
         pool_hash=digest,
-        pool_size=len(pool.candidates),
+        pool_size=pool.eligible,
         pool_blob=pool_blob,
         pool_entity_ids=ids_blob,
         excluded_blob=excluded_blob,
@@ -252,13 +255,26 @@ def _entity_ids(keys: Sequence[str], plan: SamplingPlan) -> dict[str, int]:
     return result
 
 
-def _drawn_entity_ids(draw: Draw, pool: Sequence[records.PoolRow], keys: Sequence[str]) -> dict[str, int]:
-    """Entity ids of the drawn keys, from the ids frozen with the pool (same canonical order)."""
+def _drawn_entity_ids(
+    draw: Draw, groups: Mapping[str, Sequence[bytes]], targets: Sequence[tuple[str, str]]
+) -> dict[str, int]:
+    """Entity ids of the drawn ``(key, stratum)``, from the ids frozen with the pool in its
+    canonical order: a binary search in the stratum's sorted keys gives each one's position."""
     ids = records.decode_entity_ids(draw.pool_entity_ids)
-    if len(ids) != len(pool):  # a draw committed before the ids were frozen with the pool
-        return _entity_ids(keys, draw.plan)
-    wanted = set(keys)
-    return {row.key: ids[i] for i, row in enumerate(pool) if row.key in wanted}
+    if len(ids) != sum(len(keys) for keys in groups.values()):  # committed before ids were frozen
+        return _entity_ids([key for key, _stratum in targets], draw.plan)
+    offset, offsets = 0, {}
+    for stratum, keys in groups.items():  # canonical order of the strata
+        offsets[stratum] = offset
+        offset += len(keys)
+    result: dict[str, int] = {}
+    for key, stratum in targets:
+        keys, encoded = groups[stratum], key.encode("utf-8")
+        i = bisect_left(keys, encoded)
+        if i == len(keys) or keys[i] != encoded:
+            raise ValidationError(_("名录库中找不到抽中对象 %(key)s，无法保存抽取结果。") % {"key": key})
+        result[key] = ids[offsets[stratum] + i]
+    return result
 
 
 def _completed_exists(task: SamplingTask) -> bool:
@@ -314,12 +330,14 @@ def _draw_execute(
     witnesses = _clean_witnesses(witnesses)
 
     report(10, _("读取冻结的对象池"))
-    pool = records.decode_pool(draw.pool_blob)
     strata = [hashrank.Stratum(s["stratum"], ratio=s.get("ratio"), count=s.get("count")) for s in draw.strata]
     try:
+        # The frozen canonical pool, read a stratum block at a time: no object per candidate.
+        # Its keys were checked unique across strata when it was frozen (canonical_of_groups).
+        groups = hashrank.groups_of_canonical(records.decode_canonical(draw.pool_blob), check_unique=False)
         seed = hashrank.derive_seed(bytes.fromhex(draw.secret), public_entropy, draw.task_uid)
         report(25, _("计算对象得分"))
-        selection = hashrank.select(seed, pool, strata, draw.reserve_size)
+        selection = hashrank.select_groups(seed, groups, strata, draw.reserve_size)
         report(50, _("分配检查组"))
         assignments: list[hashrank.Assignment] = []
         if draw.requirements:
@@ -336,9 +354,9 @@ def _draw_execute(
     report(65, _("保存抽取结果"))
     id_of = teams.keys_to_ids(draw.inspector_pool)
     team_of = {a["target"]: [id_of[k] for k in a["inspectors"]] for a in assignments}
-    keys = [t.key for t in selection.selected] + [t.key for t in selection.reserve]
-    entity_of = _drawn_entity_ids(draw, pool, keys)
-    del pool
+    targets = [(t.key, t.stratum) for t in selection.selected] + [(t.key, t.stratum) for t in selection.reserve]
+    entity_of = _drawn_entity_ids(draw, groups, targets)
+    del groups
     common = {"organization_id": draw.organization_id, "region_id": draw.region_id, "plan_id": draw.plan_id, "draw_id": draw.pk}
     # Plain dicts, not model instances: a hundred thousand Model.__init__ calls cost seconds.
     rows: list[dict[str, Any]] = [
@@ -356,6 +374,9 @@ def _draw_execute(
         }
         for order, t in enumerate(selection.reserve, 1)
     ]
+    # In entity order: the entity indexes and the foreign-key checks (deferred to COMMIT) then walk
+    # the entity table's primary key in order instead of jumping about a million-row index.
+    rows.sort(key=itemgetter("entity_id"))
     bulk_insert(actor=actor, model=DrawSelection, rows=rows, batch_size=BULK_BATCH)
 
     before = audit.snapshot(draw, ["status", "seed", "public_entropy", "witnesses"])
