@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenancy.audit import new_entry, record
+from tenancy.bulk import bulk_insert, bulk_insert_links
 from tenancy.context import Actor
 from tenancy.jobs import PROGRESS_DB
 from tenancy.models import AuditEntry, OrgUnit
@@ -45,11 +46,6 @@ from tenancy.tasks import actor_ref
 
 from .codes import classify_code, normalize_code, normalize_text
 from .models import CheckItem, CheckPoint, ImportJob, Inspector, MarketEntity, RegistryEntry, Tag
-
-try:  # COPY-based inserts on PostgreSQL (tenancy/bulk.py); plain bulk_create where it is absent
-    from tenancy.bulk import bulk_insert as _bulk_insert
-except ImportError:  # pragma: no cover
-    _bulk_insert = None
 
 HEADER_SCAN_ROWS = 10
 # A garbage file can have an error in every cell: the job keeps the first ones for the page; the
@@ -853,14 +849,13 @@ def _tags_by_name(actor: Actor, kind: str, names: Iterable[str]) -> dict[str, Ta
 
 def _insert(actor: Actor, model: Any, rows: list[Any]) -> None:
     """Insert unsaved rows (checked by ``assert_writable``); primary keys are NOT set afterwards."""
-    if not rows:
-        return
-    if _bulk_insert is not None:
-        _bulk_insert(actor=actor, model=model, rows=rows)
-    else:
-        instances = [model(**r) if isinstance(r, dict) else r for r in rows]
-        assert_writable(actor, instances)
-        model.objects.bulk_create(instances)
+    if rows:
+        bulk_insert(actor=actor, model=model, rows=rows)
+
+
+def _insert_with_ids(actor: Actor, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows and return their new primary keys in order (no read-back query)."""
+    return bulk_insert(actor=actor, model=model, rows=rows, with_ids=True) if rows else []  # type: ignore[return-value]
 
 
 def _chunks(rows: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -982,12 +977,8 @@ def upsert_entities(
             assert_writable(actor, [MarketEntity(region_id=region, organization_id=actor.organization_id) for region in regions])
             _set_based_update(MarketEntity, updates, [f for f in compared if f in changed_fields], now)
         if creates:
-            _insert(actor, MarketEntity, creates)
-            # COPY returns no keys: read them back by code (one query per chunk)
-            pk_of.update(
-                MarketEntity.objects.filter(region_id=actor.region_id, code__in=[row["code"] for row in creates])
-                .values_list("code", "pk")
-            )
+            ids = _insert_with_ids(actor, MarketEntity, creates)
+            pk_of.update(zip((row["code"] for row in creates), ids, strict=True))
             for row in creates:
                 name_of[row["code"]] = row.get("name", "")
         if in_department:
@@ -1043,13 +1034,8 @@ def _ensure_entries(
                              "status": RegistryEntry.Status.ACTIVE})
             changes_of.setdefault(r["code"], {})["registry"] = [None, actor.organization_name]
             state[r["code"]] = "created"
-    _insert(actor, RegistryEntry, new_rows)
-    if new_rows and with_tags:
-        entry_pk.update(
-            RegistryEntry.objects.filter(
-                organization_id=actor.organization_id, entity_id__in=[row["entity_id"] for row in new_rows]
-            ).values_list("entity_id", "pk")
-        )
+    ids = _insert_with_ids(actor, RegistryEntry, new_rows)
+    entry_pk.update(zip((row["entity_id"] for row in new_rows), ids, strict=True))
     if retired:  # put back into the registry: the department is importing it as its own
         RegistryEntry.objects.filter(pk__in=retired).update(status=RegistryEntry.Status.ACTIVE, retired_reason="", updated_at=now)
     if not with_tags:
@@ -1070,14 +1056,14 @@ def _ensure_entries(
         have = current.get(pk, set())
         if want == have:
             continue
-        add += [through(registryentry_id=pk, tag_id=t) for t in want - have]
+        add += [{"registryentry_id": pk, "tag_id": t} for t in want - have]
         for t in have - want:
             remove.setdefault(t, []).append(pk)
         old_names = sorted(names[t] for t in have)
         changes_of.setdefault(r["code"], {})["tags"] = [old_names, sorted(r.get("tags", []))]
         if state[r["code"]] == "unchanged":
             state[r["code"]] = "updated"
-    through.objects.bulk_create(add)
+    bulk_insert_links(model=through, rows=add)  # both ends were just read through scoped managers
     for tag_id, entry_ids in remove.items():
         through.objects.filter(tag_id=tag_id, registryentry_id__in=entry_ids).delete()
 
