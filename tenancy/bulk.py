@@ -13,7 +13,8 @@ query) and returns them, so callers need no read-back query by code. Raw SQL liv
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, models, router
@@ -111,3 +112,20 @@ def _copy_rows(
                     values.append(get(attname, default))
             copy.write_row(values)
     return ids if with_ids else len(rows)
+
+
+@contextmanager
+def constraints_checked_now(model: type[models.Model]) -> Iterator[None]:
+    """Check deferred foreign keys at each statement instead of at COMMIT (PostgreSQL), for a bulk
+    load whose statements overlap with other work (the import parses while the database writes):
+    the checks then run during that overlap instead of all at the end. Deferred again afterwards."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    # Not after an error: the transaction is failed then, and checks that run early lose nothing.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -441,3 +441,97 @@ def test_cells_equal_in_python_but_of_other_types_are_validated_apart(world):
         job = import_preview(actor=actor, kind="entities", data=xlsx([FULL_HEADER, *rows]), filename="x.xlsx")
     assert sorted(e["row"] for e in job.errors) == [3, 5]  # both TRUE cells, each with its own error
     assert {e["column"] for e in job.errors} == {"投诉举报数"}
+
+
+# ---------------------------------------------------------------- the streamed entity import
+# import_run parses in a second thread while it writes (inventory.importing._stream_entities);
+# with small chunks these files span several, so the late surprises reach rows already written.
+
+
+def _stream_file(rows: int, *, repeat_at: int | None = None, bad_at: int | None = None) -> bytes:
+    table = [["统一社会信用代码", "企业名称", "信用风险分类"]]
+    for i in range(rows):
+        code = CODES[i]
+        if i == repeat_at:
+            code = CODES[0]  # repeats row 2's code, far below it
+        if i == bad_at:
+            code = CODES[i][:-1] + ("0" if CODES[i][-1] != "0" else "1")  # wrong check character
+        table.append([code, f"流式导入对象{i}", "ABCD"[i % 4]])
+    return xlsx(table)
+
+
+def test_streamed_import_equals_the_plain_one(world, monkeypatch):
+    from inventory import importing
+
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    job = run(world.actor("A1", "planner"), "entities", _stream_file(20))
+    assert (job.status, job.created_count, job.rejected_count) == (ImportJob.Status.DONE, 20, 0)
+    with scopes_disabled():
+        assert RegistryEntry.objects.filter(organization=world.orgs["A1"]).count() == 20
+        assert AuditEntry.objects.filter(target_type="inventory.marketentity", action="create").count() == 20
+        assert MarketEntity.objects.get(code=CODES[5]).risk_class == "B"
+
+
+def test_a_code_repeated_in_a_later_chunk_rejects_both_rows_and_keeps_the_others(world, monkeypatch):
+    from inventory import importing
+
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    job = run(world.actor("A1", "planner"), "entities", _stream_file(12, repeat_at=10), mode="valid")
+    assert (job.status, job.created_count, job.rejected_count) == (ImportJob.Status.DONE, 10, 2)
+    assert {e["row"] for e in job.errors} == {2, 12} and "重复" in job.errors[0]["reason"]
+    found = entities()
+    assert CODES[0] not in found and len(found) == 10  # the first occurrence was written, then undone
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(target_type="inventory.marketentity").count() == 10
+
+
+def test_mode_all_with_an_error_in_the_last_chunk_writes_nothing(world, monkeypatch):
+    from inventory import importing
+
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    actor = world.actor("A1", "planner")
+    with actor_scope(actor):
+        job = import_preview(actor=actor, kind="entities", data=_stream_file(12), filename="名录.xlsx")
+    # The stored file changed under the job (as if the preview had been of another version): the
+    # run re-validates, meets the error in its last chunk, and undoes the chunks it wrote.
+    monkeypatch.setattr(importing, "file_bytes", lambda _job: _stream_file(12, bad_at=11))
+    with actor_scope(actor):
+        job = import_confirm(actor=actor, job=job, mode="all")
+    assert job.status == ImportJob.Status.REFUSED and job.rejected_count == 1
+    assert entities() == {}
+    with scopes_disabled():
+        assert not RegistryEntry.objects.exists()
+
+
+def test_row_errors_from_the_parsing_thread_are_in_the_users_language(world, monkeypatch):
+    from django.utils import translation
+
+    from inventory import importing
+
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    with translation.override("en"):
+        job = run(world.actor("A1", "planner"), "entities", _stream_file(8, repeat_at=6), mode="valid")
+    assert job.rejected_count == 2
+    assert all("重复" not in e["reason"] for e in job.errors), job.errors
+
+
+def test_a_failing_write_stops_the_parsing_thread_and_rolls_back(world, monkeypatch):
+    import threading
+
+    from inventory import importing
+
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    calls = []
+
+    def failing(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        return original(**kwargs)
+
+    original = importing.upsert_entities
+    monkeypatch.setattr(importing, "upsert_entities", failing)
+    with pytest.raises(RuntimeError, match="went away"):
+        run(world.actor("A1", "planner"), "entities", _stream_file(20))
+    assert not [t for t in threading.enumerate() if t.name.startswith("import-")]
+    assert entities() == {}
