@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tenancy.context import Actor
 from tenancy.scoping import RegionSharedModel, TenantModel
@@ -16,8 +17,8 @@ class Tag(TenantModel):
     """A department's classification label (分类标注) for entities or inspectors' specialties."""
 
     class Kind(models.TextChoices):
-        ENTITY = "entity", "检查对象标签"
-        INSPECTOR = "inspector", "执法人员专长"
+        ENTITY = "entity", _("检查对象标签")
+        INSPECTOR = "inspector", _("执法人员专长")
 
     kind = models.CharField("类别", max_length=10, choices=Kind.choices)
     name = models.CharField("名称", max_length=40)
@@ -54,8 +55,8 @@ class CheckItem(TenantModel):
         ONLINE = "online", "网络监测"
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "有效"
-        RETIRED = "retired", "已废止"
+        ACTIVE = "active", _("有效")
+        RETIRED = "retired", _("已废止")
 
     code = models.CharField("事项编码", max_length=40)
     version = models.PositiveIntegerField("版本", default=1)
@@ -159,9 +160,9 @@ class MarketEntity(RegionSharedModel):
     row (进一次门、查多项事). Keyed by its USCC, a legacy 注册号, or our registry code."""
 
     class CodeKind(models.TextChoices):
-        USCC = "uscc", "统一社会信用代码"
-        REGNO = "regno", "注册号（旧）"
-        REGISTRY = "registry", "登记编码"
+        USCC = "uscc", _("统一社会信用代码")
+        REGNO = "regno", _("注册号（旧）")
+        REGISTRY = "registry", _("登记编码")
 
     class EntityType(models.TextChoices):
         ENTERPRISE = "enterprise", "企业"
@@ -215,8 +216,8 @@ class RegistryEntry(TenantModel):
     """An entity in one department's registry, with that department's tags and supervision fields."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "在库"
-        RETIRED = "retired", "已移出"
+        ACTIVE = "active", _("在库")
+        RETIRED = "retired", _("已移出")
 
     entity = models.ForeignKey(MarketEntity, on_delete=models.PROTECT, related_name="entries", verbose_name="检查对象")
     tags = models.ManyToManyField(Tag, blank=True, related_name="entries", verbose_name="分类标注")
@@ -324,22 +325,22 @@ class ImportJob(TenantModel):
     """One uploaded spreadsheet: preview (every error), then import all-or-nothing or the valid rows."""
 
     class Kind(models.TextChoices):
-        ENTITIES = "entities", "检查对象"
-        INSPECTORS = "inspectors", "执法检查人员"
-        ITEMS = "items", "抽查事项"
+        ENTITIES = "entities", _("检查对象")
+        INSPECTORS = "inspectors", _("执法检查人员")
+        ITEMS = "items", _("抽查事项")
 
     class Mode(models.TextChoices):
-        ALL = "all", "全部有效才导入"
-        VALID = "valid", "只导入有效行"
+        ALL = "all", _("全部有效才导入")
+        VALID = "valid", _("只导入有效行")
 
     class Status(models.TextChoices):
-        UPLOADED = "uploaded", "已上传"
-        PREVIEWED = "previewed", "已校验"
-        QUEUED = "queued", "排队中"
-        RUNNING = "running", "导入中"
-        DONE = "done", "已完成"
-        REFUSED = "refused", "未导入"
-        FAILED = "failed", "失败"
+        UPLOADED = "uploaded", _("已上传")
+        PREVIEWED = "previewed", _("已校验")
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("已完成")
+        REFUSED = "refused", _("未导入")
+        FAILED = "failed", _("失败")
 
     kind = models.CharField("类型", max_length=12, choices=Kind.choices)
     file = models.FileField("文件", upload_to="imports/%Y/%m/")

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tenancy.context import Actor
 from tenancy.scoping import TenantModel
@@ -42,26 +43,26 @@ class SamplingPlan(JointVisibleModel):
     plan_path: ClassVar[str] = ""
 
     class Kind(models.TextChoices):
-        DEPARTMENT = "department", "部门抽查"
-        JOINT = "joint", "部门联合抽查"
+        DEPARTMENT = "department", _("部门抽查")
+        JOINT = "joint", _("部门联合抽查")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "草案"
-        SUBMITTED = "submitted", "待审批"
-        APPROVED = "approved", "已批准"
-        PUBLISHED = "published", "已公开"
-        SUPERSEDED = "superseded", "已调整"
+        DRAFT = "draft", _("草案")
+        SUBMITTED = "submitted", _("待审批")
+        APPROVED = "approved", _("已批准")
+        PUBLISHED = "published", _("已公开")
+        SUPERSEDED = "superseded", _("已调整")
 
     class Frequency(models.TextChoices):
-        ANNUAL = "annual", "每年一次"
-        SEMIANNUAL = "semiannual", "每半年一次"
-        QUARTERLY = "quarterly", "每季度一次"
-        MONTHLY = "monthly", "每月一次"
-        CUSTOM = "custom", "自定义批次"
+        ANNUAL = "annual", _("每年一次")
+        SEMIANNUAL = "semiannual", _("每半年一次")
+        QUARTERLY = "quarterly", _("每季度一次")
+        MONTHLY = "monthly", _("每月一次")
+        CUSTOM = "custom", _("自定义批次")
 
     class StrataMode(models.TextChoices):
-        RISK = "risk", "按信用风险分类（A/B/C/D）"
-        SINGLE = "single", "不分层"
+        RISK = "risk", _("按信用风险分类（A/B/C/D）")
+        SINGLE = "single", _("不分层")
 
     kind = models.CharField("计划类型", max_length=12, choices=Kind.choices, default=Kind.DEPARTMENT)
     year = models.PositiveSmallIntegerField("年度")
@@ -156,11 +157,11 @@ class SamplingTask(JointVisibleModel):
     """One batch of a plan (e.g. 2023 第二季度): items, scope, team requirements, inspection window."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "草稿"
-        READY = "ready", "待抽取"
-        DRAWN = "drawn", "已抽取"
-        CLOSED = "closed", "已结束"
-        CANCELLED = "cancelled", "已取消"
+        DRAFT = "draft", _("草稿")
+        READY = "ready", _("待抽取")
+        DRAWN = "drawn", _("已抽取")
+        CLOSED = "closed", _("已结束")
+        CANCELLED = "cancelled", _("已取消")
 
     plan = models.ForeignKey(SamplingPlan, on_delete=models.PROTECT, related_name="tasks", verbose_name="年度计划")
     batch_no = models.PositiveSmallIntegerField("批次", default=1)
@@ -197,10 +198,10 @@ class Draw(JointVisibleModel):
     """
 
     class Status(models.TextChoices):
-        COMMITTED = "committed", "已承诺"
-        RUNNING = "running", "抽取中"
-        COMPLETED = "completed", "已完成"
-        ABANDONED = "abandoned", "已放弃"
+        COMMITTED = "committed", _("已承诺")
+        RUNNING = "running", _("抽取中")
+        COMPLETED = "completed", _("已完成")
+        ABANDONED = "abandoned", _("已放弃")
 
     task = models.ForeignKey(SamplingTask, on_delete=models.PROTECT, related_name="draws", verbose_name="抽查任务")
     plan = models.ForeignKey(SamplingPlan, on_delete=models.PROTECT, related_name="draws", verbose_name="年度计划")
@@ -260,10 +261,10 @@ class DrawSelection(JointVisibleModel):
     """A selected target (rank ≥ 1) or a reserve (rank null) of a completed draw, with its team."""
 
     class Status(models.TextChoices):
-        SELECTED = "selected", "抽中"
-        RESERVE = "reserve", "备选"
-        REPLACED = "replaced", "已替换"
-        REPLACEMENT = "replacement", "递补对象"
+        SELECTED = "selected", _("抽中")
+        RESERVE = "reserve", _("备选")
+        REPLACED = "replaced", _("已替换")
+        REPLACEMENT = "replacement", _("递补对象")
 
     draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="selections", verbose_name="抽取")
     plan = models.ForeignKey(SamplingPlan, on_delete=models.PROTECT, related_name="+", verbose_name="年度计划")
@@ -297,9 +298,9 @@ class RecusalRequest(JointVisibleModel):
         ABSENCE = "absence", "客观原因无法参加"
 
     class Status(models.TextChoices):
-        PENDING = "pending", "待审批"
-        APPROVED = "approved", "已批准"
-        REJECTED = "rejected", "已驳回"
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
 
     draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="recusal_requests", verbose_name="抽取")
     plan = models.ForeignKey(SamplingPlan, on_delete=models.PROTECT, related_name="+", verbose_name="年度计划")
@@ -369,9 +370,9 @@ class Filing(JointVisibleModel):
     """
 
     class Kind(models.TextChoices):
-        DRAW = "draw", "抽取结果备案"
-        SUBSTITUTION = "substitution", "人员递补备案"
-        REPLACEMENT = "replacement", "对象递补备案"
+        DRAW = "draw", _("抽取结果备案")
+        SUBSTITUTION = "substitution", _("人员递补备案")
+        REPLACEMENT = "replacement", _("对象递补备案")
 
     draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="filings", verbose_name="抽取")
     plan = models.ForeignKey(SamplingPlan, on_delete=models.PROTECT, related_name="+", verbose_name="年度计划")

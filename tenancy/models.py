@@ -37,9 +37,9 @@ class Region(models.Model):
     """An administrative division (GB/T 2260). Public reference data: on the global list."""
 
     class Level(models.TextChoices):
-        PROVINCE = "province", "省级"
-        CITY = "city", "市级"
-        COUNTY = "county", "县级"
+        PROVINCE = "province", _("省级")
+        CITY = "city", _("市级")
+        COUNTY = "county", _("县级")
 
     code = models.CharField("区划代码", max_length=6, unique=True)
     name = models.CharField("名称", max_length=60)
@@ -68,9 +68,9 @@ class Organization(ScopedModel):
     """A department (the tenant), a leading-group office (双随机办) or a platform client."""
 
     class Kind(models.TextChoices):
-        DEPARTMENT = OrgKind.DEPARTMENT, "行政监管部门"
-        OFFICE = OrgKind.OFFICE, "双随机办"
-        PLATFORM = OrgKind.PLATFORM, "平台客户端"
+        DEPARTMENT = OrgKind.DEPARTMENT, _("行政监管部门")
+        OFFICE = OrgKind.OFFICE, _("双随机办")
+        PLATFORM = OrgKind.PLATFORM, _("平台客户端")
 
     kind = models.CharField("类型", max_length=12, choices=Kind.choices)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="organizations", verbose_name="行政区划")
@@ -110,9 +110,9 @@ class OrgUnit(TenantModel):
     """A unit inside a department: 股室、科室、执法队."""
 
     class Kind(models.TextChoices):
-        SECTION = "section", "股室/科室"
-        TEAM = "team", "执法队"
-        OTHER = "other", "其他"
+        SECTION = "section", _("股室/科室")
+        TEAM = "team", _("执法队")
+        OTHER = "other", _("其他")
 
     name = models.CharField("名称", max_length=60)
     kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.SECTION)
@@ -233,11 +233,11 @@ class Job(TenantModel):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "排队中"
-        RUNNING = "running", "进行中"
-        DONE = "done", "已完成"
-        FAILED = "failed", "失败"
-        CANCELLED = "cancelled", "已取消"
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+        CANCELLED = "cancelled", _("已取消")
 
     kind = models.CharField("类型", max_length=40)
     label = models.CharField("名称", max_length=200)
