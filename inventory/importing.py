@@ -20,7 +20,6 @@ import gc
 import hashlib
 import io
 import itertools
-import json
 import queue
 import re
 import threading
@@ -32,14 +31,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import connections, models, router, transaction
-from django.db.models import Func, JSONField, TextField, Value
-from django.db.models.functions import Cast
+from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tenancy.audit import new_entry, record
-from tenancy.bulk import bulk_insert, bulk_insert_links, constraints_checked_now
+from tenancy.audit import jsonable, new_entry, record
+from tenancy.bulk import bulk_insert, bulk_insert_links, bulk_update_values, constraints_checked_now
 from tenancy.context import Actor
 from tenancy.jobs import PROGRESS_DB
 from tenancy.models import AuditEntry, OrgUnit
@@ -887,47 +884,11 @@ def _code_kind(code: str) -> dict[str, Any]:
     return {"code_kind": MarketEntity.CodeKind.USCC, "is_legacy_code": False}
 
 
-def _plain(value: Any) -> Any:
-    """A value as it goes into an audit entry's JSON (what ``tenancy.audit`` does, for our types)."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _audit_template(actor: Actor, target_type: str, note: str) -> dict[str, Any]:
     """The columns every audit entry of one bulk write shares (as ``tenancy.audit.new_entry`` sets them)."""
     entry = new_entry(actor=actor, action="", target_type=target_type, note=note)
     skip = {"id", "action", "target_id", "target_repr", "changes", "at", "created_at", "updated_at"}
     return {f.attname: getattr(entry, f.attname) for f in AuditEntry._meta.concrete_fields if f.attname not in skip}
-
-
-def _set_based_update(model: Any, rows: dict[int, dict[str, Any]], fields: list[str], now: dt.datetime) -> None:
-    """``UPDATE … SET f = new value of the row …`` for ``rows`` (pk -> values of ``fields``), one
-    statement per call. ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` per row and field
-    (≈ 500 rows/s here); on PostgreSQL each field's new values go instead as one JSON object
-    ``{pk: value}`` that the row looks its value up in (≈ 20,000 rows/s). Expressions, not raw SQL.
-
-    TODO: move to ``tenancy/bulk.py`` as ``bulk_update_values`` (UPDATE … FROM (VALUES …))."""
-    if not rows:
-        return
-    if connections[router.db_for_write(model)].vendor != "postgresql":
-        objs = []
-        for pk, values in rows.items():
-            obj = model(pk=pk, **{f: values[f] for f in fields})
-            obj.updated_at = now
-            objs.append(obj)
-        model.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=500)
-        return
-    pk_text = Cast("pk", output_field=TextField())
-    assignments: dict[str, Any] = {"updated_at": Value(now)}
-    for name in fields:
-        doc = json.dumps({str(pk): _plain(values[name]) for pk, values in rows.items()}, ensure_ascii=False)
-        lookup = Func(Cast(Value(doc), output_field=JSONField()), pk_text, function="jsonb_extract_path_text",
-                      output_field=TextField())
-        assignments[name] = Cast(lookup, output_field=model._meta.get_field(name))
-    model.objects.filter(pk__in=list(rows)).update(**assignments)
 
 
 ENTITY_DERIVED = ("code_kind", "is_legacy_code")
@@ -973,13 +934,13 @@ def upsert_entities(
             if old is None:
                 creates.append({"organization_id": actor.organization_id, "region_id": actor.region_id, "code": code, **new})
                 # Only what the row says: empty cells would just repeat the defaults in the log.
-                changes_of[code] = {f: [None, _plain(r[f]) if f in dated else r[f]] for f in ("code", *fields)
+                changes_of[code] = {f: [None, jsonable(r[f]) if f in dated else r[f]] for f in ("code", *fields)
                                     if r[f] not in (None, "", False, 0, [])}
                 state[code] = "created"
                 continue
             pk_of[code] = old["pk"]
             name_of[code] = new.get("name", old["name"])
-            diff = {f: [_plain(old[f]), _plain(v)] if f in dated else [old[f], v] for f, v in new.items() if old[f] != v}
+            diff = {f: [jsonable(old[f]), jsonable(v)] if f in dated else [old[f], v] for f, v in new.items() if old[f] != v}
             if diff:
                 updates[old["pk"]] = new
                 changed_fields.update(diff)
@@ -990,7 +951,7 @@ def upsert_entities(
         if updates:  # writability depends on the region only: one probe per region
             regions = {stored[code]["region_id"] for code, s in state.items() if s == "updated"}
             assert_writable(actor, [MarketEntity(region_id=region, organization_id=actor.organization_id) for region in regions])
-            _set_based_update(MarketEntity, updates, [f for f in compared if f in changed_fields], now)
+            bulk_update_values(model=MarketEntity, rows=updates, fields=[f for f in compared if f in changed_fields], now=now)
         if creates:
             ids = _insert_with_ids(actor, MarketEntity, creates)
             pk_of.update(zip((row["code"] for row in creates), ids, strict=True))

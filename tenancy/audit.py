@@ -14,15 +14,16 @@ from .context import Actor
 from .models import AuditEntry
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as it is stored in an entry's JSON (bulk writers prepare their entries with it)."""
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -33,7 +34,7 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str
     for field in obj._meta.concrete_fields:
         if field.name in {"created_at", "updated_at"} or (wanted is not None and field.name not in wanted):
             continue
-        values[field.name] = _jsonable(getattr(obj, field.attname))
+        values[field.name] = jsonable(getattr(obj, field.attname))
     return values
 
 
@@ -68,7 +69,7 @@ def new_entry(
         target_type=_target_type(target) if target is not None else target_type,
         target_id=str(target.pk) if target is not None else target_id,
         target_repr=(str(target) if target is not None else target_repr)[:200],
-        changes=_jsonable(changes or {}),
+        changes=jsonable(changes or {}),
         note=note,
     )
     return entry

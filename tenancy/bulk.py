@@ -18,8 +18,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, models, router
+from django.db.models import Func, JSONField, TextField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
+from .audit import jsonable
 from .context import Actor
 from .scoping import ScopedModel, assert_writable
 
@@ -67,6 +70,34 @@ def bulk_insert_links(*, model: type[models.Model], rows: Sequence[Mapping[str, 
     if not rows:
         return 0
     return _copy_rows(model, rows, as_dicts=True, batch_size=5000, with_ids=False)  # type: ignore[return-value]
+
+
+def bulk_update_values(
+    *, model: type[models.Model], rows: Mapping[int, Mapping[str, Any]], fields: Sequence[str], now: Any
+) -> None:
+    """``UPDATE … SET f = new value of the row …`` for ``rows`` (pk -> values of ``fields``), one
+    statement per call, through the scoped manager (only rows the actor sees are touched; the
+    caller has checked writability). ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` per row
+    and field (≈ 500 rows/s); on PostgreSQL each field's new values go instead as one JSON object
+    ``{pk: value}`` that the row looks its value up in (≈ 20,000 rows/s). Elsewhere ``bulk_update``."""
+    if not rows:
+        return
+    if connections[router.db_for_write(model)].vendor != "postgresql":
+        objs = []
+        for pk, values in rows.items():
+            obj = model(pk=pk, **{f: values[f] for f in fields})
+            obj.updated_at = now
+            objs.append(obj)
+        model.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=500)
+        return
+    pk_text = Cast("pk", output_field=TextField())
+    assignments: dict[str, Any] = {"updated_at": Value(now)}
+    for name in fields:
+        doc = _encode_json({str(pk): jsonable(values[name]) for pk, values in rows.items()})
+        lookup = Func(Cast(Value(doc), output_field=JSONField()), pk_text, function="jsonb_extract_path_text",
+                      output_field=TextField())
+        assignments[name] = Cast(lookup, output_field=model._meta.get_field(name))
+    model.objects.filter(pk__in=list(rows)).update(**assignments)
 
 
 def _copy_rows(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from django.db import models
 from django.db.models import Q
@@ -46,9 +47,7 @@ def region_tally_scope(actor: Actor) -> Iterator[Actor]:
     """Read every organization of the actor's region subtree, for the rules that count across
     departments (at most 2 inspections per firm per year by anyone: 曲阳 §17). Callers aggregate
     (a count per entity) and never hand the rows on: it widens what is counted, not what is shown."""
-    from dataclasses import replace
-
-    from .models import Organization
+    from .models import Organization  # here: tenancy.models imports this module
 
     with system_scope():
         orgs = frozenset(Organization.objects.filter(region_id__in=actor.visible_region_ids).values_list("id", flat=True))
