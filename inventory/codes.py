@@ -229,7 +229,23 @@ def has_valid_org_code(code: str) -> bool:
         return False
 
 
+_USCC_CHARS = frozenset(USCC_ALPHABET)
+# Per position, each character's weighted value mod 31: the check is then one C-level map.
+_USCC_WEIGHTED = tuple({ch: _USCC_VALUE[ch] * w % 31 for ch in USCC_ALPHABET} for w in USCC_WEIGHTS)
+
+
 def _check_uscc(code: str) -> CodeCheck:
+    # The common case first, in a few C-level steps: a well-formed code with the right check
+    # character (an import validates a hundred thousand of them). Anything else takes the
+    # step-by-step path below, which names the first problem.
+    if len(code) == 18 and _USCC_CHARS.issuperset(code):
+        region_field = code[2:8]
+        if (
+            region_field.isdigit()  # the alphabet is ASCII: no other digits get this far
+            and region_field[:2] in PROVINCE_PREFIXES
+            and code[17] == USCC_ALPHABET[-sum(map(dict.__getitem__, _USCC_WEIGHTED, code)) % 31]
+        ):
+            return CodeCheck(code, "uscc", False, True, None, None, region_field)
     region_field = code[2:8]
     region = region_field if is_valid_region_code(region_field) else None
 

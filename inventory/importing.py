@@ -36,7 +36,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tenancy.audit import jsonable, new_entry, record
-from tenancy.bulk import bulk_insert, bulk_insert_links, bulk_update_values, constraints_checked_now
+from tenancy.bulk import (
+    PlannerStatistics,
+    bulk_insert,
+    bulk_insert_links,
+    bulk_update_values,
+    constraints_checked_now,
+)
 from tenancy.context import Actor
 from tenancy.jobs import PROGRESS_DB
 from tenancy.models import AuditEntry, OrgUnit
@@ -45,6 +51,7 @@ from tenancy.tasks import actor_ref
 
 from .codes import classify_code, normalize_code, normalize_text
 from .models import CheckItem, CheckPoint, ImportJob, Inspector, MarketEntity, RegistryEntry, Tag
+from .xlsx_reader import read_sheet
 
 HEADER_SCAN_ROWS = 10
 # A garbage file can have an error in every cell: the job keeps the first ones for the page; the
@@ -468,7 +475,7 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
-        rows = _fast_xlsx_rows(data)
+        rows = read_sheet(data)
         first = next(rows, None)
     except Exception:  # anything unusual in the package: let openpyxl read it (slower, more tolerant)
         return _openpyxl_rows(data)
@@ -490,114 +497,6 @@ def _openpyxl_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
             yield number, list(row)
     finally:
         workbook.close()
-
-
-# The fast path: openpyxl's read-only mode builds an object per cell (≈3,000 rows/s); streaming the
-# sheet XML with the C parser and resolving shared strings ourselves is several times faster.
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-# Built-in number formats that are dates: the ECMA ones and the zh-CN locale ones (27–36, 50–58).
-_DATE_FORMAT_IDS = frozenset({*range(14, 23), 45, 46, 47, *range(27, 37), *range(50, 59)})
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-
-
-def _column_index(ref: str) -> int:
-    index = 0
-    for ch in ref:
-        if "A" <= ch <= "Z":
-            index = index * 26 + ord(ch) - 64
-        else:
-            break
-    return index - 1
-
-
-_T_TAG = f"{_NS}t"
-
-
-def _text_of(elem: Any) -> str:
-    if len(elem) == 1 and elem[0].tag == _T_TAG:  # the common case: plain text
-        return elem[0].text or ""
-    # Rich text: every <t> except phonetic runs (<rPh>).
-    parts = [t.text or "" for t in elem.iter(f"{_NS}t")]
-    phonetic = {id(t) for r in elem.iter(f"{_NS}rPh") for t in r.iter(f"{_NS}t")}
-    if phonetic:
-        parts = [t.text or "" for t in elem.iter(f"{_NS}t") if id(t) not in phonetic]
-    return "".join(parts)
-
-
-def _fast_xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from xml.etree.ElementTree import fromstring, iterparse
-
-    from openpyxl.styles.numbers import is_date_format
-
-    package = zipfile.ZipFile(io.BytesIO(data))
-    names = set(package.namelist())
-    workbook = fromstring(package.read("xl/workbook.xml"))
-    first_sheet = workbook.find(f"{_NS}sheets/{_NS}sheet")
-    rel_id = first_sheet.get(f"{_REL_NS}id")
-    rels = fromstring(package.read("xl/_rels/workbook.xml.rels"))
-    target = next(r.get("Target") for r in rels.iter(f"{_PKG_REL_NS}Relationship") if r.get("Id") == rel_id)
-    sheet_path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    shared: list[str] = []
-    if "xl/sharedStrings.xml" in names:
-        for _event, elem in iterparse(package.open("xl/sharedStrings.xml")):
-            if elem.tag == f"{_NS}si":
-                shared.append(_text_of(elem))
-                elem.clear()
-    date_styles: set[int] = set()
-    if "xl/styles.xml" in names:
-        styles = fromstring(package.read("xl/styles.xml"))
-        custom = {int(f.get("numFmtId")): f.get("formatCode", "") for f in styles.iter(f"{_NS}numFmt")}
-        xfs = styles.find(f"{_NS}cellXfs")
-        for index, xf in enumerate(xfs if xfs is not None else []):
-            fmt_id = int(xf.get("numFmtId", "0"))
-            if fmt_id in _DATE_FORMAT_IDS or (fmt_id in custom and is_date_format(custom[fmt_id])):
-                date_styles.add(index)
-    row_tag, cell_tag, value_tag, inline_tag = f"{_NS}row", f"{_NS}c", f"{_NS}v", f"{_NS}is"
-    next_number = 1
-    column_of: dict[str, int] = {}
-    for _event, row in iterparse(package.open(sheet_path)):
-        if row.tag != row_tag:
-            continue
-        number = int(row.get("r") or next_number)
-        next_number = number + 1
-        values: list[Any] = []
-        for position, cell in enumerate(row.iter(cell_tag)):
-            ref = cell.get("r")
-            if ref:  # "AB12": the column depends on the letters only, and a sheet has few of them
-                letters = ref.rstrip("0123456789")
-                index = column_of.get(letters)
-                if index is None:
-                    index = column_of[letters] = _column_index(ref)
-            else:
-                index = position
-            kind = cell.get("t")
-            if kind == "inlineStr":  # what openpyxl and many exporters write: no <v> to look for
-                inline = cell.find(inline_tag)
-                value: Any = _text_of(inline) if inline is not None else None
-            else:
-                v = cell.find(value_tag)
-                text = v.text if v is not None else None
-                if kind == "s":
-                    value = shared[int(text)] if text is not None else None
-                elif kind in ("str", "e"):
-                    value = text
-                elif kind == "b":
-                    value = text == "1"
-                elif text is None:
-                    value = None
-                else:
-                    number_value = float(text)
-                    if int(cell.get("s", "0")) in date_styles:
-                        value = _EXCEL_EPOCH + dt.timedelta(days=number_value)
-                    else:
-                        value = int(number_value) if number_value.is_integer() and "E" not in text.upper() else number_value
-            if index >= len(values):
-                values.extend([None] * (index - len(values) + 1))
-            values[index] = value
-        row.clear()
-        yield number, values
 
 
 def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
@@ -895,7 +794,8 @@ ENTITY_DERIVED = ("code_kind", "is_legacy_code")
 
 
 def upsert_entities(
-    *, actor: Actor, records: list[dict[str, Any]], present: set[str], progress: Progress = _noop, note: str = ""
+    *, actor: Actor, records: list[dict[str, Any]], present: set[str], progress: Progress = _noop, note: str = "",
+    stats: PlannerStatistics | None = None,
 ) -> BulkResult:
     """Upsert MarketEntity by (actor's region, code); for a department, ensure its RegistryEntry
     with the given tags. Per chunk: one read of the stored rows (plain values, no model
@@ -912,12 +812,13 @@ def upsert_entities(
     tags = _tags_by_name(actor, Tag.Kind.ENTITY, (t for r in records if with_tags for t in r.get("tags", [])))
     through = RegistryEntry.tags.through
     audit_base = _audit_template(actor, "inventory.marketentity", note)
+    stats = stats or PlannerStatistics()
     now = timezone.now()
     done = 0
     for chunk in _chunks(records):
         stored = {
             row[1]: dict(zip(read, row, strict=True))
-            for row in MarketEntity.objects.filter(region_id=actor.region_id, code__in=[r["code"] for r in chunk])
+            for row in MarketEntity.objects.filter(region_id=actor.region_id, code__any=[r["code"] for r in chunk])
             .values_list(*read)
         }
         creates: list[dict[str, Any]] = []
@@ -954,11 +855,12 @@ def upsert_entities(
             bulk_update_values(model=MarketEntity, rows=updates, fields=[f for f in compared if f in changed_fields], now=now)
         if creates:
             ids = _insert_with_ids(actor, MarketEntity, creates)
+            stats.wrote(MarketEntity, len(ids))
             pk_of.update(zip((row["code"] for row in creates), ids, strict=True))
             for row in creates:
                 name_of[row["code"]] = row.get("name", "")
         if in_department:
-            _ensure_entries(actor, chunk, pk_of, with_tags, tags, through, changes_of, state, now)
+            _ensure_entries(actor, chunk, pk_of, with_tags, tags, through, changes_of, state, now, stats)
         audit = []
         at = timezone.now()
         for r in chunk:
@@ -985,12 +887,12 @@ def upsert_entities(
 def _ensure_entries(
     actor: Actor, chunk: list[dict[str, Any]], pk_of: dict[str, int], with_tags: bool,
     tags: dict[str, Tag], through: Any, changes_of: dict[str, dict[str, list[Any]]], state: dict[str, str],
-    now: dt.datetime,
+    now: dt.datetime, stats: PlannerStatistics,
 ) -> None:
     """Put the chunk's entities into the department's registry (and set their tags)."""
     by_entity = {pk_of[r["code"]]: r for r in chunk}
     # Plain values, not model instances: at 100,000 rows the instances alone cost seconds.
-    existing = RegistryEntry.objects.filter(organization_id=actor.organization_id, entity_id__in=list(by_entity))
+    existing = RegistryEntry.objects.filter(organization_id=actor.organization_id, entity_id__any=list(by_entity))
     entry_pk: dict[int, int] = {}
     retired: list[int] = []
     old_entries: list[int] = []
@@ -1011,6 +913,7 @@ def _ensure_entries(
             changes_of.setdefault(r["code"], {})["registry"] = [None, actor.organization_name]
             state[r["code"]] = "created"
     ids = _insert_with_ids(actor, RegistryEntry, new_rows)
+    stats.wrote(RegistryEntry, len(ids))
     entry_pk.update(zip((row["entity_id"] for row in new_rows), ids, strict=True))
     if retired:  # put back into the registry: the department is importing it as its own
         RegistryEntry.objects.filter(pk__in=retired).update(status=RegistryEntry.Status.ACTIVE, retired_reason="", updated_at=now)
@@ -1018,7 +921,7 @@ def _ensure_entries(
         return
     current: dict[int, set[int]] = {}
     if old_entries:  # entries created just now have no tags yet
-        for entry_id, tag_id in through.objects.filter(registryentry_id__in=old_entries).values_list("registryentry_id", "tag_id"):
+        for entry_id, tag_id in through.objects.filter(registryentry_id__any=old_entries).values_list("registryentry_id", "tag_id"):
             current.setdefault(entry_id, set()).add(tag_id)
     names = {t.pk: t.name for t in tags.values()}
     unknown = {t for ids in current.values() for t in ids} - set(names)
@@ -1039,7 +942,7 @@ def _ensure_entries(
         changes_of.setdefault(r["code"], {})["tags"] = [old_names, sorted(r.get("tags", []))]
         if state[r["code"]] == "unchanged":
             state[r["code"]] = "updated"
-    bulk_insert_links(model=through, rows=add)  # both ends were just read through scoped managers
+    stats.wrote(through, bulk_insert_links(model=through, rows=add))  # both ends were read through scoped managers
     for tag_id, entry_ids in remove.items():
         through.objects.filter(tag_id=tag_id, registryentry_id__in=entry_ids).delete()
 
@@ -1411,6 +1314,7 @@ def _stream_entities(
 
     result = BulkResult()
     written: list[int] = []
+    stats = PlannerStatistics()  # one for the whole file: the chunks are one long write
     savepoint = transaction.savepoint()
     worker = threading.Thread(target=produce, name=f"import-{job.pk}-parse", daemon=True)
     worker.start()
@@ -1424,7 +1328,9 @@ def _stream_entities(
                     raise item
                 if job.mode == ImportJob.Mode.ALL and parsed.errors:
                     continue  # it will be refused: read on (for the full error list), write nothing more
-                part = upsert_entities(actor=actor, records=[r.values for r in item], present=parsed.present, note=note)
+                part = upsert_entities(
+                    actor=actor, records=[r.values for r in item], present=parsed.present, note=note, stats=stats
+                )
                 result.created, result.updated = result.created + part.created, result.updated + part.updated
                 result.unchanged += part.unchanged
                 written.extend(r.row for r in item)

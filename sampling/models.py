@@ -266,9 +266,18 @@ class DrawSelection(JointVisibleModel):
         REPLACED = "replaced", _("已替换")
         REPLACEMENT = "replacement", _("递补对象")
 
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="selections", verbose_name="抽取")
-    plan = models.ForeignKey(SamplingPlan, on_delete=models.PROTECT, related_name="+", verbose_name="年度计划")
-    entity = models.ForeignKey("inventory.MarketEntity", on_delete=models.PROTECT, related_name="selections", verbose_name="检查对象")
+    # A draw writes ~95,000 of these at once: the draw leads the (draw, key) key and the entity
+    # the (entity, draw) index, so neither has an index of its own; the plan is the draw's, copied
+    # for the exclusion counts, so only the draw's foreign key is checked per row.
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="selections", verbose_name="抽取", db_index=False)
+    plan = models.ForeignKey(
+        SamplingPlan, on_delete=models.PROTECT, related_name="+", verbose_name="年度计划", db_constraint=False
+    )
+    entity = models.ForeignKey(
+        "inventory.MarketEntity", on_delete=models.PROTECT, related_name="selections", verbose_name="检查对象",
+        db_index=False,
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
     key = models.CharField("代码", max_length=40)
     stratum = models.CharField("层", max_length=40)
     score = models.CharField("得分", max_length=64)

@@ -6,7 +6,8 @@ class TenancyConfig(AppConfig):
     verbose_name = "单位与权限"
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from . import lookups, schema  # noqa: F401  (schema registers the OpenAPI auth extension)
         from .scoping import connect_guards
 
         connect_guards()
+        lookups.register()

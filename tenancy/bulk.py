@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
 from django.db import connections, models, router
@@ -33,7 +34,7 @@ _encode_json = json.JSONEncoder(ensure_ascii=False).encode
 
 def _check_dict_rows(actor: Actor, model: type[ScopedModel], rows: Sequence[Mapping[str, Any]]) -> None:
     # Writability of a tenant row depends only on its tenant columns: one probe per distinct pair.
-    pairs = {tuple(row.get(c) for c in _TENANT_COLUMNS) for row in rows}
+    pairs = {(row.get("organization_id"), row.get("region_id")) for row in rows}
     assert_writable(actor, [model(**dict(zip(_TENANT_COLUMNS, pair, strict=True))) for pair in pairs])
 
 
@@ -110,38 +111,41 @@ def _copy_rows(
         return [obj.pk for obj in created] if with_ids else len(rows)
     now = timezone.now()
     ids: list[int] = reserve_ids(model, len(rows)) if with_ids else []
-    pk_name = model._meta.pk.attname
     fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    plan: list[tuple[str, str, Any]] = []
-    for f in fields:
+    # The row plan, built once: every column's value is looked up by one C-level itemgetter over
+    # the row merged onto its defaults; only JSON columns need a pass of their own.
+    defaults: dict[str, Any] = {}
+    json_columns: list[tuple[int, bool]] = []  # (position, nullable)
+    for position, f in enumerate(fields):
         if f.primary_key:
-            plan.append((pk_name, "id", None))
-        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            plan.append((f.attname, "now", now))
-        elif isinstance(f, models.JSONField):
-            plan.append((f.attname, "json_null" if f.null else "json", f.get_default()))
+            defaults[f.attname] = None  # filled from ``ids`` below
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            defaults[f.attname] = now
         else:
-            plan.append((f.attname, "plain", f.get_default()))
+            defaults[f.attname] = f.get_default()
+        if isinstance(f, models.JSONField):
+            json_columns.append((position, f.null))
+    attnames = [f.attname for f in fields]
+    pk_position = next((i for i, f in enumerate(fields) if f.primary_key), None)
+    values_of = itemgetter(*attnames) if len(attnames) > 1 else (lambda row: (row[attnames[0]],))
+    stamps = {a: now for a in attnames if defaults.get(a) is now}  # auto_now(_add): always now
     dumps = _encode_json
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        write = copy.write_row
         for index, row in enumerate(rows):
-            get = row.get if as_dicts else (lambda name, default, _row=row: getattr(_row, name))  # type: ignore[union-attr]
-            values = []
-            for attname, kind, default in plan:
-                if kind == "id":
-                    values.append(ids[index])
-                elif kind == "now":
-                    values.append(now)
-                elif kind == "json":
-                    values.append(dumps(get(attname, default)))
-                elif kind == "json_null":
-                    value = get(attname, default)
-                    values.append(None if value is None else dumps(value))
-                else:
-                    values.append(get(attname, default))
-            copy.write_row(values)
+            given = row if as_dicts else {a: getattr(row, a) for a in attnames}
+            values = values_of(defaults | given | stamps)
+            if json_columns or pk_position is not None:
+                values = list(values)
+                for position, nullable in json_columns:
+                    value = values[position]
+                    values[position] = None if nullable and value is None else dumps(value)
+                if pk_position is not None:
+                    values[pk_position] = ids[index]
+            write(values)
     return ids if with_ids else len(rows)
 
 
@@ -160,3 +164,33 @@ def constraints_checked_now(model: type[models.Model]) -> Iterator[None]:
     # Not after an error: the transaction is failed then, and checks that run early lose nothing.
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+class PlannerStatistics:
+    """Keeps PostgreSQL's planner statistics in step with a long bulk write in one transaction.
+
+    A first import into a new county inserts a hundred thousand rows whose region the statistics
+    have never seen: the planner then takes "region = this county" for a handful of rows, and each
+    later lookup of a chunk's codes scans every row written so far instead of probing the unique
+    index — quadratic in the file's size. ``wrote`` counts the rows written per table and runs
+    ``ANALYZE`` (which counts this transaction's own rows) after the first ``first`` rows and
+    then each time the count has grown ``growth``-fold: a handful of times per import.
+    """
+
+    def __init__(self, first: int = 10_000, growth: int = 4) -> None:
+        self.first, self.growth = first, growth
+        self.written: dict[str, int] = {}
+        self.next_at: dict[str, int] = {}
+
+    def wrote(self, model: type[models.Model], count: int) -> None:
+        if count <= 0:
+            return
+        table = model._meta.db_table
+        total = self.written[table] = self.written.get(table, 0) + count
+        if total < self.next_at.get(table, self.first):
+            return
+        self.next_at[table] = total * self.growth
+        connection = connections[router.db_for_write(model)]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

@@ -105,10 +105,16 @@ class ScopedModel(models.Model):
 class TenantModel(ScopedModel):
     """A row owned by one organization; its region is copied for region-wide reads."""
 
+    # Tenant columns are set by services from the actor (never from input) and checked by the
+    # write guard; organizations and regions are never deleted (PROTECT, checked by Django). A
+    # database foreign key would add nothing but a check per inserted row — four of the nine an
+    # imported entity costs, two of the five of a drawn target — so there is none.
     organization = models.ForeignKey(
-        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", verbose_name="所属单位"
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", verbose_name="所属单位", db_constraint=False
     )
-    region = models.ForeignKey("tenancy.Region", on_delete=models.PROTECT, related_name="+", verbose_name="行政区划")
+    region = models.ForeignKey(
+        "tenancy.Region", on_delete=models.PROTECT, related_name="+", verbose_name="行政区划", db_constraint=False
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True, db_index=True)
 
@@ -132,10 +138,13 @@ class RegionSharedModel(ScopedModel):
     """A row shared by every organization of a region (the entity registry: one entity, many
     departments). ``organization`` records who created it; visibility is by region."""
 
+    # No database foreign keys on the tenant columns: see TenantModel.
     organization = models.ForeignKey(
-        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", verbose_name="创建单位"
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", verbose_name="创建单位", db_constraint=False
     )
-    region = models.ForeignKey("tenancy.Region", on_delete=models.PROTECT, related_name="+", verbose_name="行政区划")
+    region = models.ForeignKey(
+        "tenancy.Region", on_delete=models.PROTECT, related_name="+", verbose_name="行政区划", db_constraint=False
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True, db_index=True)
 

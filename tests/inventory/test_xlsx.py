@@ -149,7 +149,8 @@ def test_fast_reader_agrees_with_openpyxl():
 
     from openpyxl import Workbook
 
-    from inventory.importing import _fast_xlsx_rows, _openpyxl_rows
+    from inventory.importing import _openpyxl_rows
+    from inventory.xlsx_reader import read_sheet
 
     wb = Workbook()
     ws = wb.active
@@ -172,7 +173,7 @@ def test_fast_reader_agrees_with_openpyxl():
                 result.append((number, values))
         return result
 
-    fast, slow = trimmed(_fast_xlsx_rows(data)), trimmed(_openpyxl_rows(data))
+    fast, slow = trimmed(read_sheet(data)), trimmed(_openpyxl_rows(data))
     assert fast == slow
     assert fast[1] == (2, ["  代码 ", 3, 2.5, True, dt.datetime(2024, 1, 31), None, "末列"])
     assert fast[2][1][4] == dt.datetime(2023, 12, 1) and fast[2][1][1] == 140522600000011
