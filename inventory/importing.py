@@ -14,6 +14,7 @@ Flow: :func:`import_preview` (upload → ``ImportJob`` with every error) → :fu
 from __future__ import annotations
 
 import codecs
+import contextvars
 import csv
 import datetime as dt
 import gc
@@ -25,23 +26,23 @@ import re
 import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tenancy.audit import jsonable, new_entry, record
+from tenancy.audit import new_entry, record
 from tenancy.bulk import (
-    PlannerStatistics,
     bulk_insert,
-    bulk_insert_links,
-    bulk_update_values,
+    connection_of_this_thread,
     constraints_checked_now,
+    reads_beside_see_all,
 )
 from tenancy.context import Actor
 from tenancy.jobs import PROGRESS_DB
@@ -49,8 +50,10 @@ from tenancy.models import AuditEntry, OrgUnit
 from tenancy.scoping import assert_writable
 from tenancy.tasks import actor_ref
 
+from . import entity_upsert
 from .codes import classify_code, normalize_code, normalize_text
-from .models import CheckItem, CheckPoint, ImportJob, Inspector, MarketEntity, RegistryEntry, Tag
+from .entity_upsert import BulkResult, Progress
+from .models import CheckItem, CheckPoint, ImportJob, Inspector, MarketEntity, Tag
 from .xlsx_reader import read_sheet
 
 HEADER_SCAN_ROWS = 10
@@ -720,21 +723,6 @@ def _check_item_groups(parsed: ParsedFile) -> None:
 # ============================================================================ results
 
 
-@dataclass
-class BulkResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-Progress = Callable[[int], None]
-
-
 def _noop(done: int) -> None:
     return None
 
@@ -774,177 +762,14 @@ def _chunks(rows: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
         yield rows[start:start + size]
 
 
-def _code_kind(code: str) -> dict[str, Any]:
-    """Kind of an already validated code (cheaper than classifying it again)."""
-    if len(code) == 15 and code.isdigit():
-        return {"code_kind": MarketEntity.CodeKind.REGNO, "is_legacy_code": True}
-    if code.startswith("R") and "-" in code:
-        return {"code_kind": MarketEntity.CodeKind.REGISTRY, "is_legacy_code": False}
-    return {"code_kind": MarketEntity.CodeKind.USCC, "is_legacy_code": False}
-
-
-def _audit_template(actor: Actor, target_type: str, note: str) -> dict[str, Any]:
-    """The columns every audit entry of one bulk write shares (as ``tenancy.audit.new_entry`` sets them)."""
-    entry = new_entry(actor=actor, action="", target_type=target_type, note=note)
-    skip = {"id", "action", "target_id", "target_repr", "changes", "at", "created_at", "updated_at"}
-    return {f.attname: getattr(entry, f.attname) for f in AuditEntry._meta.concrete_fields if f.attname not in skip}
-
-
-ENTITY_DERIVED = ("code_kind", "is_legacy_code")
-
-
 def upsert_entities(
-    *, actor: Actor, records: list[dict[str, Any]], present: set[str], progress: Progress = _noop, note: str = "",
-    stats: PlannerStatistics | None = None,
+    *, actor: Actor, records: list[dict[str, Any]], present: set[str], progress: Progress = _noop, note: str = ""
 ) -> BulkResult:
-    """Upsert MarketEntity by (actor's region, code); for a department, ensure its RegistryEntry
-    with the given tags. Per chunk: one read of the stored rows (plain values, no model
-    instances), COPY for new rows, one set-based UPDATE for the changed ones (unchanged rows are
-    not written), one audit entry per created/changed row."""
-    result = BulkResult()
-    fields = [f for f in ENTITY_FIELDS if f in present and f != "code"]
-    compared = [*fields, *ENTITY_DERIVED]
-    read = ["pk", "code", "region_id", *compared, *(["name"] if "name" not in compared else [])]
-    # The audit log stores JSON: these fields' values go in as ISO text (the others are JSON already).
-    dated = {f for f in compared if isinstance(MarketEntity._meta.get_field(f), models.DateField)}
-    in_department = actor.is_department
-    with_tags = in_department and "tags" in present
-    tags = _tags_by_name(actor, Tag.Kind.ENTITY, (t for r in records if with_tags for t in r.get("tags", [])))
-    through = RegistryEntry.tags.through
-    audit_base = _audit_template(actor, "inventory.marketentity", note)
-    stats = stats or PlannerStatistics()
-    now = timezone.now()
-    done = 0
-    for chunk in _chunks(records):
-        stored = {
-            row[1]: dict(zip(read, row, strict=True))
-            for row in MarketEntity.objects.filter(region_id=actor.region_id, code__any=[r["code"] for r in chunk])
-            .values_list(*read)
-        }
-        creates: list[dict[str, Any]] = []
-        updates: dict[int, dict[str, Any]] = {}
-        changed_fields: set[str] = set()
-        pk_of: dict[str, int] = {}
-        name_of: dict[str, str] = {}
-        changes_of: dict[str, dict[str, list[Any]]] = {}
-        state: dict[str, str] = {}
-        for r in chunk:
-            code = r["code"]
-            new = {f: r[f] for f in fields} | _code_kind(code)
-            old = stored.get(code)
-            if old is None:
-                creates.append({"organization_id": actor.organization_id, "region_id": actor.region_id, "code": code, **new})
-                # Only what the row says: empty cells would just repeat the defaults in the log.
-                changes_of[code] = {f: [None, jsonable(r[f]) if f in dated else r[f]] for f in ("code", *fields)
-                                    if r[f] not in (None, "", False, 0, [])}
-                state[code] = "created"
-                continue
-            pk_of[code] = old["pk"]
-            name_of[code] = new.get("name", old["name"])
-            diff = {f: [jsonable(old[f]), jsonable(v)] if f in dated else [old[f], v] for f, v in new.items() if old[f] != v}
-            if diff:
-                updates[old["pk"]] = new
-                changed_fields.update(diff)
-                changes_of[code] = diff
-                state[code] = "updated"
-            else:
-                state[code] = "unchanged"
-        if updates:  # writability depends on the region only: one probe per region
-            regions = {stored[code]["region_id"] for code, s in state.items() if s == "updated"}
-            assert_writable(actor, [MarketEntity(region_id=region, organization_id=actor.organization_id) for region in regions])
-            bulk_update_values(model=MarketEntity, rows=updates, fields=[f for f in compared if f in changed_fields], now=now)
-        if creates:
-            ids = _insert_with_ids(actor, MarketEntity, creates)
-            stats.wrote(MarketEntity, len(ids))
-            pk_of.update(zip((row["code"] for row in creates), ids, strict=True))
-            for row in creates:
-                name_of[row["code"]] = row.get("name", "")
-        if in_department:
-            _ensure_entries(actor, chunk, pk_of, with_tags, tags, through, changes_of, state, now, stats)
-        audit = []
-        at = timezone.now()
-        for r in chunk:
-            code = r["code"]
-            outcome = state[code]
-            if outcome == "unchanged":
-                result.unchanged += 1
-                continue
-            if outcome == "created":
-                result.created += 1
-            else:
-                result.updated += 1
-            audit.append({
-                **audit_base, "at": at, "action": "create" if outcome == "created" else "update",
-                "target_id": str(pk_of[code]), "target_repr": f"{name_of[code]}（{code}）"[:200],
-                "changes": changes_of.get(code, {}),  # JSON-ready: dates were written as text above
-            })
-        _insert(actor, AuditEntry, audit)
-        done += len(chunk)
-        progress(done)
-    return result
-
-
-def _ensure_entries(
-    actor: Actor, chunk: list[dict[str, Any]], pk_of: dict[str, int], with_tags: bool,
-    tags: dict[str, Tag], through: Any, changes_of: dict[str, dict[str, list[Any]]], state: dict[str, str],
-    now: dt.datetime, stats: PlannerStatistics,
-) -> None:
-    """Put the chunk's entities into the department's registry (and set their tags)."""
-    by_entity = {pk_of[r["code"]]: r for r in chunk}
-    # Plain values, not model instances: at 100,000 rows the instances alone cost seconds.
-    existing = RegistryEntry.objects.filter(organization_id=actor.organization_id, entity_id__any=list(by_entity))
-    entry_pk: dict[int, int] = {}
-    retired: list[int] = []
-    old_entries: list[int] = []
-    for entity_id, pk, status in existing.values_list("entity_id", "pk", "status"):
-        entry_pk[entity_id] = pk
-        old_entries.append(pk)
-        if status != RegistryEntry.Status.ACTIVE:
-            retired.append(pk)
-            r = by_entity[entity_id]
-            changes_of.setdefault(r["code"], {})["registry"] = ["retired", "active"]
-            if state[r["code"]] == "unchanged":
-                state[r["code"]] = "updated"
-    new_rows = []
-    for entity_id, r in by_entity.items():
-        if entity_id not in entry_pk:
-            new_rows.append({"entity_id": entity_id, "organization_id": actor.organization_id, "region_id": actor.region_id,
-                             "status": RegistryEntry.Status.ACTIVE})
-            changes_of.setdefault(r["code"], {})["registry"] = [None, actor.organization_name]
-            state[r["code"]] = "created"
-    ids = _insert_with_ids(actor, RegistryEntry, new_rows)
-    stats.wrote(RegistryEntry, len(ids))
-    entry_pk.update(zip((row["entity_id"] for row in new_rows), ids, strict=True))
-    if retired:  # put back into the registry: the department is importing it as its own
-        RegistryEntry.objects.filter(pk__in=retired).update(status=RegistryEntry.Status.ACTIVE, retired_reason="", updated_at=now)
-    if not with_tags:
-        return
-    current: dict[int, set[int]] = {}
-    if old_entries:  # entries created just now have no tags yet
-        for entry_id, tag_id in through.objects.filter(registryentry_id__any=old_entries).values_list("registryentry_id", "tag_id"):
-            current.setdefault(entry_id, set()).add(tag_id)
-    names = {t.pk: t.name for t in tags.values()}
-    unknown = {t for ids in current.values() for t in ids} - set(names)
-    if unknown:  # tags the entries have but this file does not name (they are being removed)
-        names.update(Tag.objects.filter(pk__in=unknown).values_list("pk", "name"))
-    add: list[Any] = []
-    remove: dict[int, list[int]] = {}  # tag -> entries losing it
-    for entity_id, r in by_entity.items():
-        pk = entry_pk[entity_id]
-        want = {tags[n].pk for n in r.get("tags", [])}
-        have = current.get(pk, set())
-        if want == have:
-            continue
-        add += [{"registryentry_id": pk, "tag_id": t} for t in want - have]
-        for t in have - want:
-            remove.setdefault(t, []).append(pk)
-        old_names = sorted(names[t] for t in have)
-        changes_of.setdefault(r["code"], {})["tags"] = [old_names, sorted(r.get("tags", []))]
-        if state[r["code"]] == "unchanged":
-            state[r["code"]] = "updated"
-    stats.wrote(through, bulk_insert_links(model=through, rows=add))  # both ends were read through scoped managers
-    for tag_id, entry_ids in remove.items():
-        through.objects.filter(tag_id=tag_id, registryentry_id__in=entry_ids).delete()
+    """Upsert entities (inventory/entity_upsert.py) with the columns of the entity table."""
+    return entity_upsert.upsert_entities(
+        actor=actor, fields=ENTITY_FIELDS, records=records, present=present, progress=progress, note=note,
+        chunk_size=CHUNK,
+    )
 
 
 INSPECTOR_FIELDS = ("name", "position", "cert_expires_on", "post", "phone", "status")
@@ -1212,6 +1037,9 @@ def import_run(*, actor: Actor, job: ImportJob, report_progress: bool = True) ->
     locked by the request's transaction, and a second connection would wait for it forever."""
     if report_progress:
         _set_progress(job.pk, status=ImportJob.Status.RUNNING, progress=0)
+    # Lookups may run on a second connection only when it sees all this one does: before the
+    # import's own transaction opens, nothing of this connection is uncommitted.
+    beside = reads_beside_see_all()
     gc_was_enabled = _pause_gc()
     try:
         with transaction.atomic():
@@ -1228,7 +1056,9 @@ def import_run(*, actor: Actor, job: ImportJob, report_progress: bool = True) ->
             data, ctx = file_bytes(job), parse_context(actor)
             result: BulkResult | None = None
             if job.kind == ImportJob.Kind.ENTITIES:
-                parsed, result = _stream_entities(actor=actor, job=job, data=data, ctx=ctx, progress=progress, note=note)
+                parsed, result = _stream_entities(
+                    actor=actor, job=job, data=data, ctx=ctx, progress=progress, note=note, beside=beside
+                )
             else:
                 parsed = parse_table(data, job.filename, job.kind, ctx)
             rejected = parsed.rejected_rows
@@ -1275,16 +1105,21 @@ _END_OF_FILE = object()
 
 
 def _stream_entities(
-    *, actor: Actor, job: ImportJob, data: bytes, ctx: ParseContext, progress: Progress, note: str
+    *, actor: Actor, job: ImportJob, data: bytes, ctx: ParseContext, progress: Progress, note: str, beside: bool
 ) -> tuple[ParsedFile, BulkResult | None]:
     """Parse in a second thread while this one writes the rows parsed so far, so reading the file
-    and the database's work (inserts, their foreign-key checks) overlap; ~1.3x faster at 100,000
-    rows. Inside a savepoint: when the file-wide checks at the end reject rows already written
-    (a code repeated further down), or mode "all" meets an error, the savepoint is rolled back and
-    the result is ``None`` — the caller then refuses, or upserts ``parsed.rows`` the plain way."""
+    and the database's work overlap. With ``beside`` (the import opened the transaction itself, on
+    PostgreSQL) the second thread also looks each chunk up, through a connection of its own, and
+    prepares its rows (inventory/entity_upsert.py): this thread then only writes.
+
+    Inside a savepoint: when the file-wide checks at the end reject rows already written (a code
+    repeated further down), mode "all" meets an error, or a write meets a code an earlier chunk
+    wrote, the savepoint is rolled back and the result is ``None`` — the caller then refuses, or
+    upserts ``parsed.rows`` the plain way."""
     parsed = ParsedFile(job.kind, 0, {}, {}, [], [], 0)
     chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
     stop = threading.Event()
+    write_no_more = threading.Event()  # set once it is sure the writes will be undone
     language = translation.get_language()  # the messages of the rows' errors: the user's language
 
     def put(item: Any) -> bool:
@@ -1298,25 +1133,32 @@ def _stream_entities(
 
     def produce() -> None:
         try:
-            with translation.override(language):
-                batch: list[ParsedRow] = []
-                for row in parse_rows(data, job.filename, job.kind, ctx, parsed):
-                    batch.append(row)
-                    if len(batch) >= CHUNK:
-                        if not put(batch):
-                            return
-                        batch = []
-                if batch and not put(batch):
-                    return
+            with translation.override(language), (connection_of_this_thread() if beside else nullcontext()):
+                upsert: entity_upsert.EntityUpsert | None = None
+                for batch in _batches(parse_rows(data, job.filename, job.kind, ctx, parsed)):
+                    if upsert is None:  # the columns present are known once a row was read
+                        upsert = entity_upsert.EntityUpsert(
+                            actor=actor, fields=ENTITY_FIELDS, present=parsed.present, note=note, lookups_beside=beside
+                        )
+                    if job.mode == ImportJob.Mode.ALL and parsed.errors:
+                        write_no_more.set()  # it will be refused: read on (for the full error list)
+                    plan = None
+                    if beside and not write_no_more.is_set():
+                        records = [r.values for r in batch]
+                        plan = upsert.prepare(records, upsert.lookup(records))
+                    if not put((batch, upsert, plan)):
+                        return
             put(_END_OF_FILE)
         except BaseException as exc:  # handed to the writing thread, which raises it
             put(exc)
 
     result = BulkResult()
     written: list[int] = []
-    stats = PlannerStatistics()  # one for the whole file: the chunks are one long write
     savepoint = transaction.savepoint()
-    worker = threading.Thread(target=produce, name=f"import-{job.pk}-parse", daemon=True)
+    # The scope and the rest of this context go with the thread (its reads are scoped too).
+    worker = threading.Thread(
+        target=contextvars.copy_context().run, args=(produce,), name=f"import-{job.pk}-parse", daemon=True
+    )
     worker.start()
     try:
         with constraints_checked_now(MarketEntity):
@@ -1326,14 +1168,22 @@ def _stream_entities(
                     break
                 if isinstance(item, BaseException):
                     raise item
-                if job.mode == ImportJob.Mode.ALL and parsed.errors:
-                    continue  # it will be refused: read on (for the full error list), write nothing more
-                part = upsert_entities(
-                    actor=actor, records=[r.values for r in item], present=parsed.present, note=note, stats=stats
-                )
-                result.created, result.updated = result.created + part.created, result.updated + part.updated
-                result.unchanged += part.unchanged
-                written.extend(r.row for r in item)
+                batch, upsert, plan = item
+                if write_no_more.is_set():
+                    continue
+                if plan is None:
+                    records = [r.values for r in batch]
+                    plan = upsert.prepare(records, upsert.lookup(records))
+                try:
+                    with transaction.atomic():  # a savepoint: a code written twice must not end the import
+                        result.add(upsert.write(plan))
+                except IntegrityError:
+                    # A code written twice: repeated inside the chunk, or created by an earlier
+                    # chunk that this chunk's lookup (beside) could not see. The checks at the
+                    # end reject the repeated rows; anything else the plain upsert meets again.
+                    write_no_more.set()
+                    continue
+                written.extend(r.row for r in batch)
                 progress(len(written))
     except BaseException:
         stop.set()
@@ -1341,11 +1191,22 @@ def _stream_entities(
         transaction.savepoint_rollback(savepoint)
         raise
     worker.join()
-    if (job.mode == ImportJob.Mode.ALL and parsed.errors) or written != [r.row for r in parsed.rows]:
+    if write_no_more.is_set() or written != [r.row for r in parsed.rows]:
         transaction.savepoint_rollback(savepoint)
         return parsed, None
     transaction.savepoint_commit(savepoint)
     return parsed, result
+
+
+def _batches(rows: Iterator[ParsedRow]) -> Iterator[list[ParsedRow]]:
+    batch: list[ParsedRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _fail(job: ImportJob, message: str, report_progress: bool) -> ImportJob:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models import Func, JSONField, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -133,7 +133,9 @@ def _copy_rows(
     values_of = itemgetter(*attnames) if len(attnames) > 1 else (lambda row: (row[attnames[0]],))
     stamps = {a: now for a in attnames if defaults.get(a) is now}  # auto_now(_add): always now
     dumps = _encode_json
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+    # The raw cursor's COPY raises psycopg's errors: wrapped, callers see Django's (IntegrityError …).
+    with connection.wrap_database_errors, connection.cursor() as cursor, \
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         write = copy.write_row
         for index, row in enumerate(rows):
             given = row if as_dicts else {a: getattr(row, a) for a in attnames}
@@ -177,13 +179,13 @@ class PlannerStatistics:
     then each time the count has grown ``growth``-fold: a handful of times per import.
     """
 
-    def __init__(self, first: int = 10_000, growth: int = 4) -> None:
-        self.first, self.growth = first, growth
+    def __init__(self, first: int = 10_000, growth: int = 4, *, enabled: bool = True) -> None:
+        self.first, self.growth, self.enabled = first, growth, enabled
         self.written: dict[str, int] = {}
         self.next_at: dict[str, int] = {}
 
     def wrote(self, model: type[models.Model], count: int) -> None:
-        if count <= 0:
+        if count <= 0 or not self.enabled:
             return
         table = model._meta.db_table
         total = self.written[table] = self.written.get(table, 0) + count
@@ -194,3 +196,25 @@ class PlannerStatistics:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def reads_beside_see_all(alias: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether a second connection to the database would see all that this one sees now:
+    PostgreSQL (SQLite has one writer and no concurrent reader worth it), and no transaction
+    open on this connection, so nothing it wrote is uncommitted."""
+    connection = connections[alias]
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+@contextmanager
+def connection_of_this_thread(alias: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """In a worker thread: ``alias`` is a connection of the thread's own while the block runs
+    (autocommitting, so its reads see what is committed), closed afterwards. The scoped managers
+    work on it as on any connection: the worker runs in a copy of the caller's context."""
+    connection = connections.create_connection(alias)
+    connections[alias] = connection
+    try:
+        yield
+    finally:
+        connection.close()
+        del connections[alias]

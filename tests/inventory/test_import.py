@@ -485,6 +485,17 @@ def test_a_code_repeated_in_a_later_chunk_rejects_both_rows_and_keeps_the_others
         assert AuditEntry.objects.filter(target_type="inventory.marketentity").count() == 10
 
 
+def test_a_code_repeated_inside_one_chunk_rejects_both_rows_and_keeps_the_others(world, monkeypatch):
+    """Both rows reach one COPY: the unique key refuses it, and the import still ends well."""
+    from inventory import importing
+
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    job = run(world.actor("A1", "planner"), "entities", _stream_file(12, repeat_at=1), mode="valid")
+    assert (job.status, job.created_count, job.rejected_count) == (ImportJob.Status.DONE, 10, 2)
+    assert {e["row"] for e in job.errors} == {2, 3}
+    assert CODES[0] not in entities() and len(entities()) == 10
+
+
 def test_mode_all_with_an_error_in_the_last_chunk_writes_nothing(world, monkeypatch):
     from inventory import importing
 
@@ -518,19 +529,19 @@ def test_row_errors_from_the_parsing_thread_are_in_the_users_language(world, mon
 def test_a_failing_write_stops_the_parsing_thread_and_rolls_back(world, monkeypatch):
     import threading
 
-    from inventory import importing
+    from inventory import entity_upsert, importing
 
     monkeypatch.setattr(importing, "CHUNK", 3)
     calls = []
 
-    def failing(**kwargs):
+    def failing(self, plan):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("database went away")
-        return original(**kwargs)
+        return original(self, plan)
 
-    original = importing.upsert_entities
-    monkeypatch.setattr(importing, "upsert_entities", failing)
+    original = entity_upsert.EntityUpsert.write
+    monkeypatch.setattr(entity_upsert.EntityUpsert, "write", failing)
     with pytest.raises(RuntimeError, match="went away"):
         run(world.actor("A1", "planner"), "entities", _stream_file(20))
     assert not [t for t in threading.enumerate() if t.name.startswith("import-")]

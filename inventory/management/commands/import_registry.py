@@ -73,9 +73,11 @@ class Command(TenantCommand):
                 job = import_preview(actor=actor, kind=kind, data=data, filename=path.name)
                 job.mode = mode
                 job.save(update_fields=["mode"])
-                # The service the Celery task runs (inventory.tasks.import_job_run), here in-process:
-                # one transaction, audited; mode "all" with rejected rows is refused by it.
-                job = import_run(actor=actor, job=job, report_progress=False)
+            # The service the Celery task runs (inventory.tasks.import_job_run), here in-process and,
+            # like there, outside any transaction of ours: it opens its own (one, audited), and a
+            # large file's lookups can then run beside the writes. Mode "all" with rejected rows is
+            # refused by it.
+            job = import_run(actor=actor, job=job, report_progress=False)
         except ValidationError as exc:
             raise CommandError(f"文件未导入：{'；'.join(exc.messages)}", returncode=2)
         job.refresh_from_db()
