@@ -142,44 +142,6 @@ def test_inspector_and_item_exports_round_trip(world):
     assert (i_job.unchanged_count, i_job.created_count, i_job.updated_count) == (2, 0, 0), i_job.errors
 
 
-def test_fast_reader_agrees_with_openpyxl():
-    """The streaming reader must read what openpyxl reads: strings, numbers, booleans, dates in
-    built-in and custom (Chinese) formats, sparse rows, a row number gap."""
-    import datetime as dt
-
-    from openpyxl import Workbook
-
-    from inventory.importing import _openpyxl_rows
-    from inventory.xlsx_reader import read_sheet
-
-    wb = Workbook()
-    ws = wb.active
-    ws.append(["标题"])
-    ws.append(["  代码 ", 3, 2.5, True, dt.datetime(2024, 1, 31), None, "末列"])
-    ws.cell(row=3, column=5, value=dt.date(2023, 12, 1)).number_format = "yyyy年m月d日"
-    ws.cell(row=3, column=2, value=140522600000011)
-    ws.cell(row=6, column=1, value="隔行")
-    ws.cell(row=6, column=3, value=dt.datetime(2024, 2, 29, 13, 30))
-    out = io.BytesIO()
-    wb.save(out)
-    data = out.getvalue()
-
-    def trimmed(rows):
-        result = []
-        for number, values in rows:
-            while values and values[-1] is None:
-                values = values[:-1]
-            if values:
-                result.append((number, values))
-        return result
-
-    fast, slow = trimmed(read_sheet(data)), trimmed(_openpyxl_rows(data))
-    assert fast == slow
-    assert fast[1] == (2, ["  代码 ", 3, 2.5, True, dt.datetime(2024, 1, 31), None, "末列"])
-    assert fast[2][1][4] == dt.datetime(2023, 12, 1) and fast[2][1][1] == 140522600000011
-    assert fast[3][0] == 6
-
-
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_department_export_page_keeps_tags_and_reimports_unchanged(world, login, fmt):
     """The list's export button (``entity_export``) writes the department's 分类标注, filtered as the
