@@ -46,7 +46,7 @@ import math
 import re
 import secrets
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import islice
@@ -430,13 +430,61 @@ def canonical_of_groups(
     return b"".join(parts), encoded
 
 
-def groups_of_canonical(canonical: bytes, *, check_unique: bool = True) -> dict[str, list[bytes]]:
+def canonical_of_sorted_groups(groups: Mapping[str, Sequence[bytes]], *, check_unique: bool = True) -> bytes:
+    """The canonical pool (§2) of a pool given as each stratum's UTF-8 keys, already sorted
+    byte-wise: a few C-level passes per stratum, no object per key.
+
+    Refuses (``invalid_input``/``invalid_text``/``duplicate_key``) what ``canonical_of_groups``
+    refuses: keys out of order or repeated, empty, holding a tab, newline or NUL, or not UTF-8;
+    a key in two strata only with ``check_unique`` (a caller that knows its keys are unique
+    across strata — one registry code per region — may skip that set of a million keys).
+    """
+    parts: list[bytes] = []
+    for stratum in sorted(groups):  # str order is code point order, which is UTF-8 byte order
+        keys = groups[stratum]
+        if not keys:
+            continue
+        _check_text(stratum, "stratum", key_like=True)
+        block = b"\n".join(keys)
+        if not keys[0] or b"\t" in block or b"\x00" in block or block.count(b"\n") != len(keys) - 1:
+            for key in keys:  # slow path only to name the offending key
+                _check_text(bytes(key).decode("utf-8", "replace"), "key", key_like=True)
+        if any(map(bytes.__ge__, keys, islice(keys, 1, None))):
+            if any(map(bytes.__eq__, keys, islice(keys, 1, None))):
+                key = next(a for a, b in zip(keys, islice(keys, 1, None), strict=False) if a == b).decode("utf-8")
+                raise DrawError("duplicate_key", f"key {key!r} appears more than once", what="key", key=key)
+            raise DrawError("invalid_input", f"the keys of stratum {stratum!r} are not sorted byte-wise")
+        try:
+            block.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DrawError("invalid_text", f"a key of stratum {stratum!r} is not UTF-8") from exc
+        head = stratum.encode("utf-8") + b"\t"
+        parts.append(head + block.replace(b"\n", b"\n" + head) + b"\n")
+    if check_unique and sum(1 for keys in groups.values() if keys) > 1:
+        total = sum(len(keys) for keys in groups.values())
+        if len({k for keys in groups.values() for k in keys}) != total:
+            seen: set[bytes] = set()
+            for keys in groups.values():
+                for k in keys:
+                    if k in seen:
+                        key = k.decode("utf-8")
+                        raise DrawError("duplicate_key", f"key {key!r} appears more than once", what="key", key=key)
+                    seen.add(k)
+    return b"".join(parts)
+
+
+def groups_of_canonical(
+    canonical: bytes, *, check_unique: bool = True, verified: bool = False
+) -> dict[str, list[bytes]]:
     """Parse a canonical pool (§2) back into each stratum's UTF-8 keys, in canonical order.
 
     Refuses (``invalid_input``) bytes that are not a canonical pool: lines without a tab, strata
     out of order or split, keys out of order or repeated, empty keys, NUL or invalid UTF-8; a key
     in two strata is a ``duplicate_key`` unless ``check_unique`` is false (for a pool frozen by
     ``canonical_of_groups``, which refused it already). Works a stratum block at a time.
+
+    ``verified``: the bytes hash to a pool hash that was checked when they were frozen (a draw
+    reading its own commitment's pool, after comparing ``pool_hash``): only split, not checked.
     """
     if not isinstance(canonical, (bytes, bytearray, memoryview)):
         raise DrawError("invalid_input", "a canonical pool must be bytes")
@@ -447,12 +495,13 @@ def groups_of_canonical(canonical: bytes, *, check_unique: bool = True) -> dict[
 
     if text and not text.endswith(b"\n"):
         raise refuse("it does not end with a newline")
-    if b"\x00" in text:
-        raise refuse("it contains a NUL byte")
-    try:
-        text.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise refuse("it is not UTF-8") from exc
+    if not verified:
+        if b"\x00" in text:
+            raise refuse("it contains a NUL byte")
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise refuse("it is not UTF-8") from exc
     groups: dict[str, list[bytes]] = {}
     pos, size, previous, total = 0, len(text), None, 0
     while pos < size:
@@ -471,16 +520,17 @@ def groups_of_canonical(canonical: bytes, *, check_unique: bool = True) -> dict[
         if b"\t" in joined:
             raise refuse(f"stratum {stratum_bytes.decode('utf-8')!r} is split or a key holds a tab")
         keys = joined.split(b"\n")
-        if b"" in keys:
-            raise refuse("a key is empty")
-        # Strictly ascending: sorted (one linear pass when it is) and no two neighbours equal.
-        if keys != sorted(keys) or any(map(bytes.__eq__, keys, islice(keys, 1, None))):
-            raise refuse(f"keys of stratum {stratum_bytes.decode('utf-8')!r} are not in strictly ascending order")
+        if not verified:
+            if b"" in keys:
+                raise refuse("a key is empty")
+            # Strictly ascending: no neighbour greater or equal (one pass, no sorted copy).
+            if any(map(bytes.__ge__, keys, islice(keys, 1, None))):
+                raise refuse(f"keys of stratum {stratum_bytes.decode('utf-8')!r} are not in strictly ascending order")
         groups[stratum_bytes.decode("utf-8")] = keys
         total += len(keys)
         previous = stratum_bytes
         pos = end + 1
-    if check_unique and len(groups) > 1 and len({k for keys in groups.values() for k in keys}) != total:
+    if check_unique and not verified and len(groups) > 1 and len({k for keys in groups.values() for k in keys}) != total:
         seen: set[bytes] = set()
         for keys in groups.values():
             for k in keys:
@@ -650,7 +700,24 @@ def assign_teams(
     requirements: Iterable[Requirement],
     conflicts: Iterable[Conflict],
 ) -> tuple[list[Assignment], dict[str, int]]:
-    """Teams for the targets in rank order, and every pool inspector's final load.
+    """Teams for the targets in rank order, and every pool inspector's final load."""
+    loads: dict[str, int] = {}
+    assignments = list(iter_teams(seed, selected_keys, inspector_pool, requirements, conflicts, loads=loads))
+    return assignments, loads
+
+
+def iter_teams(
+    seed: bytes,
+    selected_keys: Sequence[str],
+    inspector_pool: Iterable[InspectorRef],
+    requirements: Iterable[Requirement],
+    conflicts: Iterable[Conflict],
+    *,
+    loads: dict[str, int] | None = None,
+) -> Iterator[Assignment]:
+    """The teams of ``assign_teams``, one target at a time, so that a caller can store each as it
+    comes (the database takes the rows while the next teams are drawn). ``loads``, when given,
+    is filled with every pool inspector's load, final once the iterator is exhausted.
 
     One heap per required department keyed by (load, score, key): a target costs its ``count``
     pops plus the conflicted inspectors it skips (pushed back unchanged), never a scan of the pool.
@@ -664,7 +731,9 @@ def assign_teams(
     _check_keys(targets, "target")
     prefix = seed + _INSPECTOR_TAG
     sha = _sha256
-    loads = {i.key: 0 for i in pool}
+    if loads is None:
+        loads = {}
+    loads.update({i.key: 0 for i in pool})
     # "\x00" || UTF-8 key per inspector and decimal(load) per load, encoded once.
     tails = {i.key: b"\x00" + i.key.encode("utf-8") for i in pool}
     digits: list[bytes] = [b"0"]
@@ -679,7 +748,6 @@ def assign_teams(
     heappop, heappush = heapq.heappop, heapq.heappush
 
     nobody: frozenset[str] = frozenset()
-    assignments: list[Assignment] = []
     for target in targets:
         barred = blocked.get(target, nobody)
         team: list[str] = []
@@ -718,8 +786,7 @@ def assign_teams(
             if load == len(digits):
                 digits.append(str(load).encode("ascii"))  # ASCII digits, no leading zeros (§4)
             heappush(heap, (load, sha(prefix + digits[load] + tails[key]).digest(), key))
-        assignments.append({"target": target, "inspectors": team})
-    return assignments, loads
+        yield {"target": target, "inspectors": team}
 
 
 # --------------------------------------------------------------------------------------------

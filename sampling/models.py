@@ -217,9 +217,6 @@ class Draw(JointVisibleModel):
     # gzip of the canonical pool (DRAW.md §2) and of "key\treason\n" lines of the excluded.
     pool_blob = models.BinaryField("对象池", editable=False)
     excluded_blob = models.BinaryField("排除名单", editable=False, default=b"")
-    # gzip of the pool's entity ids (int64, little-endian) in canonical pool order: the drawn keys
-    # map back to their entities without a million-code lookup (sampling/records.py).
-    pool_entity_ids = models.BinaryField("对象池主体标识", editable=False, default=b"")
     excluded_count = models.PositiveIntegerField("排除数量", default=0)
     strata = models.JSONField("分层参数", default=list)
     reserve_size = models.PositiveSmallIntegerField("每层备选数量", default=0)
@@ -266,16 +263,21 @@ class DrawSelection(JointVisibleModel):
         REPLACED = "replaced", _("已替换")
         REPLACEMENT = "replacement", _("递补对象")
 
-    # A draw writes ~95,000 of these at once: the draw leads the (draw, key) key and the entity
-    # the (entity, draw) index, so neither has an index of its own; the plan is the draw's, copied
-    # for the exclusion counts, so only the draw's foreign key is checked per row.
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="selections", verbose_name="抽取", db_index=False)
+    # A draw writes ~95,000 of these at once. The draw leads the (draw, key) key and the entity the
+    # (entity, draw) index, so neither has an index of its own. Their references are checked once
+    # per statement, set-based, by a trigger (migration sampling 0005) instead of a foreign-key
+    # check per row: draws and entities are never deleted (refused by triggers too), so what a
+    # row refers to when it is written stays. The plan is the draw's, copied for the exclusion
+    # counts.
+    draw = models.ForeignKey(
+        Draw, on_delete=models.PROTECT, related_name="selections", verbose_name="抽取", db_index=False, db_constraint=False
+    )
     plan = models.ForeignKey(
         SamplingPlan, on_delete=models.PROTECT, related_name="+", verbose_name="年度计划", db_constraint=False
     )
     entity = models.ForeignKey(
         "inventory.MarketEntity", on_delete=models.PROTECT, related_name="selections", verbose_name="检查对象",
-        db_index=False,
+        db_index=False, db_constraint=False,
     )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     key = models.CharField("代码", max_length=40)

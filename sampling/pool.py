@@ -17,20 +17,24 @@ Until the inspections app exists, "inspected" means selected in a completed draw
 
 Reads go through the scoped managers: a participant department of a joint plan sees the part of
 the pool its own registry contributes, the office that owns the plan sees all of it. Built for a
-million entities: ``values_list`` rows, sets and dicts, no model instances, no per-entity query.
+million entities: every rule is part of one query (``_pool_queryset``), each entity once with
+its exclusion reason and stratum; on PostgreSQL each group's codes come back joined in one text,
+so no Python object is made per entity until the keys are split and sorted.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Q
+from django.contrib.postgres.aggregates import StringAgg
+from django.db import connection
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 
 from inventory.models import MarketEntity, RegistryEntry, Tag
 from sampling import hashrank
@@ -72,27 +76,39 @@ def _short(label: str) -> str:
 
 @dataclass(frozen=True)
 class PoolResult:
-    """The eligible pool as each stratum's keys with their entity ids (aligned lists, no object
-    per candidate: a million of them), the excluded with reasons, the strata and the counts.
+    """The eligible pool as each stratum's keys, UTF-8 encoded and sorted byte-wise — the
+    canonical order of DRAW.md §2, with no object per candidate (a million of them) — the
+    excluded with their reasons, the strata and the size of the base set.
 
-    ``canonical()`` sorts every stratum's keys (and their ids with them) into the canonical order
-    of DRAW.md §2, once; ``key in pool`` is then a binary search. ``candidates`` and
-    ``entity_ids`` are built on first use, for callers that want them.
+    ``groups`` has an entry for every stratum of ``strata`` (empty when nobody is in it).
+    ``keys_by_stratum`` and ``candidates`` are built on first use, for callers that want text.
     """
 
-    keys_by_stratum: dict[str, list[str]]
-    ids_by_stratum: dict[str, list[int]]
+    groups: dict[str, list[bytes]]
     excluded: list[hashrank.Exclusion]
     strata: list[hashrank.Stratum]
-    counts: dict[str, int]
-    excluded_counts: dict[str, int]
     # Entities of the base set after the scope filters (eligible + excluded).
     total: int = 0
+    # True when every entity is of one region, where a code is unique: no need to check that no
+    # key is in two strata (a set of a million keys) when the canonical form is built.
+    keys_unique: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
+    def counts(self) -> dict[str, int]:
+        return {stratum: len(keys) for stratum, keys in self.groups.items()}
+
+    @property
     def eligible(self) -> int:
-        return sum(len(keys) for keys in self.keys_by_stratum.values())
+        return sum(len(keys) for keys in self.groups.values())
+
+    @cached_property
+    def excluded_counts(self) -> dict[str, int]:
+        return dict(Counter(e.reason for e in self.excluded))
+
+    @cached_property
+    def keys_by_stratum(self) -> dict[str, list[str]]:
+        return {stratum: b"\n".join(keys).decode("utf-8").split("\n") if keys else [] for stratum, keys in self.groups.items()}
 
     @cached_property
     def candidates(self) -> list[hashrank.Candidate]:
@@ -100,33 +116,18 @@ class PoolResult:
         return [make(key, stratum) for stratum, keys in self.keys_by_stratum.items() for key in keys]
 
     @cached_property
-    def entity_ids(self) -> dict[str, int]:
-        result: dict[str, int] = {}
-        for stratum, keys in self.keys_by_stratum.items():
-            result.update(zip(keys, self.ids_by_stratum[stratum], strict=True))
-        return result
-
-    def canonical(self) -> PoolResult:
-        """Sort each stratum's keys byte-wise, their entity ids alongside (in place, once)."""
-        if self.__dict__.get("_sorted"):
-            return self
-        for stratum, keys in self.keys_by_stratum.items():
-            # Rows come in whatever order the database chose: sort positions by key (one linear
-            # pass when they came in key order), then put both lists in that order.
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-            ids = self.ids_by_stratum[stratum]
-            ids[:] = list(map(ids.__getitem__, order))
-            keys[:] = list(map(keys.__getitem__, order))
-        self.__dict__["_sorted"] = True
-        return self
+    def canonical(self) -> bytes:
+        """The canonical pool (DRAW.md §2): what the commitment's pool hash is taken of."""
+        return hashrank.canonical_of_sorted_groups(self.groups, check_unique=not self.keys_unique)
 
     def __contains__(self, key: object) -> bool:
-        """Whether ``key`` is an eligible candidate (after ``canonical()``: binary searches)."""
-        if not self.__dict__.get("_sorted"):
-            return key in self.entity_ids
-        for keys in self.keys_by_stratum.values():
-            i = bisect_left(keys, key)
-            if i < len(keys) and keys[i] == key:
+        """Whether ``key`` is an eligible candidate: a binary search per stratum."""
+        if not isinstance(key, str):
+            return False
+        encoded = key.encode("utf-8")
+        for keys in self.groups.values():
+            i = bisect_left(keys, encoded)
+            if i < len(keys) and keys[i] == encoded:
                 return True
         return False
 
@@ -204,16 +205,13 @@ def registry_org_ids(plan: SamplingPlan) -> list[int]:
 # The pool
 
 
-def _base_rows(*, plan: SamplingPlan, scope: dict[str, list[str]], columns: tuple[str, ...]) -> tuple[Any, bool]:
-    """The base set's rows (``columns`` of each entity, entity id first) and whether one entity
-    can come twice (several participants' registries, or several matching tags)."""
+def _pool_queryset(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | None, year: int) -> QuerySet[MarketEntity]:
+    """The base set as entities (each once, however many registries or tags name it), each
+    annotated with its exclusion reason (``pool_reason``, NULL when eligible) and its stratum
+    (``pool_stratum``): every rule of the pool in one query, whatever the database."""
+    scope = merged_scope(plan, task)
     org_ids = registry_org_ids(plan)
     entries = RegistryEntry.objects.filter(organization_id__in=org_ids, status=RegistryEntry.Status.ACTIVE)
-    repeats = len(org_ids) > 1
-    if scope["entity_types"]:
-        entries = entries.filter(entity__entity_type__in=scope["entity_types"])
-    if scope["industry_prefixes"]:
-        entries = entries.filter(reduce(or_, (Q(entity__industry_code__startswith=p) for p in scope["industry_prefixes"])))
     if scope["tags"]:
         tag_ids = list(
             Tag.objects.filter(organization_id__in=org_ids, kind=Tag.Kind.ENTITY, name__in=scope["tags"]).values_list(
@@ -221,114 +219,95 @@ def _base_rows(*, plan: SamplingPlan, scope: dict[str, list[str]], columns: tupl
             )
         )
         entries = entries.filter(tags__in=tag_ids)
-        repeats = True
+    entities = MarketEntity.objects.filter(pk__in=entries.values("entity_id"))
+    if scope["entity_types"]:
+        entities = entities.filter(entity_type__in=scope["entity_types"])
+    if scope["industry_prefixes"]:
+        entities = entities.filter(reduce(or_, (Q(industry_code__startswith=p) for p in scope["industry_prefixes"])))
     if scope["region_codes"]:
         prefixes = [r.prefix for r in Region.objects.filter(code__in=scope["region_codes"])]
-        entries = entries.filter(reduce(or_, (Q(entity__region__code__startswith=p) for p in prefixes), Q(pk__in=[])))
-    # Only the columns the plan's rules read; a million rows, every column costs.
-    return entries.values_list("entity_id", *(f"entity__{c}" for c in columns)), repeats
+        entities = entities.filter(reduce(or_, (Q(region__code__startswith=p) for p in prefixes), Q(pk__in=[])))
+    return entities.annotate(
+        pool_reason=_reason_of(actor=actor, plan=plan, year=year), pool_stratum=_stratum_of(plan)
+    )
 
 
-def _first_of_each(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    seen: set[int] = set()
-    for row in rows:
-        if row[0] not in seen:
-            seen.add(row[0])
-            yield row
+def _reason_of(*, actor: Actor, plan: SamplingPlan, year: int) -> Any:
+    """The first exclusion rule that applies, in the order the rules take precedence."""
+    rules: list[When] = []
+    if plan.exclude_inactive:
+        rules.append(When(status__in=[MarketEntity.Status.DEREGISTERED, MarketEntity.Status.REVOKED],
+                          then=Value(REASON_INACTIVE)))
+    if plan.exclude_higher_plan:
+        rules.append(When(pk__in=HigherPlanCoverage.objects.filter(plan=plan).values("entity_id"), then=Value(REASON_HIGHER)))
+    if plan.exclude_inspected_by_plan:
+        drawn = DrawSelection.objects.filter(
+            plan_id__in=plan_lineage_ids(plan), status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
+        )
+        rules.append(When(pk__in=drawn.values("entity_id"), then=Value(REASON_BY_PLAN)))
+    if plan.annual_cap > 0:
+        # "By anyone": every department of the region counts, though none of their rows is shown.
+        with region_tally_scope(actor):
+            times = (
+                DrawSelection.objects.filter(plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED)
+                .values("entity_id").annotate(times=Count("pk")).filter(times__gte=plan.annual_cap)
+            )
+            counts = sorted(set(times.values_list("times", flat=True)), reverse=True)
+        for n in counts:  # "本年度已被抽查N次", with each entity's own N
+            rules.append(When(pk__in=times.filter(times=n).values("entity_id"), then=Value(REASON_CAP.format(n=n))))
+    return Case(*rules, default=Value(None), output_field=CharField()) if rules else Value(None, output_field=CharField())
+
+
+def _stratum_of(plan: SamplingPlan) -> Any:
+    """The stratum label of an entity: its risk class (or the one stratum), or the focus stratum."""
+    rules: list[When] = []
+    if plan.focus_ratio is not None:
+        focus = Q(on_abnormal_list=True) | Q(on_dishonest_list=True) | Q(complaint_count__gte=plan.focus_complaints)
+        rules.append(When(focus, then=Value(FOCUS_LABEL)))
+    if plan.strata_mode == SamplingPlan.StrataMode.SINGLE:
+        default = SINGLE_LABEL
+    else:
+        default = RISK_LABELS["B"]  # a risk class outside A–D counts as 一般
+        rules += [When(risk_class=risk, then=Value(label)) for risk, label in RISK_LABELS.items()]
+    return Case(*rules, default=Value(default), output_field=CharField()) if rules else Value(default, output_field=CharField())
+
+
+def _buckets(entities: QuerySet[MarketEntity]) -> Iterator[tuple[str | None, str, list[bytes]]]:
+    """(exclusion reason or None, stratum, UTF-8 codes) per group of the pool's entities.
+
+    On PostgreSQL the database joins each group's codes into one text (a million rows would
+    otherwise each become a Python tuple); elsewhere the rows are grouped here."""
+    if connection.vendor == "postgresql":
+        grouped = entities.values("pool_reason", "pool_stratum").annotate(codes=StringAgg("code", delimiter="\n")).order_by()
+        for row in grouped:
+            yield row["pool_reason"], row["pool_stratum"], row["codes"].encode("utf-8").split(b"\n")
+        return
+    groups: dict[tuple[str | None, str], list[bytes]] = {}
+    for code, reason, stratum in entities.values_list("code", "pool_reason", "pool_stratum"):
+        groups.setdefault((reason, stratum), []).append(code.encode("utf-8"))
+    for (reason, stratum), codes in groups.items():
+        yield reason, stratum, codes
 
 
 def _build(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | None, year: int) -> PoolResult:
-    scope = merged_scope(plan, task)
     strata = strata_in_effect(plan, task)
-    single = plan.strata_mode == SamplingPlan.StrataMode.SINGLE
-    focus = plan.focus_ratio is not None
-    focus_complaints = plan.focus_complaints
-
-    # Exclusions by entity id, first rule that applies (deregistered/revoked is read per row).
-    reason_of: dict[int, str] = {}
-    cap = plan.annual_cap
-    if cap > 0:
-        # "By anyone": every department of the region counts, though none of their rows is shown.
-        with region_tally_scope(actor):
-            times = Counter(
-                DrawSelection.objects.filter(
-                    plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
-                ).values_list("entity_id", flat=True)
-            )
-        cap_reasons: dict[int, str] = {}
-        for entity_id, n in times.items():
-            if n >= cap:
-                reason_of[entity_id] = cap_reasons.get(n) or cap_reasons.setdefault(n, REASON_CAP.format(n=n))
-    if plan.exclude_inspected_by_plan:
-        by_plan = DrawSelection.objects.filter(
-            plan_id__in=plan_lineage_ids(plan), status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
-        ).values_list("entity_id", flat=True)
-        reason_of.update(dict.fromkeys(by_plan, REASON_BY_PLAN))
-    if plan.exclude_higher_plan:
-        higher = HigherPlanCoverage.objects.filter(plan=plan).values_list("entity_id", flat=True)
-        reason_of.update(dict.fromkeys(higher, REASON_HIGHER))
-
-    keys_by_stratum: dict[str, list[str]] = {s.stratum: [] for s in strata}
-    ids_by_stratum: dict[str, list[int]] = {s.stratum: [] for s in strata}
-    excluded: list[hashrank.Exclusion] = []
-    inactive = {MarketEntity.Status.DEREGISTERED.value, MarketEntity.Status.REVOKED.value} if plan.exclude_inactive else set()
-    Exclusion = hashrank.Exclusion  # noqa: N806 (local alias: hot loop)
-
-    def slot(label: str) -> tuple[Callable[[str], None], Callable[[int], None]]:
-        return keys_by_stratum[label].append, ids_by_stratum[label].append
-
-    if single:
-        by_risk = dict.fromkeys(RISK_LABELS, slot(SINGLE_LABEL))
-        default = by_risk["A"]
-    else:
-        by_risk = {risk: slot(label) for risk, label in RISK_LABELS.items()}
-        default = by_risk["B"]
-    columns: tuple[str, ...] = ("code", "status", "risk_class")
-    if focus:
-        columns += ("on_abnormal_list", "on_dishonest_list", "complaint_count")
-    rows, repeats = _base_rows(plan=plan, scope=scope, columns=columns)
-    if repeats:  # the same entity in two participants' registries (or under two tags): once
-        rows = _first_of_each(rows)
-    get_reason = reason_of.get
-    # One tight loop per shape of row: this runs a million times.
-    if focus:
-        add_focus = slot(FOCUS_LABEL)
-        for entity_id, code, status, risk, abnormal, dishonest, complaints in rows:
-            reason = REASON_INACTIVE if status in inactive else get_reason(entity_id)
-            if reason is not None:
-                excluded.append(Exclusion(code, reason))
-                continue
-            add_key, add_id = add_focus if abnormal or dishonest or complaints >= focus_complaints else by_risk.get(risk, default)
-            add_key(code)
-            add_id(entity_id)
-    elif reason_of:
-        for entity_id, code, status, risk in rows:
-            reason = REASON_INACTIVE if status in inactive else get_reason(entity_id)
-            if reason is not None:
-                excluded.append(Exclusion(code, reason))
-                continue
-            add_key, add_id = by_risk.get(risk, default)
-            add_key(code)
-            add_id(entity_id)
-    else:
-        for entity_id, code, status, risk in rows:
-            if status in inactive:
-                excluded.append(Exclusion(code, REASON_INACTIVE))
-                continue
-            add_key, add_id = by_risk.get(risk, default)
-            add_key(code)
-            add_id(entity_id)
-    excluded_counts = Counter(e.reason for e in excluded)
-    counts = {stratum: len(keys) for stratum, keys in keys_by_stratum.items()}
-
+    groups: dict[str, list[bytes]] = {s.stratum: [] for s in strata}
+    excluded: list[tuple[bytes, str]] = []
+    for reason, stratum, codes in _buckets(_pool_queryset(actor=actor, plan=plan, task=task, year=year)):
+        if reason is not None:
+            excluded.extend((code, reason) for code in codes)
+        else:
+            groups.setdefault(stratum, []).extend(codes)
+    for keys in groups.values():
+        keys.sort()  # byte-wise: the canonical order (one linear pass when the rows came sorted)
+    excluded.sort()
+    Exclusion = hashrank.Exclusion  # noqa: N806 (local alias: up to a million of them)
     return PoolResult(
-        keys_by_stratum=keys_by_stratum,
-        ids_by_stratum=ids_by_stratum,
-        excluded=excluded,
+        groups=groups,
+        excluded=[Exclusion(code.decode("utf-8"), reason) for code, reason in excluded],
         strata=strata,
-        counts=counts,
-        excluded_counts=dict(excluded_counts),
-        total=sum(counts.values()) + len(excluded),
+        total=sum(len(keys) for keys in groups.values()) + len(excluded),
+        keys_unique=len(actor.visible_region_ids) <= 1,
     )
 
 

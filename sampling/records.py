@@ -16,9 +16,7 @@ from __future__ import annotations
 import gc
 import gzip
 import hashlib
-import sys
-from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -49,86 +47,24 @@ def paused_gc() -> Iterator[None]:
 # Storage of the frozen pool and of the excluded list
 
 
-class PoolRow(NamedTuple):
-    """A decoded pool line: what ``hashrank.select`` reads of a ``Candidate`` (key, stratum),
-    built about three times faster than the frozen dataclass for a million lines."""
-
-    stratum: str
-    key: str
+def encode_canonical(canonical: bytes) -> tuple[bytes, str]:
+    """(stored form, pool_hash) of a canonical pool: gzip level 1 — the blob is written once per
+    commitment, and the fastest level already shrinks the repetitive canonical text about eightfold."""
+    return _gzip(canonical), hashlib.sha256(canonical).hexdigest()
 
 
 def encode_pool(candidates: Iterable[hashrank.Candidate]) -> tuple[bytes, str]:
-    """(gzip of the canonical pool, pool_hash)."""
-    blob, digest, _ids = encode_frozen_pool(candidates)
-    return blob, digest
-
-
-def encode_frozen_pool(
-    candidates: Iterable[hashrank.Candidate], entity_ids: Mapping[str, int] | None = None
-) -> tuple[bytes, str, bytes]:
-    """(gzip of the canonical pool, pool_hash, gzip of the entity ids in canonical order)."""
-    groups: dict[str, list[str]] = {}
-    for c in candidates:
-        groups.setdefault(c.stratum, []).append(c.key)
-    for keys in groups.values():
-        keys.sort()
-    ids = None
-    if entity_ids is not None:
-        ids = {stratum: [entity_ids[k] for k in keys] for stratum, keys in groups.items()}
-    return encode_frozen_groups(groups, ids)
-
-
-def encode_frozen_groups(
-    keys_by_stratum: Mapping[str, list[str]], ids_by_stratum: Mapping[str, list[int]] | None = None
-) -> tuple[bytes, str, bytes]:
-    """``encode_frozen_pool`` of a pool given as each stratum's keys, *sorted*, with their entity
-    ids alongside (``PoolResult.canonical()`` leaves them so): no object per candidate.
-
-    One canonicalisation for all three; gzip level 1: the blob is written once per commitment,
-    and the fastest level already shrinks the repetitive canonical text about eightfold.
-    """
-    for stratum, keys in keys_by_stratum.items():
-        if keys != sorted(keys):  # the ids must follow the canonical order
-            raise ValueError(f"the keys of stratum {stratum!r} are not sorted")
-    canonical, _encoded = hashrank.canonical_of_groups(keys_by_stratum, encoded_keys=False)
-    digest = hashlib.sha256(canonical).hexdigest()
-    ids = b""
-    if ids_by_stratum is not None:
-        values = array("q")
-        for stratum in sorted(keys_by_stratum):  # the order of the strata in the canonical form
-            values.extend(ids_by_stratum[stratum])
-        ids = _pack_ids(values)
-    return _gzip(canonical), digest, ids
+    """(stored form, pool_hash) of a pool given as candidates (tests and small callers)."""
+    return encode_canonical(hashrank.canonical_pool(candidates))
 
 
 def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=1, mtime=0)
 
 
-def _pack_ids(values: array) -> bytes:
-    if sys.byteorder == "big":  # stored little-endian whatever the machine
-        values.byteswap()
-    return _gzip(values.tobytes())
-
-
 def decode_canonical(blob: bytes | memoryview) -> bytes:
     """The canonical pool (DRAW.md §2) as frozen: ``hashrank.select_canonical`` reads it as is."""
     return gzip.decompress(bytes(blob))
-
-
-def decode_pool(blob: bytes | memoryview) -> list[PoolRow]:
-    text = decode_canonical(blob).decode("utf-8")
-    make = PoolRow._make
-    return [make(line.split("\t", 1)) for line in text.split("\n") if line]
-
-
-def decode_entity_ids(blob: bytes | memoryview | None) -> array:
-    ids = array("q")
-    if blob:
-        ids.frombytes(gzip.decompress(bytes(blob)))
-        if sys.byteorder == "big":
-            ids.byteswap()
-    return ids
 
 
 def pool_entries(canonical: bytes) -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ query) and returns them, so callers need no read-back query by code. Raw SQL liv
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
@@ -22,6 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models import Func, JSONField, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
 
 from .audit import jsonable
 from .context import Actor
@@ -65,6 +66,16 @@ def bulk_insert(
     return _copy_rows(model, rows, as_dicts=as_dicts, batch_size=batch_size, with_ids=with_ids)
 
 
+def bulk_insert_stream(
+    *, actor: Actor, model: type[ScopedModel], rows: Iterable[Mapping[str, Any]], organization_id: int, region_id: int
+) -> int:
+    """Insert rows of one tenant as they are produced (a generator): the database takes each row
+    while the caller works out the next. The tenant columns come from here, for every row."""
+    assert_writable(actor, [model(organization_id=organization_id, region_id=region_id)])
+    tenant = {"organization_id": organization_id, "region_id": region_id}
+    return _copy_rows(model, (row | tenant for row in rows), as_dicts=True, batch_size=5000, with_ids=False)  # type: ignore[return-value]
+
+
 def bulk_insert_links(*, model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert rows of a link table without tenant columns (a many-to-many ``through`` table).
     The caller has read both ends through scoped managers (DESIGN.md §3), which is the check."""
@@ -102,15 +113,18 @@ def bulk_update_values(
 
 
 def _copy_rows(
-    model: type[models.Model], rows: Sequence[Any], *, as_dicts: bool, batch_size: int, with_ids: bool
+    model: type[models.Model], rows: Iterable[Any], *, as_dicts: bool, batch_size: int, with_ids: bool
 ) -> list[int] | int:
+    """COPY ``rows`` (read once: a sequence, or an iterable when ``with_ids`` is false)."""
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
-        instances = [model(**row) for row in rows] if as_dicts else rows
+        instances = [model(**row) for row in rows] if as_dicts else list(rows)
         created = model._base_manager.bulk_create(instances, batch_size=batch_size)
-        return [obj.pk for obj in created] if with_ids else len(rows)
+        return [obj.pk for obj in created] if with_ids else len(instances)
+    if with_ids:
+        rows = rows if isinstance(rows, Sequence) else list(rows)
     now = timezone.now()
-    ids: list[int] = reserve_ids(model, len(rows)) if with_ids else []
+    ids: list[int] = reserve_ids(model, len(rows)) if with_ids else []  # type: ignore[arg-type]
     fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
@@ -134,10 +148,13 @@ def _copy_rows(
     stamps = {a: now for a in attnames if defaults.get(a) is now}  # auto_now(_add): always now
     dumps = _encode_json
     # The raw cursor's COPY raises psycopg's errors: wrapped, callers see Django's (IntegrityError …).
+    # The queued writer sends from a thread of its own: this one formats the next rows meanwhile,
+    # and the database stores them as they come.
     with connection.wrap_database_errors, connection.cursor() as cursor, \
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN", writer=QueuedLibpqWriter(cursor.cursor)) as copy:
         write = copy.write_row
-        for index, row in enumerate(rows):
+        index = -1
+        for index, row in enumerate(rows):  # noqa: B007 (the count is returned)
             given = row if as_dicts else {a: getattr(row, a) for a in attnames}
             values = values_of(defaults | given | stamps)
             if json_columns or pk_position is not None:
@@ -148,7 +165,7 @@ def _copy_rows(
                 if pk_position is not None:
                     values[pk_position] = ids[index]
             write(values)
-    return ids if with_ids else len(rows)
+    return ids if with_ids else index + 1
 
 
 @contextmanager

@@ -12,10 +12,9 @@ reserve). Substitutions and replacements are filed through ``filing_submit``.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,11 +35,9 @@ from sampling.models import (
     TargetReplacement,
 )
 from tenancy import audit
-from tenancy.bulk import bulk_insert
+from tenancy.bulk import bulk_insert_stream
 from tenancy.context import Actor, Role
 
-# Persisting ~95,000 selections of a million-entity draw: COPY on PostgreSQL, else large batches.
-BULK_BATCH = 5000
 ProgressFn = Callable[[int, str], None]
 
 
@@ -106,7 +103,7 @@ def draw_freeze(*, actor: Actor, task: SamplingTask, on: dt.date | None = None) 
     from sampling.pool import task_pool  # S1's module: imported late, it imports models only
 
     with records.paused_gc():  # a million candidates: see records.paused_gc
-        pool = task_pool(actor=actor, task=task).canonical()
+        pool = task_pool(actor=actor, task=task)
     # ``key in pool`` is a binary search in the sorted strata: no million-key set.
     inspectors = teams.inspector_pool_for(actor=actor, task=task, on=on or timezone.localdate(), target_keys=pool)
     allocation = [
@@ -156,8 +153,7 @@ def draw_commit(
         raise ValidationError(_("对象池为空：没有符合条件的检查对象，无法抽取。"))
     try:
         with records.paused_gc():
-            pool.canonical()
-            pool_blob, digest, ids_blob = records.encode_frozen_groups(pool.keys_by_stratum, pool.ids_by_stratum)
+            pool_blob, digest = records.encode_canonical(pool.canonical)
         strata = [s.as_dict() for s in pool.strata]
         # Requirements are validated by the engine's value types before any secret exists.
         teams.requirement_refs(frozen.inspectors.requirements)
@@ -176,7 +172,6 @@ def draw_commit(
         pool_hash=digest,
         pool_size=pool.eligible,
         pool_blob=pool_blob,
-        pool_entity_ids=ids_blob,
         excluded_blob=excluded_blob,
         excluded_count=excluded_count,
         strata=strata,
@@ -227,14 +222,14 @@ def _clean_witnesses(witnesses: Iterable[str]) -> list[str]:
 
 
 def _entity_ids(keys: Sequence[str], plan: SamplingPlan) -> dict[str, int]:
-    """Entity ids of drawn keys. A code is unique within a region; should two visible regions share
-    one, the entity in the plan's registries wins."""
+    """Entity ids of drawn keys (the pool is frozen as keys: a key is the entity's code, unique in
+    its region). Should two visible regions share a code, the entity in the plan's registries wins."""
     from sampling.pool import registry_org_ids
 
     found: dict[str, list[int]] = {}
-    for start in range(0, len(keys), 5000):
-        chunk = keys[start : start + 5000]
-        for code, pk in MarketEntity.objects.filter(code__in=chunk).values_list("code", "pk"):
+    for start in range(0, len(keys), 200_000):
+        chunk = keys[start : start + 200_000]
+        for code, pk in MarketEntity.objects.filter(code__any=chunk).order_by().values_list("code", "pk"):
             found.setdefault(code, []).append(pk)
     result: dict[str, int] = {}
     ambiguous = {k: v for k, v in found.items() if len(v) > 1}
@@ -252,28 +247,6 @@ def _entity_ids(keys: Sequence[str], plan: SamplingPlan) -> dict[str, int]:
     missing = [k for k in keys if k not in result]
     if missing:
         raise ValidationError(_("名录库中找不到抽中对象 %(key)s，无法保存抽取结果。") % {"key": missing[0]})
-    return result
-
-
-def _drawn_entity_ids(
-    draw: Draw, groups: Mapping[str, Sequence[bytes]], targets: Sequence[tuple[str, str]]
-) -> dict[str, int]:
-    """Entity ids of the drawn ``(key, stratum)``, from the ids frozen with the pool in its
-    canonical order: a binary search in the stratum's sorted keys gives each one's position."""
-    ids = records.decode_entity_ids(draw.pool_entity_ids)
-    if len(ids) != sum(len(keys) for keys in groups.values()):  # committed before ids were frozen
-        return _entity_ids([key for key, _stratum in targets], draw.plan)
-    offset, offsets = 0, {}
-    for stratum, keys in groups.items():  # canonical order of the strata
-        offsets[stratum] = offset
-        offset += len(keys)
-    result: dict[str, int] = {}
-    for key, stratum in targets:
-        keys, encoded = groups[stratum], key.encode("utf-8")
-        i = bisect_left(keys, encoded)
-        if i == len(keys) or keys[i] != encoded:
-            raise ValidationError(_("名录库中找不到抽中对象 %(key)s，无法保存抽取结果。") % {"key": key})
-        result[key] = ids[offsets[stratum] + i]
     return result
 
 
@@ -331,53 +304,48 @@ def _draw_execute(
 
     report(10, _("读取冻结的对象池"))
     strata = [hashrank.Stratum(s["stratum"], ratio=s.get("ratio"), count=s.get("count")) for s in draw.strata]
+    canonical = records.decode_canonical(draw.pool_blob)
+    if hashlib.sha256(canonical).hexdigest() != draw.pool_hash:
+        raise ValidationError(_("冻结的对象池与承诺中的对象池摘要不符，不能抽取；请放弃本承诺并重新承诺。"))
+    id_of = teams.keys_to_ids(draw.inspector_pool)
     try:
-        # The frozen canonical pool, read a stratum block at a time: no object per candidate.
-        # Its keys were checked unique across strata when it was frozen (canonical_of_groups).
-        groups = hashrank.groups_of_canonical(records.decode_canonical(draw.pool_blob), check_unique=False)
+        # The frozen pool, read a stratum block at a time: no object per candidate. It was
+        # checked when it was frozen and its hash matches the commitment's: split, not re-checked.
+        groups = hashrank.groups_of_canonical(canonical, check_unique=False, verified=True)
+        del canonical
         seed = hashrank.derive_seed(bytes.fromhex(draw.secret), public_entropy, draw.task_uid)
         report(25, _("计算对象得分"))
         selection = hashrank.select_groups(seed, groups, strata, draw.reserve_size)
-        report(50, _("分配检查组"))
-        assignments: list[hashrank.Assignment] = []
-        if draw.requirements:
-            assignments, _loads = hashrank.assign_teams(
-                seed,
-                selection.selected_keys,
-                teams.refs_of(draw.inspector_pool),
-                teams.requirement_refs(draw.requirements),
-                teams.conflict_refs(draw.conflicts),
+        del groups
+        drawn = [t.key for t in selection.selected] + [t.key for t in selection.reserve]
+        report(50, _("分配检查组并保存"))
+        entity_of = _entity_ids(drawn, draw.plan)
+        team_of = (
+            hashrank.iter_teams(
+                seed, selection.selected_keys, teams.refs_of(draw.inspector_pool),
+                teams.requirement_refs(draw.requirements), teams.conflict_refs(draw.conflicts),
             )
+            if draw.requirements else None
+        )
+        common = {"plan_id": draw.plan_id, "draw_id": draw.pk}
+        selected, reserve = DrawSelection.Status.SELECTED.value, DrawSelection.Status.RESERVE.value
+
+        def rows() -> Iterator[dict[str, Any]]:
+            # Plain dicts, not model instances, in rank order: each team is drawn as its row is
+            # written, so the database stores the rows while the engine draws the next teams.
+            for t in selection.selected:
+                team = [id_of[k] for k in next(team_of)["inspectors"]] if team_of is not None else []  # type: ignore[call-overload]
+                yield {"entity_id": entity_of[t.key], "key": t.key, "stratum": t.stratum, "score": t.score,
+                       "rank": t.rank, "status": selected, "team": team, "initial_team": team, **common}
+            for order, t in enumerate(selection.reserve, 1):
+                yield {"entity_id": entity_of[t.key], "key": t.key, "stratum": t.stratum, "score": t.score,
+                       "reserve_order": order, "status": reserve, **common}
+
+        bulk_insert_stream(
+            actor=actor, model=DrawSelection, rows=rows(), organization_id=draw.organization_id, region_id=draw.region_id
+        )
     except hashrank.DrawError as exc:
         raise ValidationError(draw_error_message(exc)) from exc
-
-    report(65, _("保存抽取结果"))
-    id_of = teams.keys_to_ids(draw.inspector_pool)
-    team_of = {a["target"]: [id_of[k] for k in a["inspectors"]] for a in assignments}
-    targets = [(t.key, t.stratum) for t in selection.selected] + [(t.key, t.stratum) for t in selection.reserve]
-    entity_of = _drawn_entity_ids(draw, groups, targets)
-    del groups
-    common = {"organization_id": draw.organization_id, "region_id": draw.region_id, "plan_id": draw.plan_id, "draw_id": draw.pk}
-    # Plain dicts, not model instances: a hundred thousand Model.__init__ calls cost seconds.
-    rows: list[dict[str, Any]] = [
-        {
-            "entity_id": entity_of[t.key], "key": t.key, "stratum": t.stratum, "score": t.score, "rank": t.rank,
-            "status": DrawSelection.Status.SELECTED.value, "team": team_of.get(t.key, []),
-            "initial_team": team_of.get(t.key, []), **common,
-        }
-        for t in selection.selected
-    ]
-    rows += [
-        {
-            "entity_id": entity_of[t.key], "key": t.key, "stratum": t.stratum, "score": t.score, "reserve_order": order,
-            "status": DrawSelection.Status.RESERVE.value, **common,
-        }
-        for order, t in enumerate(selection.reserve, 1)
-    ]
-    # In entity order: the entity indexes and the foreign-key checks (deferred to COMMIT) then walk
-    # the entity table's primary key in order instead of jumping about a million-row index.
-    rows.sort(key=itemgetter("entity_id"))
-    bulk_insert(actor=actor, model=DrawSelection, rows=rows, batch_size=BULK_BATCH)
 
     before = audit.snapshot(draw, ["status", "seed", "public_entropy", "witnesses"])
     now = timezone.now()

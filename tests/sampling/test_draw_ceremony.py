@@ -268,7 +268,7 @@ def test_a_crash_mid_draw_leaves_nothing_and_the_same_commitment_runs_again(worl
     with actor_scope(actor):
         draw = svc.draw_commit(actor=actor, task=task)
         commitment = draw.commitment
-        with mock.patch.object(svc, "bulk_insert", side_effect=RuntimeError("worker lost")), pytest.raises(RuntimeError):
+        with mock.patch.object(svc, "bulk_insert_stream", side_effect=RuntimeError("worker lost")), pytest.raises(RuntimeError):
             svc.draw_execute(actor=actor, draw=draw, public_entropy="7")
         draw.refresh_from_db()
         assert draw.status == "committed" and draw.seed == "" and not DrawSelection.objects.filter(draw=draw).exists()

@@ -1,51 +1,54 @@
-"""PoolResult keeps a million candidates as sorted key lists with their ids: the canonical order,
-the ids that go with it, membership, and the frozen blobs built from them."""
+"""PoolResult keeps a million candidates as each stratum's sorted UTF-8 keys: the canonical form
+built from them (no object per key) is the one DRAW.md §2 defines, and bad pools are refused."""
 
 from __future__ import annotations
 
 import random
 
-from sampling import hashrank, records
+import pytest
+
+from sampling import hashrank
 from sampling.pool import PoolResult
 
 
 def _pool() -> PoolResult:
     rnd = random.Random(7)
-    codes = rnd.sample(range(100000), 300)
-    keys: dict[str, list[str]] = {"A-低风险": [], "B-一般风险": [], "空层": []}
-    ids: dict[str, list[int]] = {"A-低风险": [], "B-一般风险": [], "空层": []}
-    for code in codes:
-        stratum = "A-低风险" if code % 3 else "B-一般风险"
-        keys[stratum].append(f"911405{code:06d}")
-        ids[stratum].append(code + 1)
-    return PoolResult(
-        keys_by_stratum=keys, ids_by_stratum=ids, excluded=[], strata=[], counts={s: len(k) for s, k in keys.items()},
-        excluded_counts={},
-    )
+    groups: dict[str, list[bytes]] = {"A-低风险": [], "B-一般风险": [], "空层": []}
+    for code in rnd.sample(range(100000), 300):
+        groups["A-低风险" if code % 3 else "B-一般风险"].append(f"911405{code:06d}".encode())
+    for keys in groups.values():
+        keys.sort()
+    return PoolResult(groups=groups, excluded=[], strata=[], total=300)
 
 
-def test_canonical_sorts_keys_with_their_ids() -> None:
+def test_canonical_form_is_drawmds() -> None:
     pool = _pool()
-    before = dict(pool.entity_ids)
-    assert pool.canonical() is pool
-    for stratum, keys in pool.keys_by_stratum.items():
-        assert keys == sorted(keys)
-        assert [before[k] for k in keys] == pool.ids_by_stratum[stratum]
+    assert pool.canonical == hashrank.canonical_pool(pool.candidates)
     assert pool.eligible == 300 and len(pool.candidates) == 300
-    some = next(iter(before))
+    assert pool.counts["空层"] == 0 and sum(pool.counts.values()) == 300
+    some = pool.candidates[0].key
     assert some in pool and "nope" not in pool
+    assert pool.keys_by_stratum["A-低风险"] == sorted(pool.keys_by_stratum["A-低风险"])
 
 
-def test_frozen_blobs_match_the_candidate_encoding() -> None:
-    pool = _pool()
-    mapping = dict(pool.entity_ids)
-    expected = records.encode_frozen_pool(pool.candidates, mapping)
-    pool.canonical()
-    blob, digest, ids_blob = records.encode_frozen_groups(pool.keys_by_stratum, pool.ids_by_stratum)
-    assert (blob, digest, ids_blob) == expected
-    canonical = records.decode_canonical(blob)
-    assert digest == hashrank.pool_hash(pool.candidates)
-    # The ids blob follows the canonical order of the lines.
-    lines = [line.split("\t", 1)[1] for line in canonical.decode().split("\n") if line]
-    assert list(records.decode_entity_ids(ids_blob)) == [mapping[k] for k in lines]
-    assert records.pool_entries(canonical) == [{"key": c.key, "stratum": c.stratum} for c in records.decode_pool(blob)]
+@pytest.mark.parametrize(
+    "groups,code",
+    [
+        ({"A": [b"K2", b"K1"]}, "invalid_input"),  # not sorted
+        ({"A": [b"K1", b"K1"]}, "duplicate_key"),
+        ({"A": [b"K1"], "B": [b"K1"]}, "duplicate_key"),  # one key in two strata
+        ({"A": [b"", b"K1"]}, "invalid_text"),
+        ({"A": [b"K\t1"]}, "invalid_text"),
+        ({"A": [b"K1\nK2"]}, "invalid_text"),
+        ({"A\tB": [b"K1"]}, "invalid_text"),
+    ],
+)
+def test_bad_pools_are_refused(groups, code) -> None:
+    with pytest.raises(hashrank.DrawError) as exc:
+        hashrank.canonical_of_sorted_groups(groups)
+    assert exc.value.code == code
+
+
+def test_a_key_in_two_strata_passes_only_when_the_caller_vouches_for_uniqueness() -> None:
+    groups = {"A": [b"K1"], "B": [b"K1"]}
+    assert hashrank.canonical_of_sorted_groups(groups, check_unique=False) == b"A\tK1\nB\tK1\n"

@@ -11,18 +11,19 @@ from tenancy.scoping import actor_scope
 from tests.leak.cases_sampling_draws import make_completed_draw
 
 
-def test_pool_and_entity_ids_round_trip_in_canonical_order():
+def test_pool_round_trips_in_canonical_order():
     cands = [hashrank.Candidate("K3", "B"), hashrank.Candidate("K1", "B"), hashrank.Candidate("K2", "A")]
-    blob, digest, ids_blob = records.encode_frozen_pool(cands, {"K1": 11, "K2": 22, "K3": 33})
-    assert records.encode_pool(cands) == (blob, digest)
+    blob, digest = records.encode_pool(cands)
     assert digest == hashrank.pool_hash(cands)
-    pool = records.decode_pool(blob)
-    assert [(r.stratum, r.key) for r in pool] == [("A", "K2"), ("B", "K1"), ("B", "K3")]
-    assert list(records.decode_entity_ids(ids_blob)) == [22, 11, 33]
-    # The decoded rows are what select() needs: same result as with Candidate objects.
+    canonical = records.decode_canonical(blob)
+    assert canonical == b"A\tK2\nB\tK1\nB\tK3\n"
+    assert records.pool_entries(canonical) == [
+        {"key": "K2", "stratum": "A"}, {"key": "K1", "stratum": "B"}, {"key": "K3", "stratum": "B"}
+    ]
+    # The frozen form is what the draw reads: same result as with Candidate objects.
     seed = bytes(32)
     strata = [hashrank.Stratum("A", count=1), hashrank.Stratum("B", count=1)]
-    assert hashrank.select(seed, pool, strata, 1) == hashrank.select(seed, cands, strata, 1)
+    assert hashrank.select_canonical(seed, canonical, strata, 1) == hashrank.select(seed, cands, strata, 1)
     blob, count = records.encode_excluded([("K9", "已注销\t(含制表符)")])
     assert count == 1 and records.decode_excluded(blob) == [{"key": "K9", "reason": "已注销 (含制表符)"}]
 
