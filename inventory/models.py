@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from tenancy.context import Actor
 from tenancy.scoping import RegionSharedModel, TenantModel
 
+from .fields import CodeField
+
 
 class Tag(TenantModel):
     """A department's classification label (分类标注) for entities or inspectors' specialties."""
@@ -189,7 +191,7 @@ class MarketEntity(RegionSharedModel):
         db_constraint=False, db_index=False,
     )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-    code = models.CharField("统一社会信用代码/注册号/登记编码", max_length=40)
+    code = CodeField("统一社会信用代码/注册号/登记编码", max_length=40)
     code_kind = models.CharField("代码类型", max_length=10, choices=CodeKind.choices, default=CodeKind.USCC)
     is_legacy_code = models.BooleanField("旧注册号", default=False)
     name = models.CharField("名称", max_length=200)

@@ -263,17 +263,26 @@ class DrawSelection(JointVisibleModel):
         REPLACED = "replaced", _("已替换")
         REPLACEMENT = "replacement", _("递补对象")
 
-    # A draw writes ~95,000 of these at once. The draw leads the (draw, key) key and the entity the
-    # (entity, draw) index, so neither has an index of its own. Their references are checked once
-    # per statement, set-based, by a trigger (migration sampling 0005) instead of a foreign-key
-    # check per row: draws and entities are never deleted (refused by triggers too), so what a
-    # row refers to when it is written stays. The plan is the draw's, copied for the exclusion
-    # counts.
+    # A draw writes ~95,000 of these at once, so every index is paid that often: a selection is
+    # always reached through its draw (the (draw, key) key) or its entity (the (entity, draw)
+    # index), and the tenant columns and the plan — the draw's, copied — ride along as filters.
+    # The references to the draw and the entity are checked once per statement, set-based, by a
+    # trigger (migration sampling 0005) instead of a foreign-key check per row: draws and
+    # entities are never deleted (refused by triggers too), so what a row refers to stays.
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", verbose_name="所属单位",
+        db_constraint=False, db_index=False,
+    )
+    region = models.ForeignKey(
+        "tenancy.Region", on_delete=models.PROTECT, related_name="+", verbose_name="行政区划",
+        db_constraint=False, db_index=False,
+    )
     draw = models.ForeignKey(
         Draw, on_delete=models.PROTECT, related_name="selections", verbose_name="抽取", db_index=False, db_constraint=False
     )
     plan = models.ForeignKey(
-        SamplingPlan, on_delete=models.PROTECT, related_name="+", verbose_name="年度计划", db_constraint=False
+        SamplingPlan, on_delete=models.PROTECT, related_name="+", verbose_name="年度计划", db_constraint=False,
+        db_index=False,
     )
     entity = models.ForeignKey(
         "inventory.MarketEntity", on_delete=models.PROTECT, related_name="selections", verbose_name="检查对象",

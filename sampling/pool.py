@@ -241,15 +241,16 @@ def _reason_of(*, actor: Actor, plan: SamplingPlan, year: int) -> Any:
     if plan.exclude_higher_plan:
         rules.append(When(pk__in=HigherPlanCoverage.objects.filter(plan=plan).values("entity_id"), then=Value(REASON_HIGHER)))
     if plan.exclude_inspected_by_plan:
+        # Through the draws (a few per plan), whose selections the (draw, key) index finds.
         drawn = DrawSelection.objects.filter(
-            plan_id__in=plan_lineage_ids(plan), status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
+            draw__plan_id__in=plan_lineage_ids(plan), status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
         )
         rules.append(When(pk__in=drawn.values("entity_id"), then=Value(REASON_BY_PLAN)))
     if plan.annual_cap > 0:
         # "By anyone": every department of the region counts, though none of their rows is shown.
         with region_tally_scope(actor):
             times = (
-                DrawSelection.objects.filter(plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED)
+                DrawSelection.objects.filter(draw__plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED)
                 .values("entity_id").annotate(times=Count("pk")).filter(times__gte=plan.annual_cap)
             )
             counts = sorted(set(times.values_list("times", flat=True)), reverse=True)

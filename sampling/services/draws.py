@@ -327,22 +327,22 @@ def _draw_execute(
             )
             if draw.requirements else None
         )
-        common = {"plan_id": draw.plan_id, "draw_id": draw.pk}
         selected, reserve = DrawSelection.Status.SELECTED.value, DrawSelection.Status.RESERVE.value
 
-        def rows() -> Iterator[dict[str, Any]]:
-            # Plain dicts, not model instances, in rank order: each team is drawn as its row is
-            # written, so the database stores the rows while the engine draws the next teams.
+        def rows() -> Iterator[tuple[Any, ...]]:
+            # In rank order, a tuple per selection: each team is drawn as its row is written, so
+            # the database stores the rows while the engine draws the next teams.
             for t in selection.selected:
                 team = [id_of[k] for k in next(team_of)["inspectors"]] if team_of is not None else []  # type: ignore[call-overload]
-                yield {"entity_id": entity_of[t.key], "key": t.key, "stratum": t.stratum, "score": t.score,
-                       "rank": t.rank, "status": selected, "team": team, "initial_team": team, **common}
+                yield entity_of[t.key], t.key, t.stratum, t.score, t.rank, None, selected, team, team
             for order, t in enumerate(selection.reserve, 1):
-                yield {"entity_id": entity_of[t.key], "key": t.key, "stratum": t.stratum, "score": t.score,
-                       "reserve_order": order, "status": reserve, **common}
+                yield entity_of[t.key], t.key, t.stratum, t.score, None, order, reserve, [], []
 
         bulk_insert_stream(
-            actor=actor, model=DrawSelection, rows=rows(), organization_id=draw.organization_id, region_id=draw.region_id
+            actor=actor, model=DrawSelection, rows=rows(),
+            columns=("entity_id", "key", "stratum", "score", "rank", "reserve_order", "status", "team", "initial_team"),
+            constants={"organization_id": draw.organization_id, "region_id": draw.region_id, "plan_id": draw.plan_id,
+                       "draw_id": draw.pk},
         )
     except hashrank.DrawError as exc:
         raise ValidationError(draw_error_message(exc)) from exc
