@@ -27,15 +27,16 @@ def main() -> int:
 
     modules = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
     chosen = [m for m in modules if not args.names or m.removeprefix("bench_") in args.names or m in args.names]
-    from benchmarks.support import bench_database
+    from benchmarks.support import bench_database, machine_reference_ms
 
     with bench_database():
         for name in chosen:
             module = importlib.import_module(f"benchmarks.{name}")
-            print(f"\n=== {name}", flush=True)
+            print(f"\n=== {name} (machine reference: {machine_reference_ms():.0f} ms)", flush=True)
             started = time.perf_counter()
             module.run(args)
-            print(f"=== {name} finished in {time.perf_counter() - started:.1f}s", flush=True)
+            print(f"=== {name} finished in {time.perf_counter() - started:.1f}s "
+                  f"(machine reference: {machine_reference_ms():.0f} ms)", flush=True)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import resource
 import statistics
 import time
@@ -45,6 +46,17 @@ def measure(label: str) -> Iterator[dict[str, float]]:
         out["python_peak_mb"] = peak / 2**20
         out["rss_peak_mb"] = peak_rss_mb()
         print(f"{label}: {out['seconds']:.2f}s, python peak {out['python_peak_mb']:.0f} MB, process RSS peak {out['rss_peak_mb']:.0f} MB", flush=True)
+
+
+def machine_reference_ms() -> float:
+    """A fixed piece of pure-Python work (hash and sort 300,000 short keys), timed: the machines
+    these run on (shared virtual machines) change speed by a third from one minute to the next,
+    and this figure printed beside the others tells a slow minute from a slow change."""
+    keys = [f"91140522MA{i:08d}".encode() for i in range(300_000)]
+    started = time.perf_counter()
+    digests = [hashlib.sha256(k).digest() for k in keys]
+    digests.sort()
+    return (time.perf_counter() - started) * 1000
 
 
 def percentile(values: list[float], p: float) -> float:
