@@ -13,10 +13,6 @@
         close.dataset.wired = "1";
         close.addEventListener("click", function () { toast.remove(); });
       }
-      if (!toast.classList.contains("error") && !toast.dataset.timer) {
-        toast.dataset.timer = "1";
-        setTimeout(function () { toast.remove(); }, 8000);
-      }
     });
   }
 
