@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
@@ -289,3 +289,22 @@ def connection_of_this_thread(alias: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     finally:
         connection.close()
         del connections[alias]
+
+
+@contextmanager
+def rows_later(queryset: models.QuerySet) -> Iterator[Callable[[], list[tuple[Any, ...]]]]:
+    """Send a ``values_list`` query now and read its rows when asked: PostgreSQL works on it while
+    the caller computes (psycopg's pipeline mode). The query is the scoped queryset's own SQL;
+    read the rows before the block ends and run nothing else on the connection inside it.
+    Elsewhere the rows are read at once."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        rows = list(queryset)
+        yield lambda: rows
+        return
+    sql, params = queryset.query.sql_with_params()
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        cursor = connection.connection.cursor()
+        cursor.execute(sql, params)
+        yield cursor.fetchall

@@ -35,7 +35,7 @@ from sampling.models import (
     TargetReplacement,
 )
 from tenancy import audit
-from tenancy.bulk import bulk_insert_stream
+from tenancy.bulk import bulk_insert_stream, rows_later
 from tenancy.context import Actor, Role
 
 ProgressFn = Callable[[int, str], None]
@@ -221,16 +221,20 @@ def _clean_witnesses(witnesses: Iterable[str]) -> list[str]:
     return [w.strip() for w in witnesses if w and w.strip()]
 
 
-def _entity_ids(keys: Sequence[str], plan: SamplingPlan) -> dict[str, int]:
-    """Entity ids of drawn keys (the pool is frozen as keys: a key is the entity's code, unique in
-    its region). Should two visible regions share a code, the entity in the plan's registries wins."""
+def _entity_rows(keys: Sequence[str]) -> Any:
+    """The (code, id) rows of drawn keys: the pool is frozen as keys, a key being the entity's
+    code, unique in its region."""
+    return MarketEntity.objects.filter(code__any=list(keys)).order_by().values_list("code", "pk")
+
+
+def _entity_ids(keys: Sequence[str], plan: SamplingPlan, rows: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Entity ids of drawn keys from their ``_entity_rows``. Should two visible regions share a
+    code, the entity in the plan's registries wins."""
     from sampling.pool import registry_org_ids
 
     found: dict[str, list[int]] = {}
-    for start in range(0, len(keys), 200_000):
-        chunk = keys[start : start + 200_000]
-        for code, pk in MarketEntity.objects.filter(code__any=chunk).order_by().values_list("code", "pk"):
-            found.setdefault(code, []).append(pk)
+    for code, pk in rows:
+        found.setdefault(code, []).append(pk)
     result: dict[str, int] = {}
     ambiguous = {k: v for k, v in found.items() if len(v) > 1}
     if ambiguous:
@@ -319,21 +323,23 @@ def _draw_execute(
         del groups
         drawn = [t.key for t in selection.selected] + [t.key for t in selection.reserve]
         report(50, _("分配检查组并保存"))
-        entity_of = _entity_ids(drawn, draw.plan)
-        team_of = (
-            hashrank.iter_teams(
-                seed, selection.selected_keys, teams.refs_of(draw.inspector_pool),
-                teams.requirement_refs(draw.requirements), teams.conflict_refs(draw.conflicts),
+        # The database finds the drawn entities while the engine draws the teams.
+        with rows_later(_entity_rows(drawn)) as entity_rows:
+            assigned = (
+                hashrank.assign_teams(
+                    seed, selection.selected_keys, teams.refs_of(draw.inspector_pool),
+                    teams.requirement_refs(draw.requirements), teams.conflict_refs(draw.conflicts),
+                )[0]
+                if draw.requirements else []
             )
-            if draw.requirements else None
-        )
+            found = entity_rows()
+        entity_of = _entity_ids(drawn, draw.plan, found)
         selected, reserve = DrawSelection.Status.SELECTED.value, DrawSelection.Status.RESERVE.value
 
         def rows() -> Iterator[tuple[Any, ...]]:
-            # In rank order, a tuple per selection: each team is drawn as its row is written, so
-            # the database stores the rows while the engine draws the next teams.
-            for t in selection.selected:
-                team = [id_of[k] for k in next(team_of)["inspectors"]] if team_of is not None else []  # type: ignore[call-overload]
+            # In rank order, a tuple per selection (no object per row), the shared columns sent once.
+            for i, t in enumerate(selection.selected):
+                team = [id_of[k] for k in assigned[i]["inspectors"]] if assigned else []
                 yield entity_of[t.key], t.key, t.stratum, t.score, t.rank, None, selected, team, team
             for order, t in enumerate(selection.reserve, 1):
                 yield entity_of[t.key], t.key, t.stratum, t.score, None, order, reserve, [], []
