@@ -273,12 +273,12 @@ def _stratum_of(plan: SamplingPlan) -> Any:
     return Case(*rules, default=Value(default), output_field=CharField()) if rules else Value(default, output_field=CharField())
 
 
-def _buckets(entities: QuerySet[MarketEntity]) -> Iterator[tuple[str | None, str, list[bytes]]]:
+def _buckets(entities: QuerySet[MarketEntity], *, in_database: bool) -> Iterator[tuple[str | None, str, list[bytes]]]:
     """(exclusion reason or None, stratum, UTF-8 codes) per group of the pool's entities.
 
-    On PostgreSQL the database joins each group's codes into one text (a million rows would
-    otherwise each become a Python tuple); elsewhere the rows are grouped here."""
-    if connection.vendor == "postgresql":
+    ``in_database`` (PostgreSQL): the database joins each group's codes into one text, where a
+    million rows would otherwise each become a Python tuple; else the rows are grouped here."""
+    if in_database:
         grouped = entities.values("pool_reason", "pool_stratum").annotate(codes=StringAgg("code", delimiter="\n")).order_by()
         for row in grouped:
             yield row["pool_reason"], row["pool_stratum"], row["codes"].encode("utf-8").split(b"\n")
@@ -294,7 +294,8 @@ def _build(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | None, year:
     strata = strata_in_effect(plan, task)
     groups: dict[str, list[bytes]] = {s.stratum: [] for s in strata}
     excluded: list[tuple[bytes, str]] = []
-    for reason, stratum, codes in _buckets(_pool_queryset(actor=actor, plan=plan, task=task, year=year)):
+    entities = _pool_queryset(actor=actor, plan=plan, task=task, year=year)
+    for reason, stratum, codes in _buckets(entities, in_database=connection.vendor == "postgresql"):
         if reason is not None:
             excluded.extend((code, reason) for code in codes)
         else:

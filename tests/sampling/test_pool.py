@@ -243,3 +243,31 @@ def test_pool_result_feeds_the_engine(world):
         ("A-低风险", 40, 2), ("B-一般风险", 0, 0), ("C-较高风险", 0, 0), ("D-高风险", 10, 2)
     ]
     assert len(hashrank.pool_hash(pool.candidates)) == 64
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the database's grouping is PostgreSQL's")
+def test_grouping_in_the_database_equals_grouping_here(world, monkeypatch):
+    """On PostgreSQL each group's codes come back joined (string_agg); elsewhere rows are grouped
+    in Python. Both must give the same pool, with every rule at work."""
+    from sampling import pool as pool_module
+
+    a1, a2 = world.orgs["A1"], world.orgs["A2"]
+    live = registry(a1, {"A": 6, "B": 5, "C": 4, "D": 3})
+    register(a1, [entity(a1, "DEREG1", status="deregistered"), entity(a1, "F1", risk="A", on_abnormal_list=True)])
+    register(a2, live[:4])
+    p = plan(a1, focus_ratio="0.5", annual_cap=1)
+    with scopes_disabled():
+        HigherPlanCoverage.objects.create(organization=a1, region=a1.region, plan=p, entity=live[5], source="省局计划")
+    completed_draw(p, [live[0], live[1]])
+    completed_draw(plan(a2, name="乙"), [live[2]])
+    original = pool_module._buckets
+    results = []
+    for in_database in (True, False):
+        monkeypatch.setattr(pool_module, "_buckets", lambda qs, in_database, flag=in_database: original(qs, in_database=flag))
+        with actor_scope(world.actor("A1")):
+            results.append(plan_pool(actor=world.actor("A1"), plan=p))
+    fast, plain = results
+    assert fast.groups == plain.groups and fast.excluded == plain.excluded and fast.total == plain.total
+    assert fast.canonical == plain.canonical
+    assert fast.excluded_counts == {REASON_INACTIVE: 1, REASON_HIGHER: 1, REASON_BY_PLAN: 2, "本年度已被抽查1次": 1}
+    assert fast.counts[FOCUS_LABEL] == 1
