@@ -461,16 +461,21 @@ def canonical_of_sorted_groups(groups: Mapping[str, Sequence[bytes]], *, check_u
         head = stratum.encode("utf-8") + b"\t"
         parts.append(head + block.replace(b"\n", b"\n" + head) + b"\n")
     if check_unique and sum(1 for keys in groups.values() if keys) > 1:
-        total = sum(len(keys) for keys in groups.values())
-        if len({k for keys in groups.values() for k in keys}) != total:
-            seen: set[bytes] = set()
-            for keys in groups.values():
-                for k in keys:
-                    if k in seen:
-                        key = k.decode("utf-8")
-                        raise DrawError("duplicate_key", f"key {key!r} appears more than once", what="key", key=key)
-                    seen.add(k)
+        _refuse_repeated_keys(groups)
     return b"".join(parts)
+
+
+def _refuse_repeated_keys(groups: Mapping[str, Sequence[bytes]]) -> None:
+    """``duplicate_key`` for the first key that is in two strata (one set of all the keys)."""
+    if len({k for keys in groups.values() for k in keys}) == sum(len(keys) for keys in groups.values()):
+        return
+    seen: set[bytes] = set()
+    for keys in groups.values():
+        for k in keys:
+            if k in seen:
+                key = k.decode("utf-8")
+                raise DrawError("duplicate_key", f"key {key!r} appears more than once", what="key", key=key)
+            seen.add(k)
 
 
 def groups_of_canonical(
@@ -503,7 +508,7 @@ def groups_of_canonical(
         except UnicodeDecodeError as exc:
             raise refuse("it is not UTF-8") from exc
     groups: dict[str, list[bytes]] = {}
-    pos, size, previous, total = 0, len(text), None, 0
+    pos, size, previous = 0, len(text), None
     while pos < size:
         tab = text.find(b"\t", pos)
         end_of_line = text.find(b"\n", pos)
@@ -527,17 +532,10 @@ def groups_of_canonical(
             if any(map(bytes.__ge__, keys, islice(keys, 1, None))):
                 raise refuse(f"keys of stratum {stratum_bytes.decode('utf-8')!r} are not in strictly ascending order")
         groups[stratum_bytes.decode("utf-8")] = keys
-        total += len(keys)
         previous = stratum_bytes
         pos = end + 1
-    if check_unique and not verified and len(groups) > 1 and len({k for keys in groups.values() for k in keys}) != total:
-        seen: set[bytes] = set()
-        for keys in groups.values():
-            for k in keys:
-                if k in seen:
-                    key = k.decode("utf-8")
-                    raise DrawError("duplicate_key", f"key {key!r} appears more than once", what="key", key=key)
-                seen.add(k)
+    if check_unique and not verified and len(groups) > 1:
+        _refuse_repeated_keys(groups)
     return groups
 
 
