@@ -757,11 +757,6 @@ def _insert_with_ids(actor: Actor, model: Any, rows: list[dict[str, Any]]) -> li
     return bulk_insert(actor=actor, model=model, rows=rows, with_ids=True) if rows else []  # type: ignore[return-value]
 
 
-def _chunks(rows: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
-
-
 def upsert_entities(
     *, actor: Actor, records: list[dict[str, Any]], present: set[str], progress: Progress = _noop, note: str = ""
 ) -> BulkResult:
@@ -787,7 +782,7 @@ def upsert_inspectors(
     through = Inspector.specialties.through
     now = timezone.now()
     done = 0
-    for chunk in _chunks(records):
+    for chunk in entity_upsert.chunks(records, CHUNK):
         existing = {
             i.cert_no: i
             for i in Inspector.objects.filter(
