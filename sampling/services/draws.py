@@ -37,6 +37,8 @@ from sampling.models import (
 from tenancy import audit
 from tenancy.bulk import bulk_insert_stream, rows_later
 from tenancy.context import Actor, Role
+from tenancy.models import AuditEntry
+from tenancy.scoping import region_tally_scope
 
 ProgressFn = Callable[[int, str], None]
 
@@ -227,9 +229,12 @@ def _entity_rows(keys: Sequence[str]) -> Any:
     return MarketEntity.objects.filter(code__any=list(keys)).order_by().values_list("code", "pk")
 
 
-def _entity_ids(keys: Sequence[str], plan: SamplingPlan, rows: Iterable[tuple[str, int]]) -> dict[str, int]:
+def _entity_ids(
+    keys: Sequence[str], plan: SamplingPlan, rows: Iterable[tuple[str, int]], *, actor: Actor, since: dt.datetime
+) -> dict[str, int]:
     """Entity ids of drawn keys from their ``_entity_rows``. Should two visible regions share a
-    code, the entity in the plan's registries wins."""
+    code, the entity in the plan's registries wins; a code changed since the pool was frozen
+    (``since``) is found through the audit log."""
     from sampling.pool import registry_org_ids
 
     found: dict[str, list[int]] = {}
@@ -250,8 +255,22 @@ def _entity_ids(keys: Sequence[str], plan: SamplingPlan, rows: Iterable[tuple[st
         result.setdefault(k, v[0])
     missing = [k for k in keys if k not in result]
     if missing:
+        result.update(_renamed_since(actor, missing, since))
+        missing = [k for k in missing if k not in result]
+    if missing:
         raise ValidationError(_("名录库中找不到抽中对象 %(key)s，无法保存抽取结果。") % {"key": missing[0]})
     return result
+
+
+def _renamed_since(actor: Actor, keys: Sequence[str], since: dt.datetime) -> dict[str, int]:
+    """Entities whose code was one of ``keys`` when the pool was frozen and was changed since (a
+    legacy 注册号 replaced by the USCC, a typo corrected): the audit log records every change of
+    a code, ``{"code": [old, new]}``, by whichever department of the region made it."""
+    with region_tally_scope(actor):  # ids only, never shown: like the pool's annual counts
+        renamed = AuditEntry.objects.filter(
+            target_type="inventory.marketentity", action="update", at__gte=since, changes__code__0__in=list(keys)
+        ).order_by("at", "pk").values_list("changes__code__0", "target_id")
+        return {old: int(target) for old, target in renamed}
 
 
 def _completed_exists(task: SamplingTask) -> bool:
@@ -333,7 +352,7 @@ def _draw_execute(
                 if draw.requirements else []
             )
             found = entity_rows()
-        entity_of = _entity_ids(drawn, draw.plan, found)
+        entity_of = _entity_ids(drawn, draw.plan, found, actor=actor, since=draw.committed_at)
         selected, reserve = DrawSelection.Status.SELECTED.value, DrawSelection.Status.RESERVE.value
 
         def rows() -> Iterator[tuple[Any, ...]]:

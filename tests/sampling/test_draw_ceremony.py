@@ -277,3 +277,25 @@ def test_a_crash_mid_draw_leaves_nothing_and_the_same_commitment_runs_again(worl
         record = records.draw_record(draw)
     assert draw.commitment == commitment and draw.status == "completed"
     assert hashrank.verify(record) == []
+
+
+def test_a_code_changed_after_the_commitment_still_draws_its_entity(world):
+    """A legacy 注册号 replaced by the USCC between the commitment and the draw: the frozen key is
+    the old code, and the selection still points at the entity (found through the audit log)."""
+    from inventory.codes import make_uscc
+    from inventory.services import entity_update
+
+    task = make_ready_task(world, "A1", entities=8, inspectors=4)
+    with scopes_disabled():
+        task.strata = [{"stratum": s, "count": 10} for s in "ABCD"]  # everyone is drawn
+        task.save()
+    actor = world.actor("A1", "planner")
+    with actor_scope(actor):
+        draw = svc.draw_commit(actor=actor, task=task)
+        entity = MarketEntity.objects.filter(entries__organization=world.orgs["A1"]).order_by("pk").first()
+        old_code = entity.code
+        entity_update(actor=actor, entity=entity, data={"code": make_uscc("91", "140522", "MA0RENAME")})
+        draw = svc.draw_execute(actor=actor, draw=draw, public_entropy="x")
+        selection = DrawSelection.objects.get(draw=draw, key=old_code)
+        assert selection.entity_id == entity.pk and selection.entity.code != old_code
+        assert not hashrank.verify(records.draw_record(draw, variant="filing"))
