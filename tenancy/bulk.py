@@ -83,42 +83,33 @@ def bulk_insert_stream(
         model._base_manager.bulk_create(made, batch_size=5000)
         return len(made)
     now = timezone.now()
-    fixed: list[tuple[models.Field, Any]] = []
-    for f in model._meta.concrete_fields:
-        if f.primary_key or f.attname in columns:
-            continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            value = now
-        else:
-            value = constants[f.attname] if f.attname in constants else f.get_default()
-        fixed.append((f, value))
-    prefix = tuple(_copy_value(f, value) for f, value in fixed)  # formatted once for every row
-    json_at = [i for i, c in enumerate(columns) if isinstance(model._meta.get_field(c), models.JSONField)]
-    names = ", ".join(connection.ops.quote_name(f.column) for f in [*(f for f, _v in fixed),
-                                                                     *(model._meta.get_field(c) for c in columns)])
-    table = connection.ops.quote_name(model._meta.db_table)
-    dumps = _encode_json
-    count = 0
-    with connection.wrap_database_errors, connection.cursor() as cursor, \
-            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN", writer=QueuedLibpqWriter(cursor.cursor)) as copy:
-        write = copy.write_row
+    fixed = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in columns]
+    # The shared values, formatted once for every row (timestamps as text: cheaper to send again).
+    prefix = tuple(_copy_value(f, _column_default(f, now) if _is_stamp(f) or f.attname not in constants
+                               else constants[f.attname]) for f in fixed)
+    own = [model._meta.get_field(c) for c in columns]
+    encode = _json_encoder(own)
+
+    def lines() -> Iterator[tuple[Any, ...]]:
         for row in rows:
-            if json_at:
+            if encode is not None:
                 row = list(row)
-                previous: Any = _NOTHING
-                encoded = ""
-                for i in json_at:
-                    value = row[i]
-                    if value is not previous:  # the same list in two columns (a team and the initial team): once
-                        encoded = dumps(value)
-                    row[i] = encoded
-                    previous = value
-            write(prefix + tuple(row))
-            count += 1
-    return count
+                encode(row)
+            yield prefix + tuple(row)
+
+    return _copy(model, [*fixed, *own], lines())
 
 
 _NOTHING = object()
+
+
+def _is_stamp(field: models.Field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def _column_default(field: models.Field, now: dt.datetime) -> Any:
+    """What a column gets when a bulk row does not say: ``now`` for auto_now(_add), else the default."""
+    return now if _is_stamp(field) else field.get_default()
 
 
 def _copy_value(field: models.Field, value: Any) -> Any:
@@ -128,6 +119,46 @@ def _copy_value(field: models.Field, value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return value
+
+
+def _json_encoder(fields: Sequence[models.Field]) -> Callable[[list[Any]], None] | None:
+    """An in-place encoder of a row's JSON columns (None for a nullable column stays NULL; the
+    same object in two columns, a team and the initial team, is encoded once), or None when
+    ``fields`` has no JSON column."""
+    positions = [(i, f.null) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    if not positions:
+        return None
+    dumps = _encode_json
+
+    def encode(values: list[Any]) -> None:
+        previous: Any = _NOTHING
+        encoded: Any = None
+        for i, nullable in positions:
+            value = values[i]
+            if value is not previous:
+                encoded = None if nullable and value is None else dumps(value)
+            values[i] = encoded
+            previous = value
+
+    return encode
+
+
+def _copy(model: type[models.Model], fields: Sequence[models.Field], rows: Iterable[Sequence[Any]]) -> int:
+    """COPY ``rows`` (the values of ``fields``, ready to send) into ``model``'s table; their count."""
+    connection = connections[router.db_for_write(model)]
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    count = 0
+    # The raw cursor's COPY raises psycopg's errors: wrapped, callers see Django's (IntegrityError …).
+    # The queued writer sends from a thread of its own: this one formats the next rows meanwhile,
+    # and the database stores them as they come.
+    with connection.wrap_database_errors, connection.cursor() as cursor, \
+            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN", writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
+            count += 1
+    return count
 
 
 def bulk_insert_links(*, model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> int:
@@ -180,46 +211,29 @@ def _copy_rows(
     now = timezone.now()
     ids: list[int] = reserve_ids(model, len(rows)) if with_ids else []  # type: ignore[arg-type]
     fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
     # The row plan, built once: every column's value is looked up by one C-level itemgetter over
     # the row merged onto its defaults; only JSON columns need a pass of their own.
-    defaults: dict[str, Any] = {}
-    json_columns: list[tuple[int, bool]] = []  # (position, nullable)
-    for position, f in enumerate(fields):
-        if f.primary_key:
-            defaults[f.attname] = None  # filled from ``ids`` below
-            continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            defaults[f.attname] = now
-        else:
-            defaults[f.attname] = f.get_default()
-        if isinstance(f, models.JSONField):
-            json_columns.append((position, f.null))
+    defaults = {f.attname: None if f.primary_key else _column_default(f, now) for f in fields}
     attnames = [f.attname for f in fields]
     pk_position = next((i for i, f in enumerate(fields) if f.primary_key), None)
     values_of = itemgetter(*attnames) if len(attnames) > 1 else (lambda row: (row[attnames[0]],))
-    stamps = {a: now for a in attnames if defaults.get(a) is now}  # auto_now(_add): always now
-    dumps = _encode_json
-    # The raw cursor's COPY raises psycopg's errors: wrapped, callers see Django's (IntegrityError …).
-    # The queued writer sends from a thread of its own: this one formats the next rows meanwhile,
-    # and the database stores them as they come.
-    with connection.wrap_database_errors, connection.cursor() as cursor, \
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN", writer=QueuedLibpqWriter(cursor.cursor)) as copy:
-        write = copy.write_row
-        index = -1
-        for index, row in enumerate(rows):  # noqa: B007 (the count is returned)
+    stamps = {f.attname: now for f in fields if _is_stamp(f)}  # auto_now(_add): always now
+    encode = _json_encoder(fields)
+
+    def lines() -> Iterator[Sequence[Any]]:
+        for index, row in enumerate(rows):
             given = row if as_dicts else {a: getattr(row, a) for a in attnames}
             values = values_of(defaults | given | stamps)
-            if json_columns or pk_position is not None:
+            if encode is not None or pk_position is not None:
                 values = list(values)
-                for position, nullable in json_columns:
-                    value = values[position]
-                    values[position] = None if nullable and value is None else dumps(value)
+                if encode is not None:
+                    encode(values)
                 if pk_position is not None:
                     values[pk_position] = ids[index]
-            write(values)
-    return ids if with_ids else index + 1
+            yield values
+
+    count = _copy(model, fields, lines())
+    return ids if with_ids else count
 
 
 @contextmanager
