@@ -46,7 +46,7 @@ import math
 import re
 import secrets
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import islice
@@ -698,24 +698,7 @@ def assign_teams(
     requirements: Iterable[Requirement],
     conflicts: Iterable[Conflict],
 ) -> tuple[list[Assignment], dict[str, int]]:
-    """Teams for the targets in rank order, and every pool inspector's final load."""
-    loads: dict[str, int] = {}
-    assignments = list(iter_teams(seed, selected_keys, inspector_pool, requirements, conflicts, loads=loads))
-    return assignments, loads
-
-
-def iter_teams(
-    seed: bytes,
-    selected_keys: Sequence[str],
-    inspector_pool: Iterable[InspectorRef],
-    requirements: Iterable[Requirement],
-    conflicts: Iterable[Conflict],
-    *,
-    loads: dict[str, int] | None = None,
-) -> Iterator[Assignment]:
-    """The teams of ``assign_teams``, one target at a time, so that a caller can store each as it
-    comes (the database takes the rows while the next teams are drawn). ``loads``, when given,
-    is filled with every pool inspector's load, final once the iterator is exhausted.
+    """Teams for the targets in rank order, and every pool inspector's final load.
 
     One heap per required department keyed by (load, score, key): a target costs its ``count``
     pops plus the conflicted inspectors it skips (pushed back unchanged), never a scan of the pool.
@@ -729,9 +712,7 @@ def iter_teams(
     _check_keys(targets, "target")
     prefix = seed + _INSPECTOR_TAG
     sha = _sha256
-    if loads is None:
-        loads = {}
-    loads.update({i.key: 0 for i in pool})
+    loads = {i.key: 0 for i in pool}
     # "\x00" || UTF-8 key per inspector and decimal(load) per load, encoded once.
     tails = {i.key: b"\x00" + i.key.encode("utf-8") for i in pool}
     digits: list[bytes] = [b"0"]
@@ -746,6 +727,7 @@ def iter_teams(
     heappop, heappush = heapq.heappop, heapq.heappush
 
     nobody: frozenset[str] = frozenset()
+    assignments: list[Assignment] = []
     for target in targets:
         barred = blocked.get(target, nobody)
         team: list[str] = []
@@ -784,7 +766,8 @@ def iter_teams(
             if load == len(digits):
                 digits.append(str(load).encode("ascii"))  # ASCII digits, no leading zeros (§4)
             heappush(heap, (load, sha(prefix + digits[load] + tails[key]).digest(), key))
-        yield {"target": target, "inspectors": team}
+        assignments.append({"target": target, "inspectors": team})
+    return assignments, loads
 
 
 # --------------------------------------------------------------------------------------------
