@@ -83,6 +83,7 @@ class Found:
     entries: dict[int, tuple[int, str]]  # entity pk -> (entry pk, status), stored entities only
     current: dict[int, set[str]]  # entry pk -> names of its tags now
     new_tag_names: list[str]  # tags the chunk names that do not exist yet
+    tag_ids: dict[str, int] = field(default_factory=dict)  # the existing tags it read, by name
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Plan:
     """What ``write`` writes for one chunk; new entities and entries are named by entity code."""
 
     new_tags: list[str] = field(default_factory=list)
+    tag_ids: dict[str, int] = field(default_factory=dict)  # existing tags by name (new ones: on write)
     updates: dict[int, dict[str, Any]] = field(default_factory=dict)
     update_fields: list[str] = field(default_factory=list)
     update_regions: set[int] = field(default_factory=set)
@@ -125,8 +127,7 @@ class EntityUpsert:
         self.with_tags = self.in_department and "tags" in present
         self.audit_base = _audit_template(actor, "inventory.marketentity", note)
         self.now = timezone.now()
-        self.tag_ids: dict[str, int] = {}  # the department's entity tags, as ``write`` knows them
-        self.tag_names: dict[int, str] = {}
+        self.tag_ids: dict[str, int] = {}  # the tags ``write`` created, by name
         self.planned_tags: set[str] = set()  # tags a prepared chunk creates (lookup must not again)
         self.stats = PlannerStatistics(enabled=not lookups_beside)
 
@@ -171,13 +172,13 @@ class EntityUpsert:
                 tag_of.update(read(Tag.objects.filter(pk__any=sorted(unknown)).values_list("pk", "name")))
             for entry_id, tag_id in links:
                 current.setdefault(entry_id, set()).add(tag_of[tag_id])
-        return Found(stored, entries, current, new_tag_names)
+        return Found(stored, entries, current, new_tag_names, {name: pk for pk, name in tag_of.items()})
 
     # ---------------------------------------------------------------------------- 2. prepare
 
     def prepare(self, chunk: list[dict[str, Any]], found: Found) -> Plan:
         actor, fields, dated, stored = self.actor, self.fields, self.dated, found.stored
-        plan = Plan(new_tags=found.new_tag_names, rows=len(chunk))
+        plan = Plan(new_tags=found.new_tag_names, tag_ids=found.tag_ids, rows=len(chunk))
         changed_fields: set[str] = set()
         name_of: dict[str, str] = {}
         changes_of: dict[str, dict[str, list[Any]]] = {}
@@ -292,8 +293,7 @@ class EntityUpsert:
                 status=RegistryEntry.Status.ACTIVE, retired_reason="", updated_at=self.now
             )
         if plan.links_add or plan.links_remove:
-            self._known_tags({name for _code, name in plan.links_add} | set(plan.links_remove))
-            tag_ids = self.tag_ids
+            tag_ids = plan.tag_ids | self.tag_ids
             # Both ends were read through scoped managers (lookup) or written just now.
             added = bulk_insert_links(model=_LINKS, rows=[{"registryentry_id": entry_of[code], "tag_id": tag_ids[name]}
                                                            for code, name in plan.links_add])
@@ -307,15 +307,6 @@ class EntityUpsert:
         if plan.audit:
             bulk_insert(actor=actor, model=AuditEntry, rows=plan.audit)
         return plan.result
-
-    def _known_tags(self, names: set[str]) -> None:
-        """Ids of tags ``write`` has not met yet (they existed before this upsert)."""
-        missing = sorted(names - set(self.tag_ids))
-        if missing:
-            self.tag_ids.update(
-                Tag.objects.filter(organization_id=self.actor.organization_id, kind=Tag.Kind.ENTITY, name__any=missing)
-                .values_list("name", "pk")
-            )
 
 
 def _audit_template(actor: Actor, target_type: str, note: str) -> dict[str, Any]:
