@@ -35,7 +35,6 @@ from tenancy.scoping import assert_writable
 
 from .models import MarketEntity, RegistryEntry, Tag
 
-Reader = Callable[[models.QuerySet], list[tuple[Any, ...]]]
 Progress = Callable[[int], None]
 
 ENTITY_DERIVED = ("code_kind", "is_legacy_code")
@@ -52,10 +51,6 @@ def code_kind(code: str) -> dict[str, Any]:
     if code.startswith("R") and "-" in code:
         return _REGISTRY
     return _USCC
-
-
-def read_here(queryset: models.QuerySet) -> list[tuple[Any, ...]]:
-    return list(queryset)
 
 
 @dataclass
@@ -133,12 +128,13 @@ class EntityUpsert:
 
     # ---------------------------------------------------------------------------- 1. lookup
 
-    def lookup(self, chunk: list[dict[str, Any]], read: Reader = read_here) -> Found:
+    def lookup(self, chunk: list[dict[str, Any]]) -> Found:
+        """Reads on this thread's connection (in the pipeline: one of its own, see importing)."""
         actor = self.actor
         stored = {
             row[1]: dict(zip(self.read_columns, row, strict=True))
-            for row in read(MarketEntity.objects.filter(region_id=actor.region_id, code__any=[r["code"] for r in chunk])
-                            .values_list(*self.read_columns))
+            for row in MarketEntity.objects.filter(region_id=actor.region_id, code__any=[r["code"] for r in chunk])
+            .values_list(*self.read_columns)
         }
         entries: dict[int, tuple[int, str]] = {}
         current: dict[int, set[str]] = {}
@@ -146,11 +142,9 @@ class EntityUpsert:
         if not self.in_department:
             return Found(stored, entries, current, new_tag_names)
         if stored:
-            for entity_id, pk, status in read(
-                RegistryEntry.objects.filter(organization_id=actor.organization_id,
-                                             entity_id__any=[s["pk"] for s in stored.values()])
-                .values_list("entity_id", "pk", "status")
-            ):
+            for entity_id, pk, status in RegistryEntry.objects.filter(
+                organization_id=actor.organization_id, entity_id__any=[s["pk"] for s in stored.values()]
+            ).values_list("entity_id", "pk", "status"):
                 entries[entity_id] = (pk, status)
         if not self.with_tags:
             return Found(stored, entries, current, new_tag_names)
@@ -158,18 +152,18 @@ class EntityUpsert:
         tag_of: dict[int, str] = {}
         known = self.planned_tags.copy()
         if names:
-            for pk, name in read(Tag.objects.filter(organization_id=actor.organization_id, kind=Tag.Kind.ENTITY,
-                                                    name__any=sorted(names)).values_list("pk", "name")):
+            for pk, name in Tag.objects.filter(organization_id=actor.organization_id, kind=Tag.Kind.ENTITY,
+                                               name__any=sorted(names)).values_list("pk", "name"):
                 known.add(name)
                 tag_of[pk] = name
         new_tag_names = sorted(names - known)
         self.planned_tags.update(new_tag_names)
         old = [pk for pk, _status in entries.values()]
         if old:
-            links = read(_LINKS.objects.filter(registryentry_id__any=old).values_list("registryentry_id", "tag_id"))
+            links = list(_LINKS.objects.filter(registryentry_id__any=old).values_list("registryentry_id", "tag_id"))
             unknown = {t for _e, t in links} - set(tag_of)
             if unknown:  # tags the entries have but this chunk does not name (they are being removed)
-                tag_of.update(read(Tag.objects.filter(pk__any=sorted(unknown)).values_list("pk", "name")))
+                tag_of.update(Tag.objects.filter(pk__any=sorted(unknown)).values_list("pk", "name"))
             for entry_id, tag_id in links:
                 current.setdefault(entry_id, set()).add(tag_of[tag_id])
         return Found(stored, entries, current, new_tag_names, {name: pk for pk, name in tag_of.items()})
