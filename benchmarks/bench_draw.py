@@ -187,7 +187,7 @@ def _baseline(actor: Any, org: Organization, draw: Draw, persist: bool) -> float
                 "entity_id": pk, "key": f"base-{code}", "stratum": risk, "score": "", "rank": n, "status": "selected",
                 "team": team, "initial_team": team,
             })
-        rows.sort(key=lambda row: row["entity_id"])  # as ours does (sampling.services.draws)
+        rows.sort(key=lambda row: row["key"])  # as ours does (sampling.services.draws)
         bulk_insert(actor=actor, model=DrawSelection, rows=rows)
         _check_deferred_constraints()
         transaction.savepoint_rollback(sid)

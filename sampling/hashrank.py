@@ -430,14 +430,18 @@ def canonical_of_groups(
     return b"".join(parts), encoded
 
 
-def canonical_of_sorted_groups(groups: Mapping[str, Sequence[bytes]], *, check_unique: bool = True) -> bytes:
+def canonical_of_sorted_groups(
+    groups: Mapping[str, Sequence[bytes]], *, check_unique: bool = True, check_order: bool = True
+) -> bytes:
     """The canonical pool (§2) of a pool given as each stratum's UTF-8 keys, already sorted
     byte-wise: a few C-level passes per stratum, no object per key.
 
     Refuses (``invalid_input``/``invalid_text``/``duplicate_key``) what ``canonical_of_groups``
     refuses: keys out of order or repeated, empty, holding a tab, newline or NUL, or not UTF-8;
     a key in two strata only with ``check_unique`` (a caller that knows its keys are unique
-    across strata — one registry code per region — may skip that set of a million keys).
+    across strata — one registry code per region — may skip that set of a million keys); keys
+    out of order or repeated within a stratum only with ``check_order`` (a caller that sorted
+    keys it knows to be unique may skip that pass).
     """
     parts: list[bytes] = []
     for stratum in sorted(groups):  # str order is code point order, which is UTF-8 byte order
@@ -449,7 +453,7 @@ def canonical_of_sorted_groups(groups: Mapping[str, Sequence[bytes]], *, check_u
         if not keys[0] or b"\t" in block or b"\x00" in block or block.count(b"\n") != len(keys) - 1:
             for key in keys:  # slow path only to name the offending key
                 _check_text(bytes(key).decode("utf-8", "replace"), "key", key_like=True)
-        if any(map(bytes.__ge__, keys, islice(keys, 1, None))):
+        if check_order and any(map(bytes.__ge__, keys, islice(keys, 1, None))):
             if any(map(bytes.__eq__, keys, islice(keys, 1, None))):
                 key = next(a for a, b in zip(keys, islice(keys, 1, None), strict=False) if a == b).decode("utf-8")
                 raise DrawError("duplicate_key", f"key {key!r} appears more than once", what="key", key=key)

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from inventory.fields import CodeField
 from tenancy.context import Actor
 from tenancy.scoping import TenantModel
 
@@ -289,7 +290,8 @@ class DrawSelection(JointVisibleModel):
         db_index=False, db_constraint=False,
     )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-    key = models.CharField("代码", max_length=40)
+    # Byte-wise, like the pool it was drawn from: the draw writes its rows in this order.
+    key = CodeField("代码", max_length=40)
     stratum = models.CharField("层", max_length=40)
     score = models.CharField("得分", max_length=64)
     rank = models.PositiveIntegerField("序号", null=True, blank=True)

@@ -89,8 +89,9 @@ class PoolResult:
     strata: list[hashrank.Stratum]
     # Entities of the base set after the scope filters (eligible + excluded).
     total: int = 0
-    # True when every entity is of one region, where a code is unique: no need to check that no
-    # key is in two strata (a set of a million keys) when the canonical form is built.
+    # True when every entity is of one region, where a code is unique, and each stratum's keys
+    # were sorted here: no need to check, when the canonical form is built, that no key is in two
+    # strata (a set of a million keys) or repeated or out of order within one.
     keys_unique: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -118,7 +119,9 @@ class PoolResult:
     @cached_property
     def canonical(self) -> bytes:
         """The canonical pool (DRAW.md §2): what the commitment's pool hash is taken of."""
-        return hashrank.canonical_of_sorted_groups(self.groups, check_unique=not self.keys_unique)
+        return hashrank.canonical_of_sorted_groups(
+            self.groups, check_unique=not self.keys_unique, check_order=not self.keys_unique
+        )
 
     def __contains__(self, key: object) -> bool:
         """Whether ``key`` is an eligible candidate: a binary search per stratum."""

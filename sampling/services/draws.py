@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -273,6 +273,11 @@ def _renamed_since(actor: Actor, keys: Sequence[str], since: dt.datetime) -> dic
         return {old: int(target) for old, target in renamed}
 
 
+def _utf8_key(row: tuple[Any, ...]) -> bytes:
+    """A selection row's key as UTF-8: byte-wise, the order of the (draw, key) index ("C" collation)."""
+    return row[1].encode("utf-8")
+
+
 def _completed_exists(task: SamplingTask) -> bool:
     return Draw.objects.filter(task=task, status=Draw.Status.COMPLETED).exists()
 
@@ -355,16 +360,24 @@ def _draw_execute(
         entity_of = _entity_ids(drawn, draw.plan, found, actor=actor, since=draw.committed_at)
         selected, reserve = DrawSelection.Status.SELECTED.value, DrawSelection.Status.RESERVE.value
 
-        def rows() -> Iterator[tuple[Any, ...]]:
-            # In rank order, a tuple per selection (no object per row), the shared columns sent once.
-            for i, t in enumerate(selection.selected):
-                team = [id_of[k] for k in assigned[i]["inspectors"]] if assigned else []
-                yield entity_of[t.key], t.key, t.stratum, t.score, t.rank, None, selected, team, team
-            for order, t in enumerate(selection.reserve, 1):
-                yield entity_of[t.key], t.key, t.stratum, t.score, None, order, reserve, [], []
-
+        # A tuple per selection (no object per row), the shared columns sent once, in key order:
+        # each row then lands at the right edge of the draw's (draw, key) index, which costs the
+        # database about half what rank order (random keys) does.
+        rows = [
+            (entity_of[t.key], t.key, t.stratum, t.score, t.rank, None, selected, team, team)
+            for t, team in zip(
+                selection.selected,
+                ([id_of[k] for k in a["inspectors"]] for a in assigned) if assigned else ([] for _ in selection.selected),
+                strict=True,
+            )
+        ]
+        rows.extend(
+            (entity_of[t.key], t.key, t.stratum, t.score, None, order, reserve, [], [])
+            for order, t in enumerate(selection.reserve, 1)
+        )
+        rows.sort(key=_utf8_key)
         bulk_insert_stream(
-            actor=actor, model=DrawSelection, rows=rows(),
+            actor=actor, model=DrawSelection, rows=rows,
             columns=("entity_id", "key", "stratum", "score", "rank", "reserve_order", "status", "team", "initial_team"),
             constants={"organization_id": draw.organization_id, "region_id": draw.region_id, "plan_id": draw.plan_id,
                        "draw_id": draw.pk},
@@ -381,7 +394,9 @@ def _draw_execute(
     draw.allocation = [a.as_dict() for a in selection.allocation]
     draw.drawn_at = now
     draw.drawn_by_id = actor.user_id
-    draw.save()
+    # Only what the draw set: the frozen pool's megabytes are not written again.
+    draw.save(update_fields=["status", "public_entropy", "witnesses", "seed", "allocation", "drawn_at", "drawn_by",
+                             "updated_at"])
     task_before = audit.snapshot(task, ["status"])
     task.status = SamplingTask.Status.DRAWN
     task.save(update_fields=["status", "updated_at"])

@@ -52,3 +52,13 @@ def test_bad_pools_are_refused(groups, code) -> None:
 def test_a_key_in_two_strata_passes_only_when_the_caller_vouches_for_uniqueness() -> None:
     groups = {"A": [b"K1"], "B": [b"K1"]}
     assert hashrank.canonical_of_sorted_groups(groups, check_unique=False) == b"A\tK1\nB\tK1\n"
+
+
+def test_a_caller_that_sorted_unique_keys_skips_the_order_pass_but_not_the_character_checks() -> None:
+    # Unchecked order is taken as given (the caller vouches for it) …
+    assert hashrank.canonical_of_sorted_groups({"A": [b"K2", b"K1"]}, check_order=False) == b"A\tK2\nA\tK1\n"
+    # … but a tab, an empty key or invalid UTF-8 is still refused.
+    for keys in ([b"K\t1"], [b"", b"K1"], [b"\xff"]):
+        with pytest.raises(hashrank.DrawError) as exc:
+            hashrank.canonical_of_sorted_groups({"A": keys}, check_order=False, check_unique=False)
+        assert exc.value.code == "invalid_text"
