@@ -209,8 +209,13 @@ def run(args: Any) -> None:
         timings["commit (canonical pool, hash, gzip)"] = time.perf_counter() - t
         del frozen
         t = time.perf_counter()
-        draw = draw_services.draw_execute(actor=actor, draw=draw, public_entropy="bench", witnesses=["基准"])
-        timings["draw (rank, assign, persist)"] = time.perf_counter() - t
+        steps: list[tuple[float, str]] = []  # the draw's own progress reports, timed
+        draw = draw_services.draw_execute(
+            actor=actor, draw=draw, public_entropy="bench", witnesses=["基准"],
+            progress=lambda pct, label: steps.append((time.perf_counter(), str(label))),
+        )
+        drawn = time.perf_counter()
+        timings["draw (rank, assign, persist)"] = drawn - t
         t = time.perf_counter()
         _check_deferred_constraints()
         timings["constraint checks deferred to COMMIT"] = time.perf_counter() - t
@@ -219,6 +224,11 @@ def run(args: Any) -> None:
         print(f"pool {draw.pool_size:,} eligible, {draw.excluded_count:,} excluded, {len(draw.conflicts):,} conflicts in the pool", flush=True)
         for label, seconds in timings.items():
             print(f"  {label}: {seconds:.2f}s", flush=True)
+            if label.startswith("draw") and steps:
+                # Each step runs from its report to the next (the last to the end of the draw).
+                ends = [at for at, _ in steps[1:]] + [drawn]
+                for (at, step), end in zip(steps, ends, strict=True):
+                    print(f"      {step}: {end - at:.2f}s", flush=True)
         print(f"END TO END: {total:.2f}s for {selected:,} selections (+ reserve) — target ≤ 10 s", flush=True)
         print(f"process RSS peak: {peak_rss_mb():.0f} MB (before the draw {rss_before:.0f} MB) — target < 1 GB", flush=True)
 

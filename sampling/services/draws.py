@@ -376,6 +376,7 @@ def _draw_execute(
             for order, t in enumerate(selection.reserve, 1)
         )
         rows.sort(key=_utf8_key)
+        report(75, _("保存抽取结果"))
         bulk_insert_stream(
             actor=actor, model=DrawSelection, rows=rows,
             columns=("entity_id", "key", "stratum", "score", "rank", "reserve_order", "status", "team", "initial_team"),
