@@ -1,4 +1,5 @@
-"""Celery entry points of sampling: a draw over a large pool, and every ready task of a plan at once.
+"""Celery entry points of sampling: a draw over a large pool, every ready task of a plan at once,
+and the PDF of a long 备案表.
 
 The draw itself is one transaction (``draw_execute``): a worker that dies mid-way leaves the draw
 ``committed`` with nothing saved, and the task (acks_late, rejected on worker loss) runs again with
@@ -14,8 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from sampling.models import Draw, SamplingPlan, SamplingTask
+from sampling.models import Draw, Filing, SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
+from sampling.services import filings as filing_services
 from tenancy.context import Actor
 from tenancy.jobs import job_update
 from tenancy.models import Job
@@ -81,3 +83,12 @@ def draw_plan_all_task(plan_id: int, job_id: int, *, actor: Actor) -> dict[str, 
     result = {"done": done, "failed": failed}
     job_update(job_id, status=status, progress=100, message=summary, result=result)
     return result
+
+
+@shared_task(base=TenantTask)
+def filing_pdf_task(filing_id: int, *, actor: Actor) -> str | None:
+    """Render and attach a long 备案表 (``filing_submit`` queues it when the filing commits)."""
+    filing = Filing.objects.filter(pk=filing_id).first()
+    if filing is None:
+        return None
+    return filing_services.filing_attach_pdf(actor=actor, filing=filing).pdf.name

@@ -287,5 +287,7 @@ SITE_TITLE = _("双随机、一公开监管平台")
 FILING_DEADLINE_DAYS = int(env("FILING_DEADLINE_DAYS", "2"))  # 阳城县发改局方案：抽取后 2 日内备案
 ASYNC_IMPORT_ROW_THRESHOLD = int(env("ASYNC_IMPORT_ROW_THRESHOLD", "5000"))
 ASYNC_DRAW_POOL_THRESHOLD = int(env("ASYNC_DRAW_POOL_THRESHOLD", "50000"))
+# A 备案表 with more target rows than this is rendered by a worker (WeasyPrint: ~5 ms a row).
+ASYNC_FILING_PDF_ROWS = int(env("ASYNC_FILING_PDF_ROWS", "300"))
 DASHBOARD_PROVIDERS = ["inventory.selectors.dashboard_cards", "sampling.selectors.dashboard_cards"]
 AXES_LOCKOUT_CALLABLE = "tenancy.views.locked_out"

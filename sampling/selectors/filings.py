@@ -12,6 +12,7 @@ import hashlib
 import json
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -134,7 +135,10 @@ def filing_list(
         filings = filings.filter(submitted_at__date__lte=date_to)
     if text:
         filings = filings.filter(Q(draw__task__name__icontains=text) | Q(draw__task_uid__icontains=text))
-    return _with_state(filings).order_by("due_at" if tab in ("pending", "overdue") else "-submitted_at", "-id")
+    # A list never shows the filed records or the frozen pools: megabytes a row for a large draw.
+    heavy = ("record", "previous__record", "resubmission__record", "draw__pool_blob", "draw__excluded_blob",
+             "draw__inspector_pool", "draw__conflicts")
+    return _with_state(filings).defer(*heavy).order_by("due_at" if tab in ("pending", "overdue") else "-submitted_at", "-id")
 
 
 def filing_tab_counts(*, actor: Actor) -> dict[str, int]:
@@ -262,8 +266,16 @@ def filing_sheet(*, actor: Actor, filing: Filing) -> dict[str, Any]:
     }
 
 
-def filing_pdf_get(*, actor: Actor, filing: Filing) -> bytes:
-    """The attached PDF; rendered again from the filed record if the file has gone missing."""
+def pdf_rendered_in_background(filing: Filing) -> bool:
+    """Whether the filing's 备案表 is too long to render within a request (its target rows)."""
+    record = filing.record or {}
+    rows = len(record.get("selected", ())) + len(record.get("reserve", ()))
+    return rows > settings.ASYNC_FILING_PDF_ROWS
+
+
+def filing_pdf_get(*, actor: Actor, filing: Filing) -> bytes | None:
+    """The attached PDF; a short one is rendered again from the filed record if the file has
+    gone missing. None while a long one is not attached yet (a worker renders it)."""
     from sampling import pdf  # noqa: PLC0415
 
     if filing.pdf:
@@ -272,6 +284,8 @@ def filing_pdf_get(*, actor: Actor, filing: Filing) -> bytes:
                 return fh.read()
         except FileNotFoundError:
             pass
+    if pdf_rendered_in_background(filing):
+        return None
     return pdf.filing_form_pdf(filing_sheet(actor=actor, filing=filing))
 
 

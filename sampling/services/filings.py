@@ -28,6 +28,7 @@ from sampling.selectors.filings import (
     SUBMITTER_ROLES,
     draw_record,
     filing_sheet,
+    pdf_rendered_in_background,
     record_sha256,
 )
 from tenancy import audit
@@ -147,10 +148,13 @@ def filing_submit(
     filing.set_tenant(actor)
     filing.save()
 
-    content = pdf.filing_form_pdf(filing_sheet(actor=actor, filing=filing))
-    filing.pdf.save(f"filing-{draw.task_uid}-{filing.pk}.pdf", ContentFile(content), save=True)
+    if pdf_rendered_in_background(filing):
+        # Minutes of layout for thousands of rows: a worker attaches it once this commits.
+        transaction.on_commit(lambda: _queue_pdf(filing))
+    else:
+        _render_pdf(actor, filing)
     # The record itself (the whole pool) is not copied into the log: its SHA-256 stands for it.
-    after = audit.snapshot(filing, _AUDITED_FIELDS) | {"pdf": filing.pdf.name}
+    after = audit.snapshot(filing, _AUDITED_FIELDS) | {"pdf": filing.pdf.name or None}
     audit.record(
         actor=actor, action="create", target=filing, changes={k: [None, v] for k, v in after.items()},
         note=_("报送备案：%(task)s") % {"task": draw.task.name},
@@ -159,6 +163,44 @@ def filing_submit(
     if office.pk == actor.organization_id:
         # A joint plan's draw is organized by the office itself: filed and acknowledged at once.
         _decide(actor=actor, filing=filing, decision=FilingDecision.Decision.ACKNOWLEDGED, reason=JOINT_SELF_REASON)
+    return filing
+
+
+def _render_pdf(actor: Actor, filing: Filing) -> None:
+    content = pdf.filing_form_pdf(filing_sheet(actor=actor, filing=filing))
+    filing.pdf.save(f"filing-{filing.draw.task_uid}-{filing.pk}.pdf", ContentFile(content), save=False)
+    filing.save(update_fields=["pdf", "updated_at"])
+
+
+def _queue_pdf(filing: Filing) -> None:
+    from sampling.tasks import filing_pdf_task  # noqa: PLC0415  (tasks import the services)
+
+    # The job writes the filer's row whoever asked (the office, after a lost job): it acts for
+    # the filing's organization, as no one in particular — the sheet is the record as filed.
+    filing_pdf_task.delay(filing.pk, actor={"user_id": None, "organization_id": filing.organization_id, "via": "task"})
+
+
+def filing_pdf_request(*, actor: Actor, filing: Filing) -> None:
+    """Ask a worker for a filing's missing PDF again (its first job lost with a worker, say):
+    harmless when one is already on its way, which attaches the PDF once. ``actor`` sees the
+    filing (the caller read it through the scoped managers)."""
+    _queue_pdf(filing)
+
+
+@transaction.atomic
+def filing_attach_pdf(*, actor: Actor, filing: Filing) -> Filing:
+    """Render and attach the 备案表 of a filing that has none, or whose file has gone missing
+    (the worker's half of ``filing_submit``). The row lock makes a second job wait for the
+    first, then find the PDF."""
+    filing = Filing.objects.select_for_update().select_related("draw").get(pk=filing.pk)
+    before = filing.pdf.name or None
+    if before and filing.pdf.storage.exists(before):
+        return filing
+    _render_pdf(actor, filing)
+    audit.record(
+        actor=actor, action="update", target=filing, changes={"pdf": [before, filing.pdf.name]},
+        note=_("备案表已生成：%(task)s") % {"task": filing.draw.task_uid},
+    )
     return filing
 
 

@@ -92,6 +92,8 @@ def _detail_context(request: HttpRequest, filing: Filing, decision_form: FilingD
         "decision_form": decision_form or (FilingDecisionForm() if may_decide else None),
         "may_decide": may_decide,
         "may_resubmit": may_resubmit,
+        # A long sheet's PDF comes from a worker: the page shows it pending and polls.
+        "pdf_pending": not filing.pdf and selectors.pdf_rendered_in_background(filing),
         "state_label": selectors.STATE_LABELS[sheet["state"]],
         "badge": selectors.STATE_BADGES[sheet["state"]],
     }
@@ -186,6 +188,11 @@ def _attachment(name: str) -> str:
 def filing_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     filing = _get_filing(request, pk)
     content = selectors.filing_pdf_get(actor=request.actor, filing=filing)
+    if content is None:
+        # A long sheet a worker renders: ask again (a lost job is then redone), come back later.
+        services.filing_pdf_request(actor=request.actor, filing=filing)
+        messages.info(request, _("备案表（PDF）正在后台生成，生成后本页将出现下载按钮。"))
+        return redirect("sampling:filing_detail", pk=filing.pk)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = _attachment(f"抽取结果备案表-{filing.draw.task_uid}-{filing.pk}.pdf")
     return response

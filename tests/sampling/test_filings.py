@@ -320,3 +320,69 @@ def test_api_list_detail_and_decide(world, login, client):
     login(world.user("BO", Role.ADMIN))
     assert client.get(reverse("api:filing-detail", args=[filing.pk])).status_code == 404
     assert client.post(url, {"decision": "acknowledged"}, content_type="application/json").status_code == 404
+
+
+# --------------------------------------------------------------------------------------------
+# A long 备案表 is rendered by a worker
+
+
+def test_a_long_sheet_is_filed_at_once_and_its_pdf_attached_by_a_worker(world, settings, django_capture_on_commit_callbacks):
+    settings.ASYNC_FILING_PDF_ROWS = 2  # the simple draw has 3 selected + 2 reserve rows
+    draw = make_simple_draw(world, "A1")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        filing = submit(world, draw=draw)
+    # Filed, hashed and audited now; the PDF not yet, its job waits for the commit.
+    assert filing.record_sha256 and not filing.pdf
+    assert len(queued) == 1
+    with scopes_disabled():
+        created = AuditEntry.objects.get(target_type="sampling.filing", target_id=str(filing.pk), action="create")
+    assert created.changes["pdf"] == [None, None]
+    queued[0]()  # the commit happens: the (eager) worker renders and attaches it
+    with scopes_disabled():
+        filing.refresh_from_db()
+        attached = AuditEntry.objects.get(target_type="sampling.filing", target_id=str(filing.pk), action="update")
+    with filing.pdf.open("rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+    assert attached.changes["pdf"] == [None, filing.pdf.name]
+    # A second delivery of the job finds the PDF and renders nothing.
+    with actor_scope(world.actor("A1", Role.PLANNER)) as actor:
+        again = services.filing_attach_pdf(actor=actor, filing=filing)
+    assert again.pdf.name == filing.pdf.name
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(target_type="sampling.filing", target_id=str(filing.pk), action="update").count() == 1
+
+
+def test_the_pages_show_a_pending_pdf_and_asking_for_it_queues_it_again(world, settings, login, client, django_capture_on_commit_callbacks):
+    settings.ASYNC_FILING_PDF_ROWS = 2
+    with django_capture_on_commit_callbacks(execute=False):
+        filing = submit(world)  # its job lost: the callback never runs
+    login(world.user("AO", Role.LEADER))
+    detail = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
+    assert 'data-testid="filing-pdf-pending"' in detail and 'data-testid="filing-pdf"' not in detail
+    # The download link of a pending PDF queues the job again and says so on the detail page
+    # (the eager worker of the tests renders it there and then).
+    response = client.get(reverse("sampling:filing_pdf", args=[filing.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("sampling:filing_detail", args=[filing.pk]), 302)]
+    assert "正在后台生成" in response.content.decode()
+    with scopes_disabled():
+        filing.refresh_from_db()
+    assert filing.pdf
+    detail = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
+    assert 'data-testid="filing-pdf"' in detail and 'data-testid="filing-pdf-pending"' not in detail
+    pdf = client.get(reverse("sampling:filing_pdf", args=[filing.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+
+
+def test_a_long_sheets_missing_file_is_rendered_again_by_the_worker(world, settings, django_capture_on_commit_callbacks):
+    settings.ASYNC_FILING_PDF_ROWS = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        filing = submit(world)
+    with scopes_disabled():
+        filing.refresh_from_db()
+    old = filing.pdf.name
+    filing.pdf.storage.delete(old)
+    with actor_scope(world.actor("A1", Role.PLANNER)) as actor:
+        assert selectors.filing_pdf_get(actor=actor, filing=filing) is None
+        again = services.filing_attach_pdf(actor=actor, filing=filing)
+    with again.pdf.open("rb") as fh:
+        assert fh.read(5) == b"%PDF-"
