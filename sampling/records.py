@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import gzip
 import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -214,6 +215,13 @@ def _draw_record(draw: Draw, *, variant: str) -> dict[str, Any]:
         public_x.pop("inspector_pool_hash")
         record["x"] = public_x
     return record
+
+
+def record_json(record: dict[str, Any]) -> str:
+    """A record as the JSON text the downloads and ``draw_record`` give: compact, because an
+    indent makes ``json`` fall back to its pure-Python encoder — for a million-key pool 5.6 s and
+    1.4 GB instead of 1.6 s and 0.75 GB."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def commitment_event(draw: Draw) -> dict[str, Any]:

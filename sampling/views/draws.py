@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -212,7 +212,7 @@ def draw_record(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("variant") == "public":
         variant = "public"
     record = records.draw_record(draw, variant=variant)
-    response = JsonResponse(record, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response = HttpResponse(records.record_json(record), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="draw-{draw.task_uid}-{draw.pk}-{variant}.json"'
     return response
 

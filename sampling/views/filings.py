@@ -3,7 +3,6 @@ its HTML preview and the record download. Thin: parse, call one service or selec
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from django.conf import settings
@@ -15,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sampling import pdf
+from sampling import pdf, records
 from sampling.forms_filings import FilingDecisionForm, FilingFilterForm, FilingSubmitForm
 from sampling.models import Draw, Filing
 from sampling.selectors import filings as selectors
@@ -218,8 +217,7 @@ def filing_record(request: HttpRequest, pk: int) -> HttpResponse:
     if variant == "filing" and not allowed:
         raise PermissionDenied("filing variant")
     record = selectors.filing_record_for(actor=request.actor, filing=filing, variant=variant)
-    body = json.dumps(record, ensure_ascii=False, indent=2)
-    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response = HttpResponse(records.record_json(record), content_type="application/json; charset=utf-8")
     suffix = "备案记录" if variant == "filing" else "公开记录"
     response["Content-Disposition"] = _attachment(f"{filing.draw.task_uid}-{suffix}.json")
     return response

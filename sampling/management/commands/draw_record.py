@@ -6,7 +6,6 @@ prints what is published. The output passes ``python -m sampling.hashrank verify
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -33,4 +32,4 @@ class Command(OwnerCommand):
         if draw.status != Draw.Status.COMPLETED:
             raise CommandError(f"抽取 #{draw.pk} 尚未完成（{draw.get_status_display()}），没有抽取记录 / not drawn yet")
         record = records.draw_record(draw, variant="public" if options["public"] else "filing")
-        self.stdout.write(json.dumps(record, ensure_ascii=False, indent=1))
+        self.stdout.write(records.record_json(record))
