@@ -1,4 +1,5 @@
-"""A real Celery worker on Redis runs a draw: the production path, not the eager one.
+"""A real Celery worker on Redis runs a draw and renders a long filing's PDF: the production
+path, not the eager one.
 
 Runs when REDIS_URL is set and the tests use PostgreSQL (as in CI); the worker is a separate
 process on the test database, so the rows it sees are committed ones (transactional test).
@@ -19,10 +20,12 @@ from django_scopes import scopes_disabled
 
 from config.celery import app
 from sampling import hashrank
-from sampling.models import Draw, DrawSelection
+from sampling.models import Draw, DrawSelection, Filing
 from sampling.records import draw_record
 from sampling.services import draws as draw_services
+from sampling.services import filings as filing_services
 from sampling.tasks import draw_execute_task
+from tenancy.audit import AuditEntry
 from tenancy.jobs import job_create
 from tenancy.models import Job
 from tenancy.scoping import actor_scope
@@ -59,12 +62,13 @@ def worker_queue(transactional_db):
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
+    eager, default_queue = app.conf.task_always_eager, app.conf.task_default_queue
+    # Sent for real, and what the code sends with a plain .delay() goes to this worker too.
+    app.conf.task_always_eager, app.conf.task_default_queue = False, queue
     try:
         yield queue
     finally:
-        app.conf.task_always_eager = eager
+        app.conf.task_always_eager, app.conf.task_default_queue = eager, default_queue
         process.terminate()
         try:
             output, _ = process.communicate(timeout=20)
@@ -106,3 +110,28 @@ def test_a_real_worker_runs_a_draw_in_the_tenant_scope(worker_queue):
         record = draw_record(draw, variant="filing")
     assert hashrank.verify(record) == []
     assert record["seed"] == draw.seed and len(record["assignments"]) == 8
+
+
+def test_a_real_worker_attaches_a_long_filings_pdf_after_the_filing_commits(worker_queue, settings):
+    settings.ASYNC_FILING_PDF_ROWS = 2
+    world = build_world()
+    task = make_ready_task(world, "A1", entities=80, inspectors=6)
+    actor = world.actor("A1", "planner")
+    with actor_scope(actor):
+        draw = draw_services.draw_run(actor=actor, task=task, public_entropy="41 07 93")
+        filing = filing_services.filing_submit(actor=actor, draw=draw)
+    assert not filing.pdf  # filed at once; the PDF is the worker's
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with scopes_disabled():
+            filing = Filing.objects.get(pk=filing.pk)
+        if filing.pdf:
+            break
+        time.sleep(0.3)
+    assert filing.pdf, "the worker did not attach the PDF in 90 s"
+    with filing.pdf.open("rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+    with scopes_disabled():
+        attached = AuditEntry.objects.get(target_type="sampling.filing", target_id=str(filing.pk), action="update")
+    assert attached.changes["pdf"] == [None, filing.pdf.name] and attached.organization_id == filing.organization_id
+    filing.pdf.storage.delete(filing.pdf.name)
