@@ -316,6 +316,51 @@ def _build(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | None, year:
     )
 
 
+@dataclass(frozen=True)
+class PoolCounts:
+    """How many entities each stratum has and each exclusion reason took: what the previews show,
+    from the same query as the pool but counted by the database (no key leaves it)."""
+
+    counts: dict[str, int]
+    excluded_counts: dict[str, int]
+    strata: list[hashrank.Stratum]
+
+    @property
+    def eligible(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def excluded(self) -> int:
+        return sum(self.excluded_counts.values())
+
+    @property
+    def total(self) -> int:
+        return self.eligible + self.excluded
+
+
+def _count(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | None, year: int) -> PoolCounts:
+    strata = strata_in_effect(plan, task)
+    counts = {s.stratum: 0 for s in strata}
+    excluded: Counter[str] = Counter()
+    rows = _pool_queryset(actor=actor, plan=plan, task=task, year=year).values("pool_reason", "pool_stratum")
+    for row in rows.annotate(n=Count("pk")).order_by():
+        if row["pool_reason"] is None:
+            counts[row["pool_stratum"]] = counts.get(row["pool_stratum"], 0) + row["n"]
+        else:
+            excluded[row["pool_reason"]] += row["n"]
+    return PoolCounts(counts=counts, excluded_counts=dict(excluded), strata=strata)
+
+
+def plan_pool_counts(*, actor: Actor, plan: SamplingPlan, year: int | None = None) -> PoolCounts:
+    """The counts of ``plan_pool`` (the plan preview): half the time, a fraction of the memory."""
+    return _count(actor=actor, plan=plan, task=None, year=year or plan.year)
+
+
+def task_pool_counts(*, actor: Actor, task: SamplingTask) -> PoolCounts:
+    """The counts of ``task_pool`` (the task page's preview)."""
+    return _count(actor=actor, plan=task.plan, task=task, year=task.plan.year)
+
+
 def plan_pool(*, actor: Actor, plan: SamplingPlan, year: int | None = None) -> PoolResult:
     """The pool a task of ``plan`` with no overrides would freeze now (the plan preview)."""
     return _build(actor=actor, plan=plan, task=None, year=year or plan.year)

@@ -32,9 +32,9 @@ from sampling.pool import (
     SCOPE_KEYS,
     SINGLE_LABEL,
     plan_lineage_ids,
-    plan_pool,
+    plan_pool_counts,
     stratum_from_json,
-    task_pool,
+    task_pool_counts,
 )
 from tenancy import audit
 from tenancy.context import Actor, Role
@@ -454,7 +454,7 @@ def plan_preview(*, actor: Actor, plan: SamplingPlan) -> dict[str, Any]:
     draws from what the batches before it left (no overlap); otherwise every batch draws from the
     full stratum. Batches already drawn count as done.
     """
-    pool = plan_pool(actor=actor, plan=plan)
+    pool = plan_pool_counts(actor=actor, plan=plan)
     done_batches = Draw.objects.filter(plan_id__in=plan_lineage_ids(plan), status=Draw.Status.COMPLETED).count()
     remaining = max(plan.batches - done_batches, 0)
     drawn_before = pool.excluded_counts.get(REASON_BY_PLAN, 0)
@@ -515,7 +515,7 @@ def plan_preview(*, actor: Actor, plan: SamplingPlan) -> dict[str, Any]:
         "total": pool.total,
         "drawn_before": drawn_before,
         "excluded_counts": pool.excluded_counts,
-        "excluded_total": len(pool.excluded),
+        "excluded_total": pool.excluded,
         "draws_total": total_draws,
         "coverage": float(coverage),
         "coverage_pct": float(coverage * 100),
@@ -717,7 +717,7 @@ def task_cancel(*, actor: Actor, task: SamplingTask, reason: str) -> SamplingTas
 
 def task_preview(*, actor: Actor, task: SamplingTask) -> dict[str, Any]:
     """What a draw of the task would freeze now: counts and quotas per stratum, excluded counts."""
-    pool = task_pool(actor=actor, task=task)
+    pool = task_pool_counts(actor=actor, task=task)
     rows = [
         {"stratum": s.stratum, "ratio": s.ratio, "ratio_pct": float(Fraction(s.ratio) * 100) if s.ratio else None,
          "count": s.count, "eligible": pool.counts.get(s.stratum, 0), "quota": hashrank.quota(pool.counts.get(s.stratum, 0), s)}
@@ -729,5 +729,5 @@ def task_preview(*, actor: Actor, task: SamplingTask) -> dict[str, Any]:
         "total": pool.total,
         "selected_total": sum(r["quota"] for r in rows),
         "excluded_counts": pool.excluded_counts,
-        "excluded_total": len(pool.excluded),
+        "excluded_total": pool.excluded,
     }

@@ -15,8 +15,10 @@ from sampling.pool import (
     REASON_HIGHER,
     REASON_INACTIVE,
     plan_pool,
+    plan_pool_counts,
     stratum_label,
     task_pool,
+    task_pool_counts,
 )
 from tenancy.scoping import actor_scope
 
@@ -25,6 +27,14 @@ from .test_plans_world import completed_draw, entity, plan, register, registry, 
 pytestmark = pytest.mark.django_db
 
 RISK = ["A-低风险", "B-一般风险", "C-较高风险", "D-高风险"]
+
+
+def assert_counts_match(pool, counts) -> None:
+    """The previews' counts (counted by the database) are the pool's, stratum by stratum and
+    reason by reason."""
+    assert counts.counts == pool.counts and counts.excluded_counts == pool.excluded_counts
+    assert counts.strata == pool.strata
+    assert (counts.eligible, counts.excluded, counts.total) == (pool.eligible, len(pool.excluded), pool.total)
 
 
 def test_stratum_labels():
@@ -79,6 +89,7 @@ def test_focus_stratum_takes_abnormal_dishonest_and_complaint_heavy(world):
     p = plan(a1, focus_ratio="0.5", focus_complaints=3)
     with actor_scope(world.actor("A1")):
         pool = plan_pool(actor=world.actor("A1"), plan=p)
+        assert_counts_match(pool, plan_pool_counts(actor=world.actor("A1"), plan=p))
     assert pool.counts[FOCUS_LABEL] == 3
     assert pool.counts["A-低风险"] == 4 and pool.counts["B-一般风险"] == 1 and pool.counts["D-高风险"] == 0
     assert pool.strata[-1] == hashrank.Stratum(FOCUS_LABEL, ratio="0.5")  # CJK sorts after ASCII
@@ -103,6 +114,7 @@ def test_exclusions_in_order_with_exact_counts(world):
     completed_draw(p, [live[5]], selection_status="reserve")
     with actor_scope(actor):
         pool = plan_pool(actor=actor, plan=p)
+        assert_counts_match(pool, plan_pool_counts(actor=actor, plan=p))
     assert pool.excluded_counts == {REASON_INACTIVE: 2, REASON_HIGHER: 2, REASON_BY_PLAN: 2}
     assert {(x.key, x.reason) for x in pool.excluded} >= {("DEREG1", REASON_INACTIVE), (live[3].code, REASON_BY_PLAN)}
     assert pool.eligible == 6 and pool.total == 12
@@ -147,6 +159,7 @@ def test_annual_cap_counts_draws_of_other_plans_in_the_region(world):
     mine.annual_cap = 1
     with actor_scope(world.actor("A1")):
         pool = plan_pool(actor=world.actor("A1"), plan=mine)
+        assert_counts_match(pool, plan_pool_counts(actor=world.actor("A1"), plan=mine))
     assert pool.excluded_counts == {"本年度已被抽查2次": 1, "本年度已被抽查1次": 2}
 
 
@@ -185,6 +198,9 @@ def test_joint_plan_is_the_union_of_participants_registries(world):
     # A participant reads through its own scope: its part of the pool.
     with actor_scope(world.actor("A1")):
         part = plan_pool(actor=world.actor("A1"), plan=p)
+        assert_counts_match(part, plan_pool_counts(actor=world.actor("A1"), plan=p))
+    with actor_scope(world.actor("AO")):
+        assert_counts_match(pool, plan_pool_counts(actor=world.actor("AO"), plan=p))  # SHARED1 once
     assert sorted(c.key for c in part.candidates) == ["ONLY1", "SHARED1"]
 
 
@@ -214,6 +230,7 @@ def test_scope_filters_and_task_overrides(world):
     t = task(p, scope={"tags": ["娱乐场所"]}, strata=[{"stratum": "B", "count": 1}])
     with actor_scope(actor):
         pool = task_pool(actor=actor, task=t)
+        assert_counts_match(pool, task_pool_counts(actor=actor, task=t))
     assert sorted(c.key for c in pool.candidates) == ["E2", "E3"]
     assert hashrank.Stratum("B-一般风险", count=1) in pool.strata
     assert hashrank.Stratum("A-低风险", ratio="0.03") in pool.strata  # missing entries: defaults
