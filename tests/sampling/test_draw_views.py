@@ -266,6 +266,25 @@ def test_frozen_pool_lists_the_excluded_with_reasons(world):
     body = _client(world, "A1", "planner").get(reverse("sampling:draw_start", args=[task.pk])).content.decode()
     assert 'data-testid="pool-size">39<' in body
     assert "已注销/吊销：1" in body and gone.code in body
+    assert '<details data-testid="excluded-list" open>' in body  # a short list is shown unfolded
+
+
+def test_a_long_excluded_list_is_folded_and_says_when_it_is_cut(world, monkeypatch):
+    from inventory.models import MarketEntity
+    from sampling.views import draws as views
+
+    task = make_ready_task(world, "A1", entities=40)
+    with scopes_disabled():
+        gone = list(MarketEntity.objects.filter(organization=world.orgs["A1"]).order_by("code").values_list("pk", flat=True)[:12])
+        MarketEntity.objects.filter(pk__in=gone).update(status="deregistered")
+    client = _client(world, "A1", "planner")
+    body = client.get(reverse("sampling:draw_start", args=[task.pk])).content.decode()
+    assert '<details data-testid="excluded-list">' in body and "已注销/吊销：12" in body
+    assert "显示前" not in body  # all 12 listed
+    monkeypatch.setattr(views, "EXCLUDED_SHOWN", 5)
+    body = client.get(reverse("sampling:draw_start", args=[task.pk])).content.decode()
+    assert "查看排除名单（显示前 5 户，完整名单随抽取记录公开）" in body
+    assert body.split('data-testid="excluded-list"')[1].split("</details>")[0].count("<tr>") == 6  # header + 5
 
 
 def test_leader_dashboard_counts_pending_recusals(world):
