@@ -198,6 +198,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process that grew past this (KiB) after a task — a long 备案表 takes WeasyPrint over
+# 1 GB — is replaced, so the memory goes back to the machine instead of staying with it.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(env("CELERY_MAX_MEMORY_PER_CHILD_KB", "524288"))
 # Longer than the longest task (a bulk draw or a 100,000-row import), so a slow task is not redelivered.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
 CELERY_TIMEZONE = TIME_ZONE

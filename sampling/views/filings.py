@@ -69,6 +69,11 @@ def filing_list(request: HttpRequest) -> HttpResponse:
     return render(request, "sampling/filing_list.html", context)
 
 
+def _pdf_pending(filing: Filing) -> bool:
+    """A long sheet's PDF comes from a worker: until it is attached the page shows it pending."""
+    return not filing.pdf and selectors.pdf_rendered_in_background(filing)
+
+
 def _detail_context(request: HttpRequest, filing: Filing, decision_form: FilingDecisionForm | None = None) -> dict:
     actor = request.actor
     sheet = selectors.filing_sheet(actor=actor, filing=filing)
@@ -91,8 +96,7 @@ def _detail_context(request: HttpRequest, filing: Filing, decision_form: FilingD
         "decision_form": decision_form or (FilingDecisionForm() if may_decide else None),
         "may_decide": may_decide,
         "may_resubmit": may_resubmit,
-        # A long sheet's PDF comes from a worker: the page shows it pending and polls.
-        "pdf_pending": not filing.pdf and selectors.pdf_rendered_in_background(filing),
+        "pdf_pending": _pdf_pending(filing),
         "state_label": selectors.STATE_LABELS[sheet["state"]],
         "badge": selectors.STATE_BADGES[sheet["state"]],
     }
@@ -101,6 +105,11 @@ def _detail_context(request: HttpRequest, filing: Filing, decision_form: FilingD
 @member_required(kinds=KINDS)
 @require_GET
 def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.GET.get("part") == "pdf":
+        # What the pending PDF button polls: the button alone — not the sheet of thousands of
+        # rows, nor the filed record; the page it sits on was pending, so no PDF means pending.
+        filing = get_object_or_404(selectors.filing_queryset(actor=request.actor).defer("record"), pk=pk)
+        return render(request, "sampling/filing_pdf_slot.html", {"filing": filing, "pdf_pending": not filing.pdf})
     filing = _get_filing(request, pk)
     return render(request, "sampling/filing_detail.html", _detail_context(request, filing))
 

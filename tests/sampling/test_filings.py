@@ -249,6 +249,7 @@ def test_department_cannot_decide_and_other_office_gets_404(world, login, client
     client.logout()
     login(world.user("BO", Role.ADMIN))
     assert client.get(reverse("sampling:filing_detail", args=[filing.pk])).status_code == 404
+    assert client.get(reverse("sampling:filing_detail", args=[filing.pk]) + "?part=pdf").status_code == 404
     assert client.post(reverse("sampling:filing_decide", args=[filing.pk]), {"decision": "acknowledged"}).status_code == 404
     with scopes_disabled():
         assert not FilingDecision.objects.exists()
@@ -359,6 +360,9 @@ def test_the_pages_show_a_pending_pdf_and_asking_for_it_queues_it_again(world, s
     login(world.user("AO", Role.LEADER))
     detail = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
     assert 'data-testid="filing-pdf-pending"' in detail and 'data-testid="filing-pdf"' not in detail
+    # The button polls for itself alone, not for the whole sheet.
+    slot = client.get(reverse("sampling:filing_detail", args=[filing.pk]) + "?part=pdf").content.decode()
+    assert slot.strip().startswith('<span id="filing-pdf-slot"') and "hx-trigger" in slot and "<table" not in slot
     # The download link of a pending PDF queues the job again and says so on the detail page
     # (the eager worker of the tests renders it there and then).
     response = client.get(reverse("sampling:filing_pdf", args=[filing.pk]), follow=True)
@@ -369,6 +373,8 @@ def test_the_pages_show_a_pending_pdf_and_asking_for_it_queues_it_again(world, s
     assert filing.pdf
     detail = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
     assert 'data-testid="filing-pdf"' in detail and 'data-testid="filing-pdf-pending"' not in detail
+    slot = client.get(reverse("sampling:filing_detail", args=[filing.pk]) + "?part=pdf").content.decode()
+    assert slot.strip().startswith('<a id="filing-pdf-slot"') and "hx-trigger" not in slot  # polling stops
     pdf = client.get(reverse("sampling:filing_pdf", args=[filing.pk]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
 
