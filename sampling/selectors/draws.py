@@ -166,11 +166,41 @@ def my_team_slots(*, actor: Actor, draw: Draw) -> list[tuple[DrawSelection, Team
     return slots
 
 
-def team_choices(*, draw: Draw) -> list[tuple[str, str]]:
+# A large draw has tens of thousands of targets: the forms list this many and find the rest.
+TARGETS_LISTED = 100
+
+
+@dataclass
+class TargetFilter:
+    """Which current targets a recusal or replacement form offers: those matching ``query`` (a
+    code fragment or a rank), or the one ``selection_id`` (what a posted form chose), at most
+    ``limit`` of them."""
+
+    query: str = ""
+    selection_id: int | None = None
+    limit: int | None = None
+
+
+def current_targets(*, draw: Draw, only: TargetFilter | None = None) -> QuerySet[DrawSelection]:
+    """The draw's current targets (drawn, or brought in from the reserve) in rank order."""
+    rows = DrawSelection.objects.filter(draw=draw, status__in=["selected", "replacement"]).order_by("rank", "reserve_order")
+    only = only or TargetFilter()
+    if only.selection_id is not None:
+        rows = rows.filter(pk=only.selection_id)
+    query = only.query.strip()
+    if query:
+        match = Q(key__icontains=query)
+        if query.isdigit():
+            match |= Q(rank=int(query))
+        rows = rows.filter(match)
+    return rows[: only.limit] if only.limit else rows
+
+
+def team_choices(*, draw: Draw, only: TargetFilter | None = None) -> list[tuple[str, str]]:
     """"selection:inspector" choices for a planner's recusal form: every current team member."""
     members = _members(draw)
     choices = []
-    for s in DrawSelection.objects.filter(draw=draw, status__in=["selected", "replacement"]).order_by("rank", "reserve_order"):
+    for s in current_targets(draw=draw, only=only):
         for i in s.team:
             m = members.get(i)
             if m is not None:
@@ -179,9 +209,8 @@ def team_choices(*, draw: Draw) -> list[tuple[str, str]]:
     return choices
 
 
-def replaceable_choices(*, draw: Draw) -> list[tuple[str, str]]:
-    rows = DrawSelection.objects.filter(draw=draw, status__in=["selected", "replacement"]).order_by("rank", "reserve_order")
-    return [(str(s.pk), f"{s.rank or _('递补')} · {s.key} · {s.stratum}") for s in rows]
+def replaceable_choices(*, draw: Draw, only: TargetFilter | None = None) -> list[tuple[str, str]]:
+    return [(str(s.pk), f"{s.rank or _('递补')} · {s.key} · {s.stratum}") for s in current_targets(draw=draw, only=only)]
 
 
 def recusal_get(*, actor: Actor, pk: int) -> RecusalRequest:

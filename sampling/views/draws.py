@@ -250,12 +250,33 @@ def draw_plan_all(request: HttpRequest, pk: int) -> HttpResponse:
 # Recusal and replacement
 
 
+def _target_choices(request: HttpRequest, posted: str, choices_of: Any) -> list[tuple[str, str]]:
+    """A form's target choices: posted, exactly the target it chose (so any real target
+    validates, listed or not); shown — or posted with no target of this draw, to show the form
+    again with its error — the first ``TARGETS_LISTED`` targets matching the search box."""
+    if request.method == "POST":
+        head = request.POST.get(posted, "").partition(":")[0]
+        chosen = choices_of(sel.TargetFilter(selection_id=int(head) if head.isdigit() else -1))
+        if chosen:
+            return chosen
+    return choices_of(sel.TargetFilter(query=request.GET.get("q", "")[:40], limit=sel.TARGETS_LISTED))
+
+
+def _search_context(request: HttpRequest, draw: Draw) -> dict[str, Any]:
+    """The search box of a form over a large draw's targets."""
+    total = sel.current_targets(draw=draw).count()
+    return {"q": request.GET.get("q", "")[:40], "targets_total": total, "targets_listed": sel.TARGETS_LISTED,
+            "searchable": total > sel.TARGETS_LISTED}
+
+
 @member_required(Role.INSPECTOR, Role.PLANNER, Role.ADMIN)
 def recusal_request(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     draw = _completed_or_404(request, pk)
+    search: dict[str, Any] = {}
     if actor.has_role(Role.PLANNER, Role.ADMIN):
-        slots = sel.team_choices(draw=draw)
+        slots = _target_choices(request, "slot", lambda only: sel.team_choices(draw=draw, only=only))
+        search = _search_context(request, draw)
     else:
         slots = [(f"{s.pk}:{m.id}", f"{s.rank or _('递补')} · {s.key} · {m.name}") for s, m in sel.my_team_slots(actor=actor, draw=draw)]
     form = RecusalRequestForm(request.POST or None, slots=slots)
@@ -278,7 +299,10 @@ def recusal_request(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("回避申请已提交，等待所在单位分管领导审批。"))
             return redirect("sampling:draw_detail", pk=draw.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "sampling/recusal_request.html", {"draw": draw, "task": draw.task, "form": form, "slots": slots}, status=status)
+    return render(
+        request, "sampling/recusal_request.html",
+        {"draw": draw, "task": draw.task, "form": form, "slots": slots, **search}, status=status,
+    )
 
 
 @member_required(Role.LEADER, Role.PLANNER, Role.ADMIN, Role.INSPECTOR)
@@ -324,7 +348,8 @@ def recusal_list(request: HttpRequest) -> HttpResponse:
 def replacement_create(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     draw = _completed_or_404(request, pk)
-    form = ReplacementForm(request.POST or None, choices=sel.replaceable_choices(draw=draw))
+    choices = _target_choices(request, "selection", lambda only: sel.replaceable_choices(draw=draw, only=only))
+    form = ReplacementForm(request.POST or None, choices=choices)
     if request.method == "POST" and form.is_valid():
         selection = sel.selection_get(actor=actor, draw=draw, pk=form.cleaned_data["selection"])
         try:
@@ -339,4 +364,7 @@ def replacement_create(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("sampling:draw_detail", pk=draw.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "sampling/replacement_create.html", {"draw": draw, "task": draw.task, "form": form}, status=status)
+    return render(
+        request, "sampling/replacement_create.html",
+        {"draw": draw, "task": draw.task, "form": form, **_search_context(request, draw)}, status=status,
+    )

@@ -191,6 +191,43 @@ def test_replacement_through_the_page(world, monkeypatch):
     assert 'data-testid="replacements"' in page and reserve.key in page
 
 
+def test_a_large_draws_forms_list_some_targets_and_find_the_rest(world, monkeypatch):
+    from sampling.selectors import draws as sel
+    from sampling.services import draws as svc
+
+    monkeypatch.setattr(svc, "_file", lambda **kw: None)
+    monkeypatch.setattr(sel, "TARGETS_LISTED", 2)
+    draw = make_completed_draw(world, "A1")
+    with scopes_disabled():
+        ranked = list(DrawSelection.objects.filter(draw=draw, rank__isnull=False).order_by("rank"))
+    assert len(ranked) > 2
+    third = ranked[2]
+    url = reverse("sampling:recusal_request", args=[draw.pk])
+    planner = _client(world, "A1", "planner")
+    page = planner.get(url).content.decode()
+    assert 'data-testid="target-search"' in page and f"共 {len(ranked)} 个检查对象" in page
+    listed = {int(v.split(":")[0]) for v in __import__("re").findall(r'value="(\d+:\d+)"', page)}
+    assert listed == {ranked[0].pk, ranked[1].pk}  # the first two only
+    found = planner.get(url + f"?q={third.key[-6:].lower()}").content.decode()  # a fragment, any case
+    assert f'value="{third.pk}:{third.team[0]}"' in found and f'value="{ranked[0].pk}:' not in found
+    assert 'data-testid="no-match"' in planner.get(url + "?q=NOSUCHCODE").content.decode()
+    # A target that was not listed is still a valid choice when posted.
+    done = planner.post(url, {"slot": f"{third.pk}:{third.team[0]}", "kind": "absence", "reason": "出差"})
+    assert done.status_code == 302
+    with scopes_disabled():
+        assert RecusalRequest.objects.get(draw=draw).selection_id == third.pk
+    # Not a target of this draw: refused, and what was typed is kept.
+    bad = planner.post(url, {"slot": f"999999:{third.team[0]}", "kind": "absence", "reason": "出差两天"})
+    assert bad.status_code == 400 and "出差两天" in bad.content.decode()
+
+    leader = _client(world, "A1", "leader")
+    replace = reverse("sampling:replacement_create", args=[draw.pk])
+    assert 'data-testid="target-search"' in leader.get(replace).content.decode()
+    assert 'data-testid="no-match"' in leader.get(replace + "?q=NOSUCHCODE").content.decode()
+    response = leader.post(replace, {"selection": third.pk, "reason": "已注销"})
+    assert response.status_code == 302
+
+
 def test_large_pool_draws_in_celery_with_progress(world, settings, django_capture_on_commit_callbacks):
     settings.ASYNC_DRAW_POOL_THRESHOLD = 10
     task = make_ready_task(world, "A1", entities=40)
