@@ -26,7 +26,9 @@ from .registry import Case, marker
 _seq = itertools.count(1)
 
 
-def make_simple_draw(world, org_key: str, *, drawn_at: dt.datetime | None = None, name: str = "") -> Draw:
+def make_simple_draw(
+    world, org_key: str, *, drawn_at: dt.datetime | None = None, name: str = "", status: str = Draw.Status.COMPLETED
+) -> Draw:
     """A completed draw of ``org_key``: 6 entities in strata A/B, 3 inspectors, teams of 2."""
     org = world.orgs[org_key]
     n = next(_seq)
@@ -59,7 +61,7 @@ def make_simple_draw(world, org_key: str, *, drawn_at: dt.datetime | None = None
         )
         pool_blob, _ = encode_pool(hashrank.Candidate(e.code, e.risk_class) for e in entities)
         draw = Draw.objects.create(
-            organization=org, region=org.region, task=task, plan=plan, status=Draw.Status.COMPLETED,
+            organization=org, region=org.region, task=task, plan=plan, status=status,
             task_uid=task.uid, commitment=record["commitment"], secret=record["secret"],
             public_entropy=record["public_entropy"], seed=record["seed"], pool_hash=record["pool_hash"],
             pool_size=6, pool_blob=pool_blob, strata=record["strata"], reserve_size=1, allocation=record["allocation"],
