@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from tenancy.bulk import chunks
 from tenancy.context import OrgKind
 from tenancy.demo import ORGS
 from tenancy.models import Organization, OrgUnit, User
@@ -283,11 +283,6 @@ def plan_entities(org: Organization, dept_index: int, count: int) -> list[dict[s
     return out
 
 
-def _chunks(rows: list[Any], size: int = BATCH) -> Iterable[list[Any]]:
-    for i in range(0, len(rows), size):
-        yield rows[i : i + size]
-
-
 def _tag(org: Organization, kind: str, name: str, cache: dict[tuple[int, str, str], Tag]) -> Tag:
     key = (org.pk, kind, name)
     if key not in cache:
@@ -301,16 +296,16 @@ def seed_registry(org: Organization, dept_index: int, count: int, shared_from: O
     region = org.region
     codes = [r["code"] for r in records]
     existing: dict[str, int] = {}
-    for chunk in _chunks(codes, 900):
+    for chunk in chunks(codes, 900):
         existing.update(MarketEntity.objects.filter(region=region, code__in=chunk).values_list("code", "id"))
     new = [
         MarketEntity(organization=org, region=region, **{k: v for k, v in r.items() if k != "tag"})
         for r in records if r["code"] not in existing
     ]
-    for chunk in _chunks(new):
+    for chunk in chunks(new, BATCH):
         MarketEntity.objects.bulk_create(chunk, batch_size=500)
     if new:
-        for chunk in _chunks([e.code for e in new], 900):
+        for chunk in chunks([e.code for e in new], 900):
             existing.update(MarketEntity.objects.filter(region=region, code__in=chunk).values_list("code", "id"))
     wanted: dict[int, str] = {existing[r["code"]]: r["tag"] for r in records}
     if shared_from is not None:
@@ -322,7 +317,7 @@ def seed_registry(org: Organization, dept_index: int, count: int, shared_from: O
             wanted.setdefault(entity_id, "")
     have = set(RegistryEntry.objects.filter(organization=org).values_list("entity_id", flat=True))
     entries = [RegistryEntry(organization=org, region=region, entity_id=eid) for eid in wanted if eid not in have]
-    for chunk in _chunks(entries):
+    for chunk in chunks(entries, BATCH):
         RegistryEntry.objects.bulk_create(chunk, batch_size=500)
     if entries:
         ids = dict(RegistryEntry.objects.filter(organization=org).values_list("entity_id", "id"))
@@ -331,7 +326,7 @@ def seed_registry(org: Organization, dept_index: int, count: int, shared_from: O
             through(registryentry_id=ids[e.entity_id], tag_id=_tag(org, Tag.Kind.ENTITY, wanted[e.entity_id], tags).pk)
             for e in entries if wanted[e.entity_id]
         ]
-        for chunk in _chunks(links):
+        for chunk in chunks(links, BATCH):
             through.objects.bulk_create(chunk, batch_size=500, ignore_conflicts=True)
     return len(new)
 

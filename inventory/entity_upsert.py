@@ -11,7 +11,7 @@ Each chunk of rows goes through three steps:
 3. ``write`` writes it: new tags, changed and new entities, registry entries, tag links, audit.
 
 :func:`upsert_entities` runs the steps one after another. An import of a large file runs them as
-a pipeline (:func:`PipelinedUpsert`): the database writes chunk *n* while a second thread looks
+a pipeline (``inventory.importing._stream_entities``): the database writes chunk *n* while a second thread looks
 up and prepares chunk *n + 1* through a second connection. That connection sees only what was
 committed before the import, which is what the lookups need as long as no code repeats in the
 file; a file with repeated codes is refused by the file-wide check at the end, and the importer
@@ -20,7 +20,7 @@ then rolls the pipeline's writes back and upserts the valid rows one step after 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from django.db import models
 from django.utils import timezone
 
 from tenancy.audit import jsonable, new_entry
-from tenancy.bulk import PlannerStatistics, bulk_insert, bulk_insert_links, bulk_update_values
+from tenancy.bulk import PlannerStatistics, bulk_insert, bulk_insert_links, bulk_update_values, chunks
 from tenancy.context import Actor
 from tenancy.models import AuditEntry
 from tenancy.scoping import assert_writable
@@ -308,11 +308,6 @@ def _audit_template(actor: Actor, target_type: str, note: str) -> dict[str, Any]
     entry = new_entry(actor=actor, action="", target_type=target_type, note=note)
     skip = {"id", "action", "target_id", "target_repr", "changes", "at", "created_at", "updated_at"}
     return {f.attname: getattr(entry, f.attname) for f in AuditEntry._meta.concrete_fields if f.attname not in skip}
-
-
-def chunks(rows: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
 
 
 def upsert_entities(

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from tenancy.audit import new_entry, record
 from tenancy.bulk import (
     bulk_insert,
+    chunks,
     connection_of_this_thread,
     constraints_checked_now,
     reads_beside_see_all,
@@ -782,7 +783,7 @@ def upsert_inspectors(
     through = Inspector.specialties.through
     now = timezone.now()
     done = 0
-    for chunk in entity_upsert.chunks(records, CHUNK):
+    for chunk in chunks(records, CHUNK):
         existing = {
             i.cert_no: i
             for i in Inspector.objects.filter(
@@ -1112,7 +1113,7 @@ def _stream_entities(
     wrote, the savepoint is rolled back and the result is ``None`` — the caller then refuses, or
     upserts ``parsed.rows`` the plain way."""
     parsed = ParsedFile(job.kind, 0, {}, {}, [], [], 0)
-    chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
+    handed: queue.Queue[Any] = queue.Queue(maxsize=4)
     stop = threading.Event()
     write_no_more = threading.Event()  # set once it is sure the writes will be undone
     language = translation.get_language()  # the messages of the rows' errors: the user's language
@@ -1120,7 +1121,7 @@ def _stream_entities(
     def put(item: Any) -> bool:
         while not stop.is_set():
             try:
-                chunks.put(item, timeout=0.2)
+                handed.put(item, timeout=0.2)
                 return True
             except queue.Full:
                 continue
@@ -1130,7 +1131,7 @@ def _stream_entities(
         try:
             with translation.override(language), (connection_of_this_thread() if beside else nullcontext()):
                 upsert: entity_upsert.EntityUpsert | None = None
-                for batch in _batches(parse_rows(data, job.filename, job.kind, ctx, parsed)):
+                for batch in chunks(parse_rows(data, job.filename, job.kind, ctx, parsed), CHUNK):
                     if upsert is None:  # the columns present are known once a row was read
                         upsert = entity_upsert.EntityUpsert(
                             actor=actor, fields=ENTITY_FIELDS, present=parsed.present, note=note, lookups_beside=beside
@@ -1158,7 +1159,7 @@ def _stream_entities(
     try:
         with constraints_checked_now(MarketEntity):
             while True:
-                item = chunks.get()
+                item = handed.get()
                 if item is _END_OF_FILE:
                     break
                 if isinstance(item, BaseException):
@@ -1191,17 +1192,6 @@ def _stream_entities(
         return parsed, None
     transaction.savepoint_commit(savepoint)
     return parsed, result
-
-
-def _batches(rows: Iterator[ParsedRow]) -> Iterator[list[ParsedRow]]:
-    batch: list[ParsedRow] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _fail(job: ImportJob, message: str, report_progress: bool) -> ImportJob:

@@ -16,8 +16,9 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models import Func, JSONField, TextField, Value
@@ -65,6 +66,17 @@ def bulk_insert(
     else:
         assert_writable(actor, rows)  # type: ignore[arg-type]
     return _copy_rows(model, rows, as_dicts=as_dicts, batch_size=batch_size, with_ids=with_ids)
+
+
+T = TypeVar("T")
+
+
+def chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``rows`` (a list or a stream) in lists of ``size``, the last one shorter: how bulk writes
+    go to the database."""
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def bulk_insert_stream(

@@ -66,3 +66,11 @@ def test_planner_statistics_follow_a_long_write(world):
         # Analyzed inside the transaction: the planner counts this transaction's own rows.
         assert estimated() >= 50
         assert stats.next_at[MarketEntity._meta.db_table] == 200
+
+
+def test_chunks_splits_a_list_or_a_stream_into_full_lists_and_a_shorter_last():
+    from tenancy.bulk import chunks
+
+    assert list(chunks([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
+    assert list(chunks(iter(range(4)), 2)) == [[0, 1], [2, 3]]  # a generator, read once
+    assert list(chunks([], 3)) == []
