@@ -159,7 +159,7 @@ def my_team_slots(*, actor: Actor, draw: Draw) -> list[tuple[DrawSelection, Team
     members = _members(draw)
     mine = set(Inspector.objects.filter(user_id=actor.user_id).values_list("pk", flat=True))
     slots = []
-    for s in DrawSelection.objects.filter(draw=draw, status__in=["selected", "replacement"]).order_by("rank", "reserve_order"):
+    for s in current_targets(draw=draw):
         for i in s.team:
             if i in mine and i in members:
                 slots.append((s, members[i]))

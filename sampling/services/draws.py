@@ -363,13 +363,11 @@ def _draw_execute(
         # A tuple per selection (no object per row), the shared columns sent once, in key order:
         # each row then lands at the right edge of the draw's (draw, key) index, which costs the
         # database about half what rank order (random keys) does.
+        # Teams in rank order, as inspector ids; none when the task asks for no team.
+        team_ids = [[id_of[k] for k in a["inspectors"]] for a in assigned] or [[] for _ in selection.selected]
         rows = [
             (entity_of[t.key], t.key, t.stratum, t.score, t.rank, None, selected, team, team)
-            for t, team in zip(
-                selection.selected,
-                ([id_of[k] for k in a["inspectors"]] for a in assigned) if assigned else ([] for _ in selection.selected),
-                strict=True,
-            )
+            for t, team in zip(selection.selected, team_ids, strict=True)
         ]
         rows.extend(
             (entity_of[t.key], t.key, t.stratum, t.score, None, order, reserve, [], [])

@@ -259,13 +259,17 @@ def _target_choices(request: HttpRequest, posted: str, choices_of: Any) -> list[
         chosen = choices_of(sel.TargetFilter(selection_id=int(head) if head.isdigit() else -1))
         if chosen:
             return chosen
-    return choices_of(sel.TargetFilter(query=request.GET.get("q", "")[:40], limit=sel.TARGETS_LISTED))
+    return choices_of(sel.TargetFilter(query=_search_query(request), limit=sel.TARGETS_LISTED))
+
+
+def _search_query(request: HttpRequest) -> str:
+    return request.GET.get("q", "")[:40]  # a code is at most 40 characters
 
 
 def _search_context(request: HttpRequest, draw: Draw) -> dict[str, Any]:
     """The search box of a form over a large draw's targets."""
     total = sel.current_targets(draw=draw).count()
-    return {"q": request.GET.get("q", "")[:40], "targets_total": total, "targets_listed": sel.TARGETS_LISTED,
+    return {"q": _search_query(request), "targets_total": total, "targets_listed": sel.TARGETS_LISTED,
             "searchable": total > sel.TARGETS_LISTED}
 
 
