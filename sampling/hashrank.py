@@ -385,7 +385,7 @@ def derive_seed(secret: bytes, public_entropy: str, task_uid: str) -> bytes:
 
 def canonical_pool(candidates: Iterable[Candidate]) -> bytes:
     """``stratum \\t key \\n`` per candidate, sorted by (stratum, key) byte-wise (DRAW.md §2)."""
-    return canonical_of_groups(_group(candidates))[0]
+    return canonical_of_groups(_group(candidates), encoded_keys=False)[0]
 
 
 def pool_hash(candidates: Iterable[Candidate]) -> str:
@@ -423,11 +423,17 @@ def canonical_of_groups(
         if not keys:
             encoded[stratum] = []
             continue
-        head = stratum.encode("utf-8") + b"\t"
         block = "\n".join(keys).encode("utf-8")  # one encode for the whole stratum
         encoded[stratum] = block.split(b"\n") if encoded_keys else []
-        parts.append(head + block.replace(b"\n", b"\n" + head) + b"\n")
+        parts.append(_stratum_lines(stratum, block))
     return b"".join(parts), encoded
+
+
+def _stratum_lines(stratum: str, block: bytes) -> bytes:
+    """A stratum's part of the canonical form (§2), ``stratum \\t key \\n`` per key, from its
+    keys in order joined by newlines: one C-level replace, no line built per key."""
+    head = stratum.encode("utf-8") + b"\t"
+    return head + block.replace(b"\n", b"\n" + head) + b"\n"
 
 
 def canonical_of_sorted_groups(
@@ -462,8 +468,7 @@ def canonical_of_sorted_groups(
             block.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DrawError("invalid_text", f"a key of stratum {stratum!r} is not UTF-8") from exc
-        head = stratum.encode("utf-8") + b"\t"
-        parts.append(head + block.replace(b"\n", b"\n" + head) + b"\n")
+        parts.append(_stratum_lines(stratum, block))
     if check_unique and sum(1 for keys in groups.values() if keys) > 1:
         _refuse_repeated_keys(groups)
     return b"".join(parts)

@@ -22,9 +22,7 @@ class AnyOf(In):
     def get_prep_lookup(self) -> Any:
         if self.rhs_is_direct_value() and connection_vendor_is_postgresql(self):
             # One conversion per value, no per-value Django lookup machinery.
-            field = self.lhs.output_field
-            target = field.target_field if isinstance(field, ForeignKey) else field
-            prep = target.get_prep_value
+            prep = self._column_field().get_prep_value
             return [prep(v) for v in dict.fromkeys(self.rhs) if v is not None]
         return super().get_prep_lookup()
 
@@ -37,9 +35,12 @@ class AnyOf(In):
             return "FALSE", []
         # Cast to the column's own type: a list of Python ints would otherwise arrive as int2[],
         # int4[] or numeric[], and ``bigint = ANY(numeric[])`` cannot use the index.
+        return f"{lhs} = ANY(%s::{self._column_field().db_type(connection)}[])", [*lhs_params, values]
+
+    def _column_field(self) -> Field:
+        """The field whose column holds the values: a foreign key's target (``entity__any`` holds ids)."""
         field = self.lhs.output_field
-        target = field.target_field if isinstance(field, ForeignKey) else field
-        return f"{lhs} = ANY(%s::{target.db_type(connection)}[])", [*lhs_params, values]
+        return field.target_field if isinstance(field, ForeignKey) else field
 
 
 def connection_vendor_is_postgresql(lookup: AnyOf) -> bool:
