@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import audit_display, selectors, services
 from .context import Role
 from .models import ROLE_LABELS
 from .permissions import member_required
@@ -67,7 +67,15 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tenancy/audit_list.html",
-        {"page": page, "facets": selectors.audit_facets(actor=request.actor), "q": q, "query": params.urlencode()},
+        {
+            "page": page,
+            # Changes reach the template as rows: a template looking into the JSON itself would
+            # resolve a logged key such as ``items`` instead of the dict's method.
+            "rows": audit_display.present(page.object_list),
+            "facets": selectors.audit_facets(actor=request.actor),
+            "q": q,
+            "query": params.urlencode(),
+        },
     )
 
 
