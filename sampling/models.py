@@ -7,10 +7,12 @@ visible to each participating department (``JointVisibleModel``).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.fields import CodeField
@@ -112,6 +114,42 @@ class SamplingPlan(JointVisibleModel):
 
     def __str__(self) -> str:
         return f"{self.name}（第{self.version}版）" if self.version > 1 else self.name
+
+
+class PlanReview(JointVisibleModel):
+    """计划审批记录: one step of a plan's approval (submitted, approved, returned) with its opinion.
+
+    A domain fact the plan page shows as its history (the audit log records changes, it is not
+    read back). Append-only: a later decision is a new row; rows are never changed or deleted.
+    """
+
+    class Decision(models.TextChoices):
+        SUBMITTED = "submitted", _("提交审批")
+        APPROVED = "approved", _("批准")
+        RETURNED = "returned", _("退回修改")
+
+    plan = models.ForeignKey(SamplingPlan, on_delete=models.PROTECT, related_name="reviews", verbose_name="计划")
+    decision = models.CharField("审批结论", max_length=10, choices=Decision.choices)
+    opinion = models.TextField("审批意见", blank=True)
+    # PROTECT, as the audit log's: a user with history is deactivated, never deleted.
+    by = models.ForeignKey("tenancy.User", null=True, on_delete=models.PROTECT, related_name="+", verbose_name="办理人")
+    at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "计划审批记录"
+        verbose_name_plural = "计划审批记录"
+        ordering = ["plan", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValidationError("计划审批记录只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValidationError("计划审批记录只能追加，不能删除")
 
 
 class PlanParticipant(TenantModel):
