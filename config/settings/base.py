@@ -180,6 +180,8 @@ STORAGES = {
 
 # Uploads: spreadsheets up to 20 MB by default (the importer checks and says so in Chinese).
 IMPORT_MAX_BYTES = int(env("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Attachments (signed scans, evidence photos): PDF/JPEG/PNG checked by content, 10 MB each (tenancy/uploads.py).
+ATTACHMENT_MAX_BYTES = int(env("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
