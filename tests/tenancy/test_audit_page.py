@@ -6,20 +6,28 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from sampling.services.plans import plan_update
+from sampling.services.plans import plan_create, plan_update
 from tenancy import audit
 from tenancy.audit_display import MAX_CHARS, MAX_NAMES, present
 from tenancy.models import AuditEntry
 from tenancy.scoping import actor_scope
-from tests.sampling.test_plans import create, data
-from tests.sampling.test_plans_world import item
+from tests.sampling.test_plans_world import DEFAULT_STRATA, item
 
 pytestmark = pytest.mark.django_db
+
+
+def data(items, **extra):
+    values = {
+        "year": 2026, "name": "2026年度双随机抽查计划", "doc_no": "", "items": items, "frequency": "quarterly",
+        "strata_mode": "risk", "strata": DEFAULT_STRATA, "coverage_target": Decimal("0.2"), "annual_cap": 2,
+    }
+    return values | extra
 
 
 def _changes(page: str) -> list[str]:
@@ -30,10 +38,10 @@ def _changes(page: str) -> list[str]:
 
 def test_leader_reads_a_logged_plan_change_with_item_names(world, login):
     first = item(world.orgs["A1"], name="消防安全检查")
-    plan = create(world, items=[first])
     second = item(world.orgs["A1"], name="营业执照公示检查")
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
+        plan = plan_create(actor=actor, data=data([first]))
         plan_update(actor=actor, plan=plan, data=data([first, second], name="改名后的计划"))
 
     response = login(world.user("A1", "leader")).get(reverse("audit_list"))
