@@ -256,6 +256,16 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class ReviewForm(forms.Form):
+    """A leader's decision on a submitted plan: the opinion goes with 批准 (optional) and 退回
+    (required, checked by the service, which knows which button was pressed)."""
+
+    opinion = forms.CharField(
+        label=_("审批意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("批准时可填写；退回时必填，写明需要修改的内容。"),
+    )
+
+
 class TaskForm(StrataScopeMixin, forms.Form):
     strata_required = False
     SECTIONS = {

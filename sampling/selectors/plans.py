@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.models import CheckItem, Tag
-from sampling.models import PlanParticipant, SamplingPlan, SamplingTask
+from sampling.models import PlanParticipant, PlanReview, SamplingPlan, SamplingTask
 from sampling.pool import plan_lineage_ids
 from tenancy.context import Actor, Role
-from tenancy.models import AuditEntry, Organization
+from tenancy.models import Organization
 
 
 def plan_list(*, actor: Actor, year: int | None = None, status: str = "", kind: str = "", text: str = "") -> QuerySet[SamplingPlan]:
@@ -55,13 +55,17 @@ def plan_versions(*, actor: Actor, plan: SamplingPlan) -> list[SamplingPlan]:
     return list(SamplingPlan.objects.filter(pk__in=plan_lineage_ids(plan)).order_by("version"))
 
 
-def plan_last_return(*, actor: Actor, plan: SamplingPlan) -> AuditEntry | None:
-    """The latest "return" decision (退回原因), shown on a draft that was returned."""
-    return (
-        AuditEntry.objects.filter(target_type="sampling.samplingplan", target_id=str(plan.pk), action="return")
-        .order_by("-at", "-id")
-        .first()
-    )
+def plan_reviews(*, actor: Actor, plan: SamplingPlan) -> list[PlanReview]:
+    """The plan's approval history (提交、批准、退回 with their opinions), oldest first."""
+    return list(PlanReview.objects.filter(plan=plan).select_related("by").order_by("at", "id"))
+
+
+def plan_last_return(*, reviews: list[PlanReview], plan: SamplingPlan) -> PlanReview | None:
+    """The return a draft is waiting on: the latest review, when it sent the plan back."""
+    if plan.status != SamplingPlan.Status.DRAFT or not reviews:
+        return None
+    last = reviews[-1]
+    return last if last.decision == PlanReview.Decision.RETURNED else None
 
 
 def plan_item_choices(*, actor: Actor, participants: list[Organization] | None = None) -> QuerySet[CheckItem]:

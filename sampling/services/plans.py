@@ -1,7 +1,8 @@
 """Annual plans (年度抽查计划) and tasks (one batch each): every state change, plus the preview.
 
 Workflow of a plan: draft → submitted → approved (a leader) → published; a leader may return a
-submitted plan to draft with a reason. An approved or published plan is never edited: an
+submitted plan to draft with a reason. Each step is a ``PlanReview`` row with the leader's
+opinion (审批意见), the plan's approval history. An approved or published plan is never edited: an
 adjustment makes a new version (``previous`` → old) with a required reason, which goes through the
 same approval; when it is approved the old version becomes ``superseded`` (秦皇岛: 调整年度抽查计划
 应严格履行相关工作程序，调整后的年度抽查计划要及时向社会公开). Tasks stay on the version they were
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from inventory.models import CheckItem
 from sampling import hashrank
-from sampling.models import Draw, HigherPlanCoverage, PlanParticipant, SamplingPlan, SamplingTask
+from sampling.models import Draw, HigherPlanCoverage, PlanParticipant, PlanReview, SamplingPlan, SamplingTask
 from sampling.pool import (
     DEFAULT_RATIOS,
     REASON_BY_PLAN,
@@ -40,6 +41,7 @@ from tenancy import audit
 from tenancy.context import Actor, Role
 from tenancy.models import Organization
 from tenancy.scoping import assert_writable
+from tenancy.text import describe_control_char, first_control_char
 
 # 阳城文旅 / 曲阳 §17: 每次抽查比例不低于3%; 阳城文旅: 全年抽查总比例不低于20%.
 BATCH_FLOOR = Fraction(3, 100)
@@ -342,14 +344,42 @@ def plan_submit(*, actor: Actor, plan: SamplingPlan) -> SamplingPlan:
     plan.submitted_at = timezone.now()
     plan.save()
     audit.record_update(actor=actor, obj=plan, before=before, action="submit")
+    _review(actor=actor, plan=plan, decision=PlanReview.Decision.SUBMITTED, opinion="", at=plan.submitted_at)
     return plan
 
 
+OPINION_MAX = 500
+
+
+def _clean_opinion(opinion: str | None, *, required: bool, missing: str) -> str:
+    """审批意见: several lines of text, no control characters, at most ``OPINION_MAX`` characters."""
+    text = (opinion or "").strip()
+    if required and not text:
+        raise ValidationError({"opinion": missing})
+    if len(text) > OPINION_MAX:
+        raise ValidationError({"opinion": f"审批意见不能超过 {OPINION_MAX} 个字（现 {len(text)} 个）"})
+    bad = first_control_char(text, multiline=True)
+    if bad is not None:
+        raise ValidationError({"opinion": f"审批意见含有不允许的控制字符（{describe_control_char(text[bad])}）"})
+    return text
+
+
+def _review(*, actor: Actor, plan: SamplingPlan, decision: str, opinion: str, at: dt.datetime) -> PlanReview:
+    """Append one step of the plan's approval history (the plan's tenant, like the plan)."""
+    review = PlanReview(plan=plan, decision=decision, opinion=opinion, by_id=actor.user_id, at=at,
+                        organization_id=plan.organization_id, region_id=plan.region_id)
+    review.save()
+    audit.record_create(actor=actor, obj=review)
+    return review
+
+
 @transaction.atomic
-def plan_approve(*, actor: Actor, plan: SamplingPlan) -> SamplingPlan:
-    """A leader of the owner approves; an approved adjustment supersedes the version before it."""
+def plan_approve(*, actor: Actor, plan: SamplingPlan, opinion: str = "") -> SamplingPlan:
+    """A leader of the owner approves, with an optional opinion (审批意见); an approved adjustment
+    supersedes the version before it."""
     _require_role(actor, Role.LEADER, message="只有分管领导可以审批抽查计划")
     _require_owner(actor, plan)
+    opinion = _clean_opinion(opinion, required=False, missing="")
     plan, before = _transition(
         actor=actor, plan=plan, expected=(SamplingPlan.Status.SUBMITTED,), message="只有待审批的计划可以批准"
     )
@@ -358,6 +388,7 @@ def plan_approve(*, actor: Actor, plan: SamplingPlan) -> SamplingPlan:
     plan.approved_at = timezone.now()
     plan.save()
     audit.record_update(actor=actor, obj=plan, before=before, action="approve")
+    _review(actor=actor, plan=plan, decision=PlanReview.Decision.APPROVED, opinion=opinion, at=plan.approved_at)
     if plan.previous_id is not None:
         old = SamplingPlan.objects.select_for_update().get(pk=plan.previous_id)
         old_before = audit.snapshot(old)
@@ -368,19 +399,19 @@ def plan_approve(*, actor: Actor, plan: SamplingPlan) -> SamplingPlan:
 
 
 @transaction.atomic
-def plan_return(*, actor: Actor, plan: SamplingPlan, reason: str) -> SamplingPlan:
-    """A leader sends a submitted plan back to draft; the reason is kept in the audit log."""
+def plan_return(*, actor: Actor, plan: SamplingPlan, opinion: str) -> SamplingPlan:
+    """A leader sends a submitted plan back to draft; the opinion (why) is required and kept as
+    the plan's review (``PlanReview``), which the plan page shows."""
     _require_role(actor, Role.LEADER, message="只有分管领导可以退回抽查计划")
     _require_owner(actor, plan)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "请填写退回原因"})
+    opinion = _clean_opinion(opinion, required=True, missing="退回时请填写审批意见（退回原因）")
     plan, before = _transition(
         actor=actor, plan=plan, expected=(SamplingPlan.Status.SUBMITTED,), message="只有待审批的计划可以退回"
     )
     plan.status = SamplingPlan.Status.DRAFT
     plan.save()
-    audit.record_update(actor=actor, obj=plan, before=before, action="return", note=reason)
+    audit.record_update(actor=actor, obj=plan, before=before, action="return", note=opinion)
+    _review(actor=actor, plan=plan, decision=PlanReview.Decision.RETURNED, opinion=opinion, at=timezone.now())
     return plan
 
 

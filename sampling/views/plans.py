@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inventory.models import MarketEntity, Tag
-from sampling.forms_plans import PlanForm, ReasonForm, TaskForm, apply_service_errors
+from sampling.forms_plans import PlanForm, ReasonForm, ReviewForm, TaskForm, apply_service_errors
 from sampling.models import SamplingPlan, SamplingTask
 from sampling.selectors import draws as draw_sel
 from sampling.selectors import plans as sel
@@ -124,11 +124,11 @@ def plan_adjust(request: HttpRequest, pk: int) -> HttpResponse:
                                                         "title": _("调整年度抽查计划")})
 
 
-@member_required(kinds=KINDS)
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _plan_detail(request: HttpRequest, plan: SamplingPlan, *, review_form: ReviewForm | None = None,
+                 status: int = 200) -> HttpResponse:
     actor = request.actor
-    plan = sel.plan_get(actor=actor, pk=pk)
     is_owner = plan.organization_id == actor.organization_id
+    reviews = sel.plan_reviews(actor=actor, plan=plan)
     return render(request, "sampling/plan_detail.html", {
         "plan": plan,
         "preview": svc.plan_preview(actor=actor, plan=plan),
@@ -136,16 +136,22 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "participants": sel.plan_participants(actor=actor, plan=plan),
         "tasks": sel.task_list(actor=actor, plan_id=plan.pk),
         "versions": sel.plan_versions(actor=actor, plan=plan),
-        "returned": sel.plan_last_return(actor=actor, plan=plan) if plan.status == "draft" else None,
+        "reviews": reviews,
+        "returned": sel.plan_last_return(reviews=reviews, plan=plan),
         "is_owner": is_owner,
         "can_write": is_owner and actor.has_role(*WRITERS),
         "can_draw_all": (is_owner and actor.has_role(*WRITERS)
                          and plan.tasks.filter(status=SamplingTask.Status.READY).exists()),
         "can_decide": is_owner and actor.has_role(Role.LEADER),
         "can_publish": is_owner and actor.has_role(*WRITERS, Role.LEADER),
-        "reason_form": ReasonForm(),
+        "review_form": review_form or ReviewForm(),
         "scope_rows": _scope_rows(plan.scope),
-    })
+    }, status=status)
+
+
+@member_required(kinds=KINDS)
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _plan_detail(request, sel.plan_get(actor=request.actor, pk=pk))
 
 
 def _scope_rows(scope: dict[str, Any]) -> list[tuple[str, str]]:
@@ -177,16 +183,31 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return _plan_action(request, pk, svc.plan_submit, _("已提交分管领导审批。"))
 
 
+def _plan_decide(request: HttpRequest, pk: int, action: Callable[..., SamplingPlan], done: str) -> HttpResponse:
+    """批准/退回 with the leader's opinion; an error shows the plan again with what was typed."""
+    plan = sel.plan_get(actor=request.actor, pk=pk)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            action(actor=request.actor, plan=plan, opinion=form.cleaned_data["opinion"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("sampling:plan_detail", pk=plan.pk)
+    return _plan_detail(request, plan, review_form=form, status=400)
+
+
 @require_POST
 @member_required(Role.LEADER, kinds=KINDS)
 def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _plan_action(request, pk, svc.plan_approve, _("已批准该计划。"))
+    return _plan_decide(request, pk, svc.plan_approve, _("已批准该计划。"))
 
 
 @require_POST
 @member_required(Role.LEADER, kinds=KINDS)
 def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
-    return _plan_action(request, pk, svc.plan_return, _("已退回编制人修改。"), reason=request.POST.get("reason", ""))
+    return _plan_decide(request, pk, svc.plan_return, _("已退回编制人修改。"))
 
 
 @require_POST

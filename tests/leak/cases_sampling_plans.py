@@ -69,7 +69,7 @@ CASES = {
     "sampling:plan_adjust": Case(factory="plan_approved"),
     "sampling:plan_submit": Case(factory="plan", method="post"),
     "sampling:plan_approve": Case(factory="plan_submitted", method="post"),
-    "sampling:plan_return": Case(factory="plan_submitted", method="post", data={"reason": "请补充事项"}),
+    "sampling:plan_return": Case(factory="plan_submitted", method="post", data={"opinion": "请补充事项"}),
     "sampling:plan_publish": Case(factory="plan_approved", method="post"),
     "sampling:task_create": Case(factory="plan_approved", kwargs=lambda obj: {"plan_pk": obj.pk}),
     "sampling:task_list": Case(factory="task", kind="list"),

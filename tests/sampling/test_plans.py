@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django_scopes import scopes_disabled
 
-from sampling.models import SamplingPlan
+from sampling.models import PlanReview, SamplingPlan
 from sampling.services.plans import (
     plan_adjust,
     plan_approve,
@@ -122,13 +122,14 @@ def test_workflow_submit_return_approve_publish(world):
     # A planner cannot approve; a leader can return with a reason, then approve.
     with pytest.raises(PermissionDenied):
         act(world, "A1", "planner", plan_approve, plan=p)
-    with pytest.raises(ValidationError):
-        act(world, "A1", "leader", plan_return, plan=p, reason=" ")
-    p = act(world, "A1", "leader", plan_return, plan=p, reason="覆盖率偏低，请调整D类比例")
+    with pytest.raises(ValidationError) as exc:
+        act(world, "A1", "leader", plan_return, plan=p, opinion=" ")
+    assert exc.value.message_dict == {"opinion": ["退回时请填写审批意见（退回原因）"]}
+    p = act(world, "A1", "leader", plan_return, plan=p, opinion="覆盖率偏低，请调整D类比例")
     assert p.status == "draft"
     p = act(world, "A1", "planner", plan_update, plan=p, data=data(items_of(p), name="修改后的计划"))
     act(world, "A1", "planner", plan_submit, plan=p)
-    p = act(world, "A1", "leader", plan_approve, plan=p)
+    p = act(world, "A1", "leader", plan_approve, plan=p, opinion="同意。请按季度组织实施。")
     assert p.status == "approved" and p.approved_by_id == world.user("A1", "leader").pk and p.approved_at
     # Another department's leader never reaches it (its scope) and may not act on it.
     with pytest.raises(PermissionDenied):
@@ -139,7 +140,62 @@ def test_workflow_submit_return_approve_publish(world):
         actions = list(AuditEntry.objects.filter(target_id=str(p.pk), target_type="sampling.samplingplan")
                        .order_by("id").values_list("action", "note"))
     assert [a for a, _ in actions] == ["create", "submit", "return", "update", "submit", "approve", "publish"]
-    assert ("return", "覆盖率偏低，请调整D类比例") in actions
+    # The approval steps are the plan's own history, with the leader's opinions.
+    leader, planner = world.user("A1", "leader"), world.user("A1", "planner")
+    with scopes_disabled():
+        reviews = list(PlanReview.objects.filter(plan=p).order_by("at", "id").values_list("decision", "opinion", "by_id"))
+    assert reviews == [
+        ("submitted", "", planner.pk), ("returned", "覆盖率偏低，请调整D类比例", leader.pk),
+        ("submitted", "", planner.pk), ("approved", "同意。请按季度组织实施。", leader.pk),
+    ]
+
+
+def test_reviews_are_append_only_and_opinions_checked(world):
+    p = create(world)
+    act(world, "A1", "planner", plan_submit, plan=p)
+    with pytest.raises(ValidationError) as exc:
+        act(world, "A1", "leader", plan_approve, plan=p, opinion="同\x0b意")
+    assert "控制字符（U+000B）" in exc.value.message_dict["opinion"][0]
+    with pytest.raises(ValidationError) as exc:
+        act(world, "A1", "leader", plan_return, plan=p, opinion="改" * 501)
+    assert exc.value.message_dict["opinion"] == ["审批意见不能超过 500 个字（现 501 个）"]
+    p.refresh_from_db()
+    assert p.status == "submitted"  # nothing happened
+    act(world, "A1", "leader", plan_approve, plan=p, opinion="第一行\n第二行")
+    with scopes_disabled():
+        review = PlanReview.objects.get(plan=p, decision="approved")
+        assert review.opinion == "第一行\n第二行" and review.organization_id == p.organization_id
+        review.opinion = "改写"
+        with pytest.raises(ValidationError):
+            review.save()
+        with pytest.raises(ValidationError):
+            review.delete()
+    # A participant of nothing, another department, sees no review of it.
+    with actor_scope(world.actor("A2")):
+        assert not PlanReview.objects.filter(plan_id=p.pk).exists()
+
+
+def test_migration_copies_review_steps_out_of_the_audit_log(world):
+    """Sampling 0009: plans returned before the table existed keep their reasons."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("sampling.migrations.0009_plan_review_history")
+    p = create(world)
+    act(world, "A1", "planner", plan_submit, plan=p)
+    act(world, "A1", "leader", plan_return, plan=p, opinion="请补充D类对象")
+    with scopes_disabled():
+        expected = list(PlanReview.objects.filter(plan=p).order_by("at", "id").values_list("decision", "opinion", "by_id", "at"))
+        # As before the table existed: the steps only in the audit log.
+        PlanReview.objects.filter(plan=p)._raw_delete(PlanReview.objects.db)
+        migration.copy_reviews_from_audit_log(apps, None)
+        copied = list(PlanReview.objects.filter(plan=p).order_by("at", "id").values_list("decision", "opinion", "by_id", "at"))
+        tenants = set(PlanReview.objects.filter(plan=p).values_list("organization_id", "region_id"))
+    assert [c[:3] for c in copied] == [e[:3] for e in expected] == [
+        ("submitted", "", world.user("A1", "planner").pk), ("returned", "请补充D类对象", world.user("A1", "leader").pk),
+    ]
+    assert tenants == {(p.organization_id, p.region_id)}
 
 
 def test_approved_plans_are_not_edited_in_place(world):

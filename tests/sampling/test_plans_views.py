@@ -72,16 +72,62 @@ def test_approval_buttons_and_roles(world, login):
     planner = login(world.user("A1", "planner"))
     assert planner.post(reverse("sampling:plan_approve", args=[p.pk])).status_code == 403
     leader_page = login(world.user("A1", "leader")).get(reverse("sampling:plan_detail", args=[p.pk])).content.decode()
-    assert 'data-testid="plan-approve"' in leader_page and 'data-testid="plan-return-form"' in leader_page
+    decide = leader_page.split('data-testid="plan-decide-form"')[1].split("</form>")[0]
+    assert 'name="opinion"' in decide and 'data-testid="plan-approve"' in decide and 'data-testid="plan-return"' in decide
+    assert f'formaction="{reverse("sampling:plan_return", args=[p.pk])}"' in decide
     from django.test import Client
 
     leader = Client()
     leader.force_login(world.user("A1", "leader"), backend="django.contrib.auth.backends.ModelBackend")
-    leader.post(reverse("sampling:plan_return", args=[p.pk]), {"reason": "请补充D类对象"})
+    # 退回 needs an opinion: the page comes back with the error under the field.
+    empty = leader.post(reverse("sampling:plan_return", args=[p.pk]), {"opinion": " "})
+    assert empty.status_code == 400
+    field = empty.content.decode().split('data-testid="plan-decide-form"')[1].split("</form>")[0]
+    assert "退回时请填写审批意见（退回原因）" in field
+    p.refresh_from_db()
+    assert p.status == "submitted"
+    leader.post(reverse("sampling:plan_return", args=[p.pk]), {"opinion": "请补充D类对象"})
     p.refresh_from_db()
     assert p.status == "draft"
     body = leader.get(reverse("sampling:plan_detail", args=[p.pk])).content.decode()
-    assert "请补充D类对象" in body and 'data-testid="plan-returned"' in body
+    assert "已被 A1leader 退回：请补充D类对象" in body and 'data-testid="plan-returned"' in body
+    history = body.split('data-testid="plan-reviews"')[1].split("</table>")[0]
+    assert history.count('data-testid="plan-review"') == 1 and "退回修改" in history and "请补充D类对象" in history
+
+
+def test_approve_with_an_opinion_shows_the_review_history(world, login):
+    p = plan(world.orgs["A1"], status="draft")
+    with scopes_disabled():
+        p.items.set([item(world.orgs["A1"])])
+    planner = login(world.user("A1", "planner"))
+    planner.post(reverse("sampling:plan_submit", args=[p.pk]))
+    leader = login(world.user("A1", "leader"))
+    too_long = "同意" * 260
+    kept = leader.post(reverse("sampling:plan_approve", args=[p.pk]), {"opinion": too_long})
+    assert kept.status_code == 400 and too_long in kept.content.decode()  # what was typed stays
+    assert "审批意见不能超过 500 个字（现 520 个）" in kept.content.decode()
+    response = leader.post(reverse("sampling:plan_approve", args=[p.pk]), {"opinion": "同意，注意D类对象全覆盖。"})
+    assert response.status_code == 302
+    p.refresh_from_db()
+    assert p.status == "approved"
+    body = leader.get(reverse("sampling:plan_detail", args=[p.pk])).content.decode()
+    rows = body.split('data-testid="plan-reviews"')[1].split("</table>")[0].split('data-testid="plan-review"')[1:]
+    assert ["提交审批" in rows[0], "批准" in rows[1], "同意，注意D类对象全覆盖。" in rows[1]] == [True, True, True]
+    assert 'data-testid="plan-decide-form"' not in body and 'data-testid="plan-returned"' not in body
+
+
+def test_a_return_reason_is_read_from_the_review_not_the_audit_log(world, login):
+    """The plan page shows the plan's own review; the audit log is no source of reasons."""
+    from django.utils import timezone
+
+    from sampling.models import PlanReview
+
+    p = plan(world.orgs["A1"], status="draft")
+    with scopes_disabled():
+        PlanReview.objects.create(plan=p, decision="returned", opinion="只在审批记录中的意见", by=world.user("A1", "leader"),
+                                  at=timezone.now(), organization=p.organization, region=p.region)
+    body = login(world.user("A1", "planner")).get(reverse("sampling:plan_detail", args=[p.pk])).content.decode()
+    assert 'data-testid="plan-returned"' in body and "只在审批记录中的意见" in body
 
 
 def test_other_departments_plans_are_404(world, login):
