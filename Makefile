@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install sysdeps run serve test test-browser test-all lint bench worker beat migrate seed messages clean
+.PHONY: install sysdeps run serve test test-sqlite test-browser test-all lint bench worker beat migrate seed messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,13 +20,16 @@ install: sysdeps $(STAMP)
 sysdeps:
 	@sh scripts/sysdeps.sh
 
+# On PostgreSQL, create the database first when the server lets us (else one line says why).
 migrate: install
+	@$(BIN)/python scripts/ensure_db.py
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo --if-empty
 
-# Install, migrate, load the demo county (only into an empty database) and serve.
+# Install, migrate, load the demo county (only into an empty database) and serve
+# (`make run PORT=8080 HOST=0.0.0.0` to listen elsewhere).
 run: seed
 	@echo ""
 	@echo "  双随机监管平台: http://$(HOST):$(PORT)/   (log in as yc_wl_planner, password Demo-Pass-2026;"
@@ -39,6 +42,11 @@ test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not browser" $(PYTEST_ARGS)
 	@if [ -x /usr/bin/chromium ]; then $(MAKE) --no-print-directory test-browser; \
 	else echo "(browser tests skipped: /usr/bin/chromium not installed — see README)"; fi
+
+# The non-browser suite on the embedded default (SQLite, Celery inline), whatever DATABASE_URL and
+# REDIS_URL say: what `make run` gives a newcomer. CI runs it beside `make test` on PostgreSQL.
+test-sqlite: install
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -n 2 --dist loadgroup -m "not browser" $(PYTEST_ARGS)
 
 test-browser: install
 	$(BIN)/python -m pytest -m browser -p no:xdist $(PYTEST_ARGS)
