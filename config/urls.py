@@ -23,6 +23,7 @@ urlpatterns = [
     path("healthz/", health, name="healthz"),
 ]
 
+handler400 = "tenancy.errors.bad_request"
 handler403 = "tenancy.errors.permission_denied"
 handler404 = "tenancy.errors.page_not_found"
 handler500 = "tenancy.errors.server_error"

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tenancy.api import ScopedViewSet
+from tenancy.filters import SyncFilterSet
 
 from . import codes, selectors, services
 from .models import CheckItem, Inspector, MarketEntity, RegistryEntry
@@ -29,10 +30,6 @@ from .serializers import (
 )
 
 BULK_LIMIT = 1000
-
-
-class SyncFilterSet(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="updated_at ≥ (ISO 8601)")
 
 
 class CheckItemFilter(SyncFilterSet):

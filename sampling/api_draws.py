@@ -23,10 +23,10 @@ from sampling.models import Draw
 from sampling.selectors import draws as selectors
 from sampling.serializers_draws import DrawSerializer
 from tenancy.api import ScopedViewSet
+from tenancy.filters import SyncFilterSet
 
 
-class DrawFilter(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="updated_at ≥ (ISO 8601)")
+class DrawFilter(SyncFilterSet):
     # Plain ids and values: FK filters would query the scoped tables at import time.
     task = django_filters.NumberFilter(field_name="task_id")
     plan = django_filters.NumberFilter(field_name="plan_id")

@@ -77,8 +77,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    # Last: opens the tenant scope around the view, after the user is known.
+    # Opens the tenant scope around the view, after the user is known.
     "tenancy.middleware.TenantScopeMiddleware",
+    # Last: a NUL in the URL is a 400 before any view reads it (the error page has the layout).
+    "tenancy.middleware.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
