@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import subprocess
@@ -60,3 +61,54 @@ def test_draw_run_refusals_are_clear(world):
     assert draw.status == "committed"
     with pytest.raises(CommandError, match="尚未完成"):
         _run("draw_record", str(draw.pk))
+
+
+# --- sampling_list: the ids draw_run and draw_record take
+
+
+def test_sampling_list_shows_task_and_draw_ids_of_the_organization_only(world):
+    from .test_plans_world import completed_draw, plan, task
+
+    ours = plan(world.orgs["A1"], name="A1年度计划")
+    ready = task(ours, name="第二季度", status="ready", window_start=dt.date(2026, 4, 1), window_end=dt.date(2026, 6, 30))
+    drawn = completed_draw(ours, [])
+    with scopes_disabled():
+        abandoned = Draw.objects.create(
+            organization=ours.organization, region=ours.region, task=drawn.task, plan=ours, status="abandoned",
+            task_uid=drawn.task.uid, commitment="1" * 64, secret="1" * 64, pool_hash="1" * 64, pool_blob=b"",
+        )
+    old = task(plan(world.orgs["A1"], name="A1旧计划", year=2025), name="旧批次")
+    theirs = task(plan(world.orgs["B1"], name="B1计划"), name="B1的任务")
+
+    lines = _run("sampling_list", "--org", "T-A1").splitlines()
+    assert lines[0] == "测试单位A1（T-A1）：3 个抽查任务"
+    header, *rows = lines[1:]
+    assert header.split() == ["任务ID", "年度", "计划", "任务", "状态", "抽取（ID", "状态）", "检查期"]
+    by_id = {int(r.split()[0]): r.split(maxsplit=5) for r in rows}
+    assert set(by_id) == {ready.pk, drawn.task_id, old.pk} and theirs.pk not in by_id
+    assert by_id[ready.pk][1:5] == ["2026", "A1年度计划", "第二季度", "待抽取"]
+    assert by_id[ready.pk][5].split() == ["—", "2026-04-01", "至", "2026-06-30"]
+    assert f"#{drawn.pk} 已完成，#{abandoned.pk} 已放弃" in by_id[drawn.task_id][5]
+    # Columns line up under the header (display width: a Chinese character takes two columns).
+    from sampling.management.commands.sampling_list import width
+
+    status_col = width(header[: header.index("状态")])
+    for r in rows:
+        assert width(r[: r.index(r.split()[4])]) == status_col
+
+    # A year, and the organization by its full name.
+    only_2025 = _run("sampling_list", "--org", "测试单位A1", "--year", "2025").splitlines()
+    assert only_2025[0] == "测试单位A1（T-A1）2025 年度：1 个抽查任务"
+    assert [int(r.split()[0]) for r in only_2025[2:]] == [old.pk]
+    assert _run("sampling_list", "--org", "T-A2").splitlines() == ["测试单位A2（T-A2）：0 个抽查任务"]
+    with pytest.raises(CommandError, match="找不到单位"):
+        _run("sampling_list", "--org", "no-such-org")
+
+
+def test_sampling_list_cuts_long_names():
+    from sampling.management.commands.sampling_list import cut, table, width
+
+    assert cut("短名") == "短名"
+    long = "很" * 50
+    assert width(cut(long)) <= 40 and cut(long).endswith("…")
+    assert table([("ID", "名称"), ("12", "计划")]) == ["ID  名称", "12  计划"]
