@@ -1358,11 +1358,20 @@ def _say(text: str, stream: Any = None) -> None:
     buffer.flush()
 
 
+# The command line lists this many problems unless --all: a record whose secret was changed
+# differs in every derived field, and the first lines already say so.
+CLI_PROBLEM_LINES = 50
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sampling.hashrank", description=f"{SPEC} draw records")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_verify = sub.add_parser("verify", help="re-derive a draw record; prints 'verified' or each problem")
+    p_verify = sub.add_parser(
+        "verify",
+        help=f"re-derive a draw record; prints 'verified', or the first {CLI_PROBLEM_LINES} problems and how many more",
+    )
     p_verify.add_argument("record", help="record JSON file, '-' for stdin")
+    p_verify.add_argument("--all", action="store_true", help="print every problem, not only the first ones")
     p_run = sub.add_parser("run", help="run a draw from inputs JSON and print the record")
     p_run.add_argument("inputs", help="inputs JSON file, '-' for stdin")
     p_run.add_argument("--public", action="store_true", help="print the public record")
@@ -1375,8 +1384,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(f"cannot read the record: {exc}")
             return 1
         problems = verify(record)
-        for problem in problems:
+        shown = problems if args.all else problems[:CLI_PROBLEM_LINES]
+        for problem in shown:
             _say(problem)
+        if len(problems) > len(shown):
+            _say(f"… and {len(problems) - len(shown)} more (use --all)")
         if not problems:
             _say("verified")
         return 1 if problems else 0
