@@ -1,6 +1,6 @@
 """Filing (备案) with the leading-group office: submit, acknowledge or return, resubmit.
 
-Rules (seeds/):
+Rules (the work plans, see docs/RULES.md):
 - 阳城县发改局方案: "随机抽取检查对象和检查人员 2 日内报领导小组办公室备案" — the deadline is
   ``settings.FILING_DEADLINE_DAYS`` (2) days after the draw.
 - 曲阳县联合抽查实施细则 §16: a change of inspectors (回避/递补) is approved by the unit's leader "并报县
