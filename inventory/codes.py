@@ -414,3 +414,19 @@ def classify_code(raw: str) -> CodeCheck:
         f"长度错误：统一社会信用代码应为 18 位，旧版注册号应为 15 位，实为 {len(code)} 位",
         None,
     )
+
+
+# --------------------------------------------------------------------------- industry (GB/T 4754)
+
+# 国民经济行业分类: a section letter A–T (门类), then 2 digits (大类), 3 (中类) or 4 (小类); codes
+# are also written without the letter. A code at any level is also a prefix that selects the
+# codes below it (a plan's scope), so one pattern serves entities, imports and plan scopes.
+# ASCII digits only ([0-9], not \d, which takes full-width ones): input is normalised first.
+INDUSTRY_CODE_PATTERN = r"[A-T]([0-9]{2,4})?|[0-9]{2,4}"
+_INDUSTRY_RE = re.compile(INDUSTRY_CODE_PATTERN)
+
+
+def is_valid_industry_code(code: str) -> bool:
+    """A normalised (upper-case, see :func:`normalize_code`) GB/T 4754 code or prefix:
+    ``F``, ``F52``, ``F5211``, ``52``, ``8710``; not ``abc``, ``U52``, ``F5``, ``52111``."""
+    return bool(_INDUSTRY_RE.fullmatch(code))

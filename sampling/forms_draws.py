@@ -19,7 +19,8 @@ class CommitForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        help_text=_("公布在承诺中，见证人可据此到场。"),
+        help_text=_("公布在承诺中，见证人可据此到场；不能早于现在，也不能晚于检查截止日期。"),
+        error_messages={"invalid": _("计划抽取时间格式不正确，应为 YYYY-MM-DD HH:MM。")},
     )
 
 

@@ -12,9 +12,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from inventory.codes import normalize_code
 from inventory.models import CheckItem, MarketEntity
 from sampling.models import SamplingPlan, SamplingTask
 from sampling.pool import RISK_LABELS, SINGLE_LABEL
+from sampling.services.plans import (
+    industry_prefixes_error,
+    plan_year_error,
+    plan_years_open,
+    task_window_errors,
+)
 from tenancy.context import Actor
 from tenancy.models import Organization
 
@@ -79,10 +86,17 @@ class StrataScopeMixin:
                 label=_("%(label)s 比例（%%）") % {"label": label}, required=False, min_value=Decimal("0.01"),
                 max_value=Decimal(100), max_digits=8, decimal_places=4,
                 initial=ratio_to_pct(entry["ratio"]) if entry.get("ratio") else None,
+                error_messages={
+                    # Formatted by Django with the validator's params: "%%" is a percent sign.
+                    "max_value": _("比例不能超过 100%%（现为 %(value)s%%）"),
+                    "min_value": _("比例至少为 0.01%%（不抽取请填写数量 0）"),
+                    "invalid": _("请填写数字，如 3 或 2.5"),
+                },
             )
             fields[f"count_{key}"] = forms.IntegerField(
                 label=_("或 %(label)s 数量（户）") % {"label": label}, required=False, min_value=0,
                 initial=entry.get("count"),
+                error_messages={"min_value": _("数量不能为负数"), "invalid": _("请填写整数")},
             )
         fields["entity_types"] = forms.MultipleChoiceField(
             label=_("主体类型"), required=False, choices=MarketEntity.EntityType.choices,
@@ -102,11 +116,31 @@ class StrataScopeMixin:
             initial=", ".join(initial_scope.get("region_codes", [])),
         )
 
+    @staticmethod
+    def _strata_keys(mode: str) -> list[tuple[str, str]]:
+        return [(k, label) for k, label in STRATUM_KEYS if (k == "ALL") == (mode == SamplingPlan.StrataMode.SINGLE)]
+
+    def strata_rows(self, mode: str) -> list[dict[str, Any]]:
+        """One row per stratum of ``mode``: its label, its ratio and count fields (side by side)."""
+        return [
+            {"key": key, "label": label, "ratio": self[f"ratio_{key}"], "count": self[f"count_{key}"]}  # type: ignore[index]
+            for key, label in self._strata_keys(mode)
+        ]
+
+    @property
+    def risk_rows(self) -> list[dict[str, Any]]:
+        return self.strata_rows(SamplingPlan.StrataMode.RISK)
+
+    @property
+    def single_rows(self) -> list[dict[str, Any]]:
+        return self.strata_rows(SamplingPlan.StrataMode.SINGLE)
+
     def strata_data(self, mode: str) -> list[dict[str, Any]]:
         cd = self.cleaned_data  # type: ignore[attr-defined]
-        keys = [k for k, _label in STRATUM_KEYS if (k == "ALL") == (mode == SamplingPlan.StrataMode.SINGLE)]
         result = []
-        for key in keys:
+        for key, _label in self._strata_keys(mode):
+            if f"ratio_{key}" in self.errors or f"count_{key}" in self.errors:  # type: ignore[attr-defined]
+                continue  # its own error says what is wrong ("请填写比例或数量" would contradict it)
             ratio, count = cd.get(f"ratio_{key}"), cd.get(f"count_{key}")
             stratum = SINGLE_LABEL if key == "ALL" else key
             if ratio is not None and count is not None:
@@ -127,8 +161,9 @@ class StrataScopeMixin:
 
     def clean_industry_prefixes(self) -> str:
         value = self.cleaned_data.get("industry_prefixes", "")  # type: ignore[attr-defined]
-        if any(not (p.isascii() and p.isalnum()) for p in _split(value)):
-            raise ValidationError(_("行业代码前缀只能包含字母和数字（GB/T 4754，如 F52、8710）"))
+        message = industry_prefixes_error([normalize_code(p) for p in _split(value)])
+        if message:
+            raise ValidationError(message)
         return value
 
     def scope_data(self) -> dict[str, list[str]]:
@@ -152,7 +187,7 @@ class PlanForm(StrataScopeMixin, forms.Form):
         "focus": ("focus_ratio", "focus_complaints"),
         "rules": ("exclude_inactive", "exclude_higher_plan", "exclude_inspected_by_plan", "annual_cap", "coverage_target"),
     }
-    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("年度"), error_messages={"invalid": _("请填写年度（4 位数字，如 2026）")})
     name = forms.CharField(label=_("计划名称"), max_length=200)
     doc_no = forms.CharField(label=_("文号"), max_length=60, required=False)
     participants = forms.ModelMultipleChoiceField(
@@ -200,11 +235,17 @@ class PlanForm(StrataScopeMixin, forms.Form):
             self.fields["participants"].required = True
         else:
             del self.fields["participants"]
-        # The reason is asked when adjusting and when editing an adjustment (version > 1).
-        if adjusting or (plan is not None and plan.previous_id):
+        # The reason is asked when adjusting and when editing an adjustment (version > 1), which
+        # keeps its plan's year (shown, not editable).
+        self.keep_year = plan.year if adjusting or (plan is not None and plan.previous_id) else None
+        if self.keep_year is not None:
             self.fields["adjustment_reason"].required = True
+            self.fields["year"].disabled = True
+            self.fields["year"].help_text = _("调整计划沿用原计划的年度")
         else:
             del self.fields["adjustment_reason"]
+            this_year, next_year = plan_years_open()
+            self.fields["year"].help_text = _("今年（%(this)s）或明年（%(next)s）") % {"this": this_year, "next": next_year}
         self.add_strata_scope_fields(
             tag_choices=tag_choices or [],
             initial_strata=plan.strata if plan is not None else [{"stratum": k, "ratio": v} for k, v in
@@ -243,6 +284,13 @@ class PlanForm(StrataScopeMixin, forms.Form):
         if "adjustment_reason" in self.fields:
             data["adjustment_reason"] = cd.get("adjustment_reason", "")
         return data
+
+    def clean_year(self) -> int:
+        year = self.cleaned_data["year"]
+        message = plan_year_error(year, keep=self.keep_year)
+        if message:
+            raise ValidationError(message)
+        return year
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -286,8 +334,10 @@ class TaskForm(StrataScopeMixin, forms.Form):
     uid = forms.CharField(label=_("任务编号"), max_length=80, required=False,
                           help_text=_("公开可查的任务编号；空则自动生成“单位代码-年度-批次”"))
     items = ItemChoiceField(label=_("抽查事项"), queryset=CheckItem.objects.none(), widget=forms.CheckboxSelectMultiple)
-    window_start = forms.DateField(label=_("检查开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    window_end = forms.DateField(label=_("检查截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    window_start = forms.DateField(label=_("检查开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                                   error_messages={"invalid": _("日期格式应为 YYYY-MM-DD")})
+    window_end = forms.DateField(label=_("检查截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                                 error_messages={"invalid": _("日期格式应为 YYYY-MM-DD")})
     reserve_size = forms.IntegerField(label=_("每层备选数量"), min_value=0, max_value=100, initial=2)
     specialties = forms.MultipleChoiceField(label=_("执法人员专长要求"), required=False, widget=forms.CheckboxSelectMultiple)
     ready = forms.BooleanField(label=_("保存后设为“待抽取”"), required=False, initial=True)
@@ -329,9 +379,11 @@ class TaskForm(StrataScopeMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        # The service's rule, shown beside the fields together with the form's other errors.
         start, end = cleaned.get("window_start"), cleaned.get("window_end")
-        if start and end and start > end:
-            self.add_error("window_end", _("检查截止日期不能早于开始日期"))
+        for field, messages in task_window_errors(self.plan, start, end).items():
+            for message in messages:
+                self.add_error(field, message)
         self.strata = self.strata_data(self.plan.strata_mode)
         return cleaned
 

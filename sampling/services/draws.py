@@ -130,6 +130,25 @@ def _check_enough_inspectors(inspectors: teams.InspectorPool) -> None:
             )
 
 
+def scheduled_at_error(task: SamplingTask, scheduled_at: dt.datetime | None, *, now: dt.datetime | None = None) -> str | None:
+    """Why a draw cannot be announced for ``scheduled_at``, or None: the announced time is not
+    before the commitment (now; the minute typed counts as now), nor after the task's inspection
+    window ends (the draw comes before the inspections) or its plan's year."""
+    if scheduled_at is None:
+        return None
+    now = now or timezone.now()
+    local = timezone.localtime(scheduled_at)
+    if scheduled_at < now.replace(second=0, microsecond=0):
+        return _("计划抽取时间不能早于发布承诺的时间（现在：%(now)s），请填写今后的时间。") % {
+            "now": timezone.localtime(now).strftime("%Y-%m-%d %H:%M")
+        }
+    if task.window_end is not None and local.date() > task.window_end:
+        return _("计划抽取时间不能晚于检查截止日期（%(end)s）。") % {"end": task.window_end.isoformat()}
+    if local.year > task.plan.year:
+        return _("计划抽取时间不能晚于计划年度（%(year)s年）。") % {"year": task.plan.year}
+    return None
+
+
 @transaction.atomic
 def draw_commit(
     *,
@@ -149,6 +168,9 @@ def draw_commit(
         raise ValidationError(_("该任务已完成抽取，不能再次承诺。"))
     if Draw.objects.filter(task=task, status__in=[Draw.Status.COMMITTED, Draw.Status.RUNNING]).exists():
         raise ValidationError(_("该任务已有未完成的承诺；如需重新冻结对象池，请先放弃原承诺（原承诺将保留并公开）。"))
+    message = scheduled_at_error(task, scheduled_at)
+    if message:
+        raise ValidationError({"scheduled_at": message})
     frozen = frozen or draw_freeze(actor=actor, task=task)
     pool = frozen.pool
     if not pool.eligible:

@@ -21,11 +21,21 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
+from inventory import codes
 from inventory.models import CheckItem
 from sampling import hashrank
-from sampling.models import Draw, HigherPlanCoverage, PlanParticipant, PlanReview, SamplingPlan, SamplingTask
+from sampling.models import (
+    Draw,
+    DrawSelection,
+    HigherPlanCoverage,
+    PlanParticipant,
+    PlanReview,
+    SamplingPlan,
+    SamplingTask,
+)
 from sampling.pool import (
     DEFAULT_RATIOS,
     REASON_BY_PLAN,
@@ -55,6 +65,8 @@ PLAN_FIELDS = (
     "coverage_target",
 )
 EDITABLE = (SamplingPlan.Status.DRAFT,)
+# The targets a completed draw counts for (as the pool counts them): drawn, or brought in from the reserve.
+COUNTED = (DrawSelection.Status.SELECTED, DrawSelection.Status.REPLACEMENT)
 IN_FORCE = (SamplingPlan.Status.APPROVED, SamplingPlan.Status.PUBLISHED)
 
 
@@ -153,14 +165,43 @@ def _clean_scope(scope: Any, field: str = "scope") -> dict[str, list[str]]:
         if isinstance(values, str):
             values = [values]
         cleaned[key] = [str(v).strip() for v in values if str(v).strip()]
-    if any(not (p.isascii() and p.isalnum()) for p in cleaned["industry_prefixes"]):
-        raise ValidationError({field: "行业代码前缀只能包含字母和数字（GB/T 4754，如 F52、8710）"})
+    cleaned["industry_prefixes"] = [codes.normalize_code(p) for p in cleaned["industry_prefixes"]]
+    message = industry_prefixes_error(cleaned["industry_prefixes"])
+    if message:
+        raise ValidationError({field: message})
     if any(not (len(c) == 6 and c.isdigit()) for c in cleaned["region_codes"]):
         raise ValidationError({field: "行政区划代码应为 6 位数字"})
     return cleaned
 
 
-def _clean_plan_data(actor: Actor, data: dict[str, Any], kind: str) -> dict[str, Any]:
+def plan_years_open(today: dt.date | None = None) -> tuple[int, int]:
+    """The years a new plan may be written for: this year, or next year (written in advance)."""
+    year = (today or timezone.localdate()).year
+    return year, year + 1
+
+
+def plan_year_error(year: Any, *, keep: int | None = None) -> str | None:
+    """Why ``year`` cannot be a plan's year, or None. ``keep``: an adjustment keeps its plan's year."""
+    if not isinstance(year, int):
+        return "请填写年度（4 位数字，如 2026）"
+    if keep is not None:
+        return None if year == keep else f"调整计划不能改变年度：原计划为 {keep} 年度"
+    this_year, next_year = plan_years_open()
+    if year not in (this_year, next_year):
+        return f"年度应为今年（{this_year}）或明年（{next_year}）；以往年度的计划不能新编"
+    return None
+
+
+def industry_prefixes_error(prefixes: list[str]) -> str | None:
+    """Why these (normalised) industry prefixes cannot scope a plan, or None (GB/T 4754)."""
+    bad = [p for p in prefixes if not codes.is_valid_industry_code(p)]
+    if not bad:
+        return None
+    return (f"行业代码前缀“{'、'.join(bad)}”不符合 GB/T 4754：应为门类字母 A–T（可加 2–4 位数字，如 F、F52、F5211）"
+            "或 2–4 位数字（如 52、8710）")
+
+
+def _clean_plan_data(actor: Actor, data: dict[str, Any], kind: str, *, keep_year: int | None = None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
 
@@ -173,8 +214,9 @@ def _clean_plan_data(actor: Actor, data: dict[str, Any], kind: str) -> dict[str,
             return None
 
     year = data.get("year")
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
-        errors["year"] = ["请填写正确的年度"]
+    year_error = plan_year_error(year, keep=keep_year)
+    if year_error:
+        errors["year"] = [year_error]
     values["year"] = year
     name = (data.get("name") or "").strip()
     if not name:
@@ -307,7 +349,8 @@ def plan_update(*, actor: Actor, plan: SamplingPlan, data: dict[str, Any]) -> Sa
     plan = SamplingPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status not in EDITABLE:
         raise ValidationError("只有草案状态的计划可以修改；已批准的计划请通过“调整计划”生成新版本")
-    values = _clean_plan_data(actor, data, plan.kind)
+    # An adjustment (a version after the first) stays in its plan's year.
+    values = _clean_plan_data(actor, data, plan.kind, keep_year=plan.year if plan.previous_id else None)
     if plan.previous_id is not None and "adjustment_reason" in data:
         reason = (data.get("adjustment_reason") or "").strip()
         if not reason:
@@ -481,38 +524,50 @@ def plan_preview(*, actor: Actor, plan: SamplingPlan) -> dict[str, Any]:
     """Before any draw: per stratum the eligible count, the quota of each batch, the expected
     annual coverage and inspections per entity, against the plan's targets.
 
-    Batches are simulated on the current pool. With "already drawn by this plan" on, each batch
-    draws from what the batches before it left (no overlap); otherwise every batch draws from the
-    full stratum. Batches already drawn count as done.
+    Every "全年" figure is the whole year: the targets the completed batches drew (counted from
+    their draws, per stratum) plus what the remaining batches are expected to draw — the same
+    figures the coverage is computed from. Remaining batches are simulated on the current pool:
+    with "already drawn by this plan" on, each batch draws from what the batches before it left
+    (no overlap, the drawn being out of the pool already); otherwise every batch draws from the
+    full stratum, the drawn included.
     """
     pool = plan_pool_counts(actor=actor, plan=plan)
-    done_batches = Draw.objects.filter(plan_id__in=plan_lineage_ids(plan), status=Draw.Status.COMPLETED).count()
+    lineage = plan_lineage_ids(plan)
+    done_batches = Draw.objects.filter(plan_id__in=lineage, status=Draw.Status.COMPLETED).count()
+    done_by_stratum = dict(
+        DrawSelection.objects.filter(draw__plan_id__in=lineage, draw__status=Draw.Status.COMPLETED, status__in=COUNTED)
+        .values_list("stratum").annotate(n=Count("pk")).order_by()
+    )
     remaining = max(plan.batches - done_batches, 0)
     drawn_before = pool.excluded_counts.get(REASON_BY_PLAN, 0)
     no_overlap = plan.exclude_inspected_by_plan
     warnings: list[str] = []
     rows: list[dict[str, Any]] = []
     per_batch_totals = [0] * remaining
-    total_draws = 0
-    distinct = Fraction(0)
-    for s in pool.strata:
+    strata = list(pool.strata)
+    # A stratum drawn earlier but gone from the plan since (an adjustment): its targets still count.
+    known = {s.stratum for s in strata}
+    strata += [hashrank.Stratum(name, count=0) for name in sorted(done_by_stratum) if name not in known]
+    for s in strata:
         n = pool.counts.get(s.stratum, 0)
+        done = done_by_stratum.get(s.stratum, 0)
+        # Who the year's figures are of: the eligible now, plus (no overlap) the drawn, who left the pool.
+        base = n + done if no_overlap else max(n, done)
         left = n
         draws: list[int] = []
-        untouched = Fraction(1)
+        untouched = 1 - Fraction(done, base) if base else Fraction(1)
         for b in range(remaining):
-            k = hashrank.quota(left if no_overlap else n, s)
+            k = hashrank.quota(left if no_overlap else n, s) if s.stratum in known else 0
             draws.append(k)
             per_batch_totals[b] += k
             if no_overlap:
                 left -= k
             elif n:
                 untouched *= 1 - Fraction(k, n)
-        drawn = sum(draws)
-        total_draws += drawn
-        distinct += drawn if no_overlap else n * (1 - untouched)
+        total = done + sum(draws)
+        covered = Fraction(total) if no_overlap else base * (1 - untouched)
         ratio = Fraction(s.ratio) if s.ratio is not None else (Fraction(s.count or 0, n) if n else None)
-        below = ratio is not None and ratio < BATCH_FLOOR and n > 0
+        below = s.stratum in known and ratio is not None and ratio < BATCH_FLOOR and n > 0
         if below:
             warnings.append(f"“{s.stratum}”每批抽查比例低于 3%（曲阳 §17、阳城文旅：每次抽查比例不低于3%）")
         rows.append({
@@ -520,16 +575,22 @@ def plan_preview(*, actor: Actor, plan: SamplingPlan) -> dict[str, Any]:
             "ratio": s.ratio,
             "ratio_pct": float(Fraction(s.ratio) * 100) if s.ratio is not None else None,
             "count": s.count,
+            "in_plan": s.stratum in known,
             "eligible": n,
+            "base": base,
+            "done": done,
             "quota": draws[0] if draws else 0,
             "batches": draws,
-            "total": drawn,
-            "coverage_pct": float((Fraction(drawn, n) if no_overlap else 1 - untouched) * 100) if n else 0.0,
-            "per_entity": float(Fraction(drawn, n)) if n else 0.0,
+            "total": total,
+            "covered": covered,
+            "coverage_pct": float(covered / base * 100) if base else 0.0,
+            "per_entity": float(Fraction(total, base)) if base else 0.0,
             "below_floor": below,
         })
-    base = pool.eligible + drawn_before
-    coverage = (distinct + drawn_before) / base if base else Fraction(0)
+    base = sum(r["base"] for r in rows)
+    done_total = sum(r["done"] for r in rows)
+    total_draws = sum(r["total"] for r in rows)
+    coverage = sum((r["covered"] for r in rows), Fraction(0)) / base if base else Fraction(0)
     target = Fraction(plan.coverage_target) if plan.coverage_target is not None else Fraction(0)
     coverage_ok = coverage >= target
     if base and not coverage_ok:
@@ -542,7 +603,10 @@ def plan_preview(*, actor: Actor, plan: SamplingPlan) -> dict[str, Any]:
         "batches": [{"no": done_batches + i + 1, "total": t} for i, t in enumerate(per_batch_totals)],
         "batches_count": plan.batches,
         "done_batches": done_batches,
+        "done_total": done_total,
+        "remaining_total": total_draws - done_total,
         "eligible": pool.eligible,
+        "base": base,
         "total": pool.total,
         "drawn_before": drawn_before,
         "excluded_counts": pool.excluded_counts,
@@ -552,7 +616,7 @@ def plan_preview(*, actor: Actor, plan: SamplingPlan) -> dict[str, Any]:
         "coverage_pct": float(coverage * 100),
         "coverage_target_pct": float(target * 100),
         "coverage_ok": coverage_ok,
-        "per_entity": float(Fraction(total_draws + drawn_before, base)) if base else 0.0,
+        "per_entity": float(Fraction(total_draws, base)) if base else 0.0,
         "warnings": warnings,
     }
 
@@ -616,13 +680,25 @@ def _clean_task_data(actor: Actor, plan: SamplingPlan, data: dict[str, Any], tas
     values["reserve_size"] = reserve
     values["team_requirements"] = _clean_team(plan, data.get("team_requirements"), errors)
     values["specialties"] = [str(s).strip() for s in (data.get("specialties") or []) if str(s).strip()]
-    start, end = data.get("window_start"), data.get("window_end")
-    if start and end and start > end:
-        errors["window_end"] = ["检查截止日期不能早于开始日期"]
-    values["window_start"], values["window_end"] = start or None, end or None
+    start, end = data.get("window_start") or None, data.get("window_end") or None
+    errors.update(task_window_errors(plan, start, end))
+    values["window_start"], values["window_end"] = start, end
     if errors:
         raise ValidationError(errors)
     return values
+
+
+def task_window_errors(plan: SamplingPlan, start: dt.date | None, end: dt.date | None) -> dict[str, list[str]]:
+    """A task's inspection window lies inside its plan's year and does not end before it starts."""
+    errors: dict[str, list[str]] = {}
+    for field, day, label in (("window_start", start, "检查开始日期"), ("window_end", end, "检查截止日期")):
+        if day is not None and not isinstance(day, dt.date):
+            errors[field] = [f"{label}格式不正确，应为 YYYY-MM-DD"]
+        elif day is not None and day.year != plan.year:
+            errors[field] = [f"{label}应在计划年度内（{plan.year}-01-01 至 {plan.year}-12-31），现为 {day:%Y-%m-%d}"]
+    if not errors and start and end and start > end:
+        errors["window_end"] = ["检查截止日期不能早于开始日期"]
+    return errors
 
 
 def _clean_team(plan: SamplingPlan, raw: Any, errors: dict[str, list[str]]) -> list[dict[str, int]]:

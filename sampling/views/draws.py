@@ -52,8 +52,11 @@ def _errors(exc: ValidationError) -> str:
 def draw_start(request: HttpRequest, pk: int) -> HttpResponse:
     """The task's ceremony page: the frozen pool (counts per stratum, excluded with reasons), the
     inspector side, the commit button, and every commitment so far (abandoned ones included)."""
+    return _start_page(request, sel.task_get(actor=request.actor, pk=pk))
+
+
+def _start_page(request: HttpRequest, task: Any, form: CommitForm | None = None, status: int = 200) -> HttpResponse:
     actor = request.actor
-    task = sel.task_get(actor=actor, pk=pk)
     draws = list(sel.draw_list(actor=actor, task=task))
     open_draw = next((d for d in draws if d.status in (Draw.Status.COMMITTED, Draw.Status.RUNNING)), None)
     completed = next((d for d in draws if d.status == Draw.Status.COMPLETED), None)
@@ -73,10 +76,10 @@ def draw_start(request: HttpRequest, pk: int) -> HttpResponse:
         "frozen": frozen,
         "freeze_error": freeze_error,
         "excluded_shown": frozen.pool.excluded[:EXCLUDED_SHOWN] if frozen else [],
-        "form": CommitForm(),
+        "form": form or CommitForm(),
         "step": 1,
     }
-    return render(request, "sampling/draw_start.html", context)
+    return render(request, "sampling/draw_start.html", context, status=status)
 
 
 @member_required(Role.PLANNER, Role.ADMIN)
@@ -86,11 +89,14 @@ def draw_commit(request: HttpRequest, pk: int) -> HttpResponse:
     task = sel.task_get(actor=actor, pk=pk)
     form = CommitForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("计划抽取时间格式不正确。"))
-        return redirect("sampling:draw_start", pk=task.pk)
+        return _start_page(request, task, form, status=400)
     try:
         draw = svc.draw_commit(actor=actor, task=task, scheduled_at=form.cleaned_data["scheduled_at"])
     except ValidationError as exc:
+        if "scheduled_at" in getattr(exc, "error_dict", {}):
+            # Beside the field, the typed time kept.
+            form.add_error("scheduled_at", exc.message_dict["scheduled_at"])
+            return _start_page(request, task, form, status=400)
         messages.error(request, _errors(exc))
         return redirect("sampling:draw_start", pk=task.pk)
     messages.success(request, _("承诺已发布。请见证人录入公开随机数后进行抽取。"))

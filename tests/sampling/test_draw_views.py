@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -34,7 +35,7 @@ def test_ceremony_in_the_browser(world):
     assert 'data-testid="pool-size">40<' in body  # 4 strata × 10 entities frozen
     assert "A-低风险" in body
 
-    response = planner.post(reverse("sampling:draw_commit", args=[task.pk]), {"scheduled_at": "2026-05-01T09:30"})
+    response = planner.post(reverse("sampling:draw_commit", args=[task.pk]))
     with scopes_disabled():
         draw = Draw.objects.get(task=task)
     assert response.status_code == 302 and response.url == reverse("sampling:draw_detail", args=[draw.pk])
@@ -72,6 +73,43 @@ def test_ceremony_in_the_browser(world):
     # The task's page now lists the commitment as completed and offers no new commit.
     start = planner.get(reverse("sampling:draw_start", args=[task.pk])).content.decode()
     assert 'data-testid="draw-row-completed"' in start and 'data-testid="commit-form"' not in start
+
+
+def test_a_planned_draw_time_is_not_in_the_past_nor_after_the_window(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    task = make_ready_task(world, "A1", entities=12, inspectors=3)
+    now = timezone.localtime()
+    with scopes_disabled():
+        SamplingTask.objects.filter(pk=task.pk).update(window_end=now.date() + dt.timedelta(days=10))
+    planner = _client(world, "A1", "planner")
+    url = reverse("sampling:draw_commit", args=[task.pk])
+    past = (now - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = planner.post(url, {"scheduled_at": past})
+    body = response.content.decode()
+    assert response.status_code == 400
+    field = body.split('data-testid="commit-form"')[1].split("</form>")[0]
+    assert "计划抽取时间不能早于发布承诺的时间" in field and f'value="{past}"' in field  # beside the field, kept
+    late = (now + dt.timedelta(days=11)).strftime("%Y-%m-%dT%H:%M")
+    body = planner.post(url, {"scheduled_at": late}).content.decode()
+    assert f"计划抽取时间不能晚于检查截止日期（{(now.date() + dt.timedelta(days=10)).isoformat()}）" in body
+    assert "格式不正确" in planner.post(url, {"scheduled_at": "明天上午"}).content.decode()
+    with scopes_disabled():
+        assert not Draw.objects.filter(task=task).exists()
+    # The service refuses it whoever calls it (commands, API).
+    from sampling.services import draws as svc
+    from tenancy.scoping import actor_scope
+
+    actor = world.actor("A1", "planner")
+    with actor_scope(actor):
+        with pytest.raises(ValidationError) as exc:
+            svc.draw_commit(actor=actor, task=task, scheduled_at=timezone.now() - dt.timedelta(hours=1))
+        assert list(exc.value.message_dict) == ["scheduled_at"]
+        soon = timezone.now() + dt.timedelta(hours=1)
+        if soon.date() <= now.date() + dt.timedelta(days=10):
+            assert svc.draw_commit(actor=actor, task=task, scheduled_at=soon).scheduled_at == soon
 
 
 def test_draw_error_shows_a_chinese_message_and_saves_nothing(world):

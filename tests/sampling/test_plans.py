@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from sampling.models import PlanReview, SamplingPlan
@@ -27,9 +28,12 @@ from .test_plans_world import completed_draw, item, plan, registry
 pytestmark = pytest.mark.django_db
 
 
+THIS_YEAR = timezone.localdate().year
+
+
 def data(items, **extra):
     values = {
-        "year": 2026, "name": "2026年度双随机抽查计划", "doc_no": "阳文旅发〔2026〕3号", "items": items,
+        "year": THIS_YEAR, "name": "2026年度双随机抽查计划", "doc_no": "阳文旅发〔2026〕3号", "items": items,
         "frequency": "quarterly", "strata_mode": "risk",
         "strata": [{"stratum": "A", "ratio": "0.03"}, {"stratum": "B", "ratio": "0.05"},
                    {"stratum": "C", "ratio": "0.10"}, {"stratum": "D", "ratio": "0.20"}],
@@ -77,6 +81,41 @@ def test_creation_errors_are_field_errors_in_chinese(world):
     assert "比例应为大于 0、不超过 1 的小数" in errors["strata"][0]
     assert "年度覆盖率目标" in errors["coverage_target"][0]
     assert errors["batches"] == ["批次数应为 1–52 的整数"]
+
+
+def test_a_new_plan_is_for_this_year_or_next(world):
+    for year in (2019, THIS_YEAR - 1, THIS_YEAR + 2):
+        with pytest.raises(ValidationError) as exc:
+            create(world, year=year)
+        assert exc.value.message_dict["year"] == [
+            f"年度应为今年（{THIS_YEAR}）或明年（{THIS_YEAR + 1}）；以往年度的计划不能新编"
+        ], year
+    assert create(world, year=THIS_YEAR + 1).year == THIS_YEAR + 1
+    with pytest.raises(ValidationError) as exc:
+        create(world, year="2026")
+    assert exc.value.message_dict["year"] == ["请填写年度（4 位数字，如 2026）"]
+
+
+def test_an_adjustment_keeps_its_plans_year(world):
+    p = plan(world.orgs["A1"], year=THIS_YEAR - 1, status="published")  # last year's plan, still adjustable
+    with scopes_disabled():
+        p.items.set([item(world.orgs["A1"])])
+    with pytest.raises(ValidationError) as exc:
+        act(world, "A1", "planner", plan_adjust, plan=p, reason="改年度", data=data(items_of(p), year=THIS_YEAR))
+    assert exc.value.message_dict["year"] == [f"调整计划不能改变年度：原计划为 {THIS_YEAR - 1} 年度"]
+    new = act(world, "A1", "planner", plan_adjust, plan=p, reason="提高D类比例",
+              data=data(items_of(p), year=THIS_YEAR - 1))
+    assert new.year == THIS_YEAR - 1 and new.version == 2
+
+
+def test_industry_prefixes_follow_gb_t_4754(world):
+    with pytest.raises(ValidationError) as exc:
+        create(world, scope={"industry_prefixes": ["abc", "F52", "U1", "8710"]})
+    assert exc.value.message_dict["scope"] == [
+        "行业代码前缀“ABC、U1”不符合 GB/T 4754：应为门类字母 A–T（可加 2–4 位数字，如 F、F52、F5211）或 2–4 位数字（如 52、8710）"
+    ]
+    p = create(world, scope={"industry_prefixes": ["f52", " 8710 "]})
+    assert p.scope["industry_prefixes"] == ["F52", "8710"]
 
 
 def test_retired_and_old_items_are_refused(world):
@@ -280,6 +319,46 @@ def test_preview_with_overlap_and_done_batches(world):
     assert (pv["done_batches"], pv["drawn_before"], pv["eligible"]) == (1, 5, 5)
     assert [b["no"] for b in pv["batches"]] == [2] and pv["strata"][3]["batches"] == [3]
     assert pv["coverage_pct"] == pytest.approx(80.0)
+
+
+def test_preview_after_a_batch_counts_the_drawn_in_every_annual_figure(world):
+    """After one batch the year's draws were shown without it (29) beside a coverage computed
+    with it (39 of 180): every 全年 figure is now drawn + expected, and the coverage is its share."""
+    a1 = world.orgs["A1"]
+    live = registry(a1, {"A": 100, "B": 50, "C": 20, "D": 10})
+    p = plan(a1)  # quarterly, 3/5/10/20 %, no overlap between batches
+    by_risk = {r: [e for e in live if e.risk_class == r] for r in "ABCD"}
+    completed_draw(p, by_risk["A"][:3] + by_risk["B"][:3] + by_risk["C"][:2] + by_risk["D"][:2])  # batch 1
+    actor = world.actor("A1", "planner")
+    with actor_scope(actor):
+        pv = plan_preview(actor=actor, plan=p)
+    rows = {r["stratum"]: r for r in pv["strata"]}
+    assert (pv["done_batches"], pv["done_total"], pv["eligible"], pv["base"]) == (1, 10, 170, 180)
+    assert rows["A-低风险"]["batches"] == [3, 3, 3] and rows["D-高风险"]["batches"] == [2, 2, 1]
+    assert [b["total"] for b in pv["batches"]] == [10, 10, 9]
+    # The year: 10 drawn + 29 expected = 39, the very figure of an undrawn plan (see above).
+    assert (pv["draws_total"], pv["remaining_total"]) == (39, 29)
+    assert pv["coverage_pct"] == pytest.approx(39 / 180 * 100)
+    assert pv["per_entity"] == pytest.approx(39 / 180)
+    assert (rows["A-低风险"]["done"], rows["A-低风险"]["total"], rows["A-低风险"]["base"]) == (3, 12, 100)
+    assert rows["A-低风险"]["coverage_pct"] == pytest.approx(12.0)
+    assert (rows["D-高风险"]["total"], rows["D-高风险"]["coverage_pct"]) == (7, pytest.approx(70.0))
+    assert sum(r["total"] for r in pv["strata"]) == pv["draws_total"]
+
+
+def test_preview_with_overlap_counts_drawn_batches_as_chances(world):
+    a1 = world.orgs["A1"]
+    live = registry(a1, {"D": 10})
+    p = plan(a1, strata=[{"stratum": "D", "ratio": "0.5"}], exclude_inspected_by_plan=False, annual_cap=0, batches=2,
+             frequency="semiannual")
+    completed_draw(p, live[:5])
+    actor = world.actor("A1")
+    with actor_scope(actor):
+        pv = plan_preview(actor=actor, plan=p)
+    d = pv["strata"][3]
+    # The same year as before any draw: 5 + 5 draws, 1 − (1 − 0.5)² of the 10 reached.
+    assert (d["done"], d["batches"], d["total"], d["base"]) == (5, [5], 10, 10)
+    assert d["coverage_pct"] == pytest.approx(75.0) and pv["draws_total"] == 10 and d["per_entity"] == 1.0
 
 
 def test_joint_visibility_of_plans(world):

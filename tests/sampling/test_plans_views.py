@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from sampling.models import SamplingPlan, SamplingTask
@@ -16,9 +17,12 @@ from .test_plans_world import item, plan, registry, task
 pytestmark = pytest.mark.django_db
 
 
+THIS_YEAR = timezone.localdate().year
+
+
 def form_data(items, **extra):
     data = {
-        "year": "2026", "name": "2026年度文化市场双随机抽查计划", "doc_no": "阳文旅〔2026〕1号",
+        "year": str(THIS_YEAR), "name": "2026年度文化市场双随机抽查计划", "doc_no": "阳文旅〔2026〕1号",
         "items": [str(i.pk) for i in items], "frequency": "quarterly", "strata_mode": "risk",
         "ratio_A": "3", "ratio_B": "5", "ratio_C": "10", "ratio_D": "20",
         "focus_complaints": "3", "annual_cap": "2", "coverage_target": "20",
@@ -63,6 +67,89 @@ def test_form_errors_keep_what_was_typed(world, login):
     assert "行政区划代码应为 6 位数字" in body
     with scopes_disabled():
         assert not SamplingPlan.objects.exists()
+
+
+def _field(body: str, name: str) -> str:
+    """The markup of one field (or stratum row) of a rendered form."""
+    return body.split(f'data-testid="{name}"')[1].split("</fieldset>" if name.startswith("stratum-") else '<div class="field')[0]
+
+
+def test_plan_form_errors_stand_beside_their_fields(world, login):
+    it = item(world.orgs["A1"])
+    client = login(world.user("A1", "planner"))
+    response = client.post(reverse("sampling:plan_create"), form_data(
+        [it], year="2019", ratio_A="150", industry_prefixes="abc, F52"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    year = _field(body, "field-year")
+    assert f"年度应为今年（{THIS_YEAR}）或明年（{THIS_YEAR + 1}）" in year and 'value="2019"' in year
+    # 150 %: one error, not a second one saying the ratio is missing.
+    row = _field(body, "stratum-A")
+    assert "比例不能超过 100%（现为 150%）" in row and 'value="150"' in row and "请填写比例或数量" not in body
+    prefixes = _field(body, "field-industry_prefixes")
+    assert "行业代码前缀“ABC”不符合 GB/T 4754" in prefixes and 'value="abc, F52"' in prefixes
+    with scopes_disabled():
+        assert not SamplingPlan.objects.exists()
+
+
+def test_a_strata_row_holds_ratio_and_count_side_by_side(world, login):
+    body = login(world.user("A1", "planner")).get(reverse("sampling:plan_create")).content.decode()
+    for key in "ABCD":
+        row = _field(body, f"stratum-{key}")
+        assert f'name="ratio_{key}"' in row and f'name="count_{key}"' in row, key
+    assert 'name="ratio_ALL"' in _field(body, "stratum-ALL") and 'name="count_ALL"' in _field(body, "stratum-ALL")
+
+
+def test_task_form_refuses_a_window_outside_the_plan_year(world, login):
+    a1 = world.orgs["A1"]
+    p = plan(a1, status="approved", year=THIS_YEAR + 1)
+    it = item(a1)
+    with scopes_disabled():
+        p.items.set([it])
+    client = login(world.user("A1", "planner"))
+    response = client.post(reverse("sampling:task_create", args=[p.pk]), {
+        "batch_no": "1", "name": "第一季度", "items": [str(it.pk)], f"team_{a1.pk}": "1", "reserve_size": "2",
+        "window_start": f"{THIS_YEAR - 1}-04-01", "window_end": f"{THIS_YEAR + 1}-03-31",
+    })
+    body = response.content.decode()
+    start = _field(body, "field-window_start")
+    assert f"检查开始日期应在计划年度内（{THIS_YEAR + 1}-01-01 至 {THIS_YEAR + 1}-12-31）" in start
+    assert f'value="{THIS_YEAR - 1}-04-01"' in start
+    assert "不少于 2 名" in body  # reported together with the form's other errors
+    with scopes_disabled():
+        assert not SamplingTask.objects.exists()
+
+
+def test_adjust_form_shows_the_year_but_keeps_it(world, login):
+    a1 = world.orgs["A1"]
+    it = item(a1)
+    p = plan(a1, status="published", year=THIS_YEAR)
+    with scopes_disabled():
+        p.items.set([it])
+    client = login(world.user("A1", "planner"))
+    page = client.get(reverse("sampling:plan_adjust", args=[p.pk])).content.decode()
+    year = _field(page, "field-year")
+    assert "disabled" in year and f'value="{THIS_YEAR}"' in year and "调整计划沿用原计划的年度" in year
+    # A posted year is ignored: the adjustment stays in its plan's year.
+    client.post(reverse("sampling:plan_adjust", args=[p.pk]),
+                form_data([it], year=str(THIS_YEAR + 1), adjustment_reason="提高D类比例"))
+    with scopes_disabled():
+        assert SamplingPlan.objects.get(previous=p).year == THIS_YEAR
+
+
+def test_plan_page_after_a_batch_adds_the_drawn_to_the_year(world, login):
+    from .test_plans_world import completed_draw
+
+    a1 = world.orgs["A1"]
+    live = registry(a1, {"A": 100, "B": 50, "C": 20, "D": 10})
+    p = plan(a1, status="approved")
+    by_risk = {r: [e for e in live if e.risk_class == r] for r in "ABCD"}
+    completed_draw(p, by_risk["A"][:3] + by_risk["B"][:3] + by_risk["C"][:2] + by_risk["D"][:2])
+    body = login(world.user("A1", "planner")).get(reverse("sampling:plan_detail", args=[p.pk])).content.decode()
+    assert 'data-testid="preview-draws">39<' in body
+    assert '<span data-testid="preview-draws-split">已抽取 10 + 其余批次 29</span>' in body
+    assert 'data-testid="preview-done">10<' in body and 'data-testid="preview-total">39<' in body
+    assert 'data-testid="preview-coverage">21.7%<' in body and "按 180 户计" in body
 
 
 def test_approval_buttons_and_roles(world, login):

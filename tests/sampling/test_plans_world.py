@@ -10,6 +10,7 @@ from django_scopes import scopes_disabled
 
 from inventory.models import CheckItem, MarketEntity, RegistryEntry, Tag
 from sampling.models import Draw, DrawSelection, PlanParticipant, SamplingPlan, SamplingTask
+from sampling.pool import RISK_LABELS
 from tenancy.models import Organization
 
 _seq = itertools.count(1)
@@ -75,8 +76,9 @@ def task(p: SamplingPlan, **fields) -> SamplingTask:
 
 
 def completed_draw(p: SamplingPlan, selected: Iterable[MarketEntity], *, status: str = "completed",
-                   selection_status: str = "selected") -> Draw:
-    """A draw of ``p`` (with a task) that selected ``selected``."""
+                   selection_status: str = "selected", stratum: str = "") -> Draw:
+    """A draw of ``p`` (with a task) that selected ``selected``, each in its risk class's stratum
+    (or in ``stratum``)."""
     t = task(p)
     with scopes_disabled():
         d = Draw.objects.create(
@@ -87,6 +89,7 @@ def completed_draw(p: SamplingPlan, selected: Iterable[MarketEntity], *, status:
         for rank, e in enumerate(selected, 1):
             DrawSelection.objects.create(
                 organization=p.organization, region=p.region, draw=d, plan=p, entity=e, key=e.code,
-                stratum="A-低风险", score="0", rank=rank, status=selection_status,
+                stratum=stratum or RISK_LABELS.get(e.risk_class, RISK_LABELS["B"]), score="0", rank=rank,
+                status=selection_status,
             )
     return d

@@ -86,6 +86,25 @@ def test_validation_team_window_items_batch(world):
     assert "比例" in exc.value.message_dict["strata"][0]
 
 
+def test_the_window_lies_inside_the_plan_year(world):
+    p, items = setup_plan(world, year=2027)
+    with pytest.raises(ValidationError) as exc:
+        create(world, p, items, window_start=dt.date(2025, 4, 1), window_end=dt.date(2028, 1, 5))
+    errors = exc.value.message_dict
+    assert errors["window_start"] == ["检查开始日期应在计划年度内（2027-01-01 至 2027-12-31），现为 2025-04-01"]
+    assert errors["window_end"] == ["检查截止日期应在计划年度内（2027-01-01 至 2027-12-31），现为 2028-01-05"]
+    with pytest.raises(ValidationError) as exc:
+        create(world, p, items, window_start=dt.date(2027, 7, 1), window_end=dt.date(2027, 6, 30))
+    assert exc.value.message_dict == {"window_end": ["检查截止日期不能早于开始日期"]}
+    t = create(world, p, items, window_start=dt.date(2027, 1, 1), window_end=dt.date(2027, 12, 31))
+    assert (t.window_start, t.window_end) == (dt.date(2027, 1, 1), dt.date(2027, 12, 31))
+    actor = world.actor("A1", "planner")
+    with actor_scope(actor), pytest.raises(ValidationError) as exc:
+        task_update(actor=actor, task=t, data=task_data(p, items, uid=t.uid, window_end=dt.date(2026, 12, 31),
+                                                         window_start=None))
+    assert "window_end" in exc.value.message_dict
+
+
 def test_roles(world):
     p, items = setup_plan(world)
     with pytest.raises(PermissionDenied):
