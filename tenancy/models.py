@@ -268,3 +268,41 @@ class Job(TenantModel):
 
     def __str__(self) -> str:
         return self.label
+
+
+class TaskFailure(ScopedModel):
+    """A Celery task that failed for good (its retries spent, or an error not worth retrying).
+
+    Written by the task base's ``on_failure`` (tenancy/tasks.py), never by a user. An
+    organization's admins see its own; the platform's admins also see those of no organization
+    (system jobs such as the periodic scans).
+    """
+
+    organization = models.ForeignKey(
+        "tenancy.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="所属单位", db_constraint=False,
+    )
+    task_name = models.CharField("任务", max_length=200)
+    task_id = models.CharField("任务标识", max_length=64, blank=True)
+    args = models.JSONField("参数", default=list, blank=True)
+    kwargs = models.JSONField("命名参数", default=dict, blank=True)
+    retries = models.PositiveSmallIntegerField("重试次数", default=0)
+    exception = models.CharField("错误", max_length=500)
+    traceback = models.TextField("调用栈", blank=True)
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "失败的后台任务"
+        verbose_name_plural = "失败的后台任务"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def scope_q(cls, actor: Actor) -> Q:
+        own = Q(organization_id__in=actor.visible_org_ids)
+        return own | Q(organization__isnull=True) if actor.is_platform else own
+
+    def writable_by(self, actor: Actor) -> bool:
+        return False  # recorded by the task base under the system scope only

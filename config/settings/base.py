@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tenancy",
     "inventory",
     "sampling",
+    "deadlines",
     "inspections",
     "publication",
 ]

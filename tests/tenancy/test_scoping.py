@@ -9,11 +9,13 @@ from django_scopes import ScopeError, scopes_disabled
 from tenancy.models import AuditEntry, Membership, Organization
 from tenancy.scoping import ScopedModel, TenantManager, TenantWriteError, actor_scope
 
-OUR_APPS = {"tenancy", "inventory", "sampling", "inspections", "publication"}
+OUR_APPS = {"tenancy", "inventory", "sampling", "deadlines", "inspections", "publication"}
 # Models deliberately without a tenant scope, and why.
 GLOBAL_MODELS = {
     "tenancy.User": "users are global; what they may see comes from their memberships",
     "tenancy.Region": "GB/T 2260 divisions: public reference data",
+    "deadlines.HolidayYear": "the State Council's holiday arrangement: one national calendar, entered by a platform admin",
+    "deadlines.HolidayDate": "the dates of a HolidayYear: national reference data",
 }
 
 
