@@ -60,3 +60,9 @@ def test_few_problems_are_all_printed_and_a_good_record_says_verified():
     out = _verify(record)
     assert out.returncode == 1 and out.stdout.splitlines() == hr.verify(record)
     assert "more (use --all)" not in out.stdout
+
+
+def test_readme_says_what_the_verifier_prints():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"the first {hr.CLI_PROBLEM_LINES} problems" in readme and "more (use --all)" in readme
+    assert "every mismatch" not in readme
