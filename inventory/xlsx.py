@@ -22,6 +22,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from tenancy.text import strip_control_chars
+
 from .importing import (
     COLUMNS,
     HEADER_SCAN_ROWS,
@@ -49,10 +51,17 @@ _HEADER_FILL = PatternFill("solid", fgColor="EEF1F5")
 
 
 def escape_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (CSV injection).
-    The importer strips it again, so exports still round-trip."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
+    """A stored value as a spreadsheet cell may hold it: every cell of every .xlsx/.csv we write
+    passes here (``workbook_bytes``, ``_csv_stream``), whatever the rows hold.
+
+    Control characters go first (openpyxl refuses them, and one older row with ``\x01`` broke
+    every export of a county; tab and line breaks stay). Then text that a spreadsheet would run
+    as a formula gets a leading apostrophe (CSV injection): in this order, so ``\x01=cmd`` is
+    escaped too. The importer strips the apostrophe again, so exports still round-trip."""
+    if isinstance(value, str):
+        value = strip_control_chars(value)
+        if value.startswith(_FORMULA_STARTS):
+            return "'" + value
     return value
 
 
@@ -178,7 +187,7 @@ def _cells(columns: list[Column], record: dict[str, Any]) -> list[Any]:
         value = record.get(col.field)
         if col.export is not None and col.field in record:
             value = col.export(value)
-        out.append(escape_cell("" if value is None else value))
+        out.append("" if value is None else value)
     return out
 
 
@@ -199,7 +208,7 @@ def _csv_stream(rows: Iterable[list[Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # BOM: Excel then opens the UTF-8 file with the right encoding
     for row in rows:
-        yield writer.writerow([v.isoformat() if isinstance(v, dt.date) else v for v in row])
+        yield writer.writerow([v.isoformat() if isinstance(v, dt.date) else escape_cell(v) for v in row])
 
 
 def workbook_bytes(rows: Iterable[list[Any]], title: str) -> bytes:
@@ -207,7 +216,7 @@ def workbook_bytes(rows: Iterable[list[Any]], title: str) -> bytes:
     ws = wb.create_sheet(title[:31])
     ws.freeze_panes = "A2"
     for row in rows:
-        ws.append(row)
+        ws.append([escape_cell(v) for v in row])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -251,7 +260,7 @@ def rejected_bytes(job: ImportJob) -> bytes:
         for number, values in itertools.chain(head[position + 1:], rows):
             if number in reasons:
                 padded = list(values) + [None] * (len(header) - len(values))
-                yield [escape_cell(v) for v in padded] + ["；".join(reasons[number])]
+                yield [*padded, "；".join(reasons[number])]
 
     return workbook_bytes(gen(), "未导入的行")
 

@@ -172,6 +172,10 @@ def _display(value: Any, spec: _Field, names: _Names) -> str | None:
     return _plain(value)
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
 def _items(changes: Any) -> list[tuple[str, Any]]:
     if isinstance(changes, dict):
         return [(str(k), v) for k, v in changes.items()]
@@ -205,6 +209,8 @@ def present(entries: Sequence[AuditEntry]) -> list[AuditRow]:
             pair = _pair(value)
             if pair is None:
                 changes.append(ChangeRow(key, spec.label, None, _display(value, spec, names), single=True))
+            elif _empty(pair[0]) and _empty(pair[1]):
+                continue  # a created row's unset field: nothing to read
             else:
                 changes.append(ChangeRow(key, spec.label, _display(pair[0], spec, names), _display(pair[1], spec, names)))
         rows.append(AuditRow(entry=entry, type_label=type_label, changes=changes))

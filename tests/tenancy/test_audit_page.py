@@ -51,6 +51,8 @@ def test_leader_reads_a_logged_plan_change_with_item_names(world, login):
     assert "计划名称: 2026年度双随机抽查计划 → 改名后的计划" in rows
     assert "抽查事项: 消防安全检查 → 消防安全检查、营业执照公示检查" in rows
     assert "抽查事项: — → 消防安全检查" in rows
+    # A creation lists what was set, not every empty field.
+    assert not any(r.startswith(("上一版本:", "文号:", "批准时间:")) for r in rows)
     # Choices read as their labels, not their codes.
     assert any(r.startswith("状态: — → ") and "draft" not in r for r in rows)
 
