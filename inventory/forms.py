@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.context import Actor, OrgKind
+from tenancy.forms import Form, ModelForm
 from tenancy.models import Organization, OrgUnit, User
 
 from . import selectors
@@ -52,7 +53,7 @@ def _deferred(model: Any, **kwargs: Any) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(queryset=model._base_manager.none(), **kwargs)
 
 
-class CheckItemForm(UnitChoiceMixin, forms.ModelForm):
+class CheckItemForm(UnitChoiceMixin, ModelForm):
     responsible_unit = _deferred(OrgUnit, required=False, label=_("责任股室"))
     change_reason = forms.CharField(
         label=_("修订原因"), required=False, max_length=200,
@@ -77,7 +78,7 @@ class CheckItemForm(UnitChoiceMixin, forms.ModelForm):
         pass
 
 
-class CheckPointForm(forms.ModelForm):
+class CheckPointForm(ModelForm):
     class Meta:
         model = CheckPoint
         fields = ["project", "sub_item", "content", "basis", "answer_kind", "photo_required"]
@@ -87,7 +88,7 @@ class CheckPointForm(forms.ModelForm):
         pass
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(label=_("原因"), max_length=200)
 
 
@@ -98,7 +99,7 @@ def _item_choice_label(item: CheckItem) -> str:
     return label
 
 
-class JointItemForm(forms.ModelForm):
+class JointItemForm(ModelForm):
     initiator = _deferred(Organization, label=_("发起部门"))
     partners = forms.ModelMultipleChoiceField(
         queryset=Organization._base_manager.none(), required=False, label=_("配合部门"), widget=forms.CheckboxSelectMultiple
@@ -132,7 +133,7 @@ class JointItemForm(forms.ModelForm):
 # --------------------------------------------------------------------------- entities
 
 
-class EntityForm(forms.ModelForm):
+class EntityForm(ModelForm):
     code = forms.CharField(
         label=_("统一社会信用代码/注册号/登记编码"), max_length=40,
         help_text=_("18 位统一社会信用代码（校验位按 GB 32100-2015 校验）；旧版 15 位注册号可用并标记为旧代码；无代码的对象用登记编码，如 R140522-XM2024-001"),
@@ -156,7 +157,7 @@ class EntityForm(forms.ModelForm):
         pass
 
 
-class EntityFilterForm(forms.Form):
+class EntityFilterForm(Form):
     q = forms.CharField(label=_("名称或代码"), required=False)
     entity_type = forms.ChoiceField(label=_("主体类型"), required=False, choices=[("", _("全部"))] + MarketEntity.EntityType.choices)
     industry = forms.CharField(label=_("行业代码"), required=False, max_length=5)
@@ -193,7 +194,7 @@ class EntityFilterForm(forms.Form):
         return (self.cleaned_data.get("sort") if self.is_valid() else "") or "code"
 
 
-class BulkForm(forms.Form):
+class BulkForm(Form):
     ACTIONS = [("tag", _("添加分类标注")), ("risk", _("设置风险等级")), ("retire", _("移出名录库"))]
     action = forms.ChoiceField(label=_("批量操作"), choices=ACTIONS)
     ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
@@ -223,7 +224,7 @@ class BulkForm(forms.Form):
 # --------------------------------------------------------------------------- inspectors
 
 
-class InspectorForm(UnitChoiceMixin, forms.ModelForm):
+class InspectorForm(UnitChoiceMixin, ModelForm):
     unit = _deferred(OrgUnit, required=False, label=_("所在股室"))
     specialties_text = forms.CharField(label=_("专长"), required=False, help_text=_("多个专长用逗号分隔，如：旅行社、网吧"))
 
@@ -244,7 +245,7 @@ class InspectorForm(UnitChoiceMixin, forms.ModelForm):
         pass
 
 
-class InspectorFilterForm(forms.Form):
+class InspectorFilterForm(Form):
     q = forms.CharField(label=_("姓名或执法证号"), required=False)
     unit = forms.TypedChoiceField(label=_("股室"), required=False, coerce=int, empty_value=None)
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部"))] + Inspector.Status.choices)
@@ -267,7 +268,7 @@ class InspectorFilterForm(forms.Form):
         )
 
 
-class ConflictForm(forms.Form):
+class ConflictForm(Form):
     entity_code = forms.CharField(label=_("检查对象代码"), max_length=40, help_text=_("统一社会信用代码、注册号或登记编码"))
     reason = forms.CharField(label=_("回避事由"), max_length=200)
     declared_on = forms.DateField(label=_("申报日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

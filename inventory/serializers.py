@@ -6,17 +6,19 @@ from typing import Any
 
 from rest_framework import serializers
 
+from tenancy.serializers import ModelSerializer, Serializer
+
 from .models import CheckItem, CheckPoint, Inspector, MarketEntity, RegistryEntry
 
 
-class CheckPointSerializer(serializers.ModelSerializer):
+class CheckPointSerializer(ModelSerializer):
     class Meta:
         model = CheckPoint
         fields = ["id", "order", "project", "sub_item", "content", "basis", "answer_kind", "photo_required"]
         read_only_fields = ["id", "order"]
 
 
-class CheckItemSerializer(serializers.ModelSerializer):
+class CheckItemSerializer(ModelSerializer):
     points = CheckPointSerializer(many=True, required=False)
     organization = serializers.CharField(source="organization.code", read_only=True)
     change_reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -40,7 +42,7 @@ class CheckItemSerializer(serializers.ModelSerializer):
             self.fields["responsible_unit"].queryset = OrgUnit.objects.filter(organization_id=request.actor.organization_id)
 
 
-class EntitySerializer(serializers.ModelSerializer):
+class EntitySerializer(ModelSerializer):
     region = serializers.CharField(source="region.code", read_only=True)
 
     class Meta:
@@ -63,7 +65,7 @@ class TagNamesField(serializers.ListField):
         return sorted(t.name for t in value.all())
 
 
-class InspectorSerializer(serializers.ModelSerializer):
+class InspectorSerializer(ModelSerializer):
     organization = serializers.CharField(source="organization.code", read_only=True)
     specialties = TagNamesField(required=False)
     eligible = serializers.SerializerMethodField()
@@ -98,7 +100,7 @@ class InspectorSerializer(serializers.ModelSerializer):
         return data
 
 
-class RegistryEntrySerializer(serializers.ModelSerializer):
+class RegistryEntrySerializer(ModelSerializer):
     organization = serializers.CharField(source="organization.code", read_only=True)
     entity_code = serializers.CharField(source="entity.code", read_only=True)
     entity_name = serializers.CharField(source="entity.name", read_only=True)
@@ -113,7 +115,7 @@ class RegistryEntrySerializer(serializers.ModelSerializer):
         return sorted(t.name for t in obj.tags.all())
 
 
-class BulkUpsertResultSerializer(serializers.Serializer):
+class BulkUpsertResultSerializer(Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tenancy.context import Actor, Role
+from tenancy.forms import Form
+from tenancy.i18n import join_clauses, translate_stored
 from tenancy.permissions import member_required
 
 from . import importing
@@ -28,7 +30,7 @@ def _kinds(actor: Actor) -> list[tuple[str, str]]:
     return [(k, label) for k, label in ImportJob.Kind.choices if importing.kind_allowed(actor, k)]
 
 
-class UploadForm(forms.Form):
+class UploadForm(Form):
     kind = forms.ChoiceField(label=gettext_lazy("导入类型"))
     file = forms.FileField(
         label=gettext_lazy("文件"),
@@ -49,7 +51,7 @@ class UploadForm(forms.Form):
         return upload
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(Form):
     mode = forms.ChoiceField(
         label=gettext_lazy("导入方式"), choices=ImportJob.Mode.choices, widget=forms.RadioSelect, initial=ImportJob.Mode.ALL
     )
@@ -87,8 +89,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                job = importing.import_preview(
-                    actor=actor, kind=form.cleaned_data["kind"], data=upload.read(), filename=upload.name
+                job = importing.import_preview(  # the upload as a file: read as a stream, not whole
+                    actor=actor, kind=form.cleaned_data["kind"], data=upload, filename=upload.name
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
@@ -112,7 +114,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
     actor = request.actor
     can_confirm = (
-        job.status == ImportJob.Status.PREVIEWED
+        job.status in (ImportJob.Status.PREVIEWED, ImportJob.Status.FAILED)
         and job.organization_id == actor.organization_id
         and actor.has_role(*IMPORTERS)
     )
@@ -149,14 +151,14 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         job = importing.import_confirm(actor=request.actor, job=job, mode=form.cleaned_data["mode"])
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        messages.error(request, join_clauses(exc.messages))
     else:
         if job.status == ImportJob.Status.DONE:
-            messages.success(request, job.message)
+            messages.success(request, translate_stored(job.message))
         elif job.status == ImportJob.Status.QUEUED:
             messages.info(request, _("文件较大，已转入后台导入，本页会显示进度"))
         else:
-            messages.error(request, job.message)
+            messages.error(request, translate_stored(job.message))
     return redirect("inventory:import_detail", pk=job.pk)
 
 

@@ -15,9 +15,10 @@ from sampling.models import Filing, FilingDecision
 from sampling.selectors import filings as selectors
 from sampling.services import filings as services
 from tenancy.api import ScopedViewSet
+from tenancy.serializers import ModelSerializer, Serializer
 
 
-class FilingDecisionSerializer(serializers.ModelSerializer):
+class FilingDecisionSerializer(ModelSerializer):
     decided_by = serializers.CharField(source="decided_by.__str__", read_only=True, default="")
 
     class Meta:
@@ -25,7 +26,7 @@ class FilingDecisionSerializer(serializers.ModelSerializer):
         fields = ["decision", "reason", "decided_by", "created_at"]
 
 
-class FilingSerializer(serializers.ModelSerializer):
+class FilingSerializer(ModelSerializer):
     state = serializers.SerializerMethodField()
     organization = serializers.CharField(source="organization.name", read_only=True)
     office = serializers.CharField(source="office.name", read_only=True)
@@ -48,7 +49,7 @@ class FilingSerializer(serializers.ModelSerializer):
         return FilingDecisionSerializer(decision).data if decision else None
 
 
-class FilingDecideSerializer(serializers.Serializer):
+class FilingDecideSerializer(Serializer):
     decision = serializers.ChoiceField(choices=FilingDecision.Decision.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 

@@ -9,11 +9,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sampling.models import RecusalRequest
+from tenancy.forms import Form
 
 _WITNESS_SPLIT = re.compile(r"[\n,，、;；]+")
 
 
-class CommitForm(forms.Form):
+class CommitForm(Form):
     scheduled_at = forms.DateTimeField(
         label=_("计划抽取时间"),
         required=False,
@@ -24,7 +25,7 @@ class CommitForm(forms.Form):
     )
 
 
-class ExecuteForm(forms.Form):
+class ExecuteForm(Form):
     witnesses = forms.CharField(
         label=_("见证人"),
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("每行一人，或用顿号分隔")}),
@@ -53,11 +54,11 @@ class ExecuteForm(forms.Form):
         return value
 
 
-class AbandonForm(forms.Form):
+class AbandonForm(Form):
     reason = forms.CharField(label=_("放弃原因"), max_length=200, help_text=_("原承诺保留并公开，写明为何重新冻结对象池。"))
 
 
-class RecusalRequestForm(forms.Form):
+class RecusalRequestForm(Form):
     slot = forms.ChoiceField(label=_("检查对象与人员"))
     kind = forms.ChoiceField(label=_("申请类型"), choices=RecusalRequest.Kind.choices, initial=RecusalRequest.Kind.RECUSAL)
     reason = forms.CharField(label=_("事由"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
@@ -71,7 +72,7 @@ class RecusalRequestForm(forms.Form):
         return int(selection), int(inspector)
 
 
-class RecusalDecideForm(forms.Form):
+class RecusalDecideForm(Form):
     decision = forms.ChoiceField(
         label=_("审批结论"),
         choices=[("approve", _("批准，按规则递补人员")), ("reject", _("驳回"))],
@@ -86,7 +87,7 @@ class RecusalDecideForm(forms.Form):
         return data
 
 
-class ReplacementForm(forms.Form):
+class ReplacementForm(Form):
     selection = forms.ChoiceField(label=_("需替换的检查对象"))
     reason = forms.CharField(
         label=_("替换原因"), max_length=300, help_text=_("如：已注销、经登记的住所无法联系。由同层备选对象按顺序递补。")

@@ -8,9 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sampling.models import FilingDecision
+from tenancy.forms import Form
 
 
-class FilingSubmitForm(forms.Form):
+class FilingSubmitForm(Form):
     note = forms.CharField(
         label=_("报送说明"),
         required=False,
@@ -20,7 +21,7 @@ class FilingSubmitForm(forms.Form):
     )
 
 
-class FilingDecisionForm(forms.Form):
+class FilingDecisionForm(Form):
     decision = forms.ChoiceField(
         label=_("办理结论"),
         choices=FilingDecision.Decision.choices,
@@ -42,7 +43,7 @@ class FilingDecisionForm(forms.Form):
         return data
 
 
-class FilingFilterForm(forms.Form):
+class FilingFilterForm(Form):
     TAB_CHOICES = (
         ("pending", _("待确认")),
         ("overdue", _("已逾期")),

@@ -23,6 +23,7 @@ from sampling.services.plans import (
     task_window_errors,
 )
 from tenancy.context import Actor
+from tenancy.forms import Form
 from tenancy.models import Organization
 
 STRATUM_KEYS: list[tuple[str, str]] = [*RISK_LABELS.items(), ("ALL", SINGLE_LABEL)]
@@ -176,7 +177,7 @@ class StrataScopeMixin:
         }
 
 
-class PlanForm(StrataScopeMixin, forms.Form):
+class PlanForm(StrataScopeMixin, Form):
     SECTIONS = {
         "basic": ("year", "name", "doc_no", "adjustment_reason"),
         "items": ("participants", "items"),
@@ -300,11 +301,11 @@ class PlanForm(StrataScopeMixin, forms.Form):
         return cleaned
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(label=_("原因"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(Form):
     """A leader's decision on a submitted plan: the opinion goes with 批准 (optional) and 退回
     (required, checked by the service, which knows which button was pressed)."""
 
@@ -314,7 +315,7 @@ class ReviewForm(forms.Form):
     )
 
 
-class TaskForm(StrataScopeMixin, forms.Form):
+class TaskForm(StrataScopeMixin, Form):
     strata_required = False
     SECTIONS = {
         "basic": ("batch_no", "name", "uid", "window_start", "window_end", "reserve_size"),

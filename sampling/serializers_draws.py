@@ -5,9 +5,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from sampling.models import Draw
+from tenancy.serializers import ModelSerializer
 
 
-class DrawSerializer(serializers.ModelSerializer):
+class DrawSerializer(ModelSerializer):
     """A draw as listed: the commitment event and, once drawn, the revealed values and counts.
     The secret appears only after the draw (DRAW.md §1)."""
 

@@ -7,9 +7,10 @@ from typing import Any
 from rest_framework import serializers
 
 from sampling.models import SamplingPlan, SamplingTask
+from tenancy.serializers import ModelSerializer
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(ModelSerializer):
     organization = serializers.CharField(source="organization.name", read_only=True)
     organization_code = serializers.CharField(source="organization.code", read_only=True)
     items = serializers.SerializerMethodField()
@@ -36,7 +37,7 @@ class PlanSerializer(serializers.ModelSerializer):
         ]
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(ModelSerializer):
     organization = serializers.CharField(source="organization.name", read_only=True)
     plan_name = serializers.CharField(source="plan.__str__", read_only=True)
     year = serializers.IntegerField(source="plan.year", read_only=True)

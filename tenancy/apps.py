@@ -11,3 +11,9 @@ class TenancyConfig(AppConfig):
 
         connect_guards()
         lookups.register()
+        # Every text column of our apps refuses control characters (tenancy/validators.py).
+        from django.apps import apps
+
+        from .validators import OUR_APPS, guard_model_fields
+
+        guard_model_fields(m for label in OUR_APPS if label in apps.app_configs for m in apps.get_app_config(label).get_models())
