@@ -114,3 +114,28 @@ def test_unknown_target_type_and_odd_shapes(world):
     assert row.type_label == "gone.model"
     (change,) = row.changes
     assert change.single and change.after == "[1,2,3]"
+
+
+def test_names_cost_one_query_per_model_not_per_entry(world, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    actor = world.actor("A1", "admin")
+    client = login(world.user("A1", "leader"))
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("audit_list")).status_code == 200
+        return len(ctx.captured_queries)
+
+    def log(n: int) -> None:
+        with actor_scope(actor):
+            for i in range(n):
+                it = item(world.orgs["A1"], name=f"事项{i}")
+                audit.record(actor=actor, action="update", target_type="sampling.samplingtask", target_id=str(i),
+                             changes={"items": [[], [it.pk]], "created_by": [None, world.user("A1", "planner").pk]})
+
+    log(2)
+    few = page_queries()
+    log(40)
+    assert page_queries() == few
