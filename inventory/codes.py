@@ -45,10 +45,20 @@ Every public validator below expects an already-normalised code (see :func:`norm
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 from dataclasses import dataclass
 from typing import Literal
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for the translation catalog (``makemessages`` looks for this name).
+
+    Messages stay Chinese here, formatted as ``msgid % params``; pages show them in the reader's
+    language through ``tenancy.i18n.translate_stored``, which recognises the msgid again.
+    """
+    return message
 
 __all__ = [
     "USCC_ALPHABET",
@@ -71,6 +81,7 @@ __all__ = [
     "make_uscc",
     "make_regno",
     "make_registry_code",
+    "established_on_error",
 ]
 
 CodeKind = Literal["uscc", "regno", "registry"]
@@ -173,7 +184,7 @@ def is_valid_region_code(region6: str) -> bool:
 
 
 def _show(ch: str) -> str:
-    return "空白字符" if ch.isspace() else f"'{ch}'"
+    return gettext_noop("空白字符") if ch.isspace() else f"'{ch}'"
 
 
 def _uscc_weighted_sum(first17: str) -> int:
@@ -253,25 +264,32 @@ def _check_uscc(code: str) -> CodeCheck:
         return CodeCheck(code, "uscc", False, False, error_code, error, region)
 
     if len(code) != 18:
-        return fail("bad_length", f"统一社会信用代码应为 18 位，实为 {len(code)} 位")
+        return fail("bad_length", gettext_noop("统一社会信用代码应为 18 位，实为 %(n)s 位") % {"n": len(code)})
     for pos, ch in enumerate(code, start=1):
         if ch not in _USCC_VALUE:
-            hint = "（统一社会信用代码不使用字母 I、O、Z、S、V）" if ch in _USCC_FORBIDDEN_LETTERS else ""
-            return fail("bad_char", f"第 {pos} 位含非法字符 {_show(ch)}{hint}")
+            if ch in _USCC_FORBIDDEN_LETTERS:
+                message = gettext_noop("第 %(pos)s 位含非法字符 %(ch)s（统一社会信用代码不使用字母 I、O、Z、S、V）")
+            else:
+                message = gettext_noop("第 %(pos)s 位含非法字符 %(ch)s")
+            return fail("bad_char", message % {"pos": pos, "ch": _show(ch)})
     if not _is_digits(region_field):
         pos = next(i for i, ch in enumerate(region_field, start=3) if ch not in _DIGITS)
         return fail(
             "bad_region",
-            f"第 3–8 位行政区划码应全为数字，第 {pos} 位实为 '{code[pos - 1]}'",
+            gettext_noop("第 3–8 位行政区划码应全为数字，第 %(pos)s 位实为 '%(ch)s'") % {"pos": pos, "ch": code[pos - 1]},
         )
     if region is None:
         return fail(
             "bad_region",
-            f"第 3–8 位行政区划码 '{region_field}' 无效：'{region_field[:2]}' 不是省级行政区划代码",
+            gettext_noop("第 3–8 位行政区划码 '%(region)s' 无效：'%(province)s' 不是省级行政区划代码")
+            % {"region": region_field, "province": region_field[:2]},
         )
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
-        return fail("bad_check", f"统一社会信用代码校验位错误：应为 {expected}，实为 {code[17]}")
+        return fail(
+            "bad_check",
+            gettext_noop("统一社会信用代码校验位错误：应为 %(expected)s，实为 %(actual)s") % {"expected": expected, "actual": code[17]},
+        )
     return CodeCheck(code, "uscc", False, True, None, None, region)
 
 
@@ -317,18 +335,21 @@ def _check_regno(code: str) -> CodeCheck:
         return CodeCheck(code, "regno", True, False, error_code, error, region)
 
     if len(code) != 15:
-        return fail("bad_length", f"注册号应为 15 位，实为 {len(code)} 位")
+        return fail("bad_length", gettext_noop("注册号应为 15 位，实为 %(n)s 位") % {"n": len(code)})
     for pos, ch in enumerate(code, start=1):
         if ch not in _DIGITS:
-            return fail("bad_char", f"第 {pos} 位含非法字符 {_show(ch)}（注册号应全为数字）")
+            return fail("bad_char", gettext_noop("第 %(pos)s 位含非法字符 %(ch)s（注册号应全为数字）") % {"pos": pos, "ch": _show(ch)})
     if region is None:
         return fail(
             "bad_region",
-            f"注册号前 6 位登记机关区划码 '{code[:6]}' 无效：'{code[:2]}' 不是省级行政区划代码",
+            gettext_noop("注册号前 6 位登记机关区划码 '%(region)s' 无效：'%(province)s' 不是省级行政区划代码")
+            % {"region": code[:6], "province": code[:2]},
         )
     expected = regno_check_digit(code[:14])
     if code[14] != expected:
-        return fail("bad_check", f"注册号校验位错误：应为 {expected}，实为 {code[14]}")
+        return fail(
+            "bad_check", gettext_noop("注册号校验位错误：应为 %(expected)s，实为 %(actual)s") % {"expected": expected, "actual": code[14]}
+        )
     return CodeCheck(code, "regno", True, True, None, None, region)
 
 
@@ -354,26 +375,34 @@ def _check_registry(code: str) -> CodeCheck:
     def fail(error_code: str, error: str) -> CodeCheck:
         return CodeCheck(code, "registry", False, False, error_code, error, region)
 
-    fmt = "登记编码格式应为 R + 6 位行政区划码 + '-' + 1–20 位编号（数字、大写字母、'-'）"
+    # The format rule is spelled out in each message (one msgid each, so each translates whole).
     if not code.startswith("R"):
-        return fail("bad_format", f"{fmt}，首位应为 'R'")
+        return fail("bad_format", gettext_noop("登记编码格式应为 R + 6 位行政区划码 + '-' + 1–20 位编号（数字、大写字母、'-'），首位应为 'R'"))
     if not _is_digits(region_field) or len(region_field) != 6:
-        return fail("bad_region", f"{fmt}；第 2–7 位应为 6 位数字行政区划码，实为 '{region_field}'")
+        return fail(
+            "bad_region",
+            gettext_noop("登记编码格式应为 R + 6 位行政区划码 + '-' + 1–20 位编号（数字、大写字母、'-'）；第 2–7 位应为 6 位数字行政区划码，实为 '%(region)s'")
+            % {"region": region_field},
+        )
     if region is None:
         return fail(
             "bad_region",
-            f"第 2–7 位行政区划码 '{region_field}' 无效：'{region_field[:2]}' 不是省级行政区划代码",
+            gettext_noop("第 2–7 位行政区划码 '%(region)s' 无效：'%(province)s' 不是省级行政区划代码")
+            % {"region": region_field, "province": region_field[:2]},
         )
     if code[7:8] != "-":
-        return fail("bad_format", f"{fmt}；第 8 位应为 '-'")
+        return fail("bad_format", gettext_noop("登记编码格式应为 R + 6 位行政区划码 + '-' + 1–20 位编号（数字、大写字母、'-'）；第 8 位应为 '-'"))
     local = code[8:]
     for pos, ch in enumerate(local, start=9):
         if ch not in _REGISTRY_LOCAL_CHARS:
-            return fail("bad_char", f"第 {pos} 位含非法字符 {_show(ch)}（编号只允许数字、大写字母和 '-'）")
+            return fail("bad_char", gettext_noop("第 %(pos)s 位含非法字符 %(ch)s（编号只允许数字、大写字母和 '-'）") % {"pos": pos, "ch": _show(ch)})
     if not 1 <= len(local) <= _REGISTRY_LOCAL_MAX:
-        return fail("bad_length", f"登记编码的编号部分应为 1–{_REGISTRY_LOCAL_MAX} 位，实为 {len(local)} 位")
+        return fail(
+            "bad_length",
+            gettext_noop("登记编码的编号部分应为 1–%(max)s 位，实为 %(n)s 位") % {"max": _REGISTRY_LOCAL_MAX, "n": len(local)},
+        )
     if not _REGISTRY_RE.fullmatch(code):
-        return fail("bad_format", "登记编码的编号部分不能以 '-' 开头或结尾，也不能含连续的 '--'")
+        return fail("bad_format", gettext_noop("登记编码的编号部分不能以 '-' 开头或结尾，也不能含连续的 '--'"))
     return CodeCheck(code, "registry", False, True, None, None, region)
 
 
@@ -398,7 +427,7 @@ def classify_code(raw: str) -> CodeCheck:
     """
     code = normalize_code(raw)
     if not code:
-        return CodeCheck(code, None, False, False, "empty", "编码为空", None)
+        return CodeCheck(code, None, False, False, "empty", gettext_noop("编码为空"), None)
     if code.startswith("R") and ("-" in code or len(code) not in (15, 18)):
         return _check_registry(code)
     if len(code) == 15:
@@ -411,9 +440,23 @@ def classify_code(raw: str) -> CodeCheck:
         False,
         False,
         "bad_length",
-        f"长度错误：统一社会信用代码应为 18 位，旧版注册号应为 15 位，实为 {len(code)} 位",
+        gettext_noop("长度错误：统一社会信用代码应为 18 位，旧版注册号应为 15 位，实为 %(n)s 位") % {"n": len(code)},
         None,
     )
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def established_on_error(day: dt.date | None, *, today: dt.date) -> str | None:
+    """Why an establishment date (成立日期) is refused, or ``None``: it cannot lie in the future.
+
+    One rule for the entity form, the API and the spreadsheet import; ``today`` is the local
+    date of the caller (Asia/Shanghai), passed in so this module stays free of Django.
+    """
+    if day is not None and day > today:
+        return gettext_noop("成立日期不能晚于今天（%(today)s）") % {"today": today.isoformat()}
+    return None
 
 
 # --------------------------------------------------------------------------- industry (GB/T 4754)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.context import Actor
+from tenancy.i18n import translate_stored
 from tenancy.scoping import RegionSharedModel, TenantModel
 
+from . import codes
 from .fields import CodeField
 
 
@@ -22,12 +25,12 @@ class Tag(TenantModel):
         ENTITY = "entity", _("检查对象标签")
         INSPECTOR = "inspector", _("执法人员专长")
 
-    kind = models.CharField("类别", max_length=10, choices=Kind.choices)
-    name = models.CharField("名称", max_length=40)
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=40)
 
     class Meta:
-        verbose_name = "标签"
-        verbose_name_plural = "标签"
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
         ordering = ["kind", "name"]
         constraints = [models.UniqueConstraint(fields=["organization", "kind", "name"], name="tag_unique_name")]
 
@@ -48,40 +51,40 @@ class CheckItem(TenantModel):
     """
 
     class Category(models.TextChoices):
-        GENERAL = "general", "一般检查事项"
-        KEY = "key", "重点检查事项"
+        GENERAL = "general", _("一般检查事项")
+        KEY = "key", _("重点检查事项")
 
     class Method(models.TextChoices):
-        ONSITE = "onsite", "实地检查"
-        DOCUMENT = "document", "书面检查"
-        ONLINE = "online", "网络监测"
+        ONSITE = "onsite", _("实地检查")
+        DOCUMENT = "document", _("书面检查")
+        ONLINE = "online", _("网络监测")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("有效")
         RETIRED = "retired", _("已废止")
 
-    code = models.CharField("事项编码", max_length=40)
-    version = models.PositiveIntegerField("版本", default=1)
+    code = models.CharField(_("事项编码"), max_length=40)
+    version = models.PositiveIntegerField(_("版本"), default=1)
     previous = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_version", verbose_name="上一版本"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_version", verbose_name=_("上一版本")
     )
-    is_current = models.BooleanField("现行版本", default=True)
-    name = models.CharField("事项名称", max_length=200)
-    category = models.CharField("事项类别", max_length=10, choices=Category.choices, default=Category.GENERAL)
-    target_type = models.CharField("检查对象类型", max_length=100, blank=True)
-    legal_basis = models.TextField("检查依据", blank=True)
-    method = models.CharField("检查方式", max_length=10, choices=Method.choices, default=Method.ONSITE)
-    content = models.TextField("检查内容", blank=True)
+    is_current = models.BooleanField(_("现行版本"), default=True)
+    name = models.CharField(_("事项名称"), max_length=200)
+    category = models.CharField(_("事项类别"), max_length=10, choices=Category.choices, default=Category.GENERAL)
+    target_type = models.CharField(_("检查对象类型"), max_length=100, blank=True)
+    legal_basis = models.TextField(_("检查依据"), blank=True)
+    method = models.CharField(_("检查方式"), max_length=10, choices=Method.choices, default=Method.ONSITE)
+    content = models.TextField(_("检查内容"), blank=True)
     responsible_unit = models.ForeignKey(
-        "tenancy.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="责任股室"
+        "tenancy.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("责任股室")
     )
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    retired_reason = models.CharField("废止原因", max_length=200, blank=True)
-    change_reason = models.CharField("修订原因", max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    retired_reason = models.CharField(_("废止原因"), max_length=200, blank=True)
+    change_reason = models.CharField(_("修订原因"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = "抽查事项"
-        verbose_name_plural = "抽查事项清单"
+        verbose_name = _("抽查事项")
+        verbose_name_plural = _("抽查事项清单")
         ordering = ["code", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "code", "version"], name="checkitem_unique_version"),
@@ -98,24 +101,24 @@ class CheckPoint(TenantModel):
     """One line of an item's check form (检查项目/检查子项/检查内容/检查依据) and its answer kind."""
 
     class AnswerKind(models.TextChoices):
-        STATUS = "status", "正常/不正常/不涉及"
-        TEXT = "text", "文字"
-        NUMBER = "number", "数值"
-        DATE = "date", "日期"
-        PHOTO = "photo", "照片"
+        STATUS = "status", _("正常/不正常/不涉及")
+        TEXT = "text", _("文字")
+        NUMBER = "number", _("数值")
+        DATE = "date", _("日期")
+        PHOTO = "photo", _("照片")
 
-    item = models.ForeignKey(CheckItem, on_delete=models.CASCADE, related_name="points", verbose_name="抽查事项")
-    order = models.PositiveIntegerField("序号", default=1)
-    project = models.CharField("检查项目", max_length=200)
-    sub_item = models.CharField("检查子项", max_length=200, blank=True)
-    content = models.TextField("检查内容", blank=True)
-    basis = models.TextField("检查依据", blank=True)
-    answer_kind = models.CharField("结果类型", max_length=10, choices=AnswerKind.choices, default=AnswerKind.STATUS)
-    photo_required = models.BooleanField("须上传照片", default=False)
+    item = models.ForeignKey(CheckItem, on_delete=models.CASCADE, related_name="points", verbose_name=_("抽查事项"))
+    order = models.PositiveIntegerField(_("序号"), default=1)
+    project = models.CharField(_("检查项目"), max_length=200)
+    sub_item = models.CharField(_("检查子项"), max_length=200, blank=True)
+    content = models.TextField(_("检查内容"), blank=True)
+    basis = models.TextField(_("检查依据"), blank=True)
+    answer_kind = models.CharField(_("结果类型"), max_length=10, choices=AnswerKind.choices, default=AnswerKind.STATUS)
+    photo_required = models.BooleanField(_("须上传照片"), default=False)
 
     class Meta:
-        verbose_name = "检查要点"
-        verbose_name_plural = "检查表"
+        verbose_name = _("检查要点")
+        verbose_name_plural = _("检查表")
         ordering = ["item", "order", "id"]
 
     def __str__(self) -> str:
@@ -125,19 +128,19 @@ class CheckPoint(TenantModel):
 class JointCheckItem(TenantModel):
     """部门联合抽查事项清单, kept by the leading-group office (owner = the office)."""
 
-    field = models.CharField("抽查领域", max_length=100)
-    name = models.CharField("抽查事项", max_length=200)
-    target = models.CharField("抽查对象", max_length=200)
+    field = models.CharField(_("抽查领域"), max_length=100)
+    name = models.CharField(_("抽查事项"), max_length=200)
+    target = models.CharField(_("抽查对象"), max_length=200)
     initiator = models.ForeignKey(
-        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", verbose_name="发起部门"
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("发起部门")
     )
-    partners = models.ManyToManyField("tenancy.Organization", related_name="+", blank=True, verbose_name="配合部门")
-    items = models.ManyToManyField(CheckItem, related_name="joint_items", blank=True, verbose_name="对应部门事项")
-    is_active = models.BooleanField("有效", default=True)
+    partners = models.ManyToManyField("tenancy.Organization", related_name="+", blank=True, verbose_name=_("配合部门"))
+    items = models.ManyToManyField(CheckItem, related_name="joint_items", blank=True, verbose_name=_("对应部门事项"))
+    is_active = models.BooleanField(_("有效"), default=True)
 
     class Meta:
-        verbose_name = "部门联合抽查事项"
-        verbose_name_plural = "部门联合抽查事项清单"
+        verbose_name = _("部门联合抽查事项")
+        verbose_name_plural = _("部门联合抽查事项清单")
         ordering = ["field", "name"]
 
     def __str__(self) -> str:
@@ -167,49 +170,49 @@ class MarketEntity(RegionSharedModel):
         REGISTRY = "registry", _("登记编码")
 
     class EntityType(models.TextChoices):
-        ENTERPRISE = "enterprise", "企业"
-        INDIVIDUAL = "individual", "个体工商户"
-        COOPERATIVE = "cooperative", "农民专业合作社"
-        OTHER = "other", "其他"
+        ENTERPRISE = "enterprise", _("企业")
+        INDIVIDUAL = "individual", _("个体工商户")
+        COOPERATIVE = "cooperative", _("农民专业合作社")
+        OTHER = "other", _("其他")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "存续"
-        DEREGISTERED = "deregistered", "注销"
-        REVOKED = "revoked", "吊销"
+        ACTIVE = "active", _("存续")
+        DEREGISTERED = "deregistered", _("注销")
+        REVOKED = "revoked", _("吊销")
 
     class Risk(models.TextChoices):
-        A = "A", "A 低风险"
-        B = "B", "B 一般风险"
-        C = "C", "C 较高风险"
-        D = "D", "D 高风险"
+        A = "A", _("A 低风险")
+        B = "B", _("B 一般风险")
+        C = "C", _("C 较高风险")
+        D = "D", _("D 高风险")
 
     # Indexes: a million rows, and an import writes a hundred thousand at once, so none is kept
     # twice — the region leads the (region, code) key and the keyset indexes, (updated_at, id)
     # serves the sync order, one pattern index serves industry prefixes and equality.
     region = models.ForeignKey(
-        "tenancy.Region", on_delete=models.PROTECT, related_name="+", verbose_name="行政区划",
+        "tenancy.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("行政区划"),
         db_constraint=False, db_index=False,
     )
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
-    code = CodeField("统一社会信用代码/注册号/登记编码", max_length=40)
-    code_kind = models.CharField("代码类型", max_length=10, choices=CodeKind.choices, default=CodeKind.USCC)
-    is_legacy_code = models.BooleanField("旧注册号", default=False)
-    name = models.CharField("名称", max_length=200)
-    entity_type = models.CharField("主体类型", max_length=12, choices=EntityType.choices, default=EntityType.ENTERPRISE)
-    legal_representative = models.CharField("法定代表人/负责人/经营者", max_length=100, blank=True)
-    address = models.CharField("住所（经营场所）", max_length=300, blank=True)
-    industry_code = models.CharField("行业代码（GB/T 4754）", max_length=5, blank=True)
-    industry_name = models.CharField("行业", max_length=100, blank=True)
-    established_on = models.DateField("成立日期", null=True, blank=True)
-    status = models.CharField("登记状态", max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    risk_class = models.CharField("信用风险分类", max_length=1, choices=Risk.choices, default=Risk.B)
-    on_abnormal_list = models.BooleanField("列入经营异常名录", default=False)
-    on_dishonest_list = models.BooleanField("列入严重违法失信名单", default=False)
-    complaint_count = models.PositiveIntegerField("投诉举报数", default=0)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    code = CodeField(_("统一社会信用代码/注册号/登记编码"), max_length=40)
+    code_kind = models.CharField(_("代码类型"), max_length=10, choices=CodeKind.choices, default=CodeKind.USCC)
+    is_legacy_code = models.BooleanField(_("旧注册号"), default=False)
+    name = models.CharField(_("名称"), max_length=200)
+    entity_type = models.CharField(_("主体类型"), max_length=12, choices=EntityType.choices, default=EntityType.ENTERPRISE)
+    legal_representative = models.CharField(_("法定代表人/负责人/经营者"), max_length=100, blank=True)
+    address = models.CharField(_("住所（经营场所）"), max_length=300, blank=True)
+    industry_code = models.CharField(_("行业代码（GB/T 4754）"), max_length=5, blank=True)
+    industry_name = models.CharField(_("行业"), max_length=100, blank=True)
+    established_on = models.DateField(_("成立日期"), null=True, blank=True)
+    status = models.CharField(_("登记状态"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    risk_class = models.CharField(_("信用风险分类"), max_length=1, choices=Risk.choices, default=Risk.B)
+    on_abnormal_list = models.BooleanField(_("列入经营异常名录"), default=False)
+    on_dishonest_list = models.BooleanField(_("列入严重违法失信名单"), default=False)
+    complaint_count = models.PositiveIntegerField(_("投诉举报数"), default=0)
 
     class Meta:
-        verbose_name = "检查对象"
-        verbose_name_plural = "检查对象名录库"
+        verbose_name = _("检查对象")
+        verbose_name_plural = _("检查对象名录库")
         ordering = ["code"]
         constraints = [models.UniqueConstraint(fields=["region", "code"], name="entity_unique_code_per_region")]
         # (region, risk_class, id), (region, complaint_count, id), the code pattern and the name
@@ -223,6 +226,14 @@ class MarketEntity(RegionSharedModel):
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
 
+    def clean(self) -> None:
+        super().clean()
+        # The form and the API reach this through the services' full_clean; the importer's
+        # column parser applies the same rule (codes.established_on_error).
+        error = codes.established_on_error(self.established_on, today=timezone.localdate())
+        if error:
+            raise ValidationError({"established_on": translate_stored(error)})
+
 
 class RegistryEntry(TenantModel):
     """An entity in one department's registry, with that department's tags and supervision fields."""
@@ -233,22 +244,22 @@ class RegistryEntry(TenantModel):
 
     # The organization leads the (organization, entity) key; (updated_at, id) serves the sync order.
     organization = models.ForeignKey(
-        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", verbose_name="所属单位",
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("所属单位"),
         db_constraint=False, db_index=False,
     )
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
-    entity = models.ForeignKey(MarketEntity, on_delete=models.PROTECT, related_name="entries", verbose_name="检查对象")
-    tags = models.ManyToManyField(Tag, blank=True, related_name="entries", verbose_name="分类标注")
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    entity = models.ForeignKey(MarketEntity, on_delete=models.PROTECT, related_name="entries", verbose_name=_("检查对象"))
+    tags = models.ManyToManyField(Tag, blank=True, related_name="entries", verbose_name=_("分类标注"))
     supervising_unit = models.ForeignKey(
-        "tenancy.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="监管股室"
+        "tenancy.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("监管股室")
     )
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    retired_reason = models.CharField("移出原因", max_length=200, blank=True)
-    note = models.CharField("备注", max_length=300, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    retired_reason = models.CharField(_("移出原因"), max_length=200, blank=True)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
 
     class Meta:
-        verbose_name = "名录库条目"
-        verbose_name_plural = "名录库条目"
+        verbose_name = _("名录库条目")
+        verbose_name_plural = _("名录库条目")
         constraints = [models.UniqueConstraint(fields=["organization", "entity"], name="entry_unique_entity_per_org")]
         indexes = [
             models.Index(fields=["organization", "status", "entity"]),
@@ -268,29 +279,29 @@ class Inspector(TenantModel):
     """A law-enforcement officer who can be drawn. Personal fields are never published."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "在岗"
-        SECONDED = "seconded", "借调"
-        LEAVE = "leave", "休假"
-        LEFT = "left", "离职"
+        ACTIVE = "active", _("在岗")
+        SECONDED = "seconded", _("借调")
+        LEAVE = "leave", _("休假")
+        LEFT = "left", _("离职")
 
     unit = models.ForeignKey(
-        "tenancy.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="inspectors", verbose_name="所在股室"
+        "tenancy.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="inspectors", verbose_name=_("所在股室")
     )
-    name = models.CharField("姓名", max_length=50)
-    position = models.CharField("职务", max_length=60, blank=True)
-    cert_no = models.CharField("执法证号", max_length=40)
-    cert_expires_on = models.DateField("执法证有效期至", null=True, blank=True)
-    post = models.CharField("执法岗位", max_length=60, blank=True)
-    phone = models.CharField("联系电话", max_length=30, blank=True)
-    specialties = models.ManyToManyField(Tag, blank=True, related_name="inspectors", verbose_name="专长")
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    name = models.CharField(_("姓名"), max_length=50)
+    position = models.CharField(_("职务"), max_length=60, blank=True)
+    cert_no = models.CharField(_("执法证号"), max_length=40)
+    cert_expires_on = models.DateField(_("执法证有效期至"), null=True, blank=True)
+    post = models.CharField(_("执法岗位"), max_length=60, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    specialties = models.ManyToManyField(Tag, blank=True, related_name="inspectors", verbose_name=_("专长"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     user = models.ForeignKey(
-        "tenancy.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="inspector_profiles", verbose_name="关联账号"
+        "tenancy.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="inspector_profiles", verbose_name=_("关联账号")
     )
 
     class Meta:
-        verbose_name = "执法检查人员"
-        verbose_name_plural = "执法检查人员名录库"
+        verbose_name = _("执法检查人员")
+        verbose_name_plural = _("执法检查人员名录库")
         ordering = ["name", "cert_no"]
         constraints = [models.UniqueConstraint(fields=["organization", "cert_no"], name="inspector_unique_cert")]
 
@@ -314,16 +325,16 @@ class Inspector(TenantModel):
 class ConflictOfInterest(TenantModel):
     """利害关系: this inspector must never be drawn for this entity (DRAW.md §4 conflicts)."""
 
-    inspector = models.ForeignKey(Inspector, on_delete=models.CASCADE, related_name="conflicts", verbose_name="执法人员")
-    entity = models.ForeignKey(MarketEntity, on_delete=models.PROTECT, related_name="conflicts", verbose_name="检查对象")
-    reason = models.CharField("回避事由", max_length=200)
-    declared_on = models.DateField("申报日期", default=timezone.localdate)
-    approved_by = models.CharField("审批人", max_length=50, blank=True)
-    is_active = models.BooleanField("有效", default=True)
+    inspector = models.ForeignKey(Inspector, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("执法人员"))
+    entity = models.ForeignKey(MarketEntity, on_delete=models.PROTECT, related_name="conflicts", verbose_name=_("检查对象"))
+    reason = models.CharField(_("回避事由"), max_length=200)
+    declared_on = models.DateField(_("申报日期"), default=timezone.localdate)
+    approved_by = models.CharField(_("审批人"), max_length=50, blank=True)
+    is_active = models.BooleanField(_("有效"), default=True)
 
     class Meta:
-        verbose_name = "利害关系"
-        verbose_name_plural = "利害关系申报"
+        verbose_name = _("利害关系")
+        verbose_name_plural = _("利害关系申报")
         constraints = [
             models.UniqueConstraint(
                 fields=["inspector", "entity"], condition=Q(is_active=True), name="conflict_unique_active"
@@ -360,32 +371,32 @@ class ImportJob(TenantModel):
         REFUSED = "refused", _("未导入")
         FAILED = "failed", _("失败")
 
-    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
-    file = models.FileField("文件", upload_to="imports/%Y/%m/")
-    filename = models.CharField("文件名", max_length=200)
-    sha256 = models.CharField("文件摘要", max_length=64, blank=True)
-    mode = models.CharField("导入方式", max_length=6, choices=Mode.choices, default=Mode.ALL)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    filename = models.CharField(_("文件名"), max_length=200)
+    sha256 = models.CharField(_("文件摘要"), max_length=64, blank=True)
+    mode = models.CharField(_("导入方式"), max_length=6, choices=Mode.choices, default=Mode.ALL)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.UPLOADED)
     created_by = models.ForeignKey(
-        "tenancy.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="上传人"
+        "tenancy.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("上传人")
     )
-    total_rows = models.PositiveIntegerField("数据行数", default=0)
-    valid_rows = models.PositiveIntegerField("有效行数", default=0)
-    created_count = models.PositiveIntegerField("新增", default=0)
-    updated_count = models.PositiveIntegerField("更新", default=0)
-    unchanged_count = models.PositiveIntegerField("未变化", default=0)
-    rejected_count = models.PositiveIntegerField("拒绝", default=0)
-    progress = models.PositiveSmallIntegerField("进度", default=0)
-    errors = models.JSONField("错误明细", default=list, blank=True)
-    message = models.TextField("说明", blank=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    total_rows = models.PositiveIntegerField(_("数据行数"), default=0)
+    valid_rows = models.PositiveIntegerField(_("有效行数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("未变化"), default=0)
+    rejected_count = models.PositiveIntegerField(_("拒绝"), default=0)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    errors = models.JSONField(_("错误明细"), default=list, blank=True)
+    message = models.TextField(_("说明"), blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     # Written by the worker while it runs (importing._heartbeat): none for a few minutes, and the
     # job died with its worker (importing.fail_if_stale).
     heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "导入记录"
-        verbose_name_plural = "导入记录"
+        verbose_name = _("导入记录")
+        verbose_name_plural = _("导入记录")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from tenancy import audit
 from tenancy.context import Actor, OrgKind, Role
+from tenancy.i18n import translate_stored
 from tenancy.models import Membership, Organization, OrgUnit, User
 from tenancy.scoping import assert_writable
 
@@ -364,7 +365,7 @@ def clean_entity_code(raw: str, *, region_id: int | None, exclude_pk: int | None
     the region (one entity, many departments: the same code is never two rows)."""
     check = codes.classify_code(raw or "")
     if not check.valid:
-        raise ValidationError({"code": check.error or "代码无效"})
+        raise ValidationError({"code": translate_stored(check.error or "代码无效")})
     clash = MarketEntity.objects.filter(region_id=region_id, code=check.normalized)
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)

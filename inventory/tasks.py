@@ -7,14 +7,16 @@ from celery import shared_task
 from tenancy.context import Actor
 from tenancy.tasks import TenantTask
 
-from .importing import import_run
+from .importing import import_claim, import_run
 from .models import ImportJob
 
 
 @shared_task(base=TenantTask)
 def import_job_run(job_id: int, *, actor: Actor) -> str:
     """Run a confirmed import (queued by ``import_confirm`` on commit) in the uploader's scope."""
+    if not import_claim(job_id=job_id, organization_id=actor.organization_id):
+        # Delivered twice (acks_late), or a job confirmed again after its worker died while this
+        # old delivery still waited: the other run has it.
+        return ImportJob.objects.get(pk=job_id, organization_id=actor.organization_id).status
     job = ImportJob.objects.get(pk=job_id, organization_id=actor.organization_id)
-    if job.status != ImportJob.Status.QUEUED:
-        return job.status  # delivered twice (acks_late): the first run already handled it
     return import_run(actor=actor, job=job, report_progress=True).status

@@ -12,9 +12,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tenancy.context import OrgKind, Role
+from tenancy.i18n import join_clauses
 from tenancy.permissions import member_required
 
 from . import forms, selectors, services
@@ -199,7 +201,7 @@ def point_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         item = services.checkpoint_delete(actor=request.actor, point=point)
     except ValidationError as e:
-        messages.error(request, "；".join(e.messages))
+        messages.error(request, join_clauses(e.messages))
         return redirect("inventory:item_detail", pk=point.item_id)
     messages.success(request, _("已删除检查要点"))
     return redirect("inventory:item_detail", pk=item.pk)
@@ -212,7 +214,7 @@ def point_move(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         item = services.checkpoint_move(actor=request.actor, point=point, direction=request.POST.get("direction", ""))
     except ValidationError as e:
-        messages.error(request, "；".join(e.messages))
+        messages.error(request, join_clauses(e.messages))
         return redirect("inventory:item_detail", pk=point.item_id)
     return redirect("inventory:item_detail", pk=item.pk)
 
@@ -268,8 +270,12 @@ def entity_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     form = forms.EntityFilterForm(request.GET or None, actor=actor)
     sort = form.sort_key() if request.GET else "code"
+    filters = form.filters() if request.GET else selectors.EntityFilters()
+    if request.GET.get("part") == "count":  # a large registry's filtered total, asked for by the page
+        total = selectors.entity_total(actor=actor, filters=filters)
+        return render(request, "inventory/_entity_count.html", {"total": total})
     page = selectors.entity_page(
-        actor=actor, filters=form.filters() if request.GET else selectors.EntityFilters(),
+        actor=actor, filters=filters,
         sort=sort, after=request.GET.get("after", ""), before=request.GET.get("before", ""),
     )
     base = _query_without(request.GET, "after", "before")
@@ -282,11 +288,13 @@ def entity_list(request: HttpRequest) -> HttpResponse:
         params = base.copy()
         params["before"] = page.prev_cursor
         pager["prev_query"] = params.urlencode()
-    template = "inventory/_entity_rows.html" if request.htmx and request.GET.get("partial") else "inventory/entity_list.html"
+    partial = bool(request.htmx and request.GET.get("partial"))
     return render(
-        request, template,
+        request, "inventory/_entity_rows.html" if partial else "inventory/entity_list.html",
         {
             "form": form, "page": page, "pager": pager, "query": base.urlencode(), "sort": sort,
+            "total": None if partial else selectors.entity_total(actor=actor, filters=filters, defer=True),
+            "count_query": _query_without(request.GET, "after", "before", "partial").urlencode(), "partial_rows": partial,
             "can_write": services.can_write(actor), "can_create": services.can_write(actor),
             "bulk_form": forms.BulkForm(auto_id="bulk_%s"), "risks": MarketEntity.Risk.choices,
         },
@@ -311,8 +319,10 @@ def entity_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as e:
             forms.apply_errors(form, e)
         else:
-            note = _("（旧版注册号，已标记）") if entity.is_legacy_code else ""
-            messages.success(request, _("已登记检查对象并加入本部门名录库") + note)
+            if entity.is_legacy_code:
+                messages.success(request, _("已登记检查对象并加入本部门名录库（旧版注册号，已标记）"))
+            else:
+                messages.success(request, _("已登记检查对象并加入本部门名录库"))
             return redirect("inventory:entity_detail", pk=entity.pk)
     return render(request, "inventory/entity_form.html", {"form": form})
 
@@ -375,15 +385,23 @@ def entity_bulk(request: HttpRequest) -> HttpResponse:
     try:
         if d["action"] == "tag":
             n = services.registry_bulk_tag(actor=request.actor, entity_ids=d["ids"], tag_name=d["tag"])
-            messages.success(request, _("已为 %(n)s 个检查对象添加标签“%(tag)s”") % {"n": n, "tag": d["tag"]})
+            messages.success(
+                request, ngettext("已为 %(n)s 个检查对象添加标签“%(tag)s”", "已为 %(n)s 个检查对象添加标签“%(tag)s”", n)
+                % {"n": n, "tag": d["tag"]},
+            )
         elif d["action"] == "risk":
             n = services.entity_bulk_set_risk(actor=request.actor, entity_ids=d["ids"], risk_class=d["risk_class"])
-            messages.success(request, _("已将 %(n)s 个检查对象的风险等级设为 %(r)s") % {"n": n, "r": d["risk_class"]})
+            messages.success(
+                request, ngettext("已将 %(n)s 个检查对象的风险等级设为 %(r)s", "已将 %(n)s 个检查对象的风险等级设为 %(r)s", n)
+                % {"n": n, "r": MarketEntity.Risk(d["risk_class"]).label},
+            )
         else:
             n = services.registry_bulk_retire(actor=request.actor, entity_ids=d["ids"], reason=d["reason"])
-            messages.success(request, _("已将 %(n)s 个检查对象移出本部门名录库") % {"n": n})
+            messages.success(
+                request, ngettext("已将 %(n)s 个检查对象移出本部门名录库", "已将 %(n)s 个检查对象移出本部门名录库", n) % {"n": n}
+            )
     except ValidationError as e:
-        messages.error(request, "；".join(e.messages))
+        messages.error(request, join_clauses(e.messages))
     return redirect(back_url)
 
 
@@ -492,7 +510,7 @@ def conflict_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.conflict_withdraw(actor=actor, conflict=conflict, reason=request.POST.get("reason", ""))
     except ValidationError as e:
-        messages.error(request, "；".join(e.messages))
+        messages.error(request, join_clauses(e.messages))
     else:
         messages.success(request, _("已撤回利害关系申报"))
     return redirect("inventory:inspector_detail", pk=conflict.inspector_id)

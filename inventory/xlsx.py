@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -24,17 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from tenancy.text import strip_control_chars
 
-from .importing import (
-    COLUMNS,
-    HEADER_SCAN_ROWS,
-    MAX_STORED_ERRORS,
-    Column,
-    ParseContext,
-    _find_header,
-    file_bytes,
-    parse_table,
-    rows_of_file,
-)
+from .importing import COLUMNS, Column, rejected_rows
 from .models import CheckItem, ImportJob, Inspector, MarketEntity, RegistryEntry
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -239,36 +228,9 @@ def export_response(*, kind: str, queryset: QuerySet[Model], fmt: str, filename:
 
 
 def rejected_bytes(job: ImportJob) -> bytes:
-    """The rows of ``job`` that were rejected, as uploaded, with a 错误原因 column: fix and re-import."""
-    errors = job.errors
-    if len(errors) >= MAX_STORED_ERRORS:  # the stored list was cut: validate the file again for all of them
-        errors = parse_table(file_bytes(job), job.filename, job.kind, parse_context_for(job)).errors
-    reasons: dict[int, list[str]] = {}
-    for e in errors:
-        reasons.setdefault(e["row"], []).append(f"{e['column']}：{e['reason']}" if e.get("column") else e["reason"])
-    rows = rows_of_file(job)
-    head = []
-    for item in rows:
-        head.append(item)
-        if len(head) >= HEADER_SCAN_ROWS:
-            break
-    position, _mapping, _headers, _ignored = _find_header(head, job.kind)
-    header = [v if v is not None else "" for v in head[position][1]]
-
-    def gen() -> Iterator[list[Any]]:
-        yield [*header, "错误原因"]
-        for number, values in itertools.chain(head[position + 1:], rows):
-            if number in reasons:
-                padded = list(values) + [None] * (len(header) - len(values))
-                yield [*padded, "；".join(reasons[number])]
-
-    return workbook_bytes(gen(), "未导入的行")
-
-
-def parse_context_for(job: ImportJob) -> ParseContext:
-    from tenancy.models import OrgUnit
-
-    return ParseContext(units=dict(OrgUnit.objects.filter(organization_id=job.organization_id).values_list("name", "id")))
+    """The rows of ``job`` that were rejected, as uploaded, with a 错误原因 column: fix and re-import.
+    The rows are streamed from the stored file (importing.rejected_rows)."""
+    return workbook_bytes(rejected_rows(job), "未导入的行")
 
 
 def rejected_response(job: ImportJob) -> HttpResponse:

@@ -24,7 +24,7 @@ from .permissions import member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     cards = selectors.dashboard_cards(actor=actor) if actor.is_member else []
-    role_names = "、".join(str(ROLE_LABELS[r]) for r in Role.ALL if r in actor.roles)
+    role_names = [ROLE_LABELS[r] for r in Role.ALL if r in actor.roles]  # joined in the reader's language
     return render(request, "tenancy/dashboard.html", {"cards": cards, "role_names": role_names})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from contextlib import nullcontext
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -352,10 +353,8 @@ def test_reimport_puts_a_retired_entry_back(world):
 
 def test_error_list_is_capped_but_rejected_file_is_complete(world, settings, monkeypatch):
     import inventory.importing as importing
-    import inventory.xlsx as xlsx_module
 
     monkeypatch.setattr(importing, "MAX_STORED_ERRORS", 3)
-    monkeypatch.setattr(xlsx_module, "MAX_STORED_ERRORS", 3)
     rows = [["统一社会信用代码", "名称"]] + [[f"BAD{i}", f"坏{i}"] for i in range(5)] + [[CODES[0], "好"]]
     actor = world.actor("A1")
     with actor_scope(actor):
@@ -505,7 +504,7 @@ def test_mode_all_with_an_error_in_the_last_chunk_writes_nothing(world, monkeypa
         job = import_preview(actor=actor, kind="entities", data=_stream_file(12), filename="名录.xlsx")
     # The stored file changed under the job (as if the preview had been of another version): the
     # run re-validates, meets the error in its last chunk, and undoes the chunks it wrote.
-    monkeypatch.setattr(importing, "file_bytes", lambda _job: _stream_file(12, bad_at=11))
+    monkeypatch.setattr(importing, "job_source", lambda _job: nullcontext(io.BytesIO(_stream_file(12, bad_at=11))))
     with actor_scope(actor):
         job = import_confirm(actor=actor, job=job, mode="all")
     assert job.status == ImportJob.Status.REFUSED and job.rejected_count == 1

@@ -8,6 +8,9 @@ transactional test database, and on PostgreSQL only.
 
 from __future__ import annotations
 
+import io
+from contextlib import nullcontext
+
 import pytest
 from django.db import connection
 from django_scopes import scopes_disabled
@@ -136,7 +139,7 @@ def test_pipeline_mode_all_with_a_late_error_writes_nothing(world, monkeypatch):
     bad[-1][0] = CODES[10][:-1] + ("0" if CODES[10][-1] != "0" else "1")  # wrong check character
     # The stored file changes under the job (as if the preview had been of another version): the
     # run re-validates, meets the error in its last chunk, and undoes the chunks it wrote.
-    monkeypatch.setattr(importing, "file_bytes", lambda _job: xlsx(bad))
+    monkeypatch.setattr(importing, "job_source", lambda _job: nullcontext(io.BytesIO(xlsx(bad))))
     job = import_file(world.actor("A1", "planner"), good, mode="all", monkeypatch=monkeypatch)
     assert job.status == ImportJob.Status.REFUSED and job.rejected_count == 1
     with scopes_disabled():

@@ -1,0 +1,264 @@
+"""English pages: no Chinese left outside user data, lists and plurals composed per language,
+the spreadsheets' and stored records' Chinese vocabulary shown translated, import errors stored
+in Chinese read in English."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import re
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+from django_scopes import scopes_disabled
+from openpyxl import load_workbook
+
+from inventory import codes, importing
+from inventory.models import CheckItem, ImportJob, Inspector, MarketEntity
+from tenancy.i18n import fixed_labels, join_clauses, join_list, translate_stored
+from tenancy.scoping import actor_scope
+from tests.leak.cases_inventory import make_conflict, make_entity, make_inspector, make_item, make_joint_item
+
+pytestmark = pytest.mark.django_db
+
+CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]")
+LANGUAGE_MENU = re.compile(r'<select name="language".*?</select>', re.S)
+
+
+def _english(client: Client) -> Client:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def _user_data() -> list[str]:
+    """Every text a user or an import typed (names, addresses, tags, file names, an import's cells
+    and headers): what an English page may show in Chinese. Choice fields hold codes, not labels."""
+    found: set[str] = set()
+    with scopes_disabled():
+        for model in apps.get_models():
+            if model._meta.app_label not in ("tenancy", "inventory", "sampling"):
+                continue
+            names = [
+                f.name for f in model._meta.concrete_fields
+                if isinstance(f, models.CharField | models.TextField) and not f.choices
+            ]
+            if names:
+                for row in model._base_manager.values_list(*names):
+                    found.update(str(v) for v in row if v)
+        for errors in ImportJob.objects.values_list("errors", flat=True):
+            for error in errors:
+                found.update(str(error.get(k) or "") for k in ("column", "value"))
+    return sorted((s for s in found if len(s) > 1), key=len, reverse=True)
+
+
+def chinese_left(content: str, user_data: list[str]) -> list[str]:
+    """The Chinese text of a page once user data and the language menu (each language in its own
+    name) are taken out; each run with a little context."""
+    text = html.unescape(LANGUAGE_MENU.sub("", content))
+    text = text.replace('aria-label="Language / 语言"', "")
+    for value in user_data:
+        text = text.replace(value, "\u2016")
+    return [text[max(0, m.start() - 30): m.end() + 30].replace("\n", " ") for m in re.finditer(CJK.pattern + "+", text)]
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def test_join_list_and_clauses_follow_the_language():
+    with translation.override("zh-hans"):
+        assert join_list(["计划编制", "查看"]) == "计划编制、查看"
+        assert join_clauses(["甲", "乙"]) == "甲；乙"
+    with translation.override("en"):
+        assert join_list(["Planner", "Viewer"]) == "Planner, Viewer"
+        assert join_clauses(["one", "two"]) == "one; two"
+
+
+def test_stored_chinese_is_translated_when_shown():
+    with translation.override("zh-hans"):
+        stored_length = codes.classify_code("9114052").error  # as the importer stores it
+        stored_summary = "表头在第 3 行；未识别的列（将忽略）：备注、联系人"
+    assert stored_length == "长度错误：统一社会信用代码应为 18 位，旧版注册号应为 15 位，实为 7 位"
+    with translation.override("en"):
+        # A msgid, a formatted msgid (parameters recovered), clauses, and user data untouched.
+        assert translate_stored("必填项为空") == "Required field is empty"
+        english = translate_stored(stored_length)
+        assert "7" in english and not CJK.search(english)
+        summary = translate_stored(stored_summary)
+        assert summary.startswith("Header in row 3; ") and "备注、联系人" in summary  # the file's own headers
+        assert translate_stored("阳城县某旅行社") == "阳城县某旅行社"
+        assert translate_stored("") == "" and translate_stored(None) == ""
+    with translation.override("zh-hans"):
+        assert translate_stored(stored_length) == stored_length
+
+
+def test_spreadsheet_vocabulary_stays_chinese_whatever_the_language(world):
+    with translation.override("en"):
+        assert str(MarketEntity.Risk.A.label) == "A (low risk)"  # pages translate …
+        assert fixed_labels(MarketEntity.Risk)["A"] == "A 低风险"  # … the spreadsheets do not
+        assert fixed_labels(MarketEntity.EntityType)["individual"] == "个体工商户"
+        column = {c.field: c for c in importing.ENTITY_COLUMNS}["risk_class"]
+        assert column.export("D") == "D 高风险" and "D 高风险" in column.choices
+    code = codes.make_uscc("91", "140522", "MA0K00001")
+    actor = world.actor("A1", "planner")
+    with translation.override("en"), actor_scope(actor):
+        # The API's bulk upsert and the spreadsheets share the column parsers: Chinese labels.
+        result = importing.entity_bulk_upsert(
+            actor=actor,
+            records=[{"code": code, "name": "甲公司", "entity_type": "个体工商户", "risk_class": "C 较高风险", "status": "注销"}],
+        )
+        assert not result.errors, result.errors
+        entity = MarketEntity.objects.get(code=code)
+    assert (entity.entity_type, entity.risk_class, entity.status) == ("individual", "C", "deregistered")
+
+
+def test_export_requested_in_english_writes_the_chinese_vocabulary(world, login):
+    make_entity(world, "A1", risk_class="D", entity_type="individual", status="revoked")
+    client = _english(login(world.user("A1", "viewer")))
+    response = client.get(reverse("inventory:entity_export"))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content if response.streaming else [response.content]))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    values = dict(zip(header, rows[1], strict=False))
+    assert values["信用风险分类"] == "D 高风险" and values["主体类型"] == "个体工商户" and values["登记状态"] == "吊销"
+
+
+# ---------------------------------------------------------------------------------------- menu
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_language_menu_names_each_language_in_itself(world, login, language):
+    client = login(world.user("A1", "viewer"))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    menu = LANGUAGE_MENU.search(client.get(reverse("dashboard")).content.decode()).group(0)
+    options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', menu)
+    assert options == [("zh-hans", "简体中文"), ("en", "English")]
+    assert "英语" not in menu and "Simplified Chinese" not in menu
+
+
+def test_dashboard_roles_joined_per_language(world, login):
+    from tenancy.models import Membership
+
+    user = world.user("A1", "planner")
+    with scopes_disabled():
+        Membership.objects.filter(user=user).update(is_viewer=True)
+    client = login(user)
+    zh = client.get(reverse("dashboard")).content.decode()
+    assert re.search(r'data-testid="roles">角色：计划编制、查看<', zh), re.search(r'data-testid="roles">[^<]*', zh)
+    en = _english(client).get(reverse("dashboard")).content.decode()
+    assert re.search(r'data-testid="roles">Roles: Planner, Viewer<', en), re.search(r'data-testid="roles">[^<]*', en)
+
+
+# ---------------------------------------------------------------------------------------- pages
+
+
+def _world_with_data(world) -> dict[str, object]:
+    entity = make_entity(
+        world, "A1", risk_class="C", entity_type="cooperative", status="deregistered", on_abnormal_list=True,
+        established_on=dt.date(2015, 3, 1), industry_code="F5211", industry_name="百货零售",
+    )
+    legacy = make_entity(world, "A1", code=codes.make_regno("140522" + "00000001"), risk_class="A")
+    make_entity(world, "AO")
+    item = make_item(world, "A1", points=2)
+    with scopes_disabled():
+        item.points.update(answer_kind="photo")
+        CheckItem.objects.filter(pk=item.pk).update(category="key", method="online")
+    joint = make_joint_item(world, "AO")
+    with scopes_disabled():
+        joint.partners.add(world.orgs["A1"], world.orgs["A2"])
+    inspector = make_inspector(world, "A1", status=Inspector.Status.SECONDED, cert_expires_on=dt.date(2020, 1, 1))
+    conflict = make_conflict(world, "A1")
+    with translation.override("zh-hans"), actor_scope(world.actor("A1", "planner")):
+        job = importing.import_preview(
+            actor=world.actor("A1", "planner"), kind=ImportJob.Kind.ENTITIES, filename="registry.csv",
+            data=(
+                # Header spellings no page uses as a label: stripping them as user data hides nothing.
+                "统一代码,企业名称,开业日期,投诉次数\n"
+                "9114052,Too Short Ltd,2019-01-01,0\n"
+                f"{codes.make_uscc('91', '140522', 'MA0K00009')},,2019-01-01,x\n"
+                f"{codes.make_uscc('91', '140522', 'MA0K00010')},Future Ltd,2999-01-01,1\n"
+            ).encode(),
+        )
+    return {"entity": entity, "legacy": legacy, "item": item, "inspector": inspector, "conflict": conflict, "job": job}
+
+
+PAGES = {
+    # role: pages it uses
+    ("A1", "planner"): [
+        "dashboard", "inventory:entity_list", "inventory:entity_detail", "inventory:entity_detail:legacy",
+        "inventory:entity_create", "inventory:entity_edit", "inventory:item_list", "inventory:item_detail",
+        "inventory:item_edit", "inventory:item_create", "inventory:joint_list", "inventory:inspector_list",
+        "inventory:inspector_detail", "inventory:inspector_edit", "inventory:inspector_create",
+        "inventory:import_list", "inventory:import_detail", "inventory:import_upload",
+    ],
+    ("A1", "viewer"): [
+        "dashboard", "inventory:entity_list", "inventory:entity_detail", "inventory:item_list",
+        "inventory:item_detail", "inventory:inspector_list", "inventory:inspector_detail", "inventory:joint_list",
+    ],
+    ("AO", "admin"): [
+        "dashboard", "inventory:entity_list", "inventory:item_list", "inventory:inspector_list",
+        "inventory:joint_list",
+    ],
+}
+
+
+@pytest.mark.parametrize(("org", "role"), list(PAGES))
+def test_english_pages_show_no_chinese_outside_user_data(world, client, org, role):
+    data = _world_with_data(world)
+    user_data = _user_data()
+    client.force_login(world.user(org, role), backend="django.contrib.auth.backends.ModelBackend")
+    _english(client)
+    leftovers = {}
+    for name in PAGES[(org, role)]:
+        legacy = name.endswith(":legacy")
+        base = name.removesuffix(":legacy")
+        if base in ("inventory:entity_detail", "inventory:entity_edit"):
+            url = reverse(base, kwargs={"pk": (data["legacy"] if legacy else data["entity"]).pk})
+        elif base in ("inventory:item_detail", "inventory:item_edit"):
+            url = reverse(base, kwargs={"pk": data["item"].pk})
+        elif base in ("inventory:inspector_detail", "inventory:inspector_edit"):
+            url = reverse(base, kwargs={"pk": data["inspector"].pk})
+        elif base == "inventory:import_detail":
+            url = reverse(base, kwargs={"pk": data["job"].pk})
+        else:
+            url = reverse(base)
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        left = chinese_left(response.content.decode(), user_data)
+        if left:
+            leftovers[url] = left
+    assert not leftovers, leftovers
+
+
+def test_import_errors_stored_in_chinese_read_in_english(world, login):
+    data = _world_with_data(world)
+    job = data["job"]
+    reasons = [e["reason"] for e in job.errors]
+    assert all(CJK.search(r) for r in reasons)  # stored as the importer wrote them, in Chinese
+    client = login(world.user("A1", "planner"))
+    zh = client.get(reverse("inventory:import_detail", kwargs={"pk": job.pk})).content.decode()
+    assert "长度错误：统一社会信用代码应为 18 位，旧版注册号应为 15 位，实为 7 位" in zh
+    en = _english(client).get(reverse("inventory:import_detail", kwargs={"pk": job.pk})).content.decode()
+    assert "长度错误" not in en and "必填项为空" not in en
+    assert "Required field is empty" in en
+    assert f"cannot be later than today ({timezone.localdate().isoformat()})" in en
+    assert "Header in row 1" in en
+
+
+def test_plurals_in_english(world, login):
+    make_inspector(world, "A1")
+    make_item(world, "A1")
+    make_item(world, "A1")
+    client = _english(login(world.user("A1", "viewer")))
+    inspectors = client.get(reverse("inventory:inspector_list")).content.decode()
+    assert re.search(r'data-testid="inspector-count">1 inspector<', inspectors)
+    items = client.get(reverse("inventory:item_list")).content.decode()
+    assert re.search(r'data-testid="item-count">2 items<', items)
+    make_entity(world, "A1")
+    entities = client.get(reverse("inventory:entity_list")).content.decode()
+    assert re.search(r'data-testid="entity-count">1 target<', entities)
