@@ -6,9 +6,15 @@ the registries to be kept current ("动态管理", 阳城发改 §二; 曲阳细
 whole registries from the files other systems give them, hence the tolerance for header variants,
 title rows, GBK CSV and full-width characters.
 
-Flow: :func:`import_preview` (upload → ``ImportJob`` with every error) → :func:`import_confirm`
+Flow: :func:`import_preview` (upload → ``ImportJob`` with its counts and errors) → :func:`import_confirm`
 (mode "all" or "valid"; inline, or a Celery task above ``ASYNC_IMPORT_ROW_THRESHOLD`` rows) →
-:func:`import_run` (one transaction, audited). :func:`entity_bulk_upsert` serves the API.
+:func:`import_run` (one transaction, audited; a worker's job beats, :func:`fail_if_stale`).
+:func:`entity_bulk_upsert` serves the API.
+
+Memory does not grow with the file: files are read as streams (an upload, the job's stored copy),
+rows are validated and written a chunk at a time, and what is kept per row is 16 bytes (the
+repeated-key check) and a bit (rejected rows); errors beyond the first ``MAX_STORED_ERRORS`` are
+counted, not kept. The readers bound what a row, a cell and an .xlsx's unpacked size may be.
 """
 
 from __future__ import annotations
@@ -25,15 +31,19 @@ import queue
 import re
 import threading
 import zipfile
+import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
+from xml.parsers import expat
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.core.files.base import File
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -46,22 +56,25 @@ from tenancy.bulk import (
     reads_beside_see_all,
 )
 from tenancy.context import Actor
-from tenancy.i18n import fixed_labels, translate_stored
 from tenancy.jobs import PROGRESS_DB
 from tenancy.models import AuditEntry, OrgUnit
 from tenancy.scoping import assert_writable
 from tenancy.tasks import actor_ref
+from tenancy.text import describe_control_char, first_control_char, strip_control_chars
 
 from . import entity_upsert
-from .codes import classify_code, established_on_error, normalize_code, normalize_text
+from .codes import classify_code, normalize_code, normalize_text
 from .entity_upsert import BulkResult, Progress
 from .models import CheckItem, CheckPoint, ImportJob, Inspector, MarketEntity, Tag
-from .xlsx_reader import read_sheet
+from .xlsx_reader import MAX_CELL_CHARS, Overlong, OverlongRow, TooLarge, read_sheet
 
 HEADER_SCAN_ROWS = 10
 # A garbage file can have an error in every cell: the job keeps the first ones for the page; the
 # rejected-rows download re-validates the file and lists every row.
 MAX_STORED_ERRORS = 10_000
+# Inspectors and items are imported from a list held whole (items group their rows by code): an
+# organization has hundreds of them, so a file of more rows is refused, not held.
+MAX_HELD_ROWS = 50_000
 CHUNK = 2000
 PARSE_MEMO_SIZE = 20_000  # per column, see parse_table
 _MISSING = object()
@@ -163,15 +176,6 @@ def parse_date(value: Any, ctx: ParseContext) -> dt.date | None:
         raise CellError(_("日期不存在：%(d)s") % {"d": text})
 
 
-def parse_established_on(value: Any, ctx: ParseContext) -> dt.date | None:
-    """A date that is not in the future (the rule the form and the API apply: codes.established_on_error)."""
-    day = parse_date(value, ctx)
-    error = established_on_error(day, today=timezone.localdate())
-    if error:
-        raise CellError(translate_stored(error))
-    return day
-
-
 _TRUE = {"是", "Y", "YES", "TRUE", "1", "√", "✓", "✔", "有", "已列入", "列入"}
 _FALSE = {"否", "N", "NO", "FALSE", "0", "×", "✗", "无", "未列入", "-", "—"}
 
@@ -221,7 +225,7 @@ def _choice(table: dict[str, str], hint: str, default: str | None) -> Callable[[
 
 def _with_labels(choices: Any, extra: dict[str, str]) -> dict[str, str]:
     """Accept the stored value, the Chinese label and extra spellings."""
-    table = {c.value: c.value for c in choices} | {label: value for value, label in fixed_labels(choices).items()}
+    table = {c.value: c.value for c in choices} | {c.label: c.value for c in choices}
     return table | extra
 
 
@@ -340,9 +344,8 @@ class Column:
 
 
 def _label(choices: Any) -> Callable[[str], str]:
-    # The spreadsheets' vocabulary is Chinese whatever the exporting page's language.
-    labels = fixed_labels(choices)
-    return lambda v: labels.get(v, v)
+    labels = dict(choices.choices)
+    return lambda v: str(labels.get(v, v))
 
 
 def _yes_no(v: bool) -> str:
@@ -359,7 +362,7 @@ ENTITY_COLUMNS: tuple[Column, ...] = (
     Column("name", "主体名称", ("企业名称", "名称", "单位名称", "市场主体名称", "检查对象名称", "对象名称", "企业(字号)名称",
            "字号名称", "个体户名称"), True, _required_text(200), rule="必填。", width=30),
     Column("entity_type", "主体类型", ("类型", "企业类型", "市场主体类型", "主体类别"), False, _entity_type_parse(),
-           _label(MarketEntity.EntityType), tuple(fixed_labels(MarketEntity.EntityType).values()),
+           _label(MarketEntity.EntityType), tuple(MarketEntity.EntityType.labels),
            rule="企业、个体工商户、农民专业合作社、其他；空白按企业。"),
     Column("legal_representative", "法定代表人", ("负责人", "经营者", "法人代表", "法定代表人/负责人/经营者",
            "法定代表人(负责人)", "法人", "投资人"), False, _max_len(100)),
@@ -368,14 +371,14 @@ ENTITY_COLUMNS: tuple[Column, ...] = (
     Column("industry_code", "行业代码", ("国民经济行业代码", "行业代码(GB/T4754)", "行业门类代码"), False,
            parse_industry_code, rule="GB/T 4754 代码，如 F5211 或 5211。"),
     Column("industry_name", "所属行业", ("行业", "行业名称", "国民经济行业", "行业类别"), False, _max_len(100)),
-    Column("established_on", "成立日期", ("成立时间", "注册日期", "登记日期", "开业日期"), False, parse_established_on,
+    Column("established_on", "成立日期", ("成立时间", "注册日期", "登记日期", "开业日期"), False, parse_date,
            rule="日期：2024-01-31、2024/1/31 或 2024年1月31日。"),
     Column("status", "登记状态", ("状态", "经营状态", "企业状态", "登记状态(存续/注销/吊销)"), False,
            _choice(_ENTITY_STATUS, "存续、注销、吊销", MarketEntity.Status.ACTIVE), _label(MarketEntity.Status),
-           tuple(fixed_labels(MarketEntity.Status).values()), rule="存续、注销、吊销；空白按存续。"),
+           tuple(MarketEntity.Status.labels), rule="存续、注销、吊销；空白按存续。"),
     Column("risk_class", "信用风险分类", ("风险等级", "风险分类", "信用风险等级", "风险类别", "信用等级", "风险级别",
            "信用风险类别"), False, _choice(_RISK_SPELLINGS, "A/低风险、B/一般风险、C/较高风险、D/高风险",
-                                          MarketEntity.Risk.B), _label(MarketEntity.Risk), tuple(fixed_labels(MarketEntity.Risk).values()),
+                                          MarketEntity.Risk.B), _label(MarketEntity.Risk), tuple(MarketEntity.Risk.labels),
            rule="A 低风险、B 一般风险、C 较高风险、D 高风险（也可填 A类、低风险 等）；空白按 B。"),
     Column("on_abnormal_list", "列入经营异常名录", ("经营异常名录", "异常名录", "是否列入经营异常名录", "经营异常"), False,
            parse_bool, _yes_no, YES_NO, rule="是/否（也可填 Y/N、√/×）；空白按否。"),
@@ -403,7 +406,7 @@ INSPECTOR_COLUMNS: tuple[Column, ...] = (
            lambda v: "、".join(v), rule="多个用顿号“、”分隔。"),
     Column("status", "状态", ("在岗状态", "人员状态"), False,
            _choice(_INSPECTOR_STATUS, "在岗、借调、休假、离职", Inspector.Status.ACTIVE), _label(Inspector.Status),
-           tuple(fixed_labels(Inspector.Status).values()), rule="在岗、借调、休假、离职；空白按在岗。"),
+           tuple(Inspector.Status.labels), rule="在岗、借调、休假、离职；空白按在岗。"),
 )
 
 ITEM_COLUMNS: tuple[Column, ...] = (
@@ -413,11 +416,11 @@ ITEM_COLUMNS: tuple[Column, ...] = (
            rule="每个事项至少一行填写。", width=30),
     Column("category", "事项类别", ("类别", "检查事项类别", "事项类型"), False,
            _choice(_CATEGORY, "一般检查事项、重点检查事项", CheckItem.Category.GENERAL), _label(CheckItem.Category),
-           tuple(fixed_labels(CheckItem.Category).values())),
+           tuple(CheckItem.Category.labels)),
     Column("target_type", "检查对象", ("检查对象类型", "抽查对象", "对象类型"), False, _max_len(100)),
     Column("legal_basis", "抽查依据", ("事项依据", "法律依据", "事项检查依据"), False, _max_len(5000), width=30),
     Column("method", "检查方式", ("抽查方式", "方式"), False, _choice(_METHOD, "实地检查、书面检查、网络监测",
-           CheckItem.Method.ONSITE), _label(CheckItem.Method), tuple(fixed_labels(CheckItem.Method).values())),
+           CheckItem.Method.ONSITE), _label(CheckItem.Method), tuple(CheckItem.Method.labels)),
     Column("content", "抽查内容", ("事项内容", "事项检查内容"), False, _max_len(5000), width=30),
     Column("responsible_unit", "责任股室", ("实施股室", "责任科室", "责任单位", "实施机构", "股室"), False, parse_unit,
            lambda v: v or ""),
@@ -427,7 +430,7 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("point_basis", "检查依据", (), False, _max_len(5000), width=30),
     Column("point_answer_kind", "结果类型", ("答案类型", "结果形式", "填写方式"), False,
            _choice(_ANSWER, "正常/不正常/不涉及、文字、数值、日期、照片", CheckPoint.AnswerKind.STATUS),
-           _label(CheckPoint.AnswerKind), tuple(fixed_labels(CheckPoint.AnswerKind).values())),
+           _label(CheckPoint.AnswerKind), tuple(CheckPoint.AnswerKind.labels)),
     Column("point_photo_required", "须上传照片", ("需拍照", "是否需要照片", "需上传照片"), False, parse_bool, _yes_no,
            YES_NO),
 )
@@ -456,83 +459,234 @@ def _lookup(kind: str) -> dict[str, str]:
 
 
 # ============================================================================ reading files
+# Files are read as streams, never whole: an upload (Django keeps big ones on disk), the stored
+# copy of a job, or a file the command opens. What a row may hold is bounded by the readers
+# (inventory/xlsx_reader.py; _CsvLines below), what the file may unpack to by ReadLimits.
+
+Source = bytes | IO[bytes]
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How big a file may be (``max_bytes``) and what an .xlsx may unpack to (``max_unpacked``);
+    ``None``: no cap (a job's stored file, already accepted once)."""
+
+    max_bytes: int | None
+    max_unpacked: int | None
+
+    @classmethod
+    def web(cls) -> ReadLimits:
+        return cls(settings.IMPORT_MAX_BYTES, settings.IMPORT_MAX_UNPACKED_BYTES)
+
+    @classmethod
+    def command(cls, max_bytes: int) -> ReadLimits:
+        """The command line loads province-sized files: its own file cap, and the web's ratio of
+        unpacked to packed size."""
+        ratio = settings.IMPORT_MAX_UNPACKED_BYTES / settings.IMPORT_MAX_BYTES
+        return cls(max_bytes, int(max_bytes * ratio))
+
+
+STORED = ReadLimits(None, None)
 
 
 def _refuse(message: str) -> ImportRefused:
     return ImportRefused(message)
 
 
-def _decode(data: bytes) -> str:
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom):
-            try:
-                return data[len(bom):].decode(encoding)
-            except UnicodeDecodeError:
-                raise _refuse(_("文件编码错误：文件声明为 UTF-8/UTF-16，但内容无法按该编码读取"))
-    if b"\x00" in data[:4096]:
+def _megabytes(n: int) -> str:
+    return f"{n / 2**20:.1f}".removesuffix(".0")
+
+
+def as_stream(source: Source) -> IO[bytes]:
+    """A seekable binary file at its start: bytes are wrapped; Django's file objects give the
+    file they hold (zipfile and TextIOWrapper want a real one)."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(source)
+    stream: Any = source
+    while not isinstance(stream, io.IOBase) and hasattr(stream, "file"):
+        stream = stream.file
+    stream.seek(0)
+    return stream
+
+
+def _size(stream: IO[bytes]) -> int:
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+# CSV: a physical line, and a record over several lines (a quoted cell with line breaks), of at
+# most this many characters (csv.field_size_limit() is 131,072: it never has to refuse first).
+CSV_LINE_CHARS = 128_000
+
+
+class _CsvLines:
+    """The lines of a CSV text as ``csv.reader`` asks for them, none longer than
+    :data:`CSV_LINE_CHARS`: a longer line is read on and dropped (``dropped`` says how long it
+    was, and its record becomes an :class:`OverlongRow`); a record that grows past the cap over
+    several lines (it can, only inside a quoted cell) is closed where it stands and the rest of
+    it skipped. The reader resets ``chars`` and ``dropped`` after each record."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self.text = text
+        self.chars = 0
+        self.dropped = 0
+        self._skipping = False  # inside the quoted cell of a record that was closed early
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def _line(self) -> tuple[str, int]:
+        """The next line (or "" at the end) and its length: an overlong one as a bare line end."""
+        line = self.text.readline(CSV_LINE_CHARS)
+        if len(line) < CSV_LINE_CHARS or line.endswith(("\n", "\r")):
+            return line, len(line)
+        size = len(line)
+        while True:
+            more = self.text.readline(CSV_LINE_CHARS)
+            size += len(more)
+            if not more or more.endswith(("\n", "\r")):
+                return "\n", size
+
+    def __next__(self) -> str:
+        while self._skipping:  # the rest of a record closed early: to the line end outside quotes
+            line, _size = self._line()
+            if not line:
+                raise StopIteration
+            if line.count('"') % 2:
+                self._skipping = False
+        line, size = self._line()
+        if not line:
+            raise StopIteration
+        if size != len(line):
+            self.dropped = max(self.dropped, self.chars + size)
+        if self.chars + size > CSV_LINE_CHARS and self.chars:
+            # The record goes on past the cap: it is inside a quoted cell (a record ends at
+            # any line end outside one), so a quote closes it and the rest is skipped.
+            self.dropped = self.chars + size
+            self._skipping = line.count('"') % 2 == 0  # still inside a quoted cell after this line
+            return '"\n'
+        self.chars += size
+        return line
+
+
+def _csv_encoding(stream: IO[bytes]) -> str:
+    head = stream.read(4096)
+    stream.seek(0)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # reads the BOM and leaves it out
+    if b"\x00" in head:
         raise _refuse(_("文件不是电子表格：请上传 .xlsx 或 .csv 文件"))
-    for encoding in ("utf-8", "gb18030"):
+    for encoding in ("utf-8", "gb18030"):  # the whole file must decode: one streaming pass each
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return data.decode(encoding)
+            while chunk := stream.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        finally:
+            stream.seek(0)
+        return encoding
     raise _refuse(_("无法识别文件编码：CSV 文件应为 UTF-8 或 GBK/GB18030 编码"))
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    text = _decode(data)
-    sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
+def _csv_text(stream: IO[bytes], encoding: str) -> io.TextIOWrapper:
+    stream.seek(0)
+    return io.TextIOWrapper(stream, encoding=encoding, newline="")  # type: ignore[arg-type]
+
+
+def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
+    encoding = _csv_encoding(stream)
+    text = _csv_text(stream, encoding)
+    try:
+        sample = "\n".join(text.readline(CSV_LINE_CHARS) for _i in range(HEADER_SCAN_ROWS))
+    finally:
+        text.detach()  # the caller's stream stays open
     delimiter = max((",", "\t", ";", "，"), key=sample.count)
     if sample.count(delimiter) == 0:
         delimiter = ","
-    yield from enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    text = _csv_text(stream, encoding)
+    lines = _CsvLines(text)
+    reader = csv.reader(lines, delimiter=delimiter)
+    number = 0
     try:
-        rows = read_sheet(data)
-        first = next(rows, None)
-    except Exception:  # anything unusual in the package: let openpyxl read it (slower, more tolerant)
-        return _openpyxl_rows(data)
-    return itertools.chain([first] if first is not None else [], rows)
-
-
-def _openpyxl_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds (BadZipFile, KeyError, InvalidFileException)
-        raise _refuse(_("文件不是有效的 Excel 工作簿（.xlsx），可能已损坏"))
-    try:
-        sheet = workbook.worksheets[0]
-        # Files written by other tools often carry a wrong <dimension>; read every row anyway.
-        sheet.reset_dimensions()
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(row)
+        while True:
+            try:
+                values: list[Any] = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                values = _BrokenRow(_("CSV 格式错误，该行无法读取"))
+            except UnicodeDecodeError:
+                raise _refuse(_("文件编码错误：文件声明为 UTF-8/UTF-16，但内容无法按该编码读取"))
+            number += 1
+            if lines.dropped:
+                values = OverlongRow(lines.dropped)
+            elif lines.chars > MAX_CELL_CHARS:
+                values = [Overlong(len(v)) if len(v) > MAX_CELL_CHARS else v for v in values]
+            lines.chars = lines.dropped = 0
+            yield number, values
     finally:
-        workbook.close()
+        text.detach()
 
 
-def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
-    """(spreadsheet row number, cell values) of the first sheet of an .xlsx or of a CSV file."""
-    if not data or not data.strip():
+class _BrokenRow(list):  # type: ignore[type-arg]
+    """A row the reader could not read; ``reason`` says why (a row error, not the file's)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+# What a malformed workbook raises somewhere in the zip, XML or reader code: the file is refused.
+_WORKBOOK_ERRORS = (ValueError, KeyError, IndexError, EOFError, NotImplementedError, RuntimeError, SyntaxError,
+                    zipfile.BadZipFile, zlib.error, expat.ExpatError)
+
+
+def _xlsx_rows(stream: IO[bytes], limits: ReadLimits) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        yield from read_sheet(stream, max_unpacked=limits.max_unpacked)
+    except TooLarge as exc:
+        if exc.what == "shared":
+            raise _refuse(_("工作簿的共享文本过多（超过 %(mb)s MB）：请在 Excel/WPS 中另存为 CSV 后导入")
+                          % {"mb": _megabytes(exc.limit)})
+        raise _refuse(_("工作簿解压后超过 %(mb)s MB，未读取：请检查文件，或拆分后分批导入")
+                      % {"mb": _megabytes(exc.limit)})
+    except _WORKBOOK_ERRORS:
+        raise _refuse(_("文件不是有效的 Excel 工作簿（.xlsx），可能已损坏"))
+
+
+def read_rows(source: Source, filename: str, limits: ReadLimits | None = None) -> Iterator[tuple[int, list[Any]]]:
+    """(spreadsheet row number, cell values) of the first sheet of an .xlsx or of a CSV file,
+    streamed from ``source``. A cell too long to read is an :class:`Overlong`, a row too long
+    an :class:`OverlongRow`; the file itself refused raises :class:`ImportRefused`."""
+    limits = limits or ReadLimits.web()
+    stream = as_stream(source)
+    size = _size(stream)
+    head = stream.read(1 << 16)
+    stream.seek(0)
+    if not head.strip() and size <= len(head):
         raise _refuse(_("文件为空"))
-    limit = settings.IMPORT_MAX_BYTES
-    if len(data) > limit:
-        raise _refuse(_("文件过大：上限为 %(mb)s MB") % {"mb": round(limit / 2**20, 1)})
+    if limits.max_bytes is not None and size > limits.max_bytes:
+        raise _refuse(_("文件过大：上限为 %(mb)s MB") % {"mb": round(limits.max_bytes / 2**20, 1)})
     lower = filename.lower()
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise _refuse(_("不支持旧版 .xls 格式：请在 Excel 中“另存为”.xlsx 或 CSV 后再上传"))
-    if data.startswith(b"PK\x03\x04"):
-        if not zipfile.is_zipfile(io.BytesIO(data)):
+    if head.startswith(b"PK\x03\x04"):
+        valid = zipfile.is_zipfile(stream)
+        stream.seek(0)
+        if not valid:
             raise _refuse(_("文件不是有效的 Excel 工作簿（.xlsx），可能已损坏"))
-        return _xlsx_rows(data)
+        return _xlsx_rows(stream, limits)
     if lower.endswith((".xlsx", ".xlsm")):
         raise _refuse(_("文件扩展名为 .xlsx，但内容不是 Excel 工作簿（可能被改了扩展名）"))
-    if data.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+    if head.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
         raise _refuse(_("文件不是电子表格：请上传 .xlsx 或 .csv 文件"))
-    return _csv_rows(data)
+    return _csv_rows(stream)
 
 
 # ============================================================================ parsing a table
@@ -544,29 +698,87 @@ class ParsedRow:
     values: dict[str, Any]
 
 
+class RowSet:
+    """Row numbers, one bit each: a million rejected rows in 125 KB (a set of ints: 60 MB)."""
+
+    __slots__ = ("_bits", "count")
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self.count = 0
+
+    def add(self, number: int) -> None:
+        index = number >> 3
+        if index >= len(self._bits):
+            self._bits.extend(bytes(max(index + 1 - len(self._bits), len(self._bits))))
+        bit = 1 << (number & 7)
+        if not self._bits[index] & bit:
+            self._bits[index] |= bit
+            self.count += 1
+
+    def __contains__(self, number: object) -> bool:
+        index = number >> 3  # type: ignore[operator]
+        return index < len(self._bits) and bool(self._bits[index] >> (number & 7) & 1)  # type: ignore[operator]
+
+    def __len__(self) -> int:
+        return self.count
+
+
 @dataclass
 class ParsedFile:
+    """What validating a file found. Counts are exact; ``errors`` keeps the first
+    :data:`MAX_STORED_ERRORS` (the page lists them, the rejected-rows download finds all);
+    ``rows`` holds the valid rows only where the kind needs them together (inspectors when
+    imported, items always — both small by nature, :data:`MAX_HELD_ROWS` at most)."""
+
     kind: str
-    header_row: int
-    headers: dict[str, str]  # field -> header text as written in the file
-    columns: dict[str, int]  # field -> column index
-    rows: list[ParsedRow]  # the valid rows
-    errors: list[dict[str, Any]]
-    total_rows: int
+    header_row: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # field -> header text as written in the file
+    columns: dict[str, int] = field(default_factory=dict)  # field -> column index
     ignored_headers: list[str] = field(default_factory=list)
-    failed_keys: set[str] = field(default_factory=set)  # keys of rows that failed (items: whole group fails)
+    total_rows: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    error_count: int = 0
+    rejected: RowSet = field(default_factory=RowSet)
+    late_rejections: int = 0  # rows rejected by the file-wide checks after they were yielded as valid
+    rows: list[ParsedRow] | None = None
+    failed_keys: set[str] = field(default_factory=set)  # items: keys of rows that failed (the group fails)
+    late: dict[int, Any] | None = None  # row -> reason of the file-wide checks (see _late_reason), when asked for
+    on_error: Callable[[dict[str, Any]], None] | None = None
 
     @property
-    def rejected_rows(self) -> set[int]:
-        return {e["row"] for e in self.errors}
+    def rejected_count(self) -> int:
+        return self.rejected.count
+
+    @property
+    def valid_rows(self) -> int:
+        return self.total_rows - self.rejected.count
+
+    @property
+    def errors_cut(self) -> bool:
+        return self.error_count > len(self.errors)
 
     @property
     def present(self) -> set[str]:
         return set(self.columns)
 
+    def reject(self, number: int, errors: list[dict[str, Any]]) -> None:
+        self.rejected.add(number)
+        self.error_count += len(errors)
+        room = MAX_STORED_ERRORS - len(self.errors)
+        if room > 0:
+            self.errors.extend(errors[:room])
+        if self.on_error is not None:
+            for error in errors:
+                self.on_error(error)
+
 
 def parse_context(actor: Actor) -> ParseContext:
-    units = dict(OrgUnit.objects.filter(organization_id=actor.organization_id).values_list("name", "id"))
+    return parse_context_of(actor.organization_id)
+
+
+def parse_context_of(organization_id: int) -> ParseContext:
+    units = dict(OrgUnit.objects.filter(organization_id=organization_id).values_list("name", "id"))
     return ParseContext(units=units)
 
 
@@ -578,6 +790,8 @@ def _find_header(rows: list[tuple[int, list[Any]]], kind: str) -> tuple[int, dic
         headers: dict[str, str] = {}
         ignored: list[str] = []
         for index, value in enumerate(values):
+            if value.__class__ is Overlong:
+                continue
             key = header_key(value)
             if not key:
                 continue
@@ -586,7 +800,7 @@ def _find_header(rows: list[tuple[int, list[Any]]], kind: str) -> tuple[int, dic
                 mapping[field_name] = index
                 headers[field_name] = normalize_text(str(value))
             else:
-                ignored.append(normalize_text(str(value)))
+                ignored.append(normalize_text(str(value))[:100])
         if mapping and (best is None or len(mapping) > best[1]):
             best = (position, len(mapping), mapping, headers, ignored)
     if best is None:
@@ -610,126 +824,251 @@ def _find_header(rows: list[tuple[int, list[Any]]], kind: str) -> tuple[int, dic
     return position, mapping, headers, ignored
 
 
-def _error(row: int, column: str, value: Any, reason: str) -> dict[str, Any]:
+def shown_value(value: Any) -> str:
+    """A cell as an error shows it: at most 100 characters, no control characters (they are
+    named in the reason; PostgreSQL's JSON refuses NUL), an unread cell as such."""
+    if value.__class__ is Overlong:
+        return _("（内容过长，未读取）")
     shown = cell_text(value) if not isinstance(value, dt.date) else value.isoformat()
-    return {"row": row, "column": column, "value": shown[:100], "reason": str(reason)}
+    return strip_control_chars(shown[:100], multiline=False)
 
 
-def parse_table(data: bytes, filename: str, kind: str, ctx: ParseContext) -> ParsedFile:
-    """Read and validate a whole file. Raises :class:`ImportRefused` when the file itself is refused."""
-    parsed = ParsedFile(kind, 0, {}, {}, [], [], 0)
-    for _row in parse_rows(data, filename, kind, ctx, parsed):
-        pass
-    return parsed
+def _error(row: int, column: str, value: Any, reason: str) -> dict[str, Any]:
+    return {"row": row, "column": column, "value": shown_value(value), "reason": str(reason)}
 
 
-def parse_rows(data: bytes, filename: str, kind: str, ctx: ParseContext, parsed: ParsedFile) -> Iterator[ParsedRow]:
-    """Fill ``parsed`` from the file, yielding each row that is valid on its own as it is read.
+def _checked(parse: Callable[[Any, ParseContext], Any], raw: Any, ctx: ParseContext) -> Any:
+    """A cell through its column's parser, after the rules every cell obeys: no control
+    characters (tab and line breaks are whitespace, which the parsers fold to one space), and
+    nothing longer than a cell may be."""
+    if raw.__class__ is str:
+        at = first_control_char(raw, multiline=True)
+        if at is not None:
+            raise CellError(_("含有控制字符 %(c)s（第 %(i)s 个字符），请删除后重新导入")
+                            % {"c": describe_control_char(raw[at]), "i": at + 1})
+    elif raw.__class__ is Overlong:
+        raise CellError(_("内容过长：超过 %(n)s 个字符，未读取") % {"n": MAX_CELL_CHARS})
+    return parse(raw, ctx)
 
-    The file-wide checks (duplicate codes, item groups) run at the end and may reject rows that
-    were already yielded: a consumer that acts on rows early must compare with ``parsed.rows``
-    afterwards (``import_run`` does). ``parsed.columns`` is set before the first row is yielded."""
-    iterator = read_rows(data, filename)
+
+@dataclass
+class Table:
+    """A file opened for reading: its header found, its data rows to come."""
+
+    header_row: int
+    header: list[Any]  # the header's cells as written
+    columns: dict[str, int]
+    headers: dict[str, str]
+    ignored: list[str]
+    rows: Iterator[tuple[int, list[Any]]]
+
+
+def open_table(source: Source, filename: str, kind: str, limits: ReadLimits | None = None) -> Table:
+    iterator = read_rows(source, filename, limits)
     head: list[tuple[int, list[Any]]] = []
     for item in iterator:
         head.append(item)
         if len(head) >= HEADER_SCAN_ROWS:
             break
     position, mapping, headers, ignored = _find_header(head, kind)
-    columns = [c for c in COLUMNS[kind] if c.field in mapping]
-    parsed.header_row, parsed.headers, parsed.columns, parsed.ignored_headers = head[position][0], headers, mapping, ignored
 
     def data_rows() -> Iterator[tuple[int, list[Any]]]:
         yield from head[position + 1:]
         yield from iterator
 
+    return Table(head[position][0], head[position][1], mapping, headers, ignored, data_rows())
+
+
+Plan = list[tuple[str, int, Callable[[Any, ParseContext], Any], dict[Any, Any]]]
+
+
+def _plan(kind: str, mapping: dict[str, int]) -> Plan:
     # Parsers are pure functions of (cell, ctx), and most columns repeat a few values (type,
-    # status, risk, flags, tags, industry, dates): remember each column's recent answers.
-    plan = [(col.field, mapping[col.field], col.parse, {}) for col in columns]
-    for number, values in data_rows():
+    # status, risk, flags, tags, industry, dates): each column remembers its recent answers.
+    return [(col.field, mapping[col.field], col.parse, {}) for col in COLUMNS[kind] if col.field in mapping]
+
+
+def validate_row(number: int, values: list[Any], plan: Plan, headers: dict[str, str],
+                 ctx: ParseContext) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One row's values by field, and its errors."""
+    record: dict[str, Any] = {}
+    row_errors = []
+    width = len(values)
+    for name, index, parse, memo in plan:
+        raw = values[index] if index < width else None
+        key = (raw.__class__, raw)  # 1, 1.0 and True are equal keys but not equal cells
+        try:
+            outcome = memo.get(key, _MISSING)
+        except TypeError:  # an unhashable cell: never remembered
+            outcome, key = _MISSING, None
+        if outcome is _MISSING:
+            try:
+                outcome = _checked(parse, raw, ctx)
+            except CellError as exc:
+                outcome = CellError(str(exc))
+            if key is not None and len(memo) < PARSE_MEMO_SIZE:
+                memo[key] = outcome
+        if outcome.__class__ is CellError:
+            row_errors.append(_error(number, headers[name], raw, str(outcome)))
+        else:
+            record[name] = outcome.copy() if outcome.__class__ is list else outcome
+    return record, row_errors
+
+
+def _row_error_reason(values: list[Any]) -> str:
+    if values.__class__ is OverlongRow:
+        return _("该行内容过长（%(mb)s MB），未读取") % {"mb": f"{values.size / 2**20:.1f}"}  # type: ignore[attr-defined]
+    return values.reason  # type: ignore[attr-defined]
+
+
+def parse_table(source: Source, filename: str, kind: str, ctx: ParseContext, *, limits: ReadLimits | None = None,
+                keep_rows: bool = False, on_error: Callable[[dict[str, Any]], None] | None = None,
+                late: bool = False) -> ParsedFile:
+    """Read and validate a whole file. Raises :class:`ImportRefused` when the file itself is
+    refused. ``keep_rows``: keep the valid rows in ``rows`` (never for entities: they stream);
+    ``on_error``: called with every error as it is found; ``late``: keep the reasons of the
+    file-wide checks by row (``late``), for the rejected-rows file."""
+    parsed = ParsedFile(kind, on_error=on_error, late={} if late else None)
+    for _row in parse_rows(source, filename, kind, ctx, parsed, limits=limits, keep_rows=keep_rows):
+        pass
+    return parsed
+
+
+def parse_rows(
+    source: Source, filename: str, kind: str, ctx: ParseContext, parsed: ParsedFile, *,
+    limits: ReadLimits | None = None, keep_rows: bool = False, exclude: RowSet | None = None,
+    file_checks: bool = True,
+) -> Iterator[ParsedRow]:
+    """Fill ``parsed`` from the file, yielding each row that is valid on its own as it is read.
+
+    The file-wide checks (repeated keys, item groups) run at the end and may reject rows that
+    were already yielded (``parsed.late_rejections`` counts them): a consumer that acts on rows
+    early must look at it afterwards (``import_run`` does). ``exclude``: rows not to yield (the
+    rejected rows of an earlier pass); ``file_checks=False`` leaves the file-wide checks out.
+    ``parsed.columns`` is set before the first row is yielded. What is held is bounded: a row at
+    a time, 12 bytes per valid row for the repeated-key check, the valid rows only with
+    ``keep_rows`` or for items (at most :data:`MAX_HELD_ROWS`)."""
+    table = open_table(source, filename, kind, limits)
+    mapping, headers = table.columns, table.headers
+    parsed.header_row, parsed.headers, parsed.columns, parsed.ignored_headers = (
+        table.header_row, headers, mapping, table.ignored)
+    hold = keep_rows or kind == ImportJob.Kind.ITEMS
+    held_limit = MAX_HELD_ROWS if kind != ImportJob.Kind.ENTITIES else None
+    if hold:
+        parsed.rows = []
+    key_field = KEY_FIELD[kind]
+    key_hashes, key_rows = array("q"), array("Q")  # the repeated-key check's memory: 16 bytes a row
+
+    plan = _plan(kind, mapping)
+    for number, values in table.rows:
+        if values.__class__ is not list:  # a row the reader could not read: an error of its own
+            parsed.total_rows += 1
+            parsed.reject(number, [_error(number, "", "", _row_error_reason(values))])
+            continue
         if not any(v not in (None, "") and str(v).strip() for v in values):
             continue  # blank rows are skipped, not counted
         parsed.total_rows += 1
-        record: dict[str, Any] = {}
-        row_errors = []
-        width = len(values)
-        for name, index, parse, memo in plan:
-            raw = values[index] if index < width else None
-            key = (raw.__class__, raw)  # 1, 1.0 and True are equal keys but not equal cells
-            try:
-                outcome = memo.get(key, _MISSING)
-            except TypeError:  # an unhashable cell: never remembered
-                outcome, key = _MISSING, None
-            if outcome is _MISSING:
-                try:
-                    outcome = parse(raw, ctx)
-                except CellError as exc:
-                    outcome = CellError(str(exc))
-                if key is not None and len(memo) < PARSE_MEMO_SIZE:
-                    memo[key] = outcome
-            if outcome.__class__ is CellError:
-                row_errors.append(_error(number, headers[name], raw, str(outcome)))
-            else:
-                record[name] = outcome.copy() if outcome.__class__ is list else outcome
+        if held_limit is not None and parsed.total_rows > held_limit:
+            raise _refuse(_("文件行数过多：执法检查人员和抽查事项每个文件最多 %(n)s 行") % {"n": held_limit})
+        record, row_errors = validate_row(number, values, plan, headers, ctx)
         if row_errors:
-            parsed.errors.extend(row_errors)
-            if record.get(KEY_FIELD[kind]):
-                parsed.failed_keys.add(record[KEY_FIELD[kind]])
-        else:
-            row = ParsedRow(number, record)
-            parsed.rows.append(row)
+            parsed.reject(number, row_errors)
+            if kind == ImportJob.Kind.ITEMS and record.get(key_field):
+                parsed.failed_keys.add(record[key_field])
+            continue
+        if kind != ImportJob.Kind.ITEMS:
+            key_hashes.append(hash(record[key_field]))
+            key_rows.append(number)
+        row = ParsedRow(number, record)
+        if hold:
+            parsed.rows.append(row)  # type: ignore[union-attr]
+        if exclude is None or number not in exclude:
             yield row
     if parsed.total_rows == 0:
         raise _refuse(_("文件中没有数据行（第 %(row)s 行为表头）") % {"row": parsed.header_row})
+    if not file_checks:
+        return
     if kind == ImportJob.Kind.ITEMS:
         _check_item_groups(parsed)
     else:
-        _check_duplicates(parsed, KEY_FIELD[kind])
+        _check_duplicates(parsed, key_hashes, key_rows,
+                          lambda wanted: _keys_of_rows(source, filename, kind, ctx, limits, wanted))
+    if parsed.rows is not None and parsed.late_rejections:
+        parsed.rows = [r for r in parsed.rows if r.row not in parsed.rejected]
     parsed.errors.sort(key=lambda e: e["row"])
 
 
-def _check_duplicates(parsed: ParsedFile, key: str) -> None:
-    seen: dict[str, list[int]] = {}
-    for row in parsed.rows:
-        seen.setdefault(row.values[key], []).append(row.row)
-    dupes = {k: rows for k, rows in seen.items() if len(rows) > 1}
-    if not dupes:
+def _keys_of_rows(source: Source, filename: str, kind: str, ctx: ParseContext, limits: ReadLimits | None,
+                  wanted: RowSet) -> dict[int, str]:
+    """The keys of the ``wanted`` rows, read from the file again."""
+    keys: dict[int, str] = {}
+    again = ParsedFile(kind)
+    for row in parse_rows(source, filename, kind, ctx, again, limits=limits, file_checks=False):
+        if row.row in wanted:
+            keys[row.row] = row.values[KEY_FIELD[kind]]
+    return keys
+
+
+def _rows_text(rows: list[int]) -> str:
+    shown = "、".join(str(r) for r in rows[:5])
+    return shown if len(rows) <= 5 else _("%(rows)s 等 %(n)s 行") % {"rows": shown, "n": len(rows)}
+
+
+def _check_duplicates(parsed: ParsedFile, hashes: array, rows: array, keys_of: Callable[[RowSet], dict[int, str]]) -> None:
+    """Rows whose key repeats: found by a hash per row (sorted once at the end), then confirmed
+    on the keys themselves, read again from the file only for the rows whose hashes met."""
+    if len(hashes) < 2:
         return
-    bad: set[int] = set()
-    for code, rows in dupes.items():
-        for number in rows:
-            others = "、".join(str(r) for r in rows if r != number)
-            parsed.errors.append(
-                _error(number, parsed.headers[key], code, _("与第 %(rows)s 行重复（同一文件中代码不能重复）") % {"rows": others})
-            )
-            bad.add(number)
-    parsed.rows = [r for r in parsed.rows if r.row not in bad]
+    ordered = sorted(hashes)
+    met = {a for a, b in itertools.pairwise(ordered) if a == b}
+    del ordered
+    if not met:
+        return
+    wanted = RowSet()
+    for h, number in zip(hashes, rows, strict=True):
+        if h in met:
+            wanted.add(number)
+    held = {r.row: r.values[KEY_FIELD[parsed.kind]] for r in parsed.rows if r.row in wanted} if parsed.rows is not None else None
+    by_key: dict[str, list[int]] = {}
+    for number, key in (held if held is not None else keys_of(wanted)).items():
+        by_key.setdefault(key, []).append(number)
+    column = parsed.headers[KEY_FIELD[parsed.kind]]
+    for key, group in by_key.items():
+        if len(group) < 2:
+            continue  # two keys with one hash
+        group.sort()
+        shared = (column, group)  # the rejected-rows file words each row's reason from it
+        for number in group:
+            others = [r for r in group if r != number]
+            reason = _("与第 %(rows)s 行重复（同一文件中代码不能重复）") % {"rows": _rows_text(others)}
+            parsed.reject(number, [_error(number, column, key, reason)])
+            parsed.late_rejections += 1
+            if parsed.late is not None:
+                parsed.late[number] = shared
 
 
 def _check_item_groups(parsed: ParsedFile) -> None:
     """Rows sharing 事项编码 form one item; its fields come from the first row that fills them."""
     groups: dict[str, list[ParsedRow]] = {}
-    for row in parsed.rows:
+    for row in parsed.rows or []:
         groups.setdefault(row.values["code"], []).append(row)
-    bad: set[int] = set()
+    bad: list[tuple[ParsedRow, str, Any, str]] = []
     for rows in groups.values():
         names = {r.values.get("name") for r in rows if r.values.get("name")}
         if not names:
-            parsed.errors.append(_error(rows[0].row, parsed.headers.get("name", "事项名称"), "", _("该事项没有填写事项名称")))
-            bad.update(r.row for r in rows)
+            bad.extend((r, parsed.headers.get("name", "事项名称"), "", _("该事项没有填写事项名称")) for r in rows)
         elif len(names) > 1:
-            for r in rows:
-                parsed.errors.append(
-                    _error(r.row, parsed.headers["name"], r.values.get("name", ""), _("同一事项编码下的事项名称不一致"))
-                )
-            bad.update(r.row for r in rows)
+            bad.extend((r, parsed.headers["name"], r.values.get("name", ""), _("同一事项编码下的事项名称不一致")) for r in rows)
+    bad_rows = {r.row for r, *_rest in bad}
     # A group is all-or-nothing: an item must not be imported with half of its check form.
     for code, rows in groups.items():
-        if code in parsed.failed_keys and not any(r.row in bad for r in rows):
-            for r in rows:
-                parsed.errors.append(_error(r.row, parsed.headers["code"], r.values["code"], _("同一事项的其他行有错误")))
-            bad.update(r.row for r in rows)
-    parsed.rows = [r for r in parsed.rows if r.row not in bad]
+        if code in parsed.failed_keys and not any(r.row in bad_rows for r in rows):
+            bad.extend((r, parsed.headers["code"], r.values["code"], _("同一事项的其他行有错误")) for r in rows)
+    for row, column, value, reason in bad:
+        parsed.late_rejections += 1
+        parsed.reject(row.row, [_error(row.row, column, value, reason)])
+        if parsed.late is not None:
+            parsed.late[row.row] = f"{column}：{reason}"
 
 
 # ============================================================================ results
@@ -770,7 +1109,7 @@ def _insert_with_ids(actor: Actor, model: Any, rows: list[dict[str, Any]]) -> li
 
 
 def upsert_entities(
-    *, actor: Actor, records: list[dict[str, Any]], present: set[str], progress: Progress = _noop, note: str = ""
+    *, actor: Actor, records: Iterable[dict[str, Any]], present: set[str], progress: Progress = _noop, note: str = ""
 ) -> BulkResult:
     """Upsert entities (inventory/entity_upsert.py) with the columns of the entity table."""
     return entity_upsert.upsert_entities(
@@ -965,46 +1304,112 @@ def _check_kind(actor: Actor, kind: str) -> None:
 
 
 @transaction.atomic
-def import_preview(*, actor: Actor, kind: str, data: bytes, filename: str) -> ImportJob:
-    """Store the upload and validate every row: an ``ImportJob`` (status previewed) with all errors.
-    A refused file raises ``ValidationError({"file": ...})`` and nothing is stored."""
+def import_preview(*, actor: Actor, kind: str, data: Source, filename: str, limits: ReadLimits | None = None) -> ImportJob:
+    """Store the upload and validate every row: an ``ImportJob`` (status previewed) with its
+    counts and first errors. ``data``: the upload as a file (read as a stream, never whole) or
+    bytes. A refused file raises ``ValidationError({"file": ...})`` and nothing is stored."""
     _check_kind(actor, kind)
     filename = (filename or "upload").rsplit("/", 1)[-1][:200]
+    stream = as_stream(data)
     gc_was_enabled = _pause_gc()
     try:
-        parsed = parse_table(data, filename, kind, parse_context(actor))
+        parsed = parse_table(stream, filename, kind, parse_context(actor), limits=limits)
     except ImportRefused as exc:
         raise ValidationError({"file": str(exc)})
     finally:
         if gc_was_enabled:
             gc.enable()
+    digest = hashlib.sha256()
+    stream.seek(0)
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)
     job = ImportJob(
-        kind=kind, filename=filename, sha256=hashlib.sha256(data).hexdigest(), status=ImportJob.Status.PREVIEWED,
-        created_by_id=actor.user_id, total_rows=parsed.total_rows, valid_rows=parsed.total_rows - len(parsed.rejected_rows),
-        rejected_count=len(parsed.rejected_rows), errors=parsed.errors[:MAX_STORED_ERRORS],
+        kind=kind, filename=filename, sha256=digest.hexdigest(), status=ImportJob.Status.PREVIEWED,
+        created_by_id=actor.user_id, total_rows=parsed.total_rows, valid_rows=parsed.valid_rows,
+        rejected_count=parsed.rejected_count, errors=parsed.errors,
         message=(_("表头在第 %(row)s 行") % {"row": parsed.header_row})
         + (("；" + _("未识别的列（将忽略）：%(cols)s") % {"cols": "、".join(parsed.ignored_headers)}) if parsed.ignored_headers else "")
         + (("；" + _("错误过多，页面只列出前 %(n)s 处；下载的错误行文件包含全部") % {"n": MAX_STORED_ERRORS})
-           if len(parsed.errors) > MAX_STORED_ERRORS else ""),
+           if parsed.errors_cut else ""),
     )
     job.set_tenant(actor)
-    job.file.save(filename, ContentFile(data), save=False)
+    stream.seek(0)
+    job.file.save(filename, File(stream), save=False)  # copied in chunks
     job.save()
     record(actor=actor, action="import_preview", target=job,
            note=_("%(n)s 行，%(e)s 行有错误") % {"n": job.total_rows, "e": job.rejected_count})
     return job
 
 
+# ============================================================================ a job's heartbeat
+
+RUNNING_STATUSES = (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+
+
+def fail_if_stale(job: ImportJob) -> bool:
+    """A queued or running job whose worker gave no sign of life (``heartbeat_at``, or its last
+    save for older rows) for ``IMPORT_STALE_AFTER_SECONDS`` died with it: mark it failed, with
+    the reason, so it can be confirmed again. Its transaction was rolled back with the worker:
+    nothing of it was written. Called wherever a job is looked at (page, poll, confirm)."""
+    if job.status not in RUNNING_STATUSES:
+        return False
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.IMPORT_STALE_AFTER_SECONDS)
+    message = _("后台导入中断：超过 %(m)s 分钟没有进展（处理进程可能已退出），未写入任何数据。可以重新确认导入。") % {
+        "m": round(settings.IMPORT_STALE_AFTER_SECONDS / 60)}
+    fields = {"status": ImportJob.Status.FAILED, "message": message, "finished_at": now}
+    stale = ImportJob.objects.filter(pk=job.pk, status__in=RUNNING_STATUSES).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, updated_at__lt=cutoff))
+    if not stale.update(**fields):
+        return False
+    for name, value in fields.items():
+        setattr(job, name, value)
+    return True
+
+
+@contextmanager
+def _heartbeat(job_id: int) -> Iterator[None]:
+    """While the block runs, a thread writes ``heartbeat_at`` through a connection of its own
+    every tenth of the stale time: the job looks alive as long as its process is, whatever the
+    import waits for (a long statement, a lock). SQLite has one writer: no thread there (and
+    the progress updates beat instead)."""
+    if PROGRESS_DB == DEFAULT_DB_ALIAS:
+        yield
+        return
+    stop = threading.Event()
+    interval = max(1.0, settings.IMPORT_STALE_AFTER_SECONDS / 10)
+
+    def beat() -> None:
+        with connection_of_this_thread(PROGRESS_DB):
+            while not stop.wait(interval):
+                try:
+                    ImportJob.objects.using(PROGRESS_DB).filter(pk=job_id).update(heartbeat_at=timezone.now())
+                except Exception:  # a lost connection: the next beat tries again
+                    connections[PROGRESS_DB].close()
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(beat,), name=f"import-{job_id}-heartbeat",
+                              daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 @transaction.atomic
 def import_confirm(*, actor: Actor, job: ImportJob, mode: str) -> ImportJob:
-    """Choose the mode and run: inline for small files, as a Celery task above the threshold."""
+    """Choose the mode and run: inline for small files, as a Celery task above the threshold.
+    A job that failed (its worker died, see :func:`fail_if_stale`) may be confirmed again."""
     if job.organization_id != actor.organization_id:
         raise ValidationError(_("只能导入本单位上传的文件"))
     if mode not in ImportJob.Mode.values:
         raise ValidationError({"mode": _("请选择导入方式")})
-    if job.status != ImportJob.Status.PREVIEWED:
+    fail_if_stale(job)
+    if job.status not in (ImportJob.Status.PREVIEWED, ImportJob.Status.FAILED):
         raise ValidationError(_("该文件已处理（%(s)s），如需再次导入请重新上传") % {"s": job.get_status_display()})
     job.mode = mode
+    job.progress, job.finished_at = 0, None
     if mode == ImportJob.Mode.ALL and job.rejected_count:
         job.status = ImportJob.Status.REFUSED
         job.message = _("有 %(n)s 行错误，按“全部有效才导入”未导入任何数据") % {"n": job.rejected_count}
@@ -1016,6 +1421,8 @@ def import_confirm(*, actor: Actor, job: ImportJob, mode: str) -> ImportJob:
         from .tasks import import_job_run  # the task module imports this one
 
         job.status = ImportJob.Status.QUEUED
+        job.heartbeat_at = timezone.now()  # the staleness of a queued job counts from here
+        job.message = ""
         job.save()
         ref = actor_ref(actor)
         transaction.on_commit(lambda: import_job_run.delay(job.pk, actor=ref))
@@ -1024,9 +1431,16 @@ def import_confirm(*, actor: Actor, job: ImportJob, mode: str) -> ImportJob:
     return import_run(actor=actor, job=job, report_progress=False)
 
 
+def import_claim(*, job_id: int, organization_id: int) -> bool:
+    """The worker takes a queued job, once: a task delivered twice, or a job confirmed again
+    while an old task of it still waited in the queue, runs one import."""
+    return bool(ImportJob.objects.filter(pk=job_id, organization_id=organization_id, status=ImportJob.Status.QUEUED)
+                .update(status=ImportJob.Status.RUNNING, progress=0, heartbeat_at=timezone.now()))
+
+
 def _set_progress(job_id: int, **fields: Any) -> None:
     # Through the "progress" connection so the page sees it while the import's transaction is open.
-    ImportJob.objects.using(PROGRESS_DB).filter(pk=job_id).update(**fields)
+    ImportJob.objects.using(PROGRESS_DB).filter(pk=job_id).update(heartbeat_at=timezone.now(), **fields)
 
 
 def _pause_gc() -> bool:
@@ -1035,6 +1449,13 @@ def _pause_gc() -> bool:
     was_enabled = gc.isenabled()
     gc.disable()
     return was_enabled
+
+
+@contextmanager
+def job_source(job: ImportJob) -> Iterator[IO[bytes]]:
+    """The stored file of ``job``, open for reading (streamed, never read whole)."""
+    with job.file.storage.open(job.file.name, "rb") as stored:
+        yield as_stream(stored)
 
 
 def import_run(*, actor: Actor, job: ImportJob, report_progress: bool = True) -> ImportJob:
@@ -1049,7 +1470,7 @@ def import_run(*, actor: Actor, job: ImportJob, report_progress: bool = True) ->
     beside = reads_beside_see_all()
     gc_was_enabled = _pause_gc()
     try:
-        with transaction.atomic():
+        with _heartbeat(job.pk) if report_progress else nullcontext(), transaction.atomic(), job_source(job) as stream:
             total = max(1, job.valid_rows or job.total_rows)  # from the preview: the stream's size
             step = max(CHUNK, total // 20)
             last = [0]
@@ -1060,32 +1481,40 @@ def import_run(*, actor: Actor, job: ImportJob, report_progress: bool = True) ->
                     _set_progress(job.pk, progress=min(99, done * 100 // total))
 
             note = _("导入文件 %(f)s") % {"f": job.filename}
-            data, ctx = file_bytes(job), parse_context(actor)
+            ctx = parse_context(actor)
             result: BulkResult | None = None
             if job.kind == ImportJob.Kind.ENTITIES:
                 parsed, result = _stream_entities(
-                    actor=actor, job=job, data=data, ctx=ctx, progress=progress, note=note, beside=beside
+                    actor=actor, job=job, source=stream, ctx=ctx, progress=progress, note=note, beside=beside
                 )
             else:
-                parsed = parse_table(data, job.filename, job.kind, ctx)
-            rejected = parsed.rejected_rows
-            job.errors = parsed.errors[:MAX_STORED_ERRORS]
-            job.rejected_count = len(rejected)
-            job.valid_rows = parsed.total_rows - len(rejected)
+                parsed = parse_table(stream, job.filename, job.kind, ctx, limits=STORED, keep_rows=True)
+            rejected = parsed.rejected_count
+            job.errors = parsed.errors
+            job.rejected_count = rejected
+            job.valid_rows = parsed.valid_rows
             job.total_rows = parsed.total_rows
             if job.mode == ImportJob.Mode.ALL and rejected:
                 job.status = ImportJob.Status.REFUSED
-                job.message = _("有 %(n)s 行错误，按“全部有效才导入”未导入任何数据") % {"n": len(rejected)}
+                job.message = _("有 %(n)s 行错误，按“全部有效才导入”未导入任何数据") % {"n": rejected}
             else:
-                if result is None:
+                if result is None and job.kind == ImportJob.Kind.ENTITIES:
+                    # The pipeline's writes were undone (a code repeated further down): the
+                    # valid rows again, from the file, one step after another.
+                    again = ParsedFile(job.kind)
+                    rows = parse_rows(stream, job.filename, job.kind, ctx, again, limits=STORED,
+                                      exclude=parsed.rejected, file_checks=False)
+                    result = upsert_entities(actor=actor, records=(r.values for r in rows), present=parsed.present,
+                                             progress=progress, note=note)
+                elif result is None:
                     result = UPSERTS[job.kind](
-                        actor=actor, records=[r.values for r in parsed.rows], present=parsed.present,
+                        actor=actor, records=[r.values for r in parsed.rows or []], present=parsed.present,
                         progress=progress, note=note,
                     )
                 job.created_count, job.updated_count, job.unchanged_count = result.created, result.updated, result.unchanged
                 job.status = ImportJob.Status.DONE
                 job.message = _("导入完成：新增 %(c)s，更新 %(u)s，未变化 %(n)s，拒绝 %(r)s") % {
-                    "c": result.created, "u": result.updated, "n": result.unchanged, "r": len(rejected)}
+                    "c": result.created, "u": result.updated, "n": result.unchanged, "r": rejected}
             job.progress = 100
             job.finished_at = timezone.now()
             job.save()
@@ -1112,7 +1541,7 @@ _END_OF_FILE = object()
 
 
 def _stream_entities(
-    *, actor: Actor, job: ImportJob, data: bytes, ctx: ParseContext, progress: Progress, note: str, beside: bool
+    *, actor: Actor, job: ImportJob, source: IO[bytes], ctx: ParseContext, progress: Progress, note: str, beside: bool
 ) -> tuple[ParsedFile, BulkResult | None]:
     """Parse in a second thread while this one writes the rows parsed so far, so reading the file
     and the database's work overlap. With ``beside`` (the import opened the transaction itself, on
@@ -1122,8 +1551,8 @@ def _stream_entities(
     Inside a savepoint: when the file-wide checks at the end reject rows already written (a code
     repeated further down), mode "all" meets an error, or a write meets a code an earlier chunk
     wrote, the savepoint is rolled back and the result is ``None`` — the caller then refuses, or
-    upserts ``parsed.rows`` the plain way."""
-    parsed = ParsedFile(job.kind, 0, {}, {}, [], [], 0)
+    upserts the valid rows the plain way. Nothing here holds more than a few chunks of rows."""
+    parsed = ParsedFile(job.kind)
     handed: queue.Queue[Any] = queue.Queue(maxsize=4)
     stop = threading.Event()
     write_no_more = threading.Event()  # set once it is sure the writes will be undone
@@ -1142,25 +1571,25 @@ def _stream_entities(
         try:
             with translation.override(language), (connection_of_this_thread() if beside else nullcontext()):
                 upsert: entity_upsert.EntityUpsert | None = None
-                for batch in chunks(parse_rows(data, job.filename, job.kind, ctx, parsed), CHUNK):
+                for batch in chunks(parse_rows(source, job.filename, job.kind, ctx, parsed, limits=STORED), CHUNK):
                     if upsert is None:  # the columns present are known once a row was read
                         upsert = entity_upsert.EntityUpsert(
                             actor=actor, fields=ENTITY_FIELDS, present=parsed.present, note=note, lookups_beside=beside
                         )
-                    if job.mode == ImportJob.Mode.ALL and parsed.errors:
-                        write_no_more.set()  # it will be refused: read on (for the full error list)
+                    if job.mode == ImportJob.Mode.ALL and parsed.error_count:
+                        write_no_more.set()  # it will be refused: read on (for the counts and errors)
                     plan = None
                     if beside and not write_no_more.is_set():
                         records = [r.values for r in batch]
                         plan = upsert.prepare(records, upsert.lookup(records))
-                    if not put((batch, upsert, plan)):
+                    if not put((None if write_no_more.is_set() else batch, upsert, plan)):
                         return
             put(_END_OF_FILE)
         except BaseException as exc:  # handed to the writing thread, which raises it
             put(exc)
 
     result = BulkResult()
-    written: list[int] = []
+    written = 0
     savepoint = transaction.savepoint()
     # The scope and the rest of this context go with the thread (its reads are scoped too).
     worker = threading.Thread(
@@ -1176,7 +1605,7 @@ def _stream_entities(
                 if isinstance(item, BaseException):
                     raise item
                 batch, upsert, plan = item
-                if write_no_more.is_set():
+                if batch is None or write_no_more.is_set():
                     continue
                 if plan is None:
                     records = [r.values for r in batch]
@@ -1190,15 +1619,15 @@ def _stream_entities(
                     # end reject the repeated rows; anything else the plain upsert meets again.
                     write_no_more.set()
                     continue
-                written.extend(r.row for r in batch)
-                progress(len(written))
+                written += len(batch)
+                progress(written)
     except BaseException:
         stop.set()
         worker.join()
         transaction.savepoint_rollback(savepoint)
         raise
     worker.join()
-    if write_no_more.is_set() or written != [r.row for r in parsed.rows]:
+    if write_no_more.is_set() or parsed.late_rejections:
         transaction.savepoint_rollback(savepoint)
         return parsed, None
     transaction.savepoint_commit(savepoint)
@@ -1235,7 +1664,7 @@ def _parse_records(kind: str, records: list[dict[str, Any]], ctx: ParseContext) 
                 continue
             present.add(name)
             try:
-                values[name] = col.parse(raw.get(name), ctx)
+                values[name] = _checked(col.parse, raw.get(name), ctx)
             except CellError as exc:
                 errors.append({"row": index, "field": name, "value": cell_text(raw.get(name))[:100], "reason": str(exc)})
         out.append(values)
@@ -1280,19 +1709,52 @@ def entity_bulk_upsert(*, actor: Actor, records: list[dict[str, Any]]) -> BulkRe
     return result
 
 
-# ============================================================================ helpers for xlsx.py and the command
+# ============================================================================ the rejected rows (xlsx.py writes them)
 
 
-def file_bytes(job: ImportJob) -> bytes:
-    job.file.open("rb")
-    try:
-        return job.file.read()
-    finally:
-        job.file.close()
+def _late_reason(value: str | tuple[str, list[int]], number: int) -> str:
+    if isinstance(value, str):
+        return value
+    column, group = value
+    others = [r for r in group if r != number]
+    return f"{column}：" + _("与第 %(rows)s 行重复（同一文件中代码不能重复）") % {"rows": _rows_text(others)}
 
 
-def rows_of_file(job: ImportJob) -> Iterator[tuple[int, list[Any]]]:
-    return read_rows(file_bytes(job), job.filename)
+def rejected_rows(job: ImportJob) -> Iterator[list[Any]]:
+    """The header, then each rejected row of ``job`` as uploaded with its reasons in a last
+    column (an unread cell as such). From the stored errors when they are all there; else the
+    file is validated again — one streaming pass for which rows were rejected and the file-wide
+    reasons, a second for each row's own — so even a file of a million bad rows is written out
+    without holding its rows or errors."""
+    ctx = ParseContext()
+    with job_source(job) as stream:
+        late: dict[int, Any] = {}
+        if len(job.errors) < MAX_STORED_ERRORS:
+            stored: dict[int, list[str]] = {}
+            for e in job.errors:
+                stored.setdefault(e["row"], []).append(f"{e['column']}：{e['reason']}" if e.get("column") else e["reason"])
+            wanted: Callable[[int], bool] = stored.__contains__
+        else:
+            stored = {}
+            ctx = parse_context_of(job.organization_id)
+            parsed = parse_table(stream, job.filename, job.kind, ctx, limits=STORED, late=True)
+            late, wanted = parsed.late or {}, parsed.rejected.__contains__
+        table = open_table(stream, job.filename, job.kind, STORED)
+        plan = _plan(job.kind, table.columns)
+        width = len(table.header)
+        yield [*(v if v is not None else "" for v in table.header), "错误原因"]
+        for number, values in table.rows:
+            if not wanted(number):
+                continue
+            if number in stored:
+                reasons = stored[number]
+            else:
+                reasons = [_row_error_reason(values)] if values.__class__ is not list else [
+                    f"{e['column']}：{e['reason']}" for e in validate_row(number, values, plan, table.headers, ctx)[1]]
+                if number in late:
+                    reasons.append(_late_reason(late[number], number))
+            cells = [shown_value(v) if v.__class__ is Overlong else v for v in values]
+            yield [*cells, *([None] * (width - len(cells))), "；".join(reasons)]
 
 
 # ============================================================================ reads (views)
@@ -1300,7 +1762,10 @@ def rows_of_file(job: ImportJob) -> Iterator[tuple[int, list[Any]]]:
 
 def import_job_list(*, actor: Actor) -> Any:
     """Import history visible to the actor (an office also sees its departments' imports)."""
-    return ImportJob.objects.select_related("created_by", "organization").order_by("-created_at", "-id")
+    jobs = ImportJob.objects.select_related("created_by", "organization").order_by("-created_at", "-id")
+    for job in ImportJob.objects.filter(status__in=RUNNING_STATUSES).only("pk", "status", "heartbeat_at", "updated_at"):
+        fail_if_stale(job)  # a job whose worker died is shown failed, not "running" forever
+    return jobs
 
 
 def import_job_get(*, actor: Actor, pk: int, own: bool = False) -> ImportJob:
@@ -1308,4 +1773,6 @@ def import_job_get(*, actor: Actor, pk: int, own: bool = False) -> ImportJob:
     qs = ImportJob.objects.select_related("created_by", "organization")
     if own:
         qs = qs.filter(organization_id=actor.organization_id)
-    return qs.get(pk=pk)
+    job = qs.get(pk=pk)
+    fail_if_stale(job)
+    return job
