@@ -56,6 +56,7 @@ from tenancy.bulk import (
     reads_beside_see_all,
 )
 from tenancy.context import Actor
+from tenancy.i18n import fixed_labels, translate_stored
 from tenancy.jobs import PROGRESS_DB
 from tenancy.models import AuditEntry, OrgUnit
 from tenancy.scoping import assert_writable
@@ -63,7 +64,7 @@ from tenancy.tasks import actor_ref
 from tenancy.text import describe_control_char, first_control_char, strip_control_chars
 
 from . import entity_upsert
-from .codes import classify_code, normalize_code, normalize_text
+from .codes import classify_code, established_on_error, normalize_code, normalize_text
 from .entity_upsert import BulkResult, Progress
 from .models import CheckItem, CheckPoint, ImportJob, Inspector, MarketEntity, Tag
 from .xlsx_reader import MAX_CELL_CHARS, Overlong, OverlongRow, TooLarge, read_sheet
@@ -176,6 +177,15 @@ def parse_date(value: Any, ctx: ParseContext) -> dt.date | None:
         raise CellError(_("日期不存在：%(d)s") % {"d": text})
 
 
+def parse_established_on(value: Any, ctx: ParseContext) -> dt.date | None:
+    """A date that is not in the future (the rule the form and the API apply: codes.established_on_error)."""
+    day = parse_date(value, ctx)
+    error = established_on_error(day, today=timezone.localdate())
+    if error:
+        raise CellError(translate_stored(error))
+    return day
+
+
 _TRUE = {"是", "Y", "YES", "TRUE", "1", "√", "✓", "✔", "有", "已列入", "列入"}
 _FALSE = {"否", "N", "NO", "FALSE", "0", "×", "✗", "无", "未列入", "-", "—"}
 
@@ -225,7 +235,7 @@ def _choice(table: dict[str, str], hint: str, default: str | None) -> Callable[[
 
 def _with_labels(choices: Any, extra: dict[str, str]) -> dict[str, str]:
     """Accept the stored value, the Chinese label and extra spellings."""
-    table = {c.value: c.value for c in choices} | {c.label: c.value for c in choices}
+    table = {c.value: c.value for c in choices} | {label: value for value, label in fixed_labels(choices).items()}
     return table | extra
 
 
@@ -344,8 +354,9 @@ class Column:
 
 
 def _label(choices: Any) -> Callable[[str], str]:
-    labels = dict(choices.choices)
-    return lambda v: str(labels.get(v, v))
+    # The spreadsheets' vocabulary is Chinese whatever the exporting page's language.
+    labels = fixed_labels(choices)
+    return lambda v: labels.get(v, v)
 
 
 def _yes_no(v: bool) -> str:
@@ -362,7 +373,7 @@ ENTITY_COLUMNS: tuple[Column, ...] = (
     Column("name", "主体名称", ("企业名称", "名称", "单位名称", "市场主体名称", "检查对象名称", "对象名称", "企业(字号)名称",
            "字号名称", "个体户名称"), True, _required_text(200), rule="必填。", width=30),
     Column("entity_type", "主体类型", ("类型", "企业类型", "市场主体类型", "主体类别"), False, _entity_type_parse(),
-           _label(MarketEntity.EntityType), tuple(MarketEntity.EntityType.labels),
+           _label(MarketEntity.EntityType), tuple(fixed_labels(MarketEntity.EntityType).values()),
            rule="企业、个体工商户、农民专业合作社、其他；空白按企业。"),
     Column("legal_representative", "法定代表人", ("负责人", "经营者", "法人代表", "法定代表人/负责人/经营者",
            "法定代表人(负责人)", "法人", "投资人"), False, _max_len(100)),
@@ -371,14 +382,14 @@ ENTITY_COLUMNS: tuple[Column, ...] = (
     Column("industry_code", "行业代码", ("国民经济行业代码", "行业代码(GB/T4754)", "行业门类代码"), False,
            parse_industry_code, rule="GB/T 4754 代码，如 F5211 或 5211。"),
     Column("industry_name", "所属行业", ("行业", "行业名称", "国民经济行业", "行业类别"), False, _max_len(100)),
-    Column("established_on", "成立日期", ("成立时间", "注册日期", "登记日期", "开业日期"), False, parse_date,
+    Column("established_on", "成立日期", ("成立时间", "注册日期", "登记日期", "开业日期"), False, parse_established_on,
            rule="日期：2024-01-31、2024/1/31 或 2024年1月31日。"),
     Column("status", "登记状态", ("状态", "经营状态", "企业状态", "登记状态(存续/注销/吊销)"), False,
            _choice(_ENTITY_STATUS, "存续、注销、吊销", MarketEntity.Status.ACTIVE), _label(MarketEntity.Status),
-           tuple(MarketEntity.Status.labels), rule="存续、注销、吊销；空白按存续。"),
+           tuple(fixed_labels(MarketEntity.Status).values()), rule="存续、注销、吊销；空白按存续。"),
     Column("risk_class", "信用风险分类", ("风险等级", "风险分类", "信用风险等级", "风险类别", "信用等级", "风险级别",
            "信用风险类别"), False, _choice(_RISK_SPELLINGS, "A/低风险、B/一般风险、C/较高风险、D/高风险",
-                                          MarketEntity.Risk.B), _label(MarketEntity.Risk), tuple(MarketEntity.Risk.labels),
+                                          MarketEntity.Risk.B), _label(MarketEntity.Risk), tuple(fixed_labels(MarketEntity.Risk).values()),
            rule="A 低风险、B 一般风险、C 较高风险、D 高风险（也可填 A类、低风险 等）；空白按 B。"),
     Column("on_abnormal_list", "列入经营异常名录", ("经营异常名录", "异常名录", "是否列入经营异常名录", "经营异常"), False,
            parse_bool, _yes_no, YES_NO, rule="是/否（也可填 Y/N、√/×）；空白按否。"),
@@ -406,7 +417,7 @@ INSPECTOR_COLUMNS: tuple[Column, ...] = (
            lambda v: "、".join(v), rule="多个用顿号“、”分隔。"),
     Column("status", "状态", ("在岗状态", "人员状态"), False,
            _choice(_INSPECTOR_STATUS, "在岗、借调、休假、离职", Inspector.Status.ACTIVE), _label(Inspector.Status),
-           tuple(Inspector.Status.labels), rule="在岗、借调、休假、离职；空白按在岗。"),
+           tuple(fixed_labels(Inspector.Status).values()), rule="在岗、借调、休假、离职；空白按在岗。"),
 )
 
 ITEM_COLUMNS: tuple[Column, ...] = (
@@ -416,11 +427,11 @@ ITEM_COLUMNS: tuple[Column, ...] = (
            rule="每个事项至少一行填写。", width=30),
     Column("category", "事项类别", ("类别", "检查事项类别", "事项类型"), False,
            _choice(_CATEGORY, "一般检查事项、重点检查事项", CheckItem.Category.GENERAL), _label(CheckItem.Category),
-           tuple(CheckItem.Category.labels)),
+           tuple(fixed_labels(CheckItem.Category).values())),
     Column("target_type", "检查对象", ("检查对象类型", "抽查对象", "对象类型"), False, _max_len(100)),
     Column("legal_basis", "抽查依据", ("事项依据", "法律依据", "事项检查依据"), False, _max_len(5000), width=30),
     Column("method", "检查方式", ("抽查方式", "方式"), False, _choice(_METHOD, "实地检查、书面检查、网络监测",
-           CheckItem.Method.ONSITE), _label(CheckItem.Method), tuple(CheckItem.Method.labels)),
+           CheckItem.Method.ONSITE), _label(CheckItem.Method), tuple(fixed_labels(CheckItem.Method).values())),
     Column("content", "抽查内容", ("事项内容", "事项检查内容"), False, _max_len(5000), width=30),
     Column("responsible_unit", "责任股室", ("实施股室", "责任科室", "责任单位", "实施机构", "股室"), False, parse_unit,
            lambda v: v or ""),
@@ -430,7 +441,7 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("point_basis", "检查依据", (), False, _max_len(5000), width=30),
     Column("point_answer_kind", "结果类型", ("答案类型", "结果形式", "填写方式"), False,
            _choice(_ANSWER, "正常/不正常/不涉及、文字、数值、日期、照片", CheckPoint.AnswerKind.STATUS),
-           _label(CheckPoint.AnswerKind), tuple(CheckPoint.AnswerKind.labels)),
+           _label(CheckPoint.AnswerKind), tuple(fixed_labels(CheckPoint.AnswerKind).values())),
     Column("point_photo_required", "须上传照片", ("需拍照", "是否需要照片", "需上传照片"), False, parse_bool, _yes_no,
            YES_NO),
 )
