@@ -1,7 +1,68 @@
-"""What deadlines plugs into tenancy's registries (called from ``DeadlinesConfig.ready``)."""
+"""What deadlines plugs into tenancy's registries (called from ``DeadlinesConfig.ready``):
+
+* its rules (``deadlines.rules.RULES``), and one handler on every event a rule listens to
+  (``tenancy.events``) — sampling and inventory emit, never import;
+* the filing deadline sampling stamps on a filing (``tenancy.timelimits``);
+* the periodic jobs Celery beat runs (``tenancy.periodic.JOBS``).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from celery.schedules import crontab
+
+from tenancy import events, periodic, timelimits
+from tenancy.context import Actor
+
+from . import builtin, jobs
+from .rules import RULES, events_listened
+
+
+def _filing_due_at(*, actor: Actor, obj: Any, start: dt.datetime) -> dt.datetime | None:
+    from .services import count_due, effective_setting, end_of_day  # noqa: PLC0415  (models at call time)
+
+    rule = RULES.get(builtin.FILING)
+    setting = effective_setting(rule, organization_id=actor.organization_id, organization_kind=actor.organization_kind or "")
+    if not setting.enabled:
+        return None
+    return end_of_day(count_due(anchor=start, period=setting.period, unit=setting.unit).date)
+
+
+def _filing_describe(*, actor: Actor) -> str:
+    from django.utils.translation import gettext as _  # noqa: PLC0415
+
+    from .services import describe_period, effective_setting  # noqa: PLC0415
+
+    rule = RULES.get(builtin.FILING)
+    setting = effective_setting(rule, organization_id=actor.organization_id, organization_kind=actor.organization_kind or "")
+    return _("抽取后 %(limit)s内（%(source)s）") % {"limit": describe_period(setting.period, setting.unit), "source": setting.source}
+
+
+def _handle(**kwargs: Any) -> None:
+    from .services import handle_event  # noqa: PLC0415
+
+    handle_event(**kwargs)
+
 
 def register() -> None:
-    pass
+    for rule in builtin.RULES:
+        RULES.register(rule)
+    events.subscribe(key="deadlines.rules", events=sorted(events_listened()), handler=_handle)
+    timelimits.TIME_LIMITS.register(
+        timelimits.TimeLimit(key=builtin.FILING, due_at=_filing_due_at, describe=_filing_describe)
+    )
+    interval = jobs.scan_interval()
+    periodic.JOBS.register(periodic.PeriodicJob(
+        key="deadlines.scan", schedule=interval, run=jobs.scan_job, expires=interval.total_seconds(), order=10,
+        description="提醒与逾期通报：每 15 分钟",
+    ))
+    periodic.JOBS.register(periodic.PeriodicJob(
+        key="deadlines.morning", schedule=crontab(hour=8, minute=30), run=jobs.morning_job, expires=3600, order=11,
+        description="工作日 08:30 发送当日提醒",
+    ))
+    periodic.JOBS.register(periodic.PeriodicJob(
+        key="deadlines.recount", schedule=crontab(hour=3, minute=10), run=jobs.recount_job, expires=6 * 3600, order=12,
+        description="节假日安排录入后重新计算截止日期",
+    ))

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class InventoryConfig(AppConfig):
     name = "inventory"
     verbose_name = "一单两库"
+
+    def ready(self) -> None:
+        from tenancy import events as domain_events
+
+        from . import events
+
+        domain_events.declare("inventory", events.EVENTS)

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class SamplingConfig(AppConfig):
     name = "sampling"
     verbose_name = "抽查计划与抽取"
+
+    def ready(self) -> None:
+        from tenancy import events as domain_events
+
+        from . import events
+
+        domain_events.declare("sampling", events.EVENTS)
