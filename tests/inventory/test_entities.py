@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -246,3 +247,122 @@ def test_bad_query_parameters_never_500(world, login):
         response = client.get(reverse("inventory:entity_list") + "?" + query)
         assert response.status_code == 200, query
     assert login(world.user("A1", "planner")).post(reverse("inventory:entity_bulk"), {"action": "tag", "ids": ["x"]}).status_code == 302
+
+
+# ------------------------------------------------------------------ total, code label, establishment date
+
+
+def _count_text(body: str) -> str:
+    return re.search(r'data-testid="entity-count"[^>]*>([^<]*)<', body).group(1)
+
+
+def test_list_shows_the_total_counted_in_the_database(world, login):
+    for i in range(57):
+        make_entity(world, "A1", name=f"阳城县第{i:02d}号超市", risk_class="D" if i < 7 else "B")
+    make_entity(world, "A2")  # another department's registry
+    make_entity(world, "AO")
+    client = login(world.user("A1", "viewer"))
+    assert _count_text(client.get(reverse("inventory:entity_list")).content.decode()) == "共 57 条"
+    # The total is the whole filtered list's, on every page of it.
+    first = client.get(reverse("inventory:entity_list") + "?risk=D").content.decode()
+    assert _count_text(first) == "共 7 条"
+    body = client.get(reverse("inventory:entity_list") + "?sort=name").content.decode()
+    nxt = re.search(r'href="\?([^"]*after=[^"]*)"', body).group(1).replace("&amp;", "&")
+    assert _count_text(client.get(reverse("inventory:entity_list") + "?" + nxt).content.decode()) == "共 57 条"
+    assert _count_text(client.get(reverse("inventory:entity_list") + "?q=不存在").content.decode()) == "共 0 条"
+    office = login(world.user("AO", "viewer")).get(reverse("inventory:entity_list")).content.decode()
+    assert _count_text(office) == "共 59 条"  # the county: A1's 57, A2's and the office's own
+
+
+def test_total_past_the_cap_says_so(world, monkeypatch):
+    for i in range(6):
+        make_entity(world, "A1", risk_class="D" if i < 4 else "A")
+    actor = world.actor("A1", "viewer")
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    F = selectors.EntityFilters
+    with actor_scope(actor):
+        assert selectors.entity_total(actor=actor, filters=F(risk=["A"])) == selectors.Total(2)
+        assert selectors.entity_total(actor=actor, filters=F(risk=["D"])) == selectors.Total(3, "more")
+        whole = selectors.entity_total(actor=actor, filters=F())
+        if connection.vendor == "postgresql":
+            # The planner's estimate for a registry past the cap; no row is counted.
+            assert whole.kind in ("about", "more") and whole.value >= 3
+        else:
+            assert whole == selectors.Total(6)  # SQLite has no estimate: counted
+
+
+def test_large_filtered_count_is_deferred_to_its_own_request(world, login, monkeypatch):
+    for _ in range(5):
+        make_entity(world, "A1", risk_class="D")
+    # PostgreSQL's statistics of a registry of a million rows, which a test database cannot have.
+    monkeypatch.setattr(selectors, "_estimated_rows", lambda queryset: 10 * selectors.COUNT_CAP)
+    client = login(world.user("A1", "viewer"))
+    body = client.get(reverse("inventory:entity_list") + "?risk=D").content.decode()
+    placeholder = re.search(r'<p[^>]*data-testid="entity-count"[^>]*>', body).group(0)
+    assert 'hx-trigger="load"' in placeholder and "part=count" in placeholder and "risk=D" in placeholder
+    counted = client.get(reverse("inventory:entity_list") + "?risk=D&part=count").content.decode()
+    assert _count_text(counted) == "共 5 条" and "<table" not in counted
+    unfiltered = client.get(reverse("inventory:entity_list")).content.decode()
+    assert "约 " in _count_text(unfiltered) and "估算" in _count_text(unfiltered)
+
+
+def test_legacy_code_has_one_label(world, login):
+    entity = make_entity(world, "A1", code=make_regno(A_REGION + "00000007"), code_kind="regno", is_legacy_code=True)
+    client = login(world.user("A1", "viewer"))
+    detail = client.get(reverse("inventory:entity_detail", args=[entity.pk])).content.decode()
+    props = re.search(r'data-testid="entity-props">.*?</dl>', detail, re.S).group(0)
+    assert props.count("注册号（旧）") == 1 and "旧注册号" not in props
+    row = re.search(r'data-testid="entity-row">.*?</tr>', client.get(reverse("inventory:entity_list")).content.decode(), re.S).group(0)
+    assert row.count("注册号（旧）") == 1 and "旧注册号" not in row
+
+
+def test_establishment_date_cannot_be_in_the_future(world, login):
+    import datetime as dt
+
+    from rest_framework.test import APIClient
+
+    from inventory import importing
+    from inventory.models import ImportJob
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    actor = world.actor("A1", "planner")
+    # Service (the form's and the API's path): the model's clean.
+    with actor_scope(actor):
+        with pytest.raises(ValidationError) as e:
+            services.entity_create(
+                actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K30001"), "name": "未来公司", "established_on": dt.date(2030, 1, 1)}
+            )
+        assert "成立日期不能晚于今天" in e.value.message_dict["established_on"][0]
+        today = services.entity_create(
+            actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K30002"), "name": "今天成立", "established_on": timezone.localdate()}
+        )
+        assert today.established_on == timezone.localdate()
+        with pytest.raises(ValidationError):
+            services.entity_update(actor=actor, entity=today, data={"established_on": tomorrow})
+    # The form keeps what was typed and says why.
+    client = login(world.user("A1", "planner"))
+    response = client.post(reverse("inventory:entity_create"), {
+        "code": make_uscc("91", A_REGION, "MA0K30003"), "name": "表单未来公司", "entity_type": "enterprise", "status": "active",
+        "risk_class": "B", "complaint_count": 0, "established_on": "2030-06-01",
+    })
+    body = response.content.decode()
+    assert response.status_code == 200 and "成立日期不能晚于今天" in body and "2030-06-01" in body and "表单未来公司" in body
+    # The API: a 400 with the field's error.
+    api = APIClient()
+    api.force_login(world.user("A1", "planner"), backend="django.contrib.auth.backends.ModelBackend")
+    posted = api.post(reverse("api:entity-list"), {"code": make_uscc("91", A_REGION, "MA0K30004"), "name": "接口未来公司",
+                                                   "established_on": "2030-01-01"}, format="json")
+    assert posted.status_code == 400 and "成立日期不能晚于今天" in posted.json()["established_on"][0]
+    # The import and the bulk API: a row error on the column.
+    with actor_scope(actor):
+        job = importing.import_preview(
+            actor=actor, kind=ImportJob.Kind.ENTITIES, filename="future.csv",
+            data=f"统一社会信用代码,主体名称,成立日期\n{make_uscc('91', A_REGION, 'MA0K30005')},导入未来公司,2030-01-01\n".encode(),
+        )
+        result = importing.entity_bulk_upsert(actor=actor, records=[
+            {"code": make_uscc("91", A_REGION, "MA0K30006"), "name": "批量未来公司", "established_on": "2030-01-01"}
+        ])
+    assert job.rejected_count == 1 and "成立日期不能晚于今天" in job.errors[0]["reason"]
+    assert result.errors and "成立日期不能晚于今天" in result.errors[0]["reason"]
+    with scopes_disabled():
+        assert not MarketEntity.objects.filter(name__contains="未来公司").exists()
