@@ -473,3 +473,53 @@ def is_valid_industry_code(code: str) -> bool:
     """A normalised (upper-case, see :func:`normalize_code`) GB/T 4754 code or prefix:
     ``F``, ``F52``, ``F5211``, ``52``, ``8710``; not ``abc``, ``U52``, ``F5``, ``52111``."""
     return bool(_INDUSTRY_RE.fullmatch(code))
+
+
+# --------------------------------------------------------------------------- phone numbers
+
+# Mainland numbers as people write them: separators (spaces, hyphens, brackets round the area
+# code) are dropped before matching, and +86 / 0086 / 86 in front is the country code (after it
+# a landline loses its leading 0: +86 356 4221234).
+_PHONE_SEPARATORS = re.compile(r"[ \-()]")
+_PHONE_COUNTRY = re.compile(r"(?:\+86|0086)(?=[0-9])|86(?=1[3-9][0-9]{9}$)")
+_MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
+# 0 + area code of 2-3 digits (010, 0356) + 7-8 digit local number: 10 to 12 digits in all.
+_LANDLINE_RE = re.compile(r"0[1-9][0-9]{8,10}")
+_SERVICE_RE = re.compile(r"[48]00[0-9]{7}")  # 400/800 service numbers
+# An extension after a landline: 转 123, 分机 123, ext. 123, x123, #123 or a last -123.
+_PHONE_EXTENSION = re.compile(r"(.*?[0-9])\s*(?:转|分机|ext\.?|x|#|-)\s*([0-9]{1,6})", re.IGNORECASE)
+
+
+def normalize_phone(raw: str) -> str:
+    """Full-width characters to half-width, spaces collapsed, ends stripped; what is stored."""
+    return " ".join(raw.translate(_HALF_WIDTH).split())
+
+
+def _phone_digits(text: str) -> str:
+    compact = _PHONE_SEPARATORS.sub("", text)
+    match = _PHONE_COUNTRY.match(compact)
+    if match:
+        compact = compact[match.end():]
+        if not _MOBILE_RE.fullmatch(compact) and not compact.startswith("0"):
+            compact = "0" + compact  # a landline written with the country code drops its 0
+    return compact
+
+
+def is_valid_phone(text: str) -> bool:
+    """A mainland phone number (normalised, see :func:`normalize_phone`):
+
+    - mobile ``1[3-9]`` + 9 digits: ``13800138000``, ``138 0013 8000``, ``+86 138-0013-8000``;
+    - landline with its area code: ``0356-4221234``, ``(0356)4221234``, ``010 12345678``,
+      ``+86 356 4221234``, with an optional extension ``0356-4221234 转 123`` / ``-123`` / ``#123``;
+    - 400/800 service numbers: ``400-123-4567``.
+
+    Not a bare local number without the area code, nor anything with letters or other signs.
+    """
+    digits = _phone_digits(text)
+    if _MOBILE_RE.fullmatch(digits) or _LANDLINE_RE.fullmatch(digits) or _SERVICE_RE.fullmatch(digits):
+        return True
+    extension = _PHONE_EXTENSION.fullmatch(text)
+    if extension:
+        main = _phone_digits(extension.group(1))
+        return bool(_LANDLINE_RE.fullmatch(main) or _SERVICE_RE.fullmatch(main))
+    return False

@@ -12,10 +12,20 @@ from tenancy.context import Actor, OrgKind
 from tenancy.forms import Form, ModelForm
 from tenancy.models import Organization, OrgUnit, User
 
-from . import selectors
+from . import codes, selectors
 from .models import CheckItem, CheckPoint, Inspector, JointCheckItem, MarketEntity
 
 YES_NO = [("", _("全部")), ("yes", _("是")), ("no", _("否"))]
+PHONE_RULE = _("联系电话应为手机号（如 138 0013 8000）或带区号的固定电话（如 0356-4221234，分机写作 0356-4221234 转 123），也可为 400/800 号码")
+
+
+def clean_phone(raw: str) -> str:
+    """A phone number as stored (half-width, spaces collapsed), or a ValidationError: the one
+    rule of inventory.codes.is_valid_phone, for the inspector form and the API."""
+    text = codes.normalize_phone(raw or "")
+    if text and not codes.is_valid_phone(text):
+        raise ValidationError(PHONE_RULE, code="phone")
+    return text
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -240,6 +250,10 @@ class InspectorForm(UnitChoiceMixin, ModelForm):
         self.fields["user"].help_text = _("可选：本单位成员账号，关联后该账号可查看分派给本人的检查")
         if self.instance.pk and not self.is_bound:
             self.initial["specialties_text"] = "，".join(t.name for t in self.instance.specialties.all())
+        self.fields["phone"].help_text = _("手机号或带区号的固定电话，如 138 0013 8000、0356-4221234")
+
+    def clean_phone(self) -> str:
+        return clean_phone(self.cleaned_data.get("phone") or "")
 
     def _post_clean(self) -> None:
         pass

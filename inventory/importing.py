@@ -64,7 +64,14 @@ from tenancy.tasks import actor_ref
 from tenancy.text import describe_control_char, first_control_char, strip_control_chars
 
 from . import entity_upsert
-from .codes import classify_code, established_on_error, normalize_code, normalize_text
+from .codes import (
+    classify_code,
+    established_on_error,
+    is_valid_phone,
+    normalize_code,
+    normalize_phone,
+    normalize_text,
+)
 from .entity_upsert import BulkResult, Progress
 from .models import CheckItem, CheckPoint, ImportJob, Inspector, MarketEntity, Tag
 from .xlsx_reader import MAX_CELL_CHARS, Overlong, OverlongRow, TooLarge, read_sheet
@@ -310,9 +317,9 @@ def parse_industry_code(value: Any, ctx: ParseContext) -> str:
 
 
 def parse_phone(value: Any, ctx: ParseContext) -> str:
-    text = cell_text(value)
-    if text and not re.fullmatch(r"[0-9+\-() 转]{5,30}", text):
-        raise CellError(_("联系电话只能包含数字、+、-、括号"))
+    text = normalize_phone(cell_text(value))  # the form's and the API's rule (inventory.codes)
+    if text and not is_valid_phone(text):
+        raise CellError(_("联系电话应为手机号或带区号的固定电话，如 138 0013 8000、0356-4221234（分机写作“转 123”）"))
     return text
 
 

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from tenancy.serializers import ModelSerializer, Serializer
 
+from .forms import clean_phone
 from .models import CheckItem, CheckPoint, Inspector, MarketEntity, RegistryEntry
 
 
@@ -81,6 +82,9 @@ class InspectorSerializer(ModelSerializer):
 
     def get_eligible(self, obj: Inspector) -> bool:
         return obj.eligible_on()
+
+    def validate_phone(self, value: str) -> str:
+        return clean_phone(value)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
