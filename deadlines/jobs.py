@@ -67,7 +67,7 @@ def scan_now(*, now: dt.datetime, report: Callable[[int, ScanResult], Any] | Non
             report(organization_id, result)
     for organization_id in sorted(total.organizations):
         with organization_scope(organization_id) as actor:
-            deliver_emails(actor=actor, now=now)
+            deliver_emails(actor=actor)
     overdue = DueItem.objects.filter(state=DueItem.State.OVERDUE).count()
     return total, overdue
 

@@ -192,11 +192,12 @@ def scan_organization(
     return result
 
 
-def deliver_emails(*, actor: Actor, now: dt.datetime | None = None) -> int:
+def deliver_emails(*, actor: Actor) -> int:
     """Send the e-mail of the organization's notifications inserted and not yet sent (after the
     scan commits; again on a retry). Each is claimed by a conditional update first, so two
     senders at once send it once; a failure releases the claim and raises (the task retries)."""
-    now = now or timezone.now()
+    # Rows are stamped with the real time (a scan "as of" another moment included).
+    now = timezone.now()
     pending = list(
         Notification.objects.filter(
             organization_id=actor.organization_id, emailed_at__isnull=True, created_at__gte=now - EMAIL_WINDOW

@@ -212,11 +212,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A worker process that grew past this (KiB) after a task — a long 备案表 takes WeasyPrint over
 # 1 GB — is replaced, so the memory goes back to the machine instead of staying with it.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(env("CELERY_MAX_MEMORY_PER_CHILD_KB", "524288"))
-# Longer than the longest task (a bulk draw or a 100,000-row import), so a slow task is not redelivered.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
+# Longer than the longest task (a bulk draw or a 100,000-row import), so a slow task is not redelivered:
+# a message a dead worker held is delivered again once this has passed since it was taken.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", str(3 * 3600)))}
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
+# `celery -A config beat` keeps its last-run times here (var/ is writable in the image too).
+CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILE", str(BASE_DIR / "var" / "celerybeat-schedule"))
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Built from the apps' periodic jobs (tenancy.periodic.JOBS, config/celery.py); entries here are added to them.
 CELERY_BEAT_SCHEDULE: dict = {}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -305,3 +310,8 @@ ASYNC_DRAW_POOL_THRESHOLD = int(env("ASYNC_DRAW_POOL_THRESHOLD", "50000"))
 ASYNC_FILING_PDF_ROWS = int(env("ASYNC_FILING_PDF_ROWS", "300"))
 DASHBOARD_PROVIDERS = ["inventory.selectors.dashboard_cards", "sampling.selectors.dashboard_cards"]
 AXES_LOCKOUT_CALLABLE = "tenancy.views.locked_out"
+# Deadlines: how often beat scans for reminders and overdue items; the address e-mails link to.
+DEADLINES_SCAN_SECONDS = int(env("DEADLINES_SCAN_SECONDS", "900"))
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# A test hook only (tests/integration/test_deadlines_worker.py): the scan pauses while this file exists.
+DEADLINES_TEST_PAUSE_FILE = env("DEADLINES_TEST_PAUSE_FILE")
