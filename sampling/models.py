@@ -354,8 +354,8 @@ class RecusalRequest(JointVisibleModel):
     """回避/无法参加: an inspector (or planner) asks to take an inspector off a target's team."""
 
     class Kind(models.TextChoices):
-        RECUSAL = "recusal", "依法回避"
-        ABSENCE = "absence", "客观原因无法参加"
+        RECUSAL = "recusal", _("依法回避")
+        ABSENCE = "absence", _("客观原因无法参加")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待审批")
@@ -468,8 +468,8 @@ class FilingDecision(TenantModel):
     """The office's answer to a filing (owner = the office)."""
 
     class Decision(models.TextChoices):
-        ACKNOWLEDGED = "acknowledged", "已确认备案"
-        RETURNED = "returned", "退回"
+        ACKNOWLEDGED = "acknowledged", _("已确认备案")
+        RETURNED = "returned", _("退回")
 
     filing = models.OneToOneField(Filing, on_delete=models.PROTECT, related_name="decision", verbose_name="备案")
     decision = models.CharField("结论", max_length=14, choices=Decision.choices)

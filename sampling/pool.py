@@ -35,6 +35,7 @@ from typing import Any
 from django.contrib.postgres.aggregates import StringAgg
 from django.db import connection
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.utils.translation import gettext_noop
 
 from inventory.models import MarketEntity, RegistryEntry, Tag
 from sampling import hashrank
@@ -43,19 +44,23 @@ from tenancy.context import Actor
 from tenancy.models import Region
 from tenancy.scoping import region_tally_scope
 
-RISK_LABELS: dict[str, str] = {"A": "A-低风险", "B": "B-一般风险", "C": "C-较高风险", "D": "D-高风险"}
-SINGLE_LABEL = "全部"
-FOCUS_LABEL = "重点-投诉异常失信"
+# Stratum names and exclusion reasons are written into draw records in Chinese (they are part of
+# the canonical pool); gettext_noop only puts them in the catalog, pages translate them when shown.
+RISK_LABELS: dict[str, str] = {
+    "A": gettext_noop("A-低风险"), "B": gettext_noop("B-一般风险"), "C": gettext_noop("C-较高风险"), "D": gettext_noop("D-高风险")
+}
+SINGLE_LABEL = gettext_noop("全部")
+FOCUS_LABEL = gettext_noop("重点-投诉异常失信")
 # Default per-batch ratios (issue 4: A 3 %, B 5 %, C 10 %, D 20 %); 3 % is also the floor of a
 # batch (曲阳 §17 / 阳城文旅: 每次抽查比例不低于3%).
 DEFAULT_RATIOS: dict[str, str] = {"A": "0.03", "B": "0.05", "C": "0.10", "D": "0.20"}
 DEFAULT_SINGLE_RATIO = "0.05"
 
-REASON_INACTIVE = "已注销/吊销"
-REASON_HIGHER = "上级部门已安排抽查"
-REASON_BY_PLAN = "本计划本年度已抽查"
+REASON_INACTIVE = gettext_noop("已注销/吊销")
+REASON_HIGHER = gettext_noop("上级部门已安排抽查")
+REASON_BY_PLAN = gettext_noop("本计划本年度已抽查")
 # "本年度已被抽查N次"
-REASON_CAP = "本年度已被抽查{n}次"
+REASON_CAP = gettext_noop("本年度已被抽查%(n)s次")
 
 SCOPE_KEYS = ("entity_types", "industry_prefixes", "tags", "region_codes")
 _COUNTED = (DrawSelection.Status.SELECTED, DrawSelection.Status.REPLACEMENT)
@@ -258,7 +263,7 @@ def _reason_of(*, actor: Actor, plan: SamplingPlan, year: int) -> Any:
             )
             counts = sorted(set(times.values_list("times", flat=True)), reverse=True)
         for n in counts:  # "本年度已被抽查N次", with each entity's own N
-            rules.append(When(pk__in=times.filter(times=n).values("entity_id"), then=Value(REASON_CAP.format(n=n))))
+            rules.append(When(pk__in=times.filter(times=n).values("entity_id"), then=Value(REASON_CAP % {"n": n})))
     return Case(*rules, default=Value(None), output_field=CharField()) if rules else Value(None, output_field=CharField())
 
 

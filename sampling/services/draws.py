@@ -37,6 +37,7 @@ from sampling.models import (
 from tenancy import audit
 from tenancy.bulk import bulk_insert_stream, rows_later
 from tenancy.context import Actor, Role
+from tenancy.i18n import fixed_label
 from tenancy.models import AuditEntry
 from tenancy.scoping import region_tally_scope
 
@@ -612,7 +613,8 @@ def recusal_decide(*, actor: Actor, request: RecusalRequest, approve: bool, note
     audit.record_update(actor=actor, obj=req, before=before, action="recusal_decide")
     if approve:
         selection = DrawSelection.objects.get(pk=req.selection_id)
-        reason = f"{req.get_kind_display()}：{req.reason}"
+        # Written into the draw's record: the Chinese word whatever the page's language.
+        reason = f"{fixed_label(RecusalRequest.Kind, req.kind)}：{req.reason}"
         sub = _substitute(actor=actor, draw=draw, selection=selection, out=req.inspector, reason=reason, request=req)
         _file(actor=actor, draw=draw, kind="substitution", substitution=sub)
     return req

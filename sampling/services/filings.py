@@ -33,6 +33,7 @@ from sampling.selectors.filings import (
 )
 from tenancy import audit
 from tenancy.context import Actor, OrgKind
+from tenancy.i18n import fixed_label
 from tenancy.models import Organization, Region
 
 JOINT_SELF_REASON = "联合抽查由本办组织"
@@ -208,7 +209,9 @@ def _decide(*, actor: Actor, filing: Filing, decision: str, reason: str) -> Fili
     row = FilingDecision(filing=filing, decision=decision, reason=reason, decided_by_id=actor.user_id)
     row.set_tenant(actor)
     row.save()
-    audit.record_create(actor=actor, obj=row, note=f"{row.get_decision_display()}：{reason}" if reason else "")
+    # The audit log keeps the Chinese word whatever the page's language (pages translate labels).
+    decided = fixed_label(FilingDecision.Decision, row.decision)
+    audit.record_create(actor=actor, obj=row, note=f"{decided}：{reason}" if reason else "")
     return row
 
 

@@ -262,3 +262,32 @@ def test_plurals_in_english(world, login):
     make_entity(world, "A1")
     entities = client.get(reverse("inventory:entity_list")).content.decode()
     assert re.search(r'data-testid="entity-count">1 target<', entities)
+
+
+# ---------------------------------------------------------------------------------------- sampling
+
+
+def test_stored_record_words_stay_chinese_and_pages_translate_them(world, login):
+    from sampling.models import RecusalRequest, Substitution
+    from sampling.pool import REASON_CAP, RISK_LABELS
+    from sampling.services import draws as draw_services
+    from tests.leak.cases_sampling_draws import make_ready_task, make_recusal
+
+    request = make_recusal(world, "A1")
+    leader = world.actor("A1", "leader")
+    with translation.override("en"):
+        assert str(RecusalRequest.Kind.RECUSAL.label) == "Statutory recusal"
+        assert translate_stored(RISK_LABELS["D"]) == "D (high risk)"
+        assert translate_stored(REASON_CAP % {"n": 3}) == "Times drawn this year: 3"
+        with actor_scope(leader):
+            draw_services.recusal_decide(actor=leader, request=request, approve=True, note="ok")
+            substitution = Substitution.objects.get(request=request)
+    # Written into the draw's record while the page was English: the record's word stays Chinese.
+    assert substitution.reason.startswith("依法回避：")
+    client = _english(login(world.user("A1", "leader")))
+    listing = client.get(reverse("sampling:recusal_list") + "?status=approved").content.decode()
+    assert "Statutory recusal" in listing and "依法回避" not in listing
+    task = make_ready_task(world, "A1", entities=8)
+    page = _english(login(world.user("A1", "planner"))).get(reverse("sampling:task_detail", kwargs={"pk": task.pk}))
+    body = page.content.decode()
+    assert "A (low risk)" in body and "D (high risk)" in body and "低风险" not in body
