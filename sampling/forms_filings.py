@@ -1,4 +1,5 @@
-"""Forms of the filing pages: submit/resubmit (a note), the office's decision, the inbox filters."""
+"""Forms of the filing pages: submit/resubmit (a note, attachments), the office's decision (with
+attachments), attachments added to a filing later, the inbox filters."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from sampling.models import FilingDecision
 from tenancy.forms import Form
+from tenancy.uploads import AttachmentsField
+
+
+def _attachments(help_text: Any = "") -> AttachmentsField:
+    return AttachmentsField(label=_("附件"), help_text=help_text)
 
 
 class FilingSubmitForm(Form):
@@ -19,6 +25,7 @@ class FilingSubmitForm(Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("选填，例如抽取过程说明或对退回意见的整改情况。"),
     )
+    attachments = _attachments()
 
 
 class FilingDecisionForm(Form):
@@ -35,12 +42,19 @@ class FilingDecisionForm(Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("退回时必填，请写明需要补正的内容。"),
     )
+    attachments = _attachments()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("decision") == FilingDecision.Decision.RETURNED and not (data.get("reason") or "").strip():
             self.add_error("reason", _("退回时必须填写退回原因。"))
         return data
+
+
+class FilingAttachForm(Form):
+    """补充附件: the filer adds files (the signed 备案表 scanned) to a filing already sent."""
+
+    attachments = AttachmentsField(label=_("附件"), required=True, error_messages={"required": _("请选择要上传的文件。")})
 
 
 class FilingFilterForm(Form):

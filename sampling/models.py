@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory.fields import CodeField
 from tenancy.context import Actor
 from tenancy.scoping import TenantModel
+from tenancy.uploads import AttachmentBase
 
 
 class JointVisibleModel(TenantModel):
@@ -448,9 +449,15 @@ class Filing(JointVisibleModel):
     due_at = models.DateTimeField("备案期限")
     note = models.TextField("说明", blank=True)
     pdf = models.FileField("抽取结果备案表", upload_to="filings/%Y/%m/", blank=True)
+    # Beyond settings.FILING_PDF_MAX_ROWS targets the 备案表 lists the first ones and the full
+    # list is this .xlsx, whose SHA-256 the PDF prints; attached once, never replaced.
+    annex = models.FileField("备案表附件（完整名单）", upload_to="filings/%Y/%m/", blank=True)
+    annex_sha256 = models.CharField("附件摘要", max_length=64, blank=True)
     record_sha256 = models.CharField("备案记录摘要", max_length=64)
     # The filing-variant record (DRAW.md §6) as filed: later substitutions must not change what
-    # the office received; record_sha256 is the SHA-256 of its canonical JSON.
+    # the office received; record_sha256 is the SHA-256 of its canonical JSON. Its pool is a
+    # reference to the draw's frozen pool, which never changes (sampling.records.pool_reference):
+    # the pool of a million entities is not copied into every filing.
     record = models.JSONField("备案记录", default=dict, blank=True, editable=False)
 
     class Meta:
@@ -484,4 +491,24 @@ class FilingDecision(TenantModel):
     def scope_q(cls, actor: Actor) -> Q:
         # The department that filed sees the answer to its filing.
         filings = Filing._base_manager.filter(organization_id__in=actor.visible_org_ids).values("id")
+        return Q(organization_id__in=actor.visible_org_ids) | Q(filing_id__in=filings)
+
+
+class FilingAttachment(AttachmentBase):
+    """A file sent with a filing (the signed scan of its 备案表) or with the office's decision on
+    it (its signed receipt). Append-only, like filings. Owned by whoever uploaded it (the filer,
+    or the office for a decision's); seen by whoever sees its filing."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.PROTECT, related_name="attachments", verbose_name="备案")
+    decision = models.ForeignKey(
+        FilingDecision, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments", verbose_name="备案意见"
+    )
+
+    class Meta(AttachmentBase.Meta):
+        verbose_name = "备案附件"
+        verbose_name_plural = "备案附件"
+
+    @classmethod
+    def scope_q(cls, actor: Actor) -> Q:
+        filings = Filing._base_manager.filter(Filing.scope_q(actor)).values("id")
         return Q(organization_id__in=actor.visible_org_ids) | Q(filing_id__in=filings)

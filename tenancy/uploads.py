@@ -287,8 +287,8 @@ def attachment_store(*, actor: Actor, attachment: AttachmentBase, upload: Checke
     upload.file.seek(0)
     attachment.file.save(f"upload{upload.kind.extensions[0]}", upload.file, save=False)
     attachment.save()
-    fields = [f.name for f in attachment._meta.concrete_fields if f.name not in ("id", "created_at", "updated_at")]
-    after = audit.snapshot(attachment, fields)
+    fields = [f.name for f in attachment._meta.concrete_fields if f.name not in ("id", "created_at", "updated_at", "file")]
+    after = audit.snapshot(attachment, fields) | {"file": attachment.file.name}  # the stored path, not the file object
     audit.record(
         actor=actor, action="create", target=attachment, changes={k: [None, v] for k, v in after.items()},
         note=note or _("上传附件：%(name)s（%(size)s，SHA-256 %(sha)s）")

@@ -8,8 +8,8 @@ an ``acknowledged`` decision → 已确认, a ``returned`` one → 已退回 (an
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sampling import hashrank
-from sampling.models import Draw, DrawSelection, Filing, FilingDecision, Substitution, TargetReplacement
+from sampling.models import (
+    Draw,
+    DrawSelection,
+    Filing,
+    FilingAttachment,
+    FilingDecision,
+    Substitution,
+    TargetReplacement,
+)
 from tenancy.context import Actor, Role
 
 # Tabs of the inbox; "pending" lists every undecided filing (overdue ones in red).
@@ -54,15 +62,20 @@ def canonical_json(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def record_sha256(record: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(record)).hexdigest()
+def record_sha256(record: dict[str, Any], *, draw: Draw | None = None) -> str:
+    """SHA-256 of the record's canonical JSON, its pool included (written from ``draw``'s frozen
+    pool when the record holds a reference to it)."""
+    from sampling.records import record_sha256 as digest  # noqa: PLC0415  (records imports the ceremony's modules)
+
+    return digest(record, draw=draw)
 
 
-def draw_record(draw: Draw, *, variant: str = "filing") -> dict[str, Any]:
-    """The draw record of DRAW.md §6 (``sampling.records``), as filed with the office."""
+def draw_record(draw: Draw, *, variant: str = "filing", pool: bool = True) -> dict[str, Any]:
+    """The draw record of DRAW.md §6 (``sampling.records``), as filed with the office; with
+    ``pool=False`` its pool is a reference to the draw's frozen pool (what a filing stores)."""
     from sampling.records import draw_record as build  # noqa: PLC0415  (records imports the ceremony's modules)
 
-    return build(draw, variant=variant)
+    return build(draw, variant=variant, pool=pool)
 
 
 def may_see_filing_record(*, actor: Actor, filing: Filing) -> bool:
@@ -70,9 +83,30 @@ def may_see_filing_record(*, actor: Actor, filing: Filing) -> bool:
     return actor.is_member and actor.organization_id in (filing.office_id, filing.organization_id)
 
 
+def filed_record(filing: Filing) -> dict[str, Any]:
+    """The record as filed (filing variant), as stored: its pool is usually a reference to the
+    draw's frozen pool. Filings older than the stored record are rebuilt from the draw."""
+    return filing.record or draw_record(filing.draw, variant="filing")
+
+
+def filing_record_chunks(*, actor: Actor, filing: Filing, variant: str) -> Iterator[bytes]:
+    """The record as filed, in ``variant``, as the compact JSON the download sends — the pool
+    written whole from the draw's frozen pool, a megabyte at a time. The caller checks
+    ``may_see_filing_record`` first for the filing variant."""
+    from sampling.records import record_chunks  # noqa: PLC0415
+
+    record = filed_record(filing)
+    if variant != "filing":
+        record = hashrank.public_record(record)
+    return record_chunks(record, draw=filing.draw)
+
+
 def filing_record_for(*, actor: Actor, filing: Filing, variant: str) -> dict[str, Any]:
-    """The record as filed, in ``variant``; the caller checks ``may_see_filing_record`` first."""
-    record = filing.record or draw_record(filing.draw, variant="filing")
+    """The record as filed, in ``variant``, as one object with its pool inline (a million objects
+    for a million entities: the downloads stream ``filing_record_chunks`` instead)."""
+    from sampling.records import with_pool  # noqa: PLC0415
+
+    record = with_pool(filed_record(filing), filing.draw)
     return record if variant == "filing" else hashrank.public_record(record)
 
 
@@ -186,14 +220,106 @@ def latest_filing_of_draw(*, actor: Actor, draw: Draw, kind: str = Filing.Kind.D
 # The sheet: what the detail page, the HTML preview and the PDF show
 
 
-def filing_sheet(*, actor: Actor, filing: Filing) -> dict[str, Any]:
-    """Everything the 抽取结果备案表 shows. Results come from the record as filed (later
-    substitutions do not rewrite a filed sheet); names come from the registries."""
+# The filing page lists this many targets; the 备案表 (PDF and preview) settings.FILING_PDF_MAX_ROWS.
+PAGE_ROWS = 200
+# Parts of the record the sheet never shows: the sheet keeps the rest (commitment, seed, …).
+_LISTS = ("pool", "excluded", "selected", "reserve", "assignments", "inspector_pool", "conflicts")
+_NAMES_PER_QUERY = 2000
+
+
+def _inspector_names(draw: Draw, keys: set[str]) -> dict[str, str]:
+    """Names of drawn inspectors by certificate number: the frozen inspector pool carries them
+    (server-side only); the registry fills in for older draws."""
     from inventory.models import Inspector  # noqa: PLC0415
 
+    names = {e["key"]: e.get("name", "") for e in draw.inspector_pool or [] if e.get("name")}
+    missing = keys - set(names)
+    if missing:
+        names |= dict(Inspector.objects.filter(cert_no__in=missing).values_list("cert_no", "name"))
+    return names
+
+
+def _entity_names(draw: Draw, keys: list[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for start in range(0, len(keys), _NAMES_PER_QUERY):
+        part = keys[start : start + _NAMES_PER_QUERY]
+        names |= dict(DrawSelection.objects.filter(draw=draw, key__any=part).values_list("key", "entity__name"))
+    return names
+
+
+class _TargetRows:
+    """The target and reserve rows of a filed record, with names from the registries: a slice
+    for the sheet, or all of them a chunk at a time for the annex (one query per chunk)."""
+
+    def __init__(self, filing: Filing, record: dict[str, Any]) -> None:
+        self.draw = filing.draw
+        self.selected = record.get("selected") or []
+        self.reserve = record.get("reserve") or []
+        self.teams = {a["target"]: a.get("inspectors", []) for a in record.get("assignments") or [] if "target" in a}
+        self.inspectors = _inspector_names(self.draw, {k for team in self.teams.values() for k in team})
+        self.replaced = set(
+            TargetReplacement.objects.filter(draw=self.draw, created_at__lte=filing.submitted_at)
+            .values_list("replaced__key", flat=True)
+        )
+
+    def targets(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        part = self.selected[start:stop]
+        names = _entity_names(self.draw, [s.get("key") for s in part])
+        return [
+            {
+                "rank": s.get("rank"),
+                "code": s.get("key"),
+                "name": names.get(s.get("key"), ""),
+                "stratum": s.get("stratum"),
+                "replaced": s.get("key") in self.replaced,
+                "team": [self.inspectors.get(k, "—") for k in self.teams.get(s.get("key"), [])],
+            }
+            for s in part
+        ]
+
+    def reserves(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        part = self.reserve[start:stop]
+        names = _entity_names(self.draw, [s.get("key") for s in part])
+        return [
+            {"order": n, "code": s.get("key"), "name": names.get(s.get("key"), ""), "stratum": s.get("stratum")}
+            for n, s in enumerate(part, start=start + 1)
+        ]
+
+    def all_targets(self) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(self.selected), _NAMES_PER_QUERY):
+            yield from self.targets(start, start + _NAMES_PER_QUERY)
+
+    def all_reserves(self) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(self.reserve), _NAMES_PER_QUERY):
+            yield from self.reserves(start, start + _NAMES_PER_QUERY)
+
+
+def annex_needed(filing: Filing, record: dict[str, Any] | None = None) -> bool:
+    """Whether the 备案表 lists only part of the targets or reserves, the rest in the annex."""
+    record = filed_record(filing) if record is None else record
+    limit = settings.FILING_PDF_MAX_ROWS
+    return len(record.get("selected") or ()) > limit or len(record.get("reserve") or ()) > limit
+
+
+def filing_annex_rows(*, actor: Actor, filing: Filing, record: dict[str, Any]) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
+    """Every target and every reserve of the filed record, with names, as the annex lists them
+    (generators: a chunk of names in memory at a time)."""
+    rows = _TargetRows(filing, record)
+    return rows.all_targets(), rows.all_reserves()
+
+
+def filing_sheet(
+    *, actor: Actor, filing: Filing, limit: int | None = None, record: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything the 抽取结果备案表 shows. Results come from the record as filed (later
+    substitutions do not rewrite a filed sheet); names come from the registries.
+
+    At most ``limit`` targets and reserves (``settings.FILING_PDF_MAX_ROWS`` by default; the
+    filing page asks for ``PAGE_ROWS``): the counts say how many there are, the annex lists all.
+    The sheet keeps only those rows of the record, not its long lists."""
+    limit = settings.FILING_PDF_MAX_ROWS if limit is None else limit
     draw = filing.draw
-    record = filing.record or draw_record(draw, variant="filing")
-    entity_names = dict(DrawSelection.objects.filter(draw=draw).values_list("key", "entity__name"))
+    record = filed_record(filing) if record is None else record
     cutoff = filing.submitted_at
     subs = list(
         Substitution.objects.filter(draw=draw, created_at__lte=cutoff)
@@ -205,39 +331,18 @@ def filing_sheet(*, actor: Actor, filing: Filing) -> dict[str, Any]:
         .select_related("replaced__entity", "replacement__entity")
         .order_by("seq")
     )
-    teams = {a["target"]: a.get("inspectors", []) for a in record.get("assignments") or [] if "target" in a}
-    # The frozen inspector pool carries each drawn inspector's name (server-side only); the
-    # registry fills in for older draws.
-    names = {e["key"]: e.get("name", "") for e in draw.inspector_pool or [] if e.get("name")}
-    missing = {k for team in teams.values() for k in team} - set(names)
-    if missing:
-        names |= dict(Inspector.objects.filter(cert_no__in=missing).values_list("cert_no", "name"))
-    replaced_keys = {r.replaced.key for r in repls}
-
-    targets = [
-        {
-            "rank": s.get("rank"),
-            "code": s.get("key"),
-            "name": entity_names.get(s.get("key"), ""),
-            "stratum": s.get("stratum"),
-            "replaced": s.get("key") in replaced_keys,
-            "team": [names.get(k, "—") for k in teams.get(s.get("key"), [])],
-        }
-        for s in record.get("selected") or []
-    ]
-    reserve = [
-        {"order": n, "code": s.get("key"), "name": entity_names.get(s.get("key"), ""), "stratum": s.get("stratum")}
-        for n, s in enumerate(record.get("reserve") or [], start=1)
-    ]
+    rows = _TargetRows(filing, record)
+    targets, reserve = rows.targets(0, limit), rows.reserves(0, limit)
+    # The event a substitution/replacement filing is about comes first on its page.
     substitutions = [
         {"seq": s.seq, "target": s.selection.entity.name, "code": s.selection.key, "out": s.out_inspector.name,
-         "in": s.in_inspector.name, "reason": s.reason, "at": s.created_at}
+         "in": s.in_inspector.name, "reason": s.reason, "at": s.created_at, "filed": s.pk == filing.substitution_id}
         for s in subs
     ]
     replacements = [
         {"seq": r.seq, "replaced": r.replaced.entity.name, "replaced_code": r.replaced.key,
          "replacement": r.replacement.entity.name, "replacement_code": r.replacement.key, "reason": r.reason,
-         "at": r.created_at}
+         "at": r.created_at, "filed": r.pk == filing.replacement_id}
         for r in repls
     ]
     allocation = [
@@ -245,12 +350,13 @@ def filing_sheet(*, actor: Actor, filing: Filing) -> dict[str, Any]:
         for a in record.get("allocation") or []
     ]
     witnesses = [w.get("name", "") if isinstance(w, dict) else str(w) for w in draw.witnesses or []]
+    targets_total, reserve_total = len(rows.selected), len(rows.reserve)
     return {
         "filing": filing,
         "draw": draw,
         "task": draw.task,
         "plan": filing.plan,
-        "record": record,
+        "record": {k: v for k, v in record.items() if k not in _LISTS},
         "state": filing_state(filing),
         "allocation": allocation,
         "allocation_total": {
@@ -258,19 +364,29 @@ def filing_sheet(*, actor: Actor, filing: Filing) -> dict[str, Any]:
             "selected": sum(a["selected"] for a in allocation),
         },
         "targets": targets,
+        "targets_total": targets_total,
         "reserve": reserve,
+        "reserve_total": reserve_total,
+        "rows_limit": limit,
+        "truncated": targets_total > len(targets) or reserve_total > len(reserve),
+        "annex_needed": targets_total > settings.FILING_PDF_MAX_ROWS or reserve_total > settings.FILING_PDF_MAX_ROWS,
         "substitutions": substitutions,
         "replacements": replacements,
+        "filed_event": next((e for e in substitutions + replacements if e["filed"]), None),
         "witnesses": witnesses,
         "may_see_record": may_see_filing_record(actor=actor, filing=filing),
     }
 
 
-def pdf_rendered_in_background(filing: Filing) -> bool:
-    """Whether the filing's 备案表 is too long to render within a request (its target rows)."""
-    record = filing.record or {}
-    rows = len(record.get("selected", ())) + len(record.get("reserve", ()))
-    return rows > settings.ASYNC_FILING_PDF_ROWS
+def pdf_rendered_in_background(filing: Filing, record: dict[str, Any] | None = None) -> bool:
+    """Whether the filing's 备案表 is too long to render within a request: its rows (at most
+    FILING_PDF_MAX_ROWS each of targets and reserves), or an annex to write first."""
+    record = filed_record(filing) if record is None else record
+    limit = settings.FILING_PDF_MAX_ROWS
+    selected, reserve = len(record.get("selected") or ()), len(record.get("reserve") or ())
+    if selected > limit or reserve > limit:
+        return True
+    return selected + reserve > settings.ASYNC_FILING_PDF_ROWS
 
 
 def filing_pdf_get(*, actor: Actor, filing: Filing) -> bytes | None:
@@ -287,6 +403,33 @@ def filing_pdf_get(*, actor: Actor, filing: Filing) -> bytes | None:
     if pdf_rendered_in_background(filing):
         return None
     return pdf.filing_form_pdf(filing_sheet(actor=actor, filing=filing))
+
+
+def filing_annex_file(*, actor: Actor, filing: Filing) -> Any | None:
+    """The attached annex (an open file), or None when the filing has none (yet)."""
+    if not filing.annex:
+        return None
+    try:
+        return filing.annex.open("rb")
+    except FileNotFoundError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Attachments
+
+
+def filing_attachments(*, actor: Actor, filing: Filing) -> list[FilingAttachment]:
+    """The files sent with the filing and with the office's decision on it, oldest first."""
+    return list(FilingAttachment.objects.filter(filing=filing).select_related("uploaded_by").order_by("created_at", "id"))
+
+
+def filing_attachment_get(*, actor: Actor, pk: int) -> FilingAttachment:
+    return FilingAttachment.objects.select_related("filing").get(pk=pk)
+
+
+def filing_attachment_queryset(*, actor: Actor) -> QuerySet[FilingAttachment]:
+    return FilingAttachment.objects.select_related("filing")
 
 
 # --------------------------------------------------------------------------------------------

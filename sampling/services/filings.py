@@ -13,20 +13,25 @@ Filings and decisions are append-only: a returned filing is answered by a new fi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sampling import pdf
-from sampling.models import Draw, Filing, FilingDecision, Substitution, TargetReplacement
+from sampling.models import Draw, Filing, FilingAttachment, FilingDecision, Substitution, TargetReplacement
 from sampling.selectors.filings import (
     DECIDER_ROLES,
     SUBMITTER_ROLES,
+    annex_needed,
     draw_record,
+    filed_record,
+    filing_annex_rows,
     filing_sheet,
     pdf_rendered_in_background,
     record_sha256,
@@ -35,6 +40,7 @@ from tenancy import audit
 from tenancy.context import Actor, OrgKind
 from tenancy.i18n import fixed_label
 from tenancy.models import Organization, Region
+from tenancy.uploads import CheckedUpload, attachment_store
 
 JOINT_SELF_REASON = "联合抽查由本办组织"
 _AUDITED_FIELDS = (
@@ -93,8 +99,10 @@ def filing_submit(
     substitution: Substitution | None = None,
     replacement: TargetReplacement | None = None,
     note: str = "",
+    attachments: Sequence[CheckedUpload] = (),
 ) -> Filing:
-    """File a completed draw (or one of its substitution/replacement events) with the office.
+    """File a completed draw (or one of its substitution/replacement events) with the office,
+    with ``attachments`` (files checked by ``tenancy.uploads``: a signed scan, say).
 
     Once per draw and event, unless the standing filing was returned: then the new filing points
     at the returned one. A joint draw filed by the office with itself is acknowledged at once.
@@ -130,7 +138,9 @@ def filing_submit(
         due_at = max(due_at, decision.created_at + dt.timedelta(days=settings.FILING_DEADLINE_DAYS))
 
     office = filing_office_for(region=draw.region)
-    record = draw_record(draw, variant="filing")
+    # The pool stays with the draw (frozen, immutable): the filing refers to it by draw and hash,
+    # and its record_sha256 is that of the whole record, pool included.
+    record = draw_record(draw, variant="filing", pool=False)
     filing = Filing(
         draw=draw,
         plan_id=draw.plan_id,
@@ -144,7 +154,7 @@ def filing_submit(
         due_at=due_at,
         note=note,
         record=record,
-        record_sha256=record_sha256(record),
+        record_sha256=record_sha256(record, draw=draw),
     )
     filing.set_tenant(actor)
     filing.save()
@@ -155,11 +165,12 @@ def filing_submit(
     else:
         _render_pdf(actor, filing)
     # The record itself (the whole pool) is not copied into the log: its SHA-256 stands for it.
-    after = audit.snapshot(filing, _AUDITED_FIELDS) | {"pdf": filing.pdf.name or None}
+    after = audit.snapshot(filing, _AUDITED_FIELDS) | {"pdf": filing.pdf.name or None, "annex": filing.annex.name or None}
     audit.record(
         actor=actor, action="create", target=filing, changes={k: [None, v] for k, v in after.items()},
         note=_("报送备案：%(task)s") % {"task": draw.task.name},
     )
+    _store_attachments(actor=actor, filing=filing, uploads=attachments)
 
     if office.pk == actor.organization_id:
         # A joint plan's draw is organized by the office itself: filed and acknowledged at once.
@@ -167,10 +178,47 @@ def filing_submit(
     return filing
 
 
-def _render_pdf(actor: Actor, filing: Filing) -> None:
-    content = pdf.filing_form_pdf(filing_sheet(actor=actor, filing=filing))
+def _stored(field: Any) -> bool:
+    return bool(field) and field.storage.exists(field.name)
+
+
+def _record_of(filing: Filing) -> dict[str, Any]:
+    """The filed record, read for this render only when the instance was loaded without it (the
+    worker): tens of megabytes for a large draw, released before the PDF is laid out."""
+    if "record" in filing.get_deferred_fields():
+        return Filing.objects.filter(pk=filing.pk).values_list("record", flat=True).get() or filed_record(filing)
+    return filed_record(filing)
+
+
+def _render_pdf(actor: Actor, filing: Filing) -> list[str]:
+    """Render the 备案表 and attach it, with its annex first when the sheet lists only part of
+    the targets (the PDF prints the annex's SHA-256). Returns the fields it set."""
+    record = _record_of(filing)
+    changed: list[str] = []
+    if annex_needed(filing, record) and not _stored(filing.annex):
+        targets, reserves = filing_annex_rows(actor=actor, filing=filing, record=record)
+        info = [
+            (_("备案编号"), filing.pk),
+            (_("报送单位"), filing.organization.name),
+            (_("备案机关"), filing.office.name),
+            (_("抽查任务"), filing.draw.task.name),
+            (_("任务编号"), filing.draw.task_uid),
+            (_("报送时间"), timezone.localtime(filing.submitted_at).strftime("%Y-%m-%d %H:%M")),
+            (_("备案记录摘要（SHA-256）"), filing.record_sha256),
+            (_("抽中对象数"), len(record.get("selected") or ())),
+            (_("备选对象数"), len(record.get("reserve") or ())),
+        ]
+        with pdf.annex_file(info=info, targets=targets, reserves=reserves) as (handle, sha256):
+            filing.annex.save(f"filing-{filing.draw.task_uid}-{filing.pk}-annex.xlsx", File(handle), save=False)
+        filing.annex_sha256 = sha256
+        changed += ["annex", "annex_sha256"]
+    sheet = filing_sheet(actor=actor, filing=filing, record=record)
+    del record  # the sheet holds its first rows only: the long lists go before the layout
+    content = pdf.filing_form_pdf(sheet)
     filing.pdf.save(f"filing-{filing.draw.task_uid}-{filing.pk}.pdf", ContentFile(content), save=False)
-    filing.save(update_fields=["pdf", "updated_at"])
+    changed.append("pdf")
+    filing.save(update_fields=[*changed, "updated_at"])
+    return changed
 
 
 def _queue_pdf(filing: Filing) -> None:
@@ -190,34 +238,75 @@ def filing_pdf_request(*, actor: Actor, filing: Filing) -> None:
 
 @transaction.atomic
 def filing_attach_pdf(*, actor: Actor, filing: Filing) -> Filing:
-    """Render and attach the 备案表 of a filing that has none, or whose file has gone missing
-    (the worker's half of ``filing_submit``). The row lock makes a second job wait for the
-    first, then find the PDF."""
-    filing = Filing.objects.select_for_update().select_related("draw").get(pk=filing.pk)
-    before = filing.pdf.name or None
-    if before and filing.pdf.storage.exists(before):
+    """Render and attach the 备案表 of a filing that has none, or whose file has gone missing, with
+    its annex when it needs one (the worker's half of ``filing_submit``). An attached annex is
+    never replaced; a lost one is written again, and the PDF with it (it prints its hash). The
+    row lock makes a second job wait for the first, then find the PDF."""
+    filing = (
+        Filing.objects.select_for_update().select_related("draw", "draw__task", "organization", "office")
+        .defer("record").get(pk=filing.pk)
+    )
+    before = {"pdf": filing.pdf.name or None, "annex": filing.annex.name or None, "annex_sha256": filing.annex_sha256}
+    annex_lost = bool(filing.annex_sha256) and not _stored(filing.annex)
+    if _stored(filing.pdf) and not annex_lost:
         return filing
+    if annex_lost:
+        filing.annex = None
     _render_pdf(actor, filing)
+    after = {"pdf": filing.pdf.name, "annex": filing.annex.name or None, "annex_sha256": filing.annex_sha256}
     audit.record(
-        actor=actor, action="update", target=filing, changes={"pdf": [before, filing.pdf.name]},
+        actor=actor, action="update", target=filing,
+        changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
         note=_("备案表已生成：%(task)s") % {"task": filing.draw.task_uid},
     )
     return filing
 
 
-def _decide(*, actor: Actor, filing: Filing, decision: str, reason: str) -> FilingDecision:
+def _store_attachments(
+    *, actor: Actor, filing: Filing, uploads: Sequence[CheckedUpload], decision: FilingDecision | None = None
+) -> list[FilingAttachment]:
+    """Each checked upload as an attachment of the filing (or of the decision on it), audited."""
+    return [
+        attachment_store(
+            actor=actor, attachment=FilingAttachment(filing=filing, decision=decision), upload=upload,
+            note=_("备案附件：%(name)s（SHA-256 %(sha)s）") % {"name": upload.name, "sha": upload.sha256},
+        )
+        for upload in uploads
+    ]
+
+
+@transaction.atomic
+def filing_attach(*, actor: Actor, filing: Filing, attachments: Sequence[CheckedUpload]) -> list[FilingAttachment]:
+    """补充附件: the filer adds files to a filing already sent (the 备案表 signed and scanned
+    exists only after the PDF). Append-only: nothing is replaced or removed."""
+    if not actor.has_role(*SUBMITTER_ROLES):
+        raise PermissionDenied(_("只有管理员、计划编制人员或分管领导可以上传备案附件。"))
+    if filing.organization_id != actor.organization_id:
+        raise PermissionDenied(_("只有报送单位可以为备案补充附件。"))
+    if not attachments:
+        raise ValidationError({"attachments": _("请选择要上传的文件。")})
+    return _store_attachments(actor=actor, filing=filing, uploads=attachments)
+
+
+def _decide(
+    *, actor: Actor, filing: Filing, decision: str, reason: str, attachments: Sequence[CheckedUpload] = ()
+) -> FilingDecision:
     row = FilingDecision(filing=filing, decision=decision, reason=reason, decided_by_id=actor.user_id)
     row.set_tenant(actor)
     row.save()
     # The audit log keeps the Chinese word whatever the page's language (pages translate labels).
     decided = fixed_label(FilingDecision.Decision, row.decision)
     audit.record_create(actor=actor, obj=row, note=f"{decided}：{reason}" if reason else "")
+    _store_attachments(actor=actor, filing=filing, uploads=attachments, decision=row)
     return row
 
 
 @transaction.atomic
-def filing_decide(*, actor: Actor, filing: Filing, decision: str, reason: str = "") -> FilingDecision:
-    """The office acknowledges (确认备案) or returns (退回, reason required) a filing, once."""
+def filing_decide(
+    *, actor: Actor, filing: Filing, decision: str, reason: str = "", attachments: Sequence[CheckedUpload] = ()
+) -> FilingDecision:
+    """The office acknowledges (确认备案) or returns (退回, reason required) a filing, once, with
+    ``attachments`` (its signed receipt, say)."""
     if not (actor.is_office and actor.has_role(*DECIDER_ROLES)):
         raise PermissionDenied(_("只有双随机办的管理员、计划编制人员或分管领导可以办理备案。"))
     filing = Filing.objects.select_for_update().get(pk=filing.pk)
@@ -235,7 +324,7 @@ def filing_decide(*, actor: Actor, filing: Filing, decision: str, reason: str = 
         raise ValidationError(errors)
     if FilingDecision.objects.filter(filing=filing).exists():
         raise ValidationError(_("该备案已办理，不能重复办理。"))
-    return _decide(actor=actor, filing=filing, decision=decision, reason=reason)
+    return _decide(actor=actor, filing=filing, decision=decision, reason=reason, attachments=attachments)
 
 
 def filing_acknowledge(*, actor: Actor, filing: Filing, reason: str = "") -> FilingDecision:
@@ -247,7 +336,9 @@ def filing_return(*, actor: Actor, filing: Filing, reason: str) -> FilingDecisio
 
 
 @transaction.atomic
-def filing_resubmit(*, actor: Actor, filing: Filing, note: str = "") -> Filing:
+def filing_resubmit(
+    *, actor: Actor, filing: Filing, note: str = "", attachments: Sequence[CheckedUpload] = ()
+) -> Filing:
     """Answer a returned filing with a new one for the same draw and event."""
     if filing.organization_id != actor.organization_id:
         raise PermissionDenied(_("只有原报送单位可以重新报送。"))
@@ -263,5 +354,6 @@ def filing_resubmit(*, actor: Actor, filing: Filing, note: str = "") -> Filing:
         substitution=filing.substitution,
         replacement=filing.replacement,
         note=note,
+        attachments=attachments,
     )
 

@@ -9,18 +9,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sampling import pdf, records
-from sampling.forms_filings import FilingDecisionForm, FilingFilterForm, FilingSubmitForm
+from sampling import pdf
+from sampling.forms_filings import FilingAttachForm, FilingDecisionForm, FilingFilterForm, FilingSubmitForm
 from sampling.models import Draw, Filing
 from sampling.selectors import filings as selectors
 from sampling.services import filings as services
 from tenancy.context import OrgKind
 from tenancy.permissions import member_required
+from tenancy.uploads import attachment_response
 
 KINDS = (OrgKind.DEPARTMENT, OrgKind.OFFICE)
 
@@ -74,9 +76,14 @@ def _pdf_pending(filing: Filing) -> bool:
     return not filing.pdf and selectors.pdf_rendered_in_background(filing)
 
 
-def _detail_context(request: HttpRequest, filing: Filing, decision_form: FilingDecisionForm | None = None) -> dict:
+def _detail_context(
+    request: HttpRequest,
+    filing: Filing,
+    decision_form: FilingDecisionForm | None = None,
+    attach_form: FilingAttachForm | None = None,
+) -> dict:
     actor = request.actor
-    sheet = selectors.filing_sheet(actor=actor, filing=filing)
+    sheet = selectors.filing_sheet(actor=actor, filing=filing, limit=selectors.PAGE_ROWS)
     may_decide = (
         actor.is_office
         and filing.office_id == actor.organization_id
@@ -89,13 +96,19 @@ def _detail_context(request: HttpRequest, filing: Filing, decision_form: FilingD
         and actor.has_role(*selectors.SUBMITTER_ROLES)
         and not Filing.objects.filter(previous=filing).exists()
     )
+    may_attach = filing.organization_id == actor.organization_id and actor.has_role(*selectors.SUBMITTER_ROLES)
+    attachments = selectors.filing_attachments(actor=actor, filing=filing)
     return {
         **sheet,
         "decision": filing.decision if sheet["state"] in (selectors.State.ACKNOWLEDGED, selectors.State.RETURNED) else None,
         "resubmission": Filing.objects.filter(previous=filing).first(),
         "decision_form": decision_form or (FilingDecisionForm() if may_decide else None),
+        "attach_form": attach_form or (FilingAttachForm() if may_attach else None),
         "may_decide": may_decide,
         "may_resubmit": may_resubmit,
+        "may_attach": may_attach,
+        "filing_attachments": [a for a in attachments if a.decision_id is None],
+        "decision_attachments": [a for a in attachments if a.decision_id is not None],
         "pdf_pending": _pdf_pending(filing),
         "state_label": selectors.STATE_LABELS[sheet["state"]],
         "badge": selectors.STATE_BADGES[sheet["state"]],
@@ -121,18 +134,48 @@ def filing_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if filing.office_id != request.actor.organization_id:
         # A filing the office can see (a sub-office's) but which was not sent to it.
         raise PermissionDenied("not the addressee")
-    form = FilingDecisionForm(request.POST)
+    form = FilingDecisionForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             row = services.filing_decide(
-                actor=request.actor, filing=filing, decision=form.cleaned_data["decision"], reason=form.cleaned_data["reason"]
+                actor=request.actor, filing=filing, decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"], attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
             messages.success(request, _("已办理：%(d)s") % {"d": row.get_decision_display()})
             return redirect("sampling:filing_detail", pk=filing.pk)
-    return render(request, "sampling/filing_detail.html", _detail_context(request, filing, form), status=400)
+    # The form sits above the long tables and its action ends in #filing-decide: the page
+    # opens at the form with its errors, not at the top.
+    return render(request, "sampling/filing_detail.html", _detail_context(request, filing, decision_form=form), status=400)
+
+
+@member_required(*selectors.SUBMITTER_ROLES, kinds=KINDS)
+@require_POST
+def filing_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    """补充附件: the filer adds files (the signed 备案表, scanned) to a filing it sent."""
+    filing = _get_filing(request, pk)
+    if filing.organization_id != request.actor.organization_id:
+        raise PermissionDenied("not the filer")  # an office or a joint participant sees it, did not file it
+    form = FilingAttachForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            added = services.filing_attach(actor=request.actor, filing=filing, attachments=form.cleaned_data["attachments"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("已上传 %(n)d 个附件。") % {"n": len(added)})
+            return redirect(reverse("sampling:filing_detail", args=[filing.pk]) + "#filing-attachments")
+    return render(request, "sampling/filing_detail.html", _detail_context(request, filing, attach_form=form), status=400)
+
+
+@member_required(kinds=KINDS)
+@require_GET
+def filing_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """An attachment of a filing or of its decision, for whoever sees the filing (404 otherwise)."""
+    attachment = get_object_or_404(selectors.filing_attachment_queryset(actor=request.actor), pk=pk)
+    return attachment_response(attachment)
 
 
 def _submit_page(request: HttpRequest, *, draw: Draw, previous: Filing | None, form: FilingSubmitForm, status: int = 200) -> HttpResponse:
@@ -155,10 +198,12 @@ def _submit_page(request: HttpRequest, *, draw: Draw, previous: Filing | None, f
 def filing_submit(request: HttpRequest, pk: int) -> HttpResponse:
     """报送备案 for a draw (pk = the draw): a confirmation page, then the submission."""
     draw = get_object_or_404(Draw.objects.select_related("task", "region"), pk=pk)
-    form = FilingSubmitForm(request.POST or None)
+    form = FilingSubmitForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            filing = services.filing_submit(actor=request.actor, draw=draw, note=form.cleaned_data["note"])
+            filing = services.filing_submit(
+                actor=request.actor, draw=draw, note=form.cleaned_data["note"], attachments=form.cleaned_data["attachments"]
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -173,10 +218,13 @@ def filing_submit(request: HttpRequest, pk: int) -> HttpResponse:
 def filing_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
     """重新报送 a returned filing (pk = the returned filing)."""
     previous = _get_filing(request, pk)
-    form = FilingSubmitForm(request.POST or None)
+    form = FilingSubmitForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            filing = services.filing_resubmit(actor=request.actor, filing=previous, note=form.cleaned_data["note"])
+            filing = services.filing_resubmit(
+                actor=request.actor, filing=previous, note=form.cleaned_data["note"],
+                attachments=form.cleaned_data["attachments"],
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -206,6 +254,22 @@ def filing_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@member_required(kinds=KINDS)
+@require_GET
+def filing_annex(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 备案表's annex: every target and reserve, when the sheet lists only the first ones."""
+    filing = _get_filing(request, pk)
+    handle = selectors.filing_annex_file(actor=request.actor, filing=filing)
+    if handle is None:
+        raise Http404("no annex")
+    return FileResponse(
+        handle, as_attachment=True, filename=f"抽取结果名单-{filing.draw.task_uid}-{filing.pk}.xlsx", content_type=XLSX
+    )
+
+
 @member_required(kinds=KINDS)
 @require_GET
 def filing_preview(request: HttpRequest, pk: int) -> HttpResponse:
@@ -225,8 +289,9 @@ def filing_record(request: HttpRequest, pk: int) -> HttpResponse:
         variant = "public"
     if variant == "filing" and not allowed:
         raise PermissionDenied("filing variant")
-    record = selectors.filing_record_for(actor=request.actor, filing=filing, variant=variant)
-    response = HttpResponse(records.record_json(record), content_type="application/json; charset=utf-8")
+    # Streamed: the pool (a million entries) is written from the draw's frozen pool as it goes.
+    chunks = selectors.filing_record_chunks(actor=request.actor, filing=filing, variant=variant)
+    response = StreamingHttpResponse(chunks, content_type="application/json; charset=utf-8")
     suffix = "备案记录" if variant == "filing" else "公开记录"
     response["Content-Disposition"] = _attachment(f"{filing.draw.task_uid}-{suffix}.json")
     return response

@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 from unittest.mock import patch
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -109,7 +110,47 @@ def make_filing(world, org_key: str) -> Filing:
         return filing_submit(actor=actor, draw=draw, note=marker(org_key))
 
 
-FACTORIES = {"filing": make_filing, "filing_draw": make_draw}
+def make_filing_with_annex(world, org_key: str) -> Filing:
+    """A filing whose 备案表 lists only its first target: the full list is in its .xlsx annex."""
+    from django.test import override_settings  # noqa: PLC0415
+
+    from sampling.services.filings import filing_attach_pdf  # noqa: PLC0415
+
+    with override_settings(FILING_PDF_MAX_ROWS=1):
+        filing = make_filing(world, org_key)  # the annex makes it a worker's job: run it here
+        with (
+            patch("sampling.pdf.filing_form_pdf", return_value=b"%PDF-1.7 stub"),
+            actor_scope(world.actor(org_key, Role.PLANNER)) as actor,
+        ):
+            return filing_attach_pdf(actor=actor, filing=filing)
+
+
+class _Scan:
+    """A signed scan as the test client uploads it: read afresh for every request of the matrix."""
+
+    name = "签字扫描件.pdf"
+    content_type = "application/pdf"
+
+    def read(self) -> bytes:
+        return b"%PDF-1.7\n% signed scan\n%%EOF\n"
+
+
+def make_filing_attachment(world, org_key: str):
+    from sampling.services.filings import filing_attach  # noqa: PLC0415
+    from tenancy.uploads import check_upload  # noqa: PLC0415
+
+    filing = make_filing(world, org_key)
+    upload = SimpleUploadedFile(f"{marker(org_key)}.pdf", b"%PDF-1.7\n" + marker(org_key).encode(), "application/pdf")
+    with actor_scope(world.actor(org_key, Role.PLANNER)) as actor:
+        return filing_attach(actor=actor, filing=filing, attachments=[check_upload(upload)])[0]
+
+
+FACTORIES = {
+    "filing": make_filing,
+    "filing_draw": make_draw,
+    "filing_annex": make_filing_with_annex,
+    "filing_attachment": make_filing_attachment,
+}
 
 _ALL_VIEWERS = {"A1": "A1", "AO": "A1"}
 
@@ -117,6 +158,10 @@ CASES = {
     "sampling:filing_list": Case(factory="filing", kind="list", query="tab=all"),
     "sampling:filing_detail": Case(factory="filing"),
     "sampling:filing_pdf": Case(factory="filing"),
+    "sampling:filing_annex": Case(factory="filing_annex"),
+    "sampling:filing_attachment": Case(factory="filing_attachment"),
+    # The filer adds files; an office sees the filing but did not file it (403), others get 404.
+    "sampling:filing_attach": Case(factory="filing", method="post", data={"attachments": _Scan()}, viewers=("A1",)),
     "sampling:filing_preview": Case(factory="filing"),
     "sampling:filing_record": Case(factory="filing"),
     "sampling:filing_decide": Case(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import json
 
 import pytest
@@ -13,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from sampling.models import Filing, FilingDecision, SamplingPlan
+from sampling import hashrank, records
+from sampling.models import Draw, Filing, FilingDecision, SamplingPlan
 from sampling.selectors import filings as selectors
 from sampling.services import filings as services
 from tenancy.audit import AuditEntry
@@ -51,9 +53,11 @@ def test_submit_addresses_the_county_office_with_a_two_day_deadline(world, setti
     assert filing.due_at == drawn + dt.timedelta(days=2)
     assert filing.organization_id == world.orgs["A1"].pk
     assert filing.kind == Filing.Kind.DRAW
-    # The record is the filing variant (inspectors included), hashed canonically.
+    # The record is the filing variant (inspectors included), hashed canonically, pool included.
     assert filing.record["inspector_pool"] and filing.record["assignments"][0]["inspectors"]
-    canonical = json.dumps(filing.record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    whole = records.with_pool(filing.record, filing.draw)
+    assert len(whole["pool"]) == 6
+    canonical = json.dumps(whole, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert filing.record_sha256 == hashlib.sha256(canonical).hexdigest()
     with filing.pdf.open("rb") as fh:
         assert fh.read(5) == b"%PDF-"
@@ -263,16 +267,17 @@ def test_record_download_variants(world, login, client):
     filing = submit(world)
     url = reverse("sampling:filing_record", args=[filing.pk])
     login(world.user("AO", Role.VIEWER))
-    full = json.loads(client.get(url + "?variant=filing").content)
-    assert full == filing.record and full["inspector_pool"]
-    public = json.loads(client.get(url + "?variant=public").content)
+    full = json.loads(b"".join(client.get(url + "?variant=filing").streaming_content))
+    assert full == records.with_pool(filing.record, filing.draw) and full["inspector_pool"] and len(full["pool"]) == 6
+    public = json.loads(b"".join(client.get(url + "?variant=public").streaming_content))
+    assert public["pool"] == full["pool"]
     assert "inspector_pool" not in public and "conflicts" not in public
     assert all(set(a) == {"target"} for a in public["assignments"])
     assert public["selected"] == full["selected"]
     client.logout()
     # The department that filed gets the full record too.
     login(world.user("A1", Role.VIEWER))
-    assert "inspector_pool" in json.loads(client.get(url).content)
+    assert "inspector_pool" in json.loads(b"".join(client.get(url).streaming_content))
 
 
 def test_record_filing_variant_refused_to_a_joint_participant(world, login, client):
@@ -288,7 +293,7 @@ def test_record_filing_variant_refused_to_a_joint_participant(world, login, clie
     login(world.user("A2", Role.PLANNER))
     url = reverse("sampling:filing_record", args=[filing.pk])
     assert client.get(url + "?variant=filing").status_code == 403
-    assert "inspector_pool" not in json.loads(client.get(url).content)
+    assert "inspector_pool" not in json.loads(b"".join(client.get(url).streaming_content))
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,3 +394,185 @@ def test_a_long_sheets_missing_file_is_rendered_again_by_the_worker(world, setti
         again = services.filing_attach_pdf(actor=actor, filing=filing)
     with again.pdf.open("rb") as fh:
         assert fh.read(5) == b"%PDF-"
+
+
+# --------------------------------------------------------------------------------------------
+# The pool is referred to, not copied (the draw's frozen pool never changes)
+
+POOL_MIGRATION = importlib.import_module("sampling.migrations.0011_filing_record_pool_by_reference")
+
+
+def _download(client, filing, variant: str) -> bytes:
+    url = reverse("sampling:filing_record", args=[filing.pk]) + f"?variant={variant}"
+    return b"".join(client.get(url).streaming_content)
+
+
+def test_a_filing_stores_its_pool_by_reference_and_downloads_it_whole(world, login, client):
+    draw = make_simple_draw(world, "A1")
+    filing = submit(world, draw=draw)
+    with scopes_disabled():
+        stored = Filing.objects.get(pk=filing.pk).record
+    assert stored["pool"] == {"$ref": "draw.pool", "draw": draw.pk, "pool_hash": draw.pool_hash}
+    login(world.user("AO", Role.VIEWER))
+    body = _download(client, filing, "filing")
+    with actor_scope(world.actor("A1", Role.VIEWER)):
+        whole = records.draw_record(Draw.objects.get(pk=draw.pk), variant="filing")
+    # The whole record, pool included (in the key order the database keeps: jsonb sorts keys).
+    assert json.loads(body) == whole and len(whole["pool"]) == 6
+    assert hashlib.sha256(selectors.canonical_json(json.loads(body))).hexdigest() == filing.record_sha256
+
+
+def _file_the_old_way(world, org_key="A1"):
+    """A filing as stored before the pool was referred to: the whole record, pool inline."""
+    draw = make_simple_draw(world, org_key)
+    filing = submit(world, org_key, draw=draw)
+    with actor_scope(world.actor(org_key, Role.VIEWER)):
+        whole = records.draw_record(Draw.objects.get(pk=draw.pk), variant="filing")
+    with scopes_disabled():
+        Filing.objects.filter(pk=filing.pk).update(record=whole)
+        return Filing.objects.get(pk=filing.pk)
+
+
+def test_the_migration_refers_existing_filings_to_their_pool_with_identical_downloads(world, login, client):
+    from django.apps import apps
+
+    old = _file_the_old_way(world)
+    tampered = _file_the_old_way(world)
+    with scopes_disabled():
+        record = tampered.record
+        record["pool"][0]["key"] = "X" + record["pool"][0]["key"]  # no longer the draw's pool
+        Filing.objects.filter(pk=tampered.pk).update(record=record)
+        tampered.refresh_from_db()
+    # What the download sent before: the stored record as loaded, written compactly.
+    before = {
+        f.pk: {v: records.record_json(f.record if v == "filing" else hashrank.public_record(f.record)).encode()
+               for v in ("filing", "public")}
+        for f in (old, tampered)
+    }
+    login(world.user("AO", Role.VIEWER))
+    assert _download(client, old, "filing") == before[old.pk]["filing"]  # an inline pool is served as stored
+
+    with scopes_disabled():
+        POOL_MIGRATION.pool_by_reference(apps, None)
+        converted = Filing.objects.get(pk=old.pk)
+        kept = Filing.objects.get(pk=tampered.pk)
+    assert converted.record["pool"] == {"$ref": "draw.pool", "draw": old.draw_id, "pool_hash": old.draw.pool_hash}
+    assert isinstance(kept.record["pool"], list) and kept.record == tampered.record
+    for filing in (old, tampered):
+        for variant in ("filing", "public"):
+            after = _download(client, filing, variant)
+            assert after == before[filing.pk][variant], (filing.pk, variant)
+    assert hashlib.sha256(selectors.canonical_json(json.loads(before[old.pk]["filing"]))).hexdigest() == old.record_sha256
+    with scopes_disabled():
+        assert selectors.record_sha256(converted.record, draw=converted.draw) == old.record_sha256
+
+    # And back: the reference becomes the inline pool again.
+    with scopes_disabled():
+        POOL_MIGRATION.pool_inline(apps, None)
+        assert Filing.objects.get(pk=old.pk).record == old.record
+
+
+# --------------------------------------------------------------------------------------------
+# Attachments: a signed scan with the filing, the office's receipt with its decision
+
+SCAN = "%PDF-1.7\n% 签字盖章的备案表\n%%EOF\n".encode()
+PHOTO = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 40
+
+
+def _upload(name: str, content: bytes, content_type: str = "application/pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def test_a_filing_and_a_decision_carry_attachments_through_the_pages(world, login, client):
+    from sampling.models import FilingAttachment
+
+    draw = make_simple_draw(world, "A1")
+    login(world.user("A1", Role.PLANNER))
+    response = client.post(
+        reverse("sampling:filing_submit", args=[draw.pk]),
+        {"note": "附签字扫描件", "attachments": [_upload("备案表签字.pdf", SCAN), _upload("现场.png", PHOTO, "image/png")]},
+    )
+    assert response.status_code == 302
+    with scopes_disabled():
+        filing = Filing.objects.get(draw=draw)
+        scan, photo = FilingAttachment.objects.filter(filing=filing).order_by("id")
+        entry = AuditEntry.objects.get(target_type="sampling.filingattachment", target_id=str(scan.pk), action="create")
+    assert (scan.original_name, scan.content_type, scan.size) == ("备案表签字.pdf", "application/pdf", len(SCAN))
+    assert scan.sha256 == hashlib.sha256(SCAN).hexdigest() and photo.content_type == "image/png"
+    assert scan.organization_id == world.orgs["A1"].pk and scan.decision_id is None
+    assert scan.uploaded_by_id == world.user("A1", Role.PLANNER).pk
+    assert entry.changes["sha256"] == [None, scan.sha256] and entry.changes["file"][1] == scan.file.name
+    assert "备案表签字" not in scan.file.name  # the stored name is generated, never the user's
+
+    client.logout()
+    login(world.user("AO", Role.LEADER))
+    page = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
+    assert "备案表签字.pdf" in page and scan.sha256 in page
+    download = client.get(reverse("sampling:filing_attachment", args=[scan.pk]))
+    assert b"".join(download.streaming_content) == SCAN
+    assert download["Content-Type"] == "application/pdf" and download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Disposition"].startswith("attachment;") and "utf-8''" in download["Content-Disposition"].lower()
+    # The office returns it with its own scan.
+    receipt = _upload("退回意见.pdf", SCAN + b"office")
+    client.post(reverse("sampling:filing_decide", args=[filing.pk]), {"decision": "returned", "reason": "缺少负责人签字", "attachments": [receipt]})
+    with scopes_disabled():
+        office_file = FilingAttachment.objects.get(filing=filing, decision__isnull=False)
+    assert office_file.organization_id == world.orgs["AO"].pk and office_file.decision.decision == "returned"
+
+    client.logout()
+    login(world.user("A1", Role.VIEWER))
+    page = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
+    reason_card = page[page.index('data-testid="filing-return-reason"'):page.index('data-testid="filing-attachments"')]
+    assert "退回意见.pdf" in reason_card  # the office's file beside its reason
+    assert b"".join(client.get(reverse("sampling:filing_attachment", args=[office_file.pk])).streaming_content) == SCAN + b"office"
+
+    client.logout()
+    login(world.user("BO", Role.ADMIN))
+    assert client.get(reverse("sampling:filing_attachment", args=[scan.pk])).status_code == 404
+    assert client.get(reverse("sampling:filing_attachment", args=[office_file.pk])).status_code == 404
+
+
+def test_a_disguised_file_is_refused_next_to_the_field_keeping_the_note(world, login, client):
+    draw = make_simple_draw(world, "A1")
+    login(world.user("A1", Role.PLANNER))
+    response = client.post(
+        reverse("sampling:filing_submit", args=[draw.pk]),
+        {"note": "请审核", "attachments": [_upload("签字.pdf", b"<html><script>x()</script></html>")]},
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "“签字.pdf”的内容不是 PDF、JPG、PNG 文件" in body and "请审核" in body
+    field = body[body.index('name="attachments"') - 600:]
+    assert "errorlist" in field[:1500]
+    with scopes_disabled():
+        assert not Filing.objects.filter(draw=draw).exists()
+
+
+def test_the_filer_adds_attachments_later_append_only(world, login, client, settings):
+    from sampling.models import FilingAttachment
+
+    settings.ATTACHMENT_MAX_BYTES = 1024
+    filing = submit(world)
+    url = reverse("sampling:filing_attach", args=[filing.pk])
+    login(world.user("A1", Role.PLANNER))
+    first = client.post(url, {"attachments": [_upload("签字1.pdf", SCAN)]})
+    assert first.status_code == 302 and first.url.endswith("#filing-attachments")
+    second = client.post(url, {"attachments": [_upload("签字2.pdf", SCAN + b"2")]})
+    assert second.status_code == 302
+    too_big = client.post(url, {"attachments": [_upload("大.pdf", SCAN + b"x" * 2000)]})
+    assert too_big.status_code == 400 and "超过了 1 KB 的大小上限" in too_big.content.decode()
+    nothing = client.post(url, {})
+    assert nothing.status_code == 400 and "请选择要上传的文件" in nothing.content.decode()
+    with scopes_disabled():
+        assert [a.original_name for a in FilingAttachment.objects.filter(filing=filing).order_by("id")] == ["签字1.pdf", "签字2.pdf"]
+    client.logout()
+    # The office sees the filing but did not file it; a viewer may not upload.
+    login(world.user("AO", Role.ADMIN))
+    assert client.post(url, {"attachments": [_upload("x.pdf", SCAN)]}).status_code == 403
+    client.logout()
+    login(world.user("A1", Role.VIEWER))
+    assert client.post(url, {"attachments": [_upload("x.pdf", SCAN)]}).status_code == 403
+    with scopes_disabled():
+        assert FilingAttachment.objects.filter(filing=filing).count() == 2

@@ -69,3 +69,61 @@ def test_html_preview_uses_the_same_template(world, login, client):
     assert "/static/css/print.css" in body  # the preview links the print stylesheet; the PDF gets it by path
     assert "2026年第二季度食品经营者抽查" in body and "请予备案" in body
     assert "style=" not in body and "<script" not in body  # strict CSP
+
+
+# --------------------------------------------------------------------------------------------
+# A bounded sheet: the first FILING_PDF_MAX_ROWS rows, the full list in an .xlsx annex
+
+
+def test_a_long_list_goes_to_an_annex_whose_hash_the_pdf_prints(world, settings, login, client, django_capture_on_commit_callbacks):
+    import hashlib
+    import io
+
+    from django_scopes import scopes_disabled
+    from openpyxl import load_workbook
+
+    from tenancy.audit import AuditEntry
+
+    settings.FILING_PDF_MAX_ROWS = 2  # the simple draw has 3 targets and 2 reserves
+    with django_capture_on_commit_callbacks(execute=True):
+        filing = _filing(world)
+    with scopes_disabled():
+        filing.refresh_from_db()
+        attached = AuditEntry.objects.get(target_type="sampling.filing", target_id=str(filing.pk), action="update")
+    assert filing.annex and len(filing.annex_sha256) == 64
+    assert attached.changes["annex_sha256"] == ["", filing.annex_sha256] and attached.changes["pdf"][0] is None
+
+    login(world.user("AO", Role.VIEWER))
+    annex = client.get(reverse("sampling:filing_annex", args=[filing.pk]))
+    assert annex["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "attachment" in annex["Content-Disposition"]
+    content = b"".join(annex.streaming_content)
+    assert hashlib.sha256(content).hexdigest() == filing.annex_sha256
+    wb = load_workbook(io.BytesIO(content), read_only=True)
+    assert wb.sheetnames == ["说明", "抽中检查对象", "备选名单"]
+    targets = list(wb["抽中检查对象"].iter_rows(values_only=True))
+    assert targets[0][:5] == ("序号", "统一社会信用代码/编码", "名称", "层", "检查人员")
+    assert [r[0] for r in targets[1:]] == [1, 2, 3]  # every target, not only the first two
+    assert [r[1] for r in targets[1:]] == [s["key"] for s in filing.record["selected"]]
+    inspector = filing.draw.inspector_pool[0]["name"]
+    assert all(r[2] and "阳城县" in r[2] for r in targets[1:]) and any(inspector in (r[4] or "") for r in targets[1:])
+    assert len(list(wb["备选名单"].iter_rows(values_only=True))) == 1 + 2
+    about = dict(wb["说明"].iter_rows(values_only=True))
+    assert about["备案记录摘要（SHA-256）"] == filing.record_sha256 and about["任务编号"] == filing.draw.task_uid
+
+    text = _text(client.get(reverse("sampling:filing_pdf", args=[filing.pk])).content)
+    compact = "".join(text.split())
+    assert "本表列出前2个，共3个" in compact and filing.annex_sha256 in compact
+    # The first two targets are in the PDF, the third only in the annex.
+    assert targets[1][1] in compact and targets[2][1] in compact and targets[3][1] not in compact
+    detail = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
+    assert reverse("sampling:filing_annex", args=[filing.pk]) in detail and filing.annex_sha256 in detail
+
+
+def test_no_annex_for_a_short_list(world, login, client):
+    filing = _filing(world)
+    assert not filing.annex and not filing.annex_sha256
+    login(world.user("AO", Role.VIEWER))
+    assert client.get(reverse("sampling:filing_annex", args=[filing.pk])).status_code == 404
+    assert reverse("sampling:filing_annex", args=[filing.pk]) not in client.get(
+        reverse("sampling:filing_detail", args=[filing.pk])).content.decode()

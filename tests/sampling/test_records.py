@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 
 import pytest
 
@@ -46,3 +48,49 @@ def test_verify_checks_name_the_tampered_field(world):
     record["public_entropy"] = "changed"
     failed = {c["field"] for c in records.verify_checks(record) if not c["ok"]}
     assert {"seed", "selected"} <= failed and "pool_hash" not in failed
+
+
+# --------------------------------------------------------------------------------------------
+# A pool by reference: written out byte for byte as the record with its pool inline
+
+
+def _canonical(entries: list[tuple[str, str]]) -> bytes:
+    return records.decode_canonical(records.encode_pool(hashrank.Candidate(k, s) for k, s in entries)[0])
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [("K1", "A")],
+        [(f"9114{i:08d}", "ABCD"[i % 4]) for i in range(5000)],
+        [(f"K{i}", "高风险" if i % 3 else "A") for i in range(300)],
+        # Characters JSON escapes: the slow path, entry by entry.
+        [('K"1\\', "A"), ("K2", 'S"x'), ("键\x01", "A"), ("K3", "B")],
+    ],
+)
+@pytest.mark.parametrize("window", [1 << 20, 40])
+def test_pool_json_is_the_json_of_the_entries(entries, window, monkeypatch):
+    monkeypatch.setattr(records, "_WINDOW", window)  # windows cut inside a stratum too
+    canonical = _canonical(entries)
+    pool = records.pool_entries(canonical)
+    expected = json.dumps(pool, ensure_ascii=False, separators=(",", ":")).encode()
+    assert b"".join(records.pool_json_chunks(canonical)) == expected
+    assert expected == json.dumps(pool, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+@pytest.mark.django_db
+def test_a_record_without_its_pool_writes_out_as_the_whole_record(world):
+    draw = make_completed_draw(world, "A1")
+    with actor_scope(world.actor("A1", "viewer")):
+        full = records.draw_record(draw)
+        light = records.draw_record(draw, pool=False)
+    assert light["pool"] == {"$ref": "draw.pool", "draw": draw.pk, "pool_hash": draw.pool_hash}
+    assert list(light) == list(full)  # the key keeps its place
+    assert b"".join(records.record_chunks(light, draw=draw)) == records.record_json(full).encode()
+    canonical = json.dumps(full, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert records.record_sha256(light, draw=draw) == hashlib.sha256(canonical).hexdigest() == records.record_sha256(full)
+    assert records.with_pool(light, draw) == full
+    # A reference to another pool is refused, not served.
+    wrong = {**light, "pool": {**light["pool"], "pool_hash": "0" * 64}}
+    with pytest.raises(records.PoolMismatch):
+        records.record_chunks(wrong, draw=draw)
