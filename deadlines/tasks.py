@@ -41,6 +41,7 @@ def _pause_for_tests() -> None:
 @shared_task(base=OrganizationTask, name="deadlines.scan_organization")
 def scan_organization_task(organization_id: int, now: str | None = None, *, actor: Actor) -> dict[str, Any]:
     moment = dt.datetime.fromisoformat(now) if now else timezone.now()
+    moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
     result = scan_organization(actor=actor, now=moment, before_commit=_pause_for_tests)
     emails = deliver_emails(actor=actor)
     for other in sorted(result.organizations - {organization_id}):

@@ -119,6 +119,14 @@ class TenantTask(RecordsFailures):
         with actor_scope(actor):
             return super().__call__(*args, actor=actor, **kwargs)
 
+    def retry(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+        # The request's kwargs hold the rebuilt actor: a retry sends its reference again.
+        if kwargs is None:
+            kwargs = dict(self.request.kwargs or {})
+            if isinstance(kwargs.get("actor"), Actor):
+                kwargs["actor"] = actor_ref(kwargs["actor"])
+        return super().retry(args=args, kwargs=kwargs, **options)
+
 
 class OrganizationTask(ReliableTask):
     """Base of a task the system runs for one organization (a periodic job's fan-out): called as
@@ -133,6 +141,12 @@ class OrganizationTask(ReliableTask):
         with periodic.organization_scope(organization_id) as actor:
             return super().__call__(organization_id, *args, actor=actor, **kwargs)
 
+    def retry(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+        # The request's kwargs hold the rebuilt actor; the message carries ids only.
+        if kwargs is None:
+            kwargs = {k: v for k, v in (self.request.kwargs or {}).items() if k != "actor"}
+        return super().retry(args=args, kwargs=kwargs, **options)
+
     @staticmethod
     def failure_organization(args: Any, kwargs: Any) -> int | None:
         first = (args or [None])[0]
@@ -143,4 +157,5 @@ class OrganizationTask(ReliableTask):
 def run_periodic_job(key: str, now: str | None = None) -> Any:
     """Beat's entry for every ``tenancy.periodic.JOBS`` job (``now``: ISO datetime, for tests)."""
     moment = dt.datetime.fromisoformat(now) if now else timezone.now()
+    moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
     return periodic.run_job(key, now=moment)

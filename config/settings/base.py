@@ -316,5 +316,6 @@ AXES_LOCKOUT_CALLABLE = "tenancy.views.locked_out"
 # Deadlines: how often beat scans for reminders and overdue items; the address e-mails link to.
 DEADLINES_SCAN_SECONDS = int(env("DEADLINES_SCAN_SECONDS", "900"))
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
-# A test hook only (tests/integration/test_deadlines_worker.py): the scan pauses while this file exists.
+# Test hooks only (tests/integration/test_deadlines_worker.py): the scan pauses while this file exists.
 DEADLINES_TEST_PAUSE_FILE = env("DEADLINES_TEST_PAUSE_FILE")
+DEADLINES_TEST_NOW = env("DEADLINES_TEST_NOW")  # likewise: the periodic scans run as of this moment
