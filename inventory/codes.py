@@ -184,7 +184,7 @@ def is_valid_region_code(region6: str) -> bool:
 
 
 def _show(ch: str) -> str:
-    return gettext_noop("空白字符") if ch.isspace() else f"'{ch}'"
+    return f"'{ch}'"
 
 
 def _uscc_weighted_sum(first17: str) -> int:
@@ -267,7 +267,9 @@ def _check_uscc(code: str) -> CodeCheck:
         return fail("bad_length", gettext_noop("统一社会信用代码应为 18 位，实为 %(n)s 位") % {"n": len(code)})
     for pos, ch in enumerate(code, start=1):
         if ch not in _USCC_VALUE:
-            if ch in _USCC_FORBIDDEN_LETTERS:
+            if ch.isspace():  # a message of its own: no Chinese word as a parameter
+                message = gettext_noop("第 %(pos)s 位含非法字符 空白字符")
+            elif ch in _USCC_FORBIDDEN_LETTERS:
                 message = gettext_noop("第 %(pos)s 位含非法字符 %(ch)s（统一社会信用代码不使用字母 I、O、Z、S、V）")
             else:
                 message = gettext_noop("第 %(pos)s 位含非法字符 %(ch)s")
@@ -338,6 +340,8 @@ def _check_regno(code: str) -> CodeCheck:
         return fail("bad_length", gettext_noop("注册号应为 15 位，实为 %(n)s 位") % {"n": len(code)})
     for pos, ch in enumerate(code, start=1):
         if ch not in _DIGITS:
+            if ch.isspace():
+                return fail("bad_char", gettext_noop("第 %(pos)s 位含非法字符 空白字符（注册号应全为数字）") % {"pos": pos})
             return fail("bad_char", gettext_noop("第 %(pos)s 位含非法字符 %(ch)s（注册号应全为数字）") % {"pos": pos, "ch": _show(ch)})
     if region is None:
         return fail(
@@ -395,6 +399,8 @@ def _check_registry(code: str) -> CodeCheck:
     local = code[8:]
     for pos, ch in enumerate(local, start=9):
         if ch not in _REGISTRY_LOCAL_CHARS:
+            if ch.isspace():
+                return fail("bad_char", gettext_noop("第 %(pos)s 位含非法字符 空白字符（编号只允许数字、大写字母和 '-'）") % {"pos": pos})
             return fail("bad_char", gettext_noop("第 %(pos)s 位含非法字符 %(ch)s（编号只允许数字、大写字母和 '-'）") % {"pos": pos, "ch": _show(ch)})
     if not 1 <= len(local) <= _REGISTRY_LOCAL_MAX:
         return fail(

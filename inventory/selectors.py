@@ -294,6 +294,11 @@ def _estimated_rows(queryset: QuerySet[Any]) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def _about(estimate: int) -> Total:
+    """An estimate with three significant digits: 1,000,437 reads "about 1,000,000"."""
+    return Total(round(estimate, 3 - len(str(estimate))) if estimate >= 1000 else estimate, "about")
+
+
 def entity_total(*, actor: Actor, filters: EntityFilters, defer: bool = False) -> Total | None:
     """The size of the entity list, exact up to :data:`COUNT_CAP`. A large registry unfiltered is
     its planner estimate (no row read); filtered, ``None`` when ``defer`` (count it later)."""
@@ -306,7 +311,7 @@ def entity_total(*, actor: Actor, filters: EntityFilters, defer: bool = False) -
     estimate = _estimated_rows(registry)  # None on SQLite: the embedded default, small registries
     if estimate is not None and estimate > 2 * COUNT_CAP:
         if unfiltered:
-            return Total(estimate, "about")
+            return _about(estimate)
         if defer:
             return None
     counted = entity_queryset(actor=actor, filters=filters).order_by()[: COUNT_CAP + 1].count()
@@ -315,7 +320,7 @@ def entity_total(*, actor: Actor, filters: EntityFilters, defer: bool = False) -
     if unfiltered and estimate is None:
         return Total(entity_queryset(actor=actor, filters=filters).count())
     if unfiltered and estimate > COUNT_CAP:
-        return Total(estimate, "about")
+        return _about(estimate)
     # Filtered, or statistics that have not seen the rows yet (a first import): a lower bound.
     return Total(COUNT_CAP, "more")
 

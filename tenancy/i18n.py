@@ -91,12 +91,19 @@ def _translate_formatted(text: str) -> str | None:
         match = pattern.fullmatch(text)
         if match is None:
             continue
-        params = {name: gettext(value) for name, value in match.groupdict().items()}
-        translated = gettext(msgid)
+        # Parameters are shown as stored: they are user data (a file's headers, a value typed),
+        # or words the user must type in Chinese (the spreadsheets' vocabulary).
+        params = match.groupdict()
         try:
-            return translated % params
-        except (KeyError, TypeError, ValueError):  # a %(n)d given text: keep the stored wording
-            return None
+            return gettext(msgid) % params
+        except TypeError:  # a %(n)d placeholder: its digits were captured as text
+            numbers = {k: int(v) if v.lstrip("-").isdigit() else v for k, v in params.items()}
+            try:
+                return gettext(msgid) % numbers
+            except (KeyError, TypeError, ValueError):
+                continue
+        except (KeyError, ValueError):
+            continue
     return None
 
 
@@ -104,8 +111,8 @@ def translate_stored(text: Any) -> str:
     """Stored Chinese text in the active language.
 
     The text is looked up as a msgid, then matched against the catalog's formatted msgids
-    ("已导入 %(n)s 行" stored as "已导入 3 行"), each parameter translated when it is itself a
-    msgid (a status label); text made of clauses joined by "；" is translated clause by clause.
+    ("已导入 %(n)s 行" stored as "已导入 3 行"; the parameters stay as stored); text made of
+    clauses joined by "；" is translated clause by clause.
     Text that is none of these (user data, a message stored in English) comes back unchanged.
     """
     if text is None:

@@ -92,6 +92,8 @@ def test_stored_chinese_is_translated_when_shown():
         summary = translate_stored(stored_summary)
         assert summary.startswith("Header in row 3; ") and "备注、联系人" in summary  # the file's own headers
         assert translate_stored("阳城县某旅行社") == "阳城县某旅行社"
+        # A parameter is shown as stored, even when it happens to be a msgid: it is the file's header.
+        assert translate_stored("表头在第 1 行；未识别的列（将忽略）：备注") == "Header in row 1; Unrecognized columns (ignored): 备注"
         assert translate_stored("") == "" and translate_stored(None) == ""
     with translation.override("zh-hans"):
         assert translate_stored(stored_length) == stored_length
