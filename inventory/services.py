@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenancy import audit
 from tenancy.context import Actor, OrgKind, Role
@@ -62,7 +63,7 @@ def can_write(actor: Actor, *, kinds: tuple[str, ...] = (OrgKind.DEPARTMENT,)) -
 
 def _own_unit(actor: Actor, unit: OrgUnit | None) -> OrgUnit | None:
     if unit is not None and unit.organization_id != actor.organization_id:
-        raise ValidationError({"unit": "所选股室不属于本单位"})
+        raise ValidationError({"unit": _("所选股室不属于本单位")})
     return unit
 
 
@@ -102,12 +103,12 @@ def checkitem_in_use(item: CheckItem) -> bool:
 def _check_item_code(actor: Actor, code: str, *, exclude_pk: int | None = None) -> str:
     code = codes.normalize_text(code)
     if not code:
-        raise ValidationError({"code": "请填写事项编码"})
+        raise ValidationError({"code": _("请填写事项编码")})
     clash = CheckItem.objects.filter(organization_id=actor.organization_id, code=code)
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError({"code": f"事项编码“{code}”已在本单位清单中"})
+        raise ValidationError({"code": _("事项编码“%(code)s”已在本单位清单中") % {"code": code}})
     return code
 
 
@@ -133,7 +134,7 @@ def checkitem_create(*, actor: Actor, data: dict[str, Any], points: Sequence[dic
 def _new_version(actor: Actor, item: CheckItem, reason: str) -> tuple[CheckItem, dict[int, CheckPoint]]:
     """Copy ``item`` and its points as version + 1; the old row stays intact (old inspections keep it)."""
     if not item.is_current:
-        raise ValidationError("只能修订现行版本")
+        raise ValidationError(_("只能修订现行版本"))
     old_points = list(CheckPoint.objects.filter(item=item).order_by("order", "id"))
     CheckItem.objects.filter(pk=item.pk).update(is_current=False, updated_at=timezone.now())
     new = CheckItem(
@@ -161,9 +162,9 @@ def _editable(actor: Actor, item: CheckItem, reason: str) -> tuple[CheckItem, di
     if not item.writable_by(actor):
         raise PermissionDenied("不能修改其他单位的事项")
     if not item.is_current:
-        raise ValidationError("历史版本不能修改，请修改现行版本")
+        raise ValidationError(_("历史版本不能修改，请修改现行版本"))
     if item.status == CheckItem.Status.RETIRED:
-        raise ValidationError("已废止的事项不能修改")
+        raise ValidationError(_("已废止的事项不能修改"))
     if checkitem_in_use(item):
         return _new_version(actor, item, reason or "修订（已用于抽查任务或已批准的抽查计划）")
     return item, None
@@ -173,7 +174,7 @@ def _editable(actor: Actor, item: CheckItem, reason: str) -> tuple[CheckItem, di
 def checkitem_update(*, actor: Actor, item: CheckItem, data: dict[str, Any], reason: str = "") -> CheckItem:
     """Edit in place, or — when the item is in use — as a new version. Returns the current row."""
     item = CheckItem.objects.select_for_update().get(pk=item.pk)
-    target, _ = _editable(actor, item, reason)
+    target, _mapping = _editable(actor, item, reason)
     before = audit.snapshot(target)
     _apply(target, data, ITEM_FIELDS)
     _own_unit(actor, target.responsible_unit)
@@ -190,9 +191,9 @@ def checkitem_retire(*, actor: Actor, item: CheckItem, reason: str) -> CheckItem
     require_writer(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "请填写废止原因"})
+        raise ValidationError({"reason": _("请填写废止原因")})
     if not item.is_current or item.status == CheckItem.Status.RETIRED:
-        raise ValidationError("该事项已废止或不是现行版本")
+        raise ValidationError(_("该事项已废止或不是现行版本"))
     before = audit.snapshot(item, ["status", "retired_reason"])
     item.status = CheckItem.Status.RETIRED
     item.retired_reason = reason[:200]
@@ -204,7 +205,7 @@ def checkitem_retire(*, actor: Actor, item: CheckItem, reason: str) -> CheckItem
 @transaction.atomic
 def checkpoint_add(*, actor: Actor, item: CheckItem, data: dict[str, Any], reason: str = "") -> CheckPoint:
     item = CheckItem.objects.select_for_update().get(pk=item.pk)
-    target, _ = _editable(actor, item, reason)
+    target, _mapping = _editable(actor, item, reason)
     last = CheckPoint.objects.filter(item=target).aggregate(m=Max("order"))["m"] or 0
     point = CheckPoint(item=target, order=last + 1)
     _apply(point, data, POINT_FIELDS)
@@ -247,7 +248,7 @@ def checkpoint_delete(*, actor: Actor, point: CheckPoint, reason: str = "") -> C
 def checkpoint_move(*, actor: Actor, point: CheckPoint, direction: str, reason: str = "") -> CheckItem:
     """Swap a point with its neighbour ("up"/"down"); orders stay 1..n."""
     if direction not in ("up", "down"):
-        raise ValidationError({"direction": "无效的移动方向"})
+        raise ValidationError({"direction": _("无效的移动方向")})
     item = CheckItem.objects.select_for_update().get(pk=point.item_id)
     target, mapping = _editable(actor, item, reason)
     point = _point_in(target, point, mapping)
@@ -278,7 +279,7 @@ def _joint_partners(actor: Actor, initiator: Organization, partners: Iterable[Or
     allowed = set(actor.visible_org_ids)
     chosen = [initiator, *partners]
     if any(o.pk not in allowed or o.kind != OrgKind.DEPARTMENT for o in chosen):
-        raise ValidationError({"partners": "发起部门和配合部门须为本辖区的行政监管部门"})
+        raise ValidationError({"partners": _("发起部门和配合部门须为本辖区的行政监管部门")})
     return [p for p in partners if p.pk != initiator.pk]
 
 
@@ -295,17 +296,17 @@ def _joint_items(
     keep = set(keep)
     found = {i.pk: i for i in CheckItem.objects.filter(pk__in=wanted).select_related("organization")}
     if set(found) != wanted:
-        raise ValidationError({"items": "所选事项不存在或不属于本辖区的行政监管部门"})
+        raise ValidationError({"items": _("所选事项不存在或不属于本辖区的行政监管部门")})
     departments = {initiator.pk, *(p.pk for p in partners)}
     names = "、".join(f"{i.code} {i.name}" for i in found.values() if i.organization_id not in departments)
     if names:
-        raise ValidationError({"items": f"对应部门事项须为发起部门或配合部门的事项：{names}"})
+        raise ValidationError({"items": _("对应部门事项须为发起部门或配合部门的事项：%(names)s") % {"names": names}})
     stale = "、".join(
         f"{i.code} {i.name}" for i in found.values()
         if i.pk not in keep and (not i.is_current or i.status != CheckItem.Status.ACTIVE)
     )
     if stale:
-        raise ValidationError({"items": f"只能选择现行有效的事项：{stale}"})
+        raise ValidationError({"items": _("只能选择现行有效的事项：%(items)s") % {"items": stale}})
     return sorted(found.values(), key=lambda i: (i.organization_id, i.code, i.pk))
 
 
@@ -365,14 +366,15 @@ def clean_entity_code(raw: str, *, region_id: int | None, exclude_pk: int | None
     the region (one entity, many departments: the same code is never two rows)."""
     check = codes.classify_code(raw or "")
     if not check.valid:
-        raise ValidationError({"code": translate_stored(check.error or "代码无效")})
+        raise ValidationError({"code": translate_stored(check.error) if check.error else _("代码无效")})
     clash = MarketEntity.objects.filter(region_id=region_id, code=check.normalized)
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
     other = clash.first()
     if other is not None:
         raise ValidationError(
-            {"code": f"代码 {check.normalized} 已登记为“{other.name}”，同一地区不能重复登记；如需纳入本部门名录库，请在该对象页面点击“加入本部门名录库”"}
+            {"code": _("代码 %(code)s 已登记为“%(name)s”，同一地区不能重复登记；如需纳入本部门名录库，请在该对象页面点击“加入本部门名录库”")
+             % {"code": check.normalized, "name": other.name}}
         )
     return check
 
@@ -380,10 +382,10 @@ def clean_entity_code(raw: str, *, region_id: int | None, exclude_pk: int | None
 def _entity_clean(entity: MarketEntity) -> None:
     entity.name = codes.normalize_text(entity.name or "")
     if not entity.name:
-        raise ValidationError({"name": "请填写名称"})
+        raise ValidationError({"name": _("请填写名称")})
     entity.industry_code = (entity.industry_code or "").strip().upper()
     if entity.industry_code and not (entity.industry_code[0].isalpha() and entity.industry_code[1:].isdigit()):
-        raise ValidationError({"industry_code": "行业代码应为 GB/T 4754 门类字母加数字，如 I6510"})
+        raise ValidationError({"industry_code": _("行业代码应为 GB/T 4754 门类字母加数字，如 I6510")})
     _full_clean(entity)
 
 
@@ -462,9 +464,9 @@ def registry_entry_add(
 def _entries_for(actor: Actor, entity_ids: Sequence[int]) -> list[RegistryEntry]:
     ids = list(dict.fromkeys(int(i) for i in entity_ids))
     if not ids:
-        raise ValidationError({"ids": "请先勾选检查对象"})
+        raise ValidationError({"ids": _("请先勾选检查对象")})
     if len(ids) > BULK_MAX:
-        raise ValidationError({"ids": f"一次最多处理 {BULK_MAX} 条"})
+        raise ValidationError({"ids": _("一次最多处理 %(n)s 条") % {"n": BULK_MAX}})
     entries = list(
         RegistryEntry.objects.select_related("entity").filter(
             organization_id=actor.organization_id, entity_id__in=ids, status=RegistryEntry.Status.ACTIVE
@@ -480,7 +482,7 @@ def registry_bulk_tag(*, actor: Actor, entity_ids: Sequence[int], tag_name: str)
     require_writer(actor)
     tags = _tags(actor, [tag_name])
     if not tags:
-        raise ValidationError({"tag": "请填写标签名称"})
+        raise ValidationError({"tag": _("请填写标签名称")})
     tag = tags[0]
     entries = _entries_for(actor, entity_ids)
     through = RegistryEntry.tags.through
@@ -498,7 +500,7 @@ def entity_bulk_set_risk(*, actor: Actor, entity_ids: Sequence[int], risk_class:
     """Set the credit risk class of the selected entities (of the department's registry)."""
     require_writer(actor)
     if risk_class not in MarketEntity.Risk.values:
-        raise ValidationError({"risk_class": "请选择风险等级 A/B/C/D"})
+        raise ValidationError({"risk_class": _("请选择风险等级 A/B/C/D")})
     entries = _entries_for(actor, entity_ids)
     changed = [e.entity for e in entries if e.entity.risk_class != risk_class]
     assert_writable(actor, changed)
@@ -518,7 +520,7 @@ def registry_bulk_retire(*, actor: Actor, entity_ids: Sequence[int], reason: str
     require_writer(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "请填写移出原因"})
+        raise ValidationError({"reason": _("请填写移出原因")})
     entries = _entries_for(actor, entity_ids)
     RegistryEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
         status=RegistryEntry.Status.RETIRED, retired_reason=reason[:200], updated_at=timezone.now()
@@ -539,17 +541,17 @@ def _inspector_checks(actor: Actor, inspector: Inspector) -> None:
     inspector.cert_no = codes.normalize_code(inspector.cert_no or "")
     inspector.name = codes.normalize_text(inspector.name or "")
     if not inspector.cert_no:
-        raise ValidationError({"cert_no": "请填写执法证号"})
+        raise ValidationError({"cert_no": _("请填写执法证号")})
     clash = Inspector.objects.filter(organization_id=actor.organization_id, cert_no=inspector.cert_no)
     if inspector.pk:
         clash = clash.exclude(pk=inspector.pk)
     if clash.exists():
-        raise ValidationError({"cert_no": f"执法证号 {inspector.cert_no} 已在本单位名录库中"})
+        raise ValidationError({"cert_no": _("执法证号 %(cert)s 已在本单位名录库中") % {"cert": inspector.cert_no}})
     _own_unit(actor, inspector.unit)
     if inspector.user_id and not Membership.objects.filter(
         organization_id=actor.organization_id, user_id=inspector.user_id, is_active=True
     ).exists():
-        raise ValidationError({"user": "关联账号须为本单位成员"})
+        raise ValidationError({"user": _("关联账号须为本单位成员")})
     _full_clean(inspector, exclude=["unit", "user"])
 
 
@@ -599,9 +601,9 @@ def conflict_declare(
         raise PermissionDenied("不能为其他单位的执法人员申报")
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "请填写回避事由"})
+        raise ValidationError({"reason": _("请填写回避事由")})
     if ConflictOfInterest.objects.filter(inspector=inspector, entity=entity, is_active=True).exists():
-        raise ValidationError({"entity": f"{inspector.name} 与“{entity.name}”的利害关系已申报"})
+        raise ValidationError({"entity": _("%(inspector)s 与“%(entity)s”的利害关系已申报") % {"inspector": inspector.name, "entity": entity.name}})
     conflict = ConflictOfInterest(
         inspector=inspector, entity=entity, reason=reason[:200],
         declared_on=declared_on or timezone.localdate(), approved_by=(approved_by or "")[:50],
@@ -616,7 +618,7 @@ def conflict_declare(
 def conflict_withdraw(*, actor: Actor, conflict: ConflictOfInterest, reason: str = "") -> ConflictOfInterest:
     require_writer(actor)
     if not conflict.is_active:
-        raise ValidationError("该申报已撤回")
+        raise ValidationError(_("该申报已撤回"))
     before = audit.snapshot(conflict, ["is_active"])
     conflict.is_active = False
     conflict.save(update_fields=["is_active", "updated_at"])

@@ -293,3 +293,16 @@ def test_stored_record_words_stay_chinese_and_pages_translate_them(world, login)
     page = _english(login(world.user("A1", "planner"))).get(reverse("sampling:task_detail", kwargs={"pk": task.pk}))
     body = page.content.decode()
     assert "A (low risk)" in body and "D (high risk)" in body and "低风险" not in body
+
+
+def test_form_errors_read_in_english(world, login):
+    existing = make_entity(world, "A1", name="已登记公司")
+    client = _english(login(world.user("A1", "planner")))
+    form = {"name": "New Co", "entity_type": "enterprise", "status": "active", "risk_class": "B", "complaint_count": 0}
+    good = codes.make_uscc("91", "140522", "MA0K40001")
+    bad = client.post(reverse("inventory:entity_create"), {**form, "code": good[:-1] + ("0" if good[-1] != "0" else "1")})
+    assert "Wrong check character of the unified social credit code" in bad.content.decode()
+    duplicate = client.post(reverse("inventory:entity_create"), {**form, "code": existing.code}).content.decode()
+    assert f"Code {existing.code} is already registered as “已登记公司”" in html.unescape(duplicate)
+    future = client.post(reverse("inventory:entity_create"), {**form, "code": good, "established_on": "2030-01-01"}).content.decode()
+    assert "The establishment date cannot be later than today" in future
