@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,11 +121,16 @@ def _texts(item: DueItem, kind: str, today: dt.date, organization_name: str) -> 
 
 
 def _notify(actor: Actor, item: DueItem, users: list[User], kind: str, day: dt.date, title: str, body: str) -> int:
-    """Insert one notification per user, skipping those that exist (another scan's): the count inserted."""
+    """Insert one notification per user, skipping those that exist (another scan's): the count inserted.
+
+    It links to where the action is taken; an office told of another organization's item links
+    to the item (the action's page is the owner's)."""
+    url = item.target_url if actor.organization_id == item.organization_id else ""
+    url = url or reverse("deadlines:due_detail", kwargs={"pk": item.pk})
     created = 0
     for user in users:
         row = Notification(
-            user=user, due_item=item, kind=kind, day=day, title=title, body=body, url=item.target_url,
+            user=user, due_item=item, kind=kind, day=day, title=title, body=body, url=url,
             email_to=(user.email or "")[:254],
         )
         row.set_tenant(actor)

@@ -34,10 +34,14 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(_("抽查任务"), "sampling:task_list", kinds=("department", "office")),
     NavEntry(_("回避申请"), "sampling:recusal_list", kinds=("department",)),
     NavEntry(_("备案"), "sampling:filing_list", kinds=("department", "office")),
+    NavEntry(_("待办期限"), "deadlines:due_list", kinds=("department", "office")),
     NavEntry(_("检查实施"), "coming", coming=True, kinds=("department", "office")),
     NavEntry(_("结果公示"), "coming", coming=True, kinds=("department", "office")),
     NavEntry(_("管理"), "", section=_("管理"), roles=(Role.ADMIN, Role.LEADER)),
     NavEntry(_("审计日志"), "audit_list", roles=(Role.ADMIN, Role.LEADER)),
+    NavEntry(_("期限规则"), "deadlines:rule_list", roles=(Role.ADMIN, Role.LEADER), kinds=("department", "office")),
+    NavEntry(_("节假日安排"), "deadlines:holiday_list", roles=(Role.ADMIN,)),
+    NavEntry(_("失败的后台任务"), "deadlines:failure_list", roles=(Role.ADMIN,)),
 )
 
 

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from .text import describe_control_char, first_control_char
 
 # The apps whose models take the rule (Django's own keep theirs: e.g. password hashes).
-OUR_APPS = ("tenancy", "inventory", "sampling", "inspections", "publication")
+OUR_APPS = ("tenancy", "inventory", "sampling", "deadlines", "inspections", "publication")
 
 
 @deconstructible

@@ -1,0 +1,96 @@
+"""Leak-matrix entries for the deadline pages, and the factories the deadline tests share.
+
+A due item belongs to the organization whose action it is (an office also sees its region's); a
+notification to one user of one organization — an office's user never sees a department's, nor a
+department's user another department's (tests/deadlines/test_pages.py checks the users too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from deadlines.models import DueItem, Notification, RuleSetting, Unit
+from tenancy import events
+from tenancy.context import Role
+from tenancy.models import TaskFailure
+from tenancy.scoping import actor_scope
+
+from .cases_sampling_filings import make_simple_draw
+from .registry import Case, marker
+
+
+def make_due_item(world, org_key: str) -> DueItem:
+    """An open filing item of ``org_key`` (a draw completed just now); its target names the marker."""
+    draw = make_simple_draw(world, org_key, drawn_at=timezone.now())
+    with actor_scope(world.actor(org_key, Role.PLANNER)) as actor:
+        events.emit("sampling.draw.completed", actor=actor, obj=draw)
+    with scopes_disabled():
+        return DueItem.objects.filter(target_type="sampling.draw", target_id=str(draw.pk)).get()
+
+
+def make_notification(world, org_key: str) -> Notification:
+    """A reminder to every user of ``org_key`` (the marker in its title); returns the planner's."""
+    item = make_due_item(world, org_key)
+    org = world.orgs[org_key]
+    rows = {}
+    with scopes_disabled():
+        for role in Role.ALL:
+            rows[role] = Notification.objects.create(
+                organization=org, region=org.region, user=world.user(org_key, role), due_item=item,
+                kind=Notification.Kind.REMINDER, day=dt.date(2026, 12, 7), title=f"即将到期：{marker(org_key)}",
+                body=marker(org_key), url=item.target_url,
+            )
+    return rows[Role.PLANNER]
+
+
+def make_rule_setting(world, org_key: str) -> RuleSetting:
+    org = world.orgs[org_key]
+    with scopes_disabled():
+        return RuleSetting.objects.create(
+            organization=org, region=org.region, rule="sampling.filing", period=3, unit=Unit.DAYS,
+            source=f"{marker(org_key)} 本单位规定",
+        )
+
+
+def make_task_failure(world, org_key: str) -> TaskFailure:
+    with scopes_disabled():
+        return TaskFailure.objects.create(
+            organization=world.orgs[org_key], task_name="deadlines.scan_organization", args=[world.orgs[org_key].pk],
+            exception=f"OperationalError: {marker(org_key)}",
+        )
+
+
+FACTORIES = {
+    "due_item": make_due_item,
+    "notification": make_notification,
+    "rule_setting": make_rule_setting,
+    "task_failure": make_task_failure,
+}
+
+# A user's notifications are their own organization's: the office's users see the office's.
+_OWN_NOTIFICATIONS = {"A1": "A1", "AO": "AO"}
+
+CASES = {
+    "deadlines:due_list": Case(factory="due_item", kind="list", query="tab=all"),
+    "deadlines:due_detail": Case(factory="due_item"),
+    "deadlines:due_waive": Case(factory="due_item", method="post", data={"reason": "测试免除"}),
+    "deadlines:notification_list": Case(factory="notification", kind="list", own=_OWN_NOTIFICATIONS),
+    "deadlines:notification_bell": Case(factory="notification", kind="list", own=_OWN_NOTIFICATIONS),
+    "deadlines:notification_open": Case(factory="notification", own=_OWN_NOTIFICATIONS),
+    "deadlines:notification_read": Case(factory="notification", method="post", own=_OWN_NOTIFICATIONS),
+    "deadlines:rule_list": Case(factory="rule_setting", kind="list", own={"A1": "A1", "AO": "AO"}),
+    "deadlines:failure_list": Case(factory="task_failure", kind="list"),
+}
+
+PUBLIC = {
+    "deadlines:rule_edit": "edits the acting organization's own setting of a rule named by its code key; "
+    "no other organization's row is addressable (tests/deadlines/test_pages.py)",
+    "deadlines:notification_read_all": "marks the signed-in user's own notifications read; addresses no row",
+    "deadlines:holiday_list": "the national holiday calendar: global reference data, no tenant rows",
+    "deadlines:holiday_create": "global reference data, entered by platform admins only (tests/deadlines/test_pages.py)",
+    "deadlines:holiday_edit": "global reference data, edited by platform admins only (tests/deadlines/test_pages.py)",
+    "deadlines:holiday_delete": "global reference data, removed by platform admins only (tests/deadlines/test_pages.py)",
+}
