@@ -49,9 +49,29 @@ class DrawViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         return selectors.draw_list(actor=self.actor).order_by()
 
     @extend_schema(
-        parameters=[OpenApiParameter("variant", str, enum=["public", "filing"], required=False)],
+        parameters=[
+            OpenApiParameter(
+                "variant",
+                str,
+                location=OpenApiParameter.QUERY,
+                enum=["public", "filing"],
+                required=False,
+                description=(
+                    "Which record (DRAW.md §6): `public` — the published record, no inspector identities "
+                    "(`inspector_pool` and `conflicts` left out, `assignments` and `substitutions` without "
+                    "inspectors); `filing` — the full record as filed with the office (备案), inspectors "
+                    "included, for the draw's department, a joint plan's participating departments and the "
+                    "leading-group office (双随机办) of the draw's region; anyone else asking for it gets the "
+                    "public record. Omitted: `filing` for those allowed, else `public`."
+                ),
+            )
+        ],
         responses={200: OpenApiTypes.OBJECT},
-        description="The draw record (DRAW.md §6). Filing variant for those allowed, else public. 404 before the draw.",
+        description=(
+            "The draw record (DRAW.md §6), verifiable with `hashrank verify`: the filing variant for those "
+            "allowed, else the public one (`?variant=public` asks for the public one explicitly). 404 before "
+            "the draw."
+        ),
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def record(self, request: Request, pk: str | None = None) -> Response:

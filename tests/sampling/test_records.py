@@ -94,3 +94,14 @@ def test_a_record_without_its_pool_writes_out_as_the_whole_record(world):
     wrong = {**light, "pool": {**light["pool"], "pool_hash": "0" * 64}}
     with pytest.raises(records.PoolMismatch):
         records.record_chunks(wrong, draw=draw)
+
+
+def test_the_record_endpoint_documents_its_variants():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/v1/draws/{id}/record/"]["get"]
+    (variant,) = [p for p in operation["parameters"] if p["name"] == "variant"]
+    assert variant["in"] == "query" and variant["schema"]["enum"] == ["filing", "public"]
+    text = variant["description"]
+    assert "`public`" in text and "`filing`" in text and "inspector" in text and "office" in text
