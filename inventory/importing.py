@@ -1389,21 +1389,30 @@ def fail_if_stale(job: ImportJob) -> bool:
 def _heartbeat(job_id: int) -> Iterator[None]:
     """While the block runs, a thread writes ``heartbeat_at`` through a connection of its own
     every tenth of the stale time: the job looks alive as long as its process is, whatever the
-    import waits for (a long statement, a lock). SQLite has one writer: no thread there (and
-    the progress updates beat instead)."""
-    if PROGRESS_DB == DEFAULT_DB_ALIAS:
+    import waits for (a long statement, a lock). On PostgreSQL, when the import opens its own
+    transaction (the worker's case; inside another one the job row may be locked by it): SQLite
+    has one writer, and there the progress updates beat instead."""
+    if connections[PROGRESS_DB].vendor != "postgresql" or connections[DEFAULT_DB_ALIAS].in_atomic_block:
         yield
         return
     stop = threading.Event()
     interval = max(1.0, settings.IMPORT_STALE_AFTER_SECONDS / 10)
+    progress = connections[PROGRESS_DB]
+    # The thread's connection: the settings of this one (a test database's too), its own socket.
+    wrapper, settings_dict = progress.__class__, dict(progress.settings_dict)
 
     def beat() -> None:
-        with connection_of_this_thread(PROGRESS_DB):
+        own = wrapper(settings_dict, PROGRESS_DB)
+        connections[PROGRESS_DB] = own  # for this thread only
+        try:
             while not stop.wait(interval):
                 try:
                     ImportJob.objects.using(PROGRESS_DB).filter(pk=job_id).update(heartbeat_at=timezone.now())
                 except Exception:  # a lost connection: the next beat tries again
-                    connections[PROGRESS_DB].close()
+                    own.close()
+        finally:
+            own.close()
+            del connections[PROGRESS_DB]
 
     thread = threading.Thread(target=contextvars.copy_context().run, args=(beat,), name=f"import-{job_id}-heartbeat",
                               daemon=True)

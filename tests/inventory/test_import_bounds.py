@@ -282,3 +282,20 @@ def test_a_queued_job_runs_once_however_often_its_task_is_delivered(world, setti
 def test_limits_for_the_command_scale_the_unpacked_cap(settings):
     settings.IMPORT_MAX_BYTES, settings.IMPORT_MAX_UNPACKED_BYTES = 20 << 20, 512 << 20
     assert ReadLimits.command(200 << 20) == ReadLimits(200 << 20, 5120 << 20)
+
+
+def test_an_upload_kept_on_disk_is_read_from_there(world, login, settings):
+    """Django keeps a big upload in a temporary file: the preview reads that file as a stream."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload on disk
+    client = login(world.user("A1", "planner"))
+    data = xlsx([["统一社会信用代码", "名称"], [CODES[9], "甲"], ["坏", "乙"]])
+    response = client.post(reverse("inventory:import_upload"), {"kind": "entities", "file": SimpleUploadedFile("名录.xlsx", data)})
+    assert response.status_code == 302
+    with scopes_disabled():
+        job = ImportJob.objects.get()
+        assert (job.total_rows, job.rejected_count) == (2, 1)
+        job.file.open("rb")
+        assert job.file.read() == data
+        job.file.close()

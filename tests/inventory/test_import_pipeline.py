@@ -144,3 +144,41 @@ def test_pipeline_mode_all_with_a_late_error_writes_nothing(world, monkeypatch):
     assert job.status == ImportJob.Status.REFUSED and job.rejected_count == 1
     with scopes_disabled():
         assert not MarketEntity.objects.exists() and not RegistryEntry.objects.exists()
+
+
+def test_a_running_import_beats_while_it_waits(world, monkeypatch, settings):
+    """The worker's job writes heartbeat_at from a thread of its own while the import runs, even
+    through a write that reports no progress (a lock wait, a long statement): only a dead
+    process stops beating (inventory.importing.fail_if_stale)."""
+    import time
+
+    from django.utils import timezone
+
+    from inventory import entity_upsert
+    from tenancy.jobs import PROGRESS_DB
+
+    settings.IMPORT_STALE_AFTER_SECONDS = 10  # a beat every second
+    seen = []
+    original = entity_upsert.EntityUpsert.write
+
+    def slow(self, plan):
+        if not seen:
+            started = timezone.now()
+            time.sleep(2.5)
+            beat = ImportJob.objects.using(PROGRESS_DB).values_list("heartbeat_at", flat=True).get(pk=job_id[0])
+            seen.append(beat > started)
+        return original(self, plan)
+
+    monkeypatch.setattr(entity_upsert.EntityUpsert, "write", slow)
+    actor = world.actor("A1", "planner")
+    job_id = []
+    with actor_scope(actor):
+        job = import_preview(actor=actor, kind="entities", data=xlsx(first_file()), filename="名录.xlsx")
+        job_id.append(job.pk)
+        job.mode, job.status = ImportJob.Mode.VALID, ImportJob.Status.RUNNING
+        job.save()
+        job = import_run(actor=actor, job=job, report_progress=True)
+    assert job.status == ImportJob.Status.DONE and seen == [True]
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name.endswith("-heartbeat")]
