@@ -61,7 +61,7 @@ def big_csv(path: Path, rows: int) -> None:
 
 
 def _worker(mode: str, path: Path, *extra: str, media: str) -> dict[str, Any]:
-    env = {**os.environ, "MEDIA_ROOT": media}
+    env = {**os.environ, "DJANGO_MEDIA_ROOT": media}
     command = [sys.executable, "-m", "benchmarks.import_memory_worker", connection.settings_dict["NAME"], mode, str(path), *extra]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
