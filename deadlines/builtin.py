@@ -16,14 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Inspector
 from sampling.models import Draw, Filing, FilingDecision, RecusalRequest, SamplingPlan, SamplingTask
-from sampling.services.filings import filing_office_for
+from sampling.services.filings import FILING_TIME_LIMIT, filing_office_for
 from sampling.services.plans import batch_period
 from tenancy.context import Role
 
 from .models import Unit
 from .rules import CLOSE, OPEN, Rule
 
-FILING = "sampling.filing"
+FILING = FILING_TIME_LIMIT  # the time limit sampling asks for (tenancy.timelimits)
 FILING_ACK = "sampling.filing_ack"
 RECUSAL = "sampling.recusal"
 PLAN_APPROVAL = "sampling.plan_approval"

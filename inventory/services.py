@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tenancy import audit
+from tenancy import audit, events
 from tenancy.context import Actor, OrgKind, Role
 from tenancy.i18n import translate_stored
 from tenancy.models import Membership, Organization, OrgUnit, User
@@ -566,6 +566,7 @@ def inspector_create(*, actor: Actor, data: dict[str, Any], specialties: Sequenc
     if specialties:
         inspector.specialties.set(_tags(actor, specialties, Tag.Kind.INSPECTOR))
     audit.record_create(actor=actor, obj=inspector)
+    events.emit("inventory.inspector.saved", actor=actor, obj=inspector)
     return inspector
 
 
@@ -587,6 +588,7 @@ def inspector_update(
     entry = audit.record_update(actor=actor, obj=inspector, before=before)
     if entry is None and before_tags != after_tags:
         audit.record(actor=actor, action="update", target=inspector, changes={"specialties": [before_tags, after_tags]})
+    events.emit("inventory.inspector.saved", actor=actor, obj=inspector)
     return inspector
 
 

@@ -34,7 +34,7 @@ from sampling.models import (
     Substitution,
     TargetReplacement,
 )
-from tenancy import audit
+from tenancy import audit, events
 from tenancy.bulk import bulk_insert_stream, rows_later
 from tenancy.context import Actor, Role
 from tenancy.i18n import fixed_label
@@ -427,6 +427,8 @@ def _draw_execute(
         note=_("抽中 %(n)s 户，备选 %(r)s 户") % {"n": len(selection.selected), "r": len(selection.reserve)},
     )
     audit.record_update(actor=actor, obj=task, before=task_before)
+    events.emit("sampling.draw.completed", actor=actor, obj=draw)
+    events.emit("sampling.task.drawn", actor=actor, obj=task)
     report(95, _("完成"))
     return draw
 
@@ -578,6 +580,7 @@ def recusal_request(
     req.set_tenant(actor)
     req.save()
     audit.record_create(actor=actor, obj=req)
+    events.emit("sampling.recusal.requested", actor=actor, obj=req)
     return req
 
 
@@ -611,6 +614,7 @@ def recusal_decide(*, actor: Actor, request: RecusalRequest, approve: bool, note
             decision_note=req.decision_note, updated_at=timezone.now(),
         )
     audit.record_update(actor=actor, obj=req, before=before, action="recusal_decide")
+    events.emit("sampling.recusal.decided", actor=actor, obj=req)
     if approve:
         selection = DrawSelection.objects.get(pk=req.selection_id)
         # Written into the draw's record: the Chinese word whatever the page's language.

@@ -1,8 +1,10 @@
 """Filing (备案) with the leading-group office: submit, acknowledge or return, resubmit.
 
 Rules (the work plans, see docs/RULES.md):
-- 阳城县发改局方案: "随机抽取检查对象和检查人员 2 日内报领导小组办公室备案" — the deadline is
-  ``settings.FILING_DEADLINE_DAYS`` (2) days after the draw.
+- 阳城县发改局方案: "随机抽取检查对象和检查人员 2 日内报领导小组办公室备案" — the deadline is the
+  time limit ``FILING_TIME_LIMIT`` (``tenancy.timelimits``): the deadlines engine's, 2 working days
+  on China's calendar unless the organization set its own; ``settings.FILING_DEADLINE_DAYS``
+  calendar days when no engine is installed. ``due_at`` keeps the deadline as it stood when filed.
 - 曲阳县联合抽查实施细则 §16: a change of inspectors (回避/递补) is approved by the unit's leader "并报县
   双随机办备案" — substitutions and target replacements are filed too (``kind``).
 
@@ -36,13 +38,14 @@ from sampling.selectors.filings import (
     pdf_rendered_in_background,
     record_sha256,
 )
-from tenancy import audit
+from tenancy import audit, events, timelimits
 from tenancy.context import Actor, OrgKind
 from tenancy.i18n import fixed_label
 from tenancy.models import Organization, Region
 from tenancy.uploads import CheckedUpload, attachment_store
 
 JOINT_SELF_REASON = "联合抽查由本办组织"
+FILING_TIME_LIMIT = "sampling.filing"
 _AUDITED_FIELDS = (
     "draw", "plan", "office", "kind", "substitution", "replacement", "previous", "submitted_at", "submitted_by",
     "due_at", "note", "record_sha256",
@@ -68,13 +71,20 @@ def filing_office_for(*, region: Region) -> Organization:
     raise ValidationError(_("本辖区及上级均未设立双随机办，无法报送备案，请联系系统管理员。"))
 
 
-def _deadline(*, draw: Draw, kind: str, substitution: Substitution | None, replacement: TargetReplacement | None) -> dt.datetime:
-    days = dt.timedelta(days=settings.FILING_DEADLINE_DAYS)
+def filing_deadline(*, actor: Actor, draw: Draw, start: dt.datetime) -> dt.datetime:
+    """When a filing of ``draw`` counted from ``start`` is due, for the actor's organization."""
+    default = dt.timedelta(days=settings.FILING_DEADLINE_DAYS)
+    return timelimits.due_at(FILING_TIME_LIMIT, actor=actor, obj=draw, start=start, default=default)
+
+
+def _deadline(
+    *, actor: Actor, draw: Draw, kind: str, substitution: Substitution | None, replacement: TargetReplacement | None
+) -> dt.datetime:
     if kind == Filing.Kind.SUBSTITUTION and substitution is not None:
-        return substitution.created_at + days
+        return filing_deadline(actor=actor, draw=draw, start=substitution.created_at)
     if kind == Filing.Kind.REPLACEMENT and replacement is not None:
-        return replacement.created_at + days
-    return draw.drawn_at + days
+        return filing_deadline(actor=actor, draw=draw, start=replacement.created_at)
+    return filing_deadline(actor=actor, draw=draw, start=draw.drawn_at)
 
 
 def _check_event(
@@ -128,14 +138,14 @@ def filing_submit(
     )
     previous: Filing | None = None
     now = timezone.now()
-    due_at = _deadline(draw=draw, kind=kind, substitution=substitution, replacement=replacement)
+    due_at = _deadline(actor=actor, draw=draw, kind=kind, substitution=substitution, replacement=replacement)
     if latest is not None:
         decision = FilingDecision.objects.filter(filing=latest).first()
         if decision is None or decision.decision != FilingDecision.Decision.RETURNED:
             raise ValidationError(_("该抽取已报送备案，无需重复报送。"))
         previous = latest
         # A returned filing gets a fresh window from the return, never a shorter one.
-        due_at = max(due_at, decision.created_at + dt.timedelta(days=settings.FILING_DEADLINE_DAYS))
+        due_at = max(due_at, filing_deadline(actor=actor, draw=draw, start=decision.created_at))
 
     office = filing_office_for(region=draw.region)
     # The pool stays with the draw (frozen, immutable): the filing refers to it by draw and hash,
@@ -171,6 +181,7 @@ def filing_submit(
         note=_("报送备案：%(task)s") % {"task": draw.task.name},
     )
     _store_attachments(actor=actor, filing=filing, uploads=attachments)
+    events.emit("sampling.filing.submitted", actor=actor, obj=filing)
 
     if office.pk == actor.organization_id:
         # A joint plan's draw is organized by the office itself: filed and acknowledged at once.
@@ -298,6 +309,7 @@ def _decide(
     decided = fixed_label(FilingDecision.Decision, row.decision)
     audit.record_create(actor=actor, obj=row, note=f"{decided}：{reason}" if reason else "")
     _store_attachments(actor=actor, filing=filing, uploads=attachments, decision=row)
+    events.emit("sampling.filing.decided", actor=actor, obj=row)
     return row
 
 

@@ -47,7 +47,7 @@ from sampling.pool import (
     stratum_from_json,
     task_pool_counts,
 )
-from tenancy import audit
+from tenancy import audit, events
 from tenancy.context import Actor, Role
 from tenancy.models import Organization
 from tenancy.scoping import assert_writable
@@ -388,6 +388,7 @@ def plan_submit(*, actor: Actor, plan: SamplingPlan) -> SamplingPlan:
     plan.save()
     audit.record_update(actor=actor, obj=plan, before=before, action="submit")
     _review(actor=actor, plan=plan, decision=PlanReview.Decision.SUBMITTED, opinion="", at=plan.submitted_at)
+    events.emit("sampling.plan.submitted", actor=actor, obj=plan)
     return plan
 
 
@@ -438,6 +439,7 @@ def plan_approve(*, actor: Actor, plan: SamplingPlan, opinion: str = "") -> Samp
         old.status = SamplingPlan.Status.SUPERSEDED
         old.save()
         audit.record_update(actor=actor, obj=old, before=old_before, action="supersede", note=f"由第{plan.version}版取代")
+    events.emit("sampling.plan.approved", actor=actor, obj=plan)
     return plan
 
 
@@ -455,6 +457,7 @@ def plan_return(*, actor: Actor, plan: SamplingPlan, opinion: str) -> SamplingPl
     plan.save()
     audit.record_update(actor=actor, obj=plan, before=before, action="return", note=opinion)
     _review(actor=actor, plan=plan, decision=PlanReview.Decision.RETURNED, opinion=opinion, at=timezone.now())
+    events.emit("sampling.plan.returned", actor=actor, obj=plan)
     return plan
 
 

@@ -20,6 +20,7 @@ from sampling.forms_filings import FilingAttachForm, FilingDecisionForm, FilingF
 from sampling.models import Draw, Filing
 from sampling.selectors import filings as selectors
 from sampling.services import filings as services
+from tenancy import timelimits
 from tenancy.context import OrgKind
 from tenancy.permissions import member_required
 from tenancy.uploads import attachment_response
@@ -180,6 +181,11 @@ def filing_attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _submit_page(request: HttpRequest, *, draw: Draw, previous: Filing | None, form: FilingSubmitForm, status: int = 200) -> HttpResponse:
     days = settings.FILING_DEADLINE_DAYS
+    # The limit in force for this organization (working days by default) and this draw's date.
+    deadline_text = timelimits.describe(
+        services.FILING_TIME_LIMIT, actor=request.actor, default=_("抽取后 %(n)s 日内") % {"n": days}
+    )
+    deadline_at = services.filing_deadline(actor=request.actor, draw=draw, start=draw.drawn_at) if draw.drawn_at else None
     office = None
     try:
         office = services.filing_office_for(region=draw.region)
@@ -188,7 +194,8 @@ def _submit_page(request: HttpRequest, *, draw: Draw, previous: Filing | None, f
     return render(
         request,
         "sampling/filing_submit.html",
-        {"draw": draw, "previous": previous, "form": form, "office": office, "deadline_days": days},
+        {"draw": draw, "previous": previous, "form": form, "office": office, "deadline_days": days,
+         "deadline_text": deadline_text, "deadline_at": deadline_at},
         status=status,
     )
 

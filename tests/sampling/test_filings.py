@@ -45,12 +45,13 @@ def decide(world, filing, decision, reason="", org_key="AO", role=Role.LEADER):
 # Services
 
 
-def test_submit_addresses_the_county_office_with_a_two_day_deadline(world, settings):
-    settings.FILING_DEADLINE_DAYS = 2
-    drawn = timezone.now() - dt.timedelta(hours=5)
+def test_submit_addresses_the_county_office_with_a_two_working_day_deadline(world):
+    # 阳城: 2 日内报备 — two working days on China's calendar (the deadlines engine's time limit):
+    # a draw completed on a Friday afternoon is due by the end of Tuesday.
+    drawn = timezone.make_aware(dt.datetime(2026, 12, 4, 16, 30))
     filing = submit(world, draw=make_simple_draw(world, "A1", drawn_at=drawn), note="按时报送")
     assert filing.office_id == world.orgs["AO"].pk
-    assert filing.due_at == drawn + dt.timedelta(days=2)
+    assert timezone.localtime(filing.due_at) == timezone.make_aware(dt.datetime(2026, 12, 8, 23, 59, 59))
     assert filing.organization_id == world.orgs["A1"].pk
     assert filing.kind == Filing.Kind.DRAW
     # The record is the filing variant (inspectors included), hashed canonically, pool included.
@@ -65,10 +66,17 @@ def test_submit_addresses_the_county_office_with_a_two_day_deadline(world, setti
         assert AuditEntry.objects.filter(target_type="sampling.filing", target_id=str(filing.pk), action="create").exists()
 
 
-def test_deadline_is_configurable(world, settings):
+def test_without_a_registered_time_limit_the_setting_counts_calendar_days(world, settings):
+    from tenancy import timelimits
+
     settings.FILING_DEADLINE_DAYS = 5
-    drawn = timezone.now()
-    filing = submit(world, draw=make_simple_draw(world, "A1", drawn_at=drawn))
+    engine = timelimits.TIME_LIMITS.get(services.FILING_TIME_LIMIT)
+    timelimits.TIME_LIMITS.unregister(services.FILING_TIME_LIMIT)
+    try:
+        drawn = timezone.now()
+        filing = submit(world, draw=make_simple_draw(world, "A1", drawn_at=drawn))
+    finally:
+        timelimits.TIME_LIMITS.register(engine)
     assert filing.due_at == drawn + dt.timedelta(days=5)
 
 
