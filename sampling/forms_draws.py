@@ -67,6 +67,11 @@ class RecusalRequestForm(Form):
         super().__init__(*args, **kwargs)
         self.fields["slot"].choices = slots
 
+    @property
+    def detail_fields(self) -> list[forms.BoundField]:
+        """Every field but the target and place (a page may show those as cards of its own)."""
+        return [self[name] for name in self.fields if name != "slot"]
+
     def clean_slot(self) -> tuple[int, int]:
         selection, _sep, inspector = self.cleaned_data["slot"].partition(":")
         return int(selection), int(inspector)

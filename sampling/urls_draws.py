@@ -13,6 +13,7 @@ urlpatterns = [
     path("draws/<int:pk>/abandon/", views.draw_abandon, name="draw_abandon"),
     path("draws/<int:pk>/verify/", views.draw_verify, name="draw_verify"),
     path("draws/<int:pk>/record.json", views.draw_record, name="draw_record"),
+    path("draws/<int:pk>/targets.xlsx", views.draw_targets_xlsx, name="draw_targets_xlsx"),
     path("draws/<int:pk>/recusal/", views.recusal_request, name="recusal_request"),
     path("draws/<int:pk>/replace/", views.replacement_create, name="replacement_create"),
     path("draw-jobs/<int:pk>/", views.draw_progress, name="draw_progress"),

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -30,6 +30,7 @@ from sampling.models import Draw, SamplingPlan
 from sampling.selectors import draws as sel
 from sampling.selectors import filings as filing_sel
 from sampling.services import draws as svc
+from sampling.xlsx_draws import XLSX_TYPE, targets_workbook
 from tenancy.context import Role
 from tenancy.jobs import job_create
 from tenancy.models import Job
@@ -38,6 +39,7 @@ from tenancy.tasks import actor_ref
 
 RESULT_ROWS_SHOWN = 500
 EXCLUDED_SHOWN = 200
+SLOT_CARDS_UP_TO = 20
 
 
 def _errors(exc: ValidationError) -> str:
@@ -75,11 +77,17 @@ def _start_page(request: HttpRequest, task: Any, form: CommitForm | None = None,
         "can_run": can_run,
         "frozen": frozen,
         "freeze_error": freeze_error,
-        "excluded_shown": frozen.pool.excluded[:EXCLUDED_SHOWN] if frozen else [],
+        "excluded_shown": _named(frozen.pool.excluded[:EXCLUDED_SHOWN]) if frozen else [],
         "form": form or CommitForm(),
         "step": 1,
     }
     return render(request, "sampling/draw_start.html", context, status=status)
+
+
+def _named(excluded: list[Any]) -> list[dict[str, str]]:
+    """Excluded keys with their entities' names (a frozen pool knows its entities by code)."""
+    names = sel.entity_names(codes=[e.key for e in excluded])
+    return [{"key": e.key, "reason": e.reason, "name": names.get(e.key, "")} for e in excluded]
 
 
 @member_required(Role.PLANNER, Role.ADMIN)
@@ -223,6 +231,21 @@ def draw_record(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@member_required()
+def draw_targets_xlsx(request: HttpRequest, pk: int) -> FileResponse:
+    """The whole target list (drawn, replaced, reserve) as .xlsx; teams for those who may see them."""
+    draw = _completed_or_404(request, pk)
+    variant = sel.record_variant_for(actor=request.actor, draw=draw)
+    # Written inside the request's scope (the rows are scoped reads), then streamed from disk.
+    workbook = targets_workbook(
+        sel.draw_target_rows(actor=request.actor, draw=draw, variant=variant),
+        header=sel.draw_target_header(variant=variant), title=_("抽取结果"),
+        widths=[6, 8, 14, 8, 22, 30, 36, 12, 24, 20, 24],
+    )
+    filename = f"{draw.task.name}-抽取结果.xlsx"
+    return FileResponse(workbook, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+
+
 # --------------------------------------------------------------------------------------------
 # Background draws
 
@@ -256,7 +279,7 @@ def draw_plan_all(request: HttpRequest, pk: int) -> HttpResponse:
 # Recusal and replacement
 
 
-def _target_choices(request: HttpRequest, posted: str, choices_of: Any) -> list[tuple[str, str]]:
+def _target_choices(request: HttpRequest, posted: str, choices_of: Any) -> Any:
     """A form's target choices: posted, exactly the target it chose (so any real target
     validates, listed or not); shown — or posted with no target of this draw, to show the form
     again with its error — the first ``TARGETS_LISTED`` targets matching the search box."""
@@ -285,10 +308,11 @@ def recusal_request(request: HttpRequest, pk: int) -> HttpResponse:
     draw = _completed_or_404(request, pk)
     search: dict[str, Any] = {}
     if actor.has_role(Role.PLANNER, Role.ADMIN):
-        slots = _target_choices(request, "slot", lambda only: sel.team_choices(draw=draw, only=only))
+        groups = _target_choices(request, "slot", lambda only: sel.team_choices(draw=draw, only=only))
         search = _search_context(request, draw)
     else:
-        slots = [(f"{s.pk}:{m.id}", f"{s.rank or _('递补')} · {s.key} · {m.name}") for s, m in sel.my_team_slots(actor=actor, draw=draw)]
+        groups = sel.my_slot_choices(actor=actor, draw=draw)
+    slots = sel.slot_choices(groups)
     form = RecusalRequestForm(request.POST or None, slots=slots)
     if request.method == "POST" and form.is_valid():
         selection_id, inspector_id = form.cleaned_data["slot"]
@@ -311,7 +335,9 @@ def recusal_request(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(
         request, "sampling/recusal_request.html",
-        {"draw": draw, "task": draw.task, "form": form, "slots": slots, **search}, status=status,
+        {"draw": draw, "task": draw.task, "form": form, "slots": slots, "groups": groups,
+         # A few places read best as a list of cards (a phone shows a closed drop-down's first words only).
+         "as_cards": sum(len(g.members) for g in groups) <= SLOT_CARDS_UP_TO, **search}, status=status,
     )
 
 
@@ -340,7 +366,8 @@ def recusal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(
         request, "sampling/recusal_decide.html",
-        {"req": req, "draw": req.draw, "task": req.draw.task, "form": form, "can_decide": can_decide, "substitute": substitute},
+        {"req": req, "draw": req.draw, "task": req.draw.task, "form": form, "can_decide": can_decide, "substitute": substitute,
+         "inspector_linked": sel.inspector_visible(actor=actor, inspector_id=req.inspector_id)},
         status=status,
     )
 
@@ -369,9 +396,10 @@ def replacement_create(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             form.add_error(None, str(exc) or _("无权操作。"))
         else:
-            messages.success(
-                request, _("已由备选对象 %(new)s 递补 %(old)s，并报备案。") % {"new": rep.replacement.key, "old": rep.replaced.key}
-            )
+            names = sel.entity_names(codes=[rep.replacement.key, rep.replaced.key])
+            messages.success(request, _("已由备选对象 %(new)s 递补 %(old)s，并报备案。") % {
+                "new": names.get(rep.replacement.key, rep.replacement.key), "old": names.get(rep.replaced.key, rep.replaced.key),
+            })
             return redirect("sampling:draw_detail", pk=draw.pk)
     status = 400 if request.method == "POST" else 200
     return render(

@@ -134,6 +134,7 @@ CASES = {
     "sampling:draw_abandon": Case(factory="draw_committed", method="post", data={"reason": "重新冻结"}),
     "sampling:draw_verify": Case(factory="draw_completed"),
     "sampling:draw_record": Case(factory="draw_completed"),
+    "sampling:draw_targets_xlsx": Case(factory="draw_completed"),
     "sampling:draw_progress": Case(factory="draw_job"),
     "sampling:draw_plan_all": Case(factory="draw_task", method="post", kwargs=_plan),
     "sampling:recusal_request": Case(factory="draw_completed"),

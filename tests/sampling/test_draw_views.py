@@ -14,6 +14,7 @@ from inventory.models import Inspector
 from sampling import hashrank
 from sampling.models import Draw, DrawSelection, RecusalRequest, SamplingTask, Substitution
 from tenancy.models import Job
+from tenancy.scoping import actor_scope
 from tests.leak.cases_sampling_draws import block_all_but_one, make_completed_draw, make_ready_task
 
 pytestmark = pytest.mark.django_db
@@ -403,3 +404,169 @@ def test_plan_page_offers_draw_all_only_while_a_task_is_ready(world, django_capt
         assert Draw.objects.filter(task=task, status="completed").count() == 1
     assert task.status != SamplingTask.Status.READY
     assert 'data-testid="draw-plan-all"' not in _client(world, "A1", "planner").get(url).content.decode()
+
+
+def _addresses(draw) -> dict[int, tuple[str, str, str]]:
+    """Give every drawn entity an address; (name, address, code) by selection id."""
+    from inventory.models import MarketEntity
+
+    with scopes_disabled():
+        out = {}
+        for s in DrawSelection.objects.filter(draw=draw):
+            MarketEntity.objects.filter(pk=s.entity_id).update(address=f"凤城镇东关街{s.pk}号")
+            e = MarketEntity.objects.get(pk=s.entity_id)
+            out[s.pk] = (e.name, e.address, e.code)
+    return out
+
+
+def test_recusal_pages_name_the_firm_not_its_code(world, monkeypatch):
+    """"17 · 91140522600000577X · 黄海鹏": a leader decides on a firm, so every page names it."""
+    import html
+
+    from sampling.services import draws as svc
+    from sampling.views import draws as views
+
+    monkeypatch.setattr(svc, "_file", lambda **kw: None)
+    draw = make_completed_draw(world, "A1", inspectors=6)
+    firms = _addresses(draw)
+    with scopes_disabled():
+        first = DrawSelection.objects.get(draw=draw, rank=1)
+        me = Inspector.objects.get(pk=first.team[0])
+        Inspector.objects.filter(pk=me.pk).update(user=world.user("A1", "inspector"))
+    name, address, code = firms[first.pk]
+    inspector = _client(world, "A1", "inspector")
+    form = html.unescape(inspector.get(reverse("sampling:recusal_request", args=[draw.pk])).content.decode())
+    # The inspector's few places: a card per target with its name, address and code.
+    card = form.split('data-testid="slot-card"')[1].split("</label>")[0]
+    assert f"<strong>1 · {name}</strong>" in card and address in card and code in card
+    assert f'value="{first.pk}:{me.pk}"' in card and f"{me.name}（" in card
+    # A planner's long list is a drop-down: grouped by target, each option still naming the firm.
+    monkeypatch.setattr(views, "SLOT_CARDS_UP_TO", 0)
+    listed = html.unescape(_client(world, "A1", "planner").get(reverse("sampling:recusal_request", args=[draw.pk])).content.decode())
+    assert f'<optgroup label="1 · {name} · {address} · {code}">' in listed
+    assert f'<option value="{first.pk}:{me.pk}">1 · {name} · {me.name}（' in listed
+    inspector.post(reverse("sampling:recusal_request", args=[draw.pk]),
+                   {"slot": f"{first.pk}:{me.pk}", "kind": "recusal", "reason": "与该店负责人系亲属"})
+    with scopes_disabled():
+        req = RecusalRequest.objects.get(draw=draw)
+    leader = _client(world, "A1", "leader")
+    listing = leader.get(reverse("sampling:recusal_list")).content.decode()
+    row = listing.split('data-testid="recusal-row"')[1].split("</tr>")[0]
+    assert name in row and address in row and "与该店负责人系亲属" in row
+    decide = leader.get(reverse("sampling:recusal_decide", args=[req.pk])).content.decode()
+    target = decide.split('data-testid="recusal-target"')[1].split("</dd>")[0]
+    assert f'href="{reverse("inventory:entity_detail", args=[first.entity_id])}"' in target
+    assert name in target and address in target and code in target
+    assert f'href="{reverse("inventory:inspector_detail", args=[me.pk])}"' in decide
+    # The draw page's list of requests names the firm too.
+    events = leader.get(reverse("sampling:draw_detail", args=[draw.pk])).content.decode().split('data-testid="recusals"')[1]
+    assert name in events.split("</table>")[0]
+
+
+def test_replacement_page_names_targets_and_finds_them_by_name(world, monkeypatch):
+    import html
+
+    from sampling.selectors import draws as sel
+    from sampling.services import draws as svc
+
+    monkeypatch.setattr(svc, "_file", lambda **kw: None)
+    monkeypatch.setattr(sel, "TARGETS_LISTED", 2)
+    draw = make_completed_draw(world, "A1")
+    firms = _addresses(draw)
+    with scopes_disabled():
+        third = DrawSelection.objects.get(draw=draw, rank=3)
+    name, address, code = firms[third.pk]
+    leader = _client(world, "A1", "leader")
+    url = reverse("sampling:replacement_create", args=[draw.pk])
+    found = html.unescape(leader.get(url + f"?q={name[-5:]}").content.decode())  # a fragment of the name
+    assert f'<option value="{third.pk}">3 · {name} · {address} · {code}</option>' in found
+    assert f'<optgroup label="{third.stratum}">' in found
+    assert "名称或代码（部分即可），或序号" in found
+    response = leader.post(url, {"selection": third.pk, "reason": "已注销"}, follow=True)
+    with scopes_disabled():
+        new = DrawSelection.objects.get(replaces__replaced=third)
+    assert f"已由备选对象 {firms[new.pk][0]} 递补 {name}" in response.content.decode()
+
+
+def test_results_are_grouped_by_stratum_with_names_linked_and_verification_below(world):
+    draw = make_completed_draw(world, "A1", entities=40, inspectors=6)
+    with scopes_disabled():
+        ranked = list(DrawSelection.objects.filter(draw=draw, rank__isnull=False).order_by("rank"))
+        me = Inspector.objects.get(pk=ranked[0].team[0])
+        Inspector.objects.filter(pk=me.pk).update(user=world.user("A1", "inspector"))
+        draw.refresh_from_db()
+    body = _client(world, "A1", "planner").get(reverse("sampling:draw_detail", args=[draw.pk])).content.decode()
+    groups = body.split('data-testid="stratum-group"')[1:]
+    assert [g.split("<h2>")[1].split(" ")[0] for g in groups] == [a["stratum"] for a in draw.allocation]
+    for g, a in zip(groups, draw.allocation, strict=True):
+        section = g.split("</section>")[0]
+        assert section.count('data-testid="selected-row"') == a["selected"]
+        assert f"抽中 {a['selected']} 户（共 {a['eligible']} 户）" in section
+    assert body.count('data-testid="selected-row"') == 5
+    assert f'href="{reverse("inventory:entity_detail", args=[ranked[0].entity_id])}"' in body
+    assert f'href="{reverse("inventory:inspector_detail", args=[me.pk])}"' in body
+    team = body.split(f'href="{reverse("inventory:entity_detail", args=[ranked[0].entity_id])}"')[1].split("</tr>")[0]
+    assert '<details class="team"><summary>' in team and me.name in team
+    # Hashes and the seed come after every result, folded; the verify button stays at the top.
+    seed_at, last_row_at = body.index('data-testid="seed-panel"'), body.rindex('data-testid="selected-row"')
+    assert seed_at > last_row_at and '<details class="card" data-testid="seed-panel">' in body
+    assert body.index(draw.seed) > seed_at and body.index('data-testid="verify-button"') < body.index('data-testid="stratum-group"')
+    # An inspector sees their own targets first.
+    mine = _client(world, "A1", "inspector").get(reverse("sampling:draw_detail", args=[draw.pk])).content.decode()
+    assert mine.index('data-testid="my-targets"') < mine.index('data-testid="stratum-group"')
+    assert 'data-testid="my-targets"' not in body
+
+
+def test_target_list_downloads_as_xlsx(world):
+    import io
+
+    from openpyxl import load_workbook
+
+    from inventory.models import MarketEntity
+    from sampling.selectors import draws as sel
+
+    draw = make_completed_draw(world, "A1", entities=40, inspectors=6)
+    with scopes_disabled():
+        first = DrawSelection.objects.get(draw=draw, rank=1)
+        MarketEntity.objects.filter(pk=first.entity_id).update(name="黄河\x01商店", address="=HYPERLINK(\"x\")")
+        names = {e["id"]: e["name"] for e in draw.inspector_pool}
+        total = DrawSelection.objects.filter(draw=draw).count()
+    response = _client(world, "A1", "viewer").get(reverse("sampling:draw_targets_xlsx", args=[draw.pk]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:6] == ("序号", "备选顺序", "层", "状态", "统一社会信用代码/代码", "名称") and rows[0][8] == "检查组"
+    assert len(rows) == 1 + total
+    assert rows[1][0] == 1 and rows[1][4] == first.key and rows[1][5] == "黄河商店"  # control character stripped
+    assert rows[1][6] == "'=HYPERLINK(\"x\")"  # not a formula
+    assert rows[1][8] == "、".join(names[i] for i in first.team) and rows[1][3] == "抽中"
+    assert [r[1] for r in rows[6:]] == list(range(1, total - 5 + 1))  # then the reserve list in order
+    # The public variant names no inspectors.
+    with actor_scope(world.actor("A1", "viewer")):
+        public = list(sel.draw_target_rows(actor=world.actor("A1", "viewer"), draw=draw, variant="public"))
+    assert len(public[0]) == 8 and len(sel.draw_target_header(variant="public")) == 8
+    assert _client(world, "B1", "viewer").get(reverse("sampling:draw_targets_xlsx", args=[draw.pk])).status_code == 404
+
+
+def test_lists_turn_into_labelled_cards_on_a_phone(world):
+    """table.stack: every cell carries the label its card shows below 640 px."""
+    import re
+
+    draw = make_completed_draw(world, "A1")
+    planner = world.actor("A1", "planner")
+    with actor_scope(planner):
+        first = DrawSelection.objects.get(draw=draw, rank=1)
+        from sampling.services import draws as svc
+
+        svc.recusal_request(actor=planner, draw=draw, selection=first, inspector=Inspector.objects.get(pk=first.team[0]),
+                            kind="recusal", reason="亲属")
+    client = _client(world, "A1", "leader")
+    for url, testid in ((reverse("sampling:task_list"), "task-table"), (reverse("sampling:recusal_list"), "recusal-list"),
+                        (reverse("sampling:plan_list"), "plan-table")):
+        body = client.get(url).content.decode()
+        table = body.split(f'data-testid="{testid}"')[0].rsplit("<table", 1)[1] + body.split(f'data-testid="{testid}"')[1]
+        table = table.split("</table>")[0]
+        assert 'class="stack"' in table, url
+        cells = re.findall(r"<td[^>]*>", table.split("<tbody>")[1])
+        assert cells and all("data-label=" in c for c in cells), (url, cells[:3])

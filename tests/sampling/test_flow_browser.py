@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from django.utils import timezone
 
 from sampling import hashrank
 from tests.browser.support import log_in, shot
@@ -24,12 +25,13 @@ def _as(page, username: str, password: str) -> None:
 def test_plan_to_acknowledged_filing(page, demo):
     page.on("dialog", lambda dialog: dialog.accept())  # data-confirm before submit/approve/commit/draw
     base = page.base
+    year = timezone.localdate().year + 1  # a plan is written for this year or the next
 
     # 1. The planner writes a plan: items, risk strata (default ratios), exclusion rules.
     _as(page, "yc_wl_planner", demo)
     page.goto(base + "/sampling/plans/new/")
-    page.fill("#id_name", "2027年文化市场双随机抽查计划")
-    page.fill("#id_year", "2027")
+    page.fill("#id_name", f"{year}年文化市场双随机抽查计划")
+    page.fill("#id_year", str(year))
     items = page.locator("input[name=items]")
     items.nth(0).check()
     items.nth(1).check()
@@ -47,17 +49,19 @@ def test_plan_to_acknowledged_filing(page, demo):
     page.get_by_test_id("plan-submit").click()
     page.wait_for_selector("[data-testid=plan-status]:has-text('待审批')")
 
-    # 2. The leader approves.
+    # 2. The leader approves, with an opinion (审批意见) that stays in the plan's review history.
     _as(page, "yc_wl_leader", demo)
     page.goto(plan_url)
+    page.fill("#id_opinion", "同意，按半年组织实施。")
     page.get_by_test_id("plan-approve").click()
     page.wait_for_selector("[data-testid=plan-status]:has-text('已批准')")
+    assert "同意，按半年组织实施。" in page.get_by_test_id("plan-reviews").inner_text()
 
     # 3. The planner makes the first batch's task, ready to draw, and runs the ceremony.
     _as(page, "yc_wl_planner", demo)
     page.goto(plan_url)
     page.get_by_test_id("task-create").click()
-    page.fill("#id_name", "2027年上半年")
+    page.fill("#id_name", f"{year}年上半年")
     task_items = page.locator("input[name=items]")
     for i in range(task_items.count()):
         task_items.nth(i).check()
@@ -83,13 +87,17 @@ def test_plan_to_acknowledged_filing(page, demo):
     _as(page, "yc_wl_inspector", demo)
     page.goto(draw_url)
     page.get_by_test_id("recusal-link").click()
-    slots = page.locator("#id_slot option")
-    if slots.count() == 0 or page.get_by_test_id("no-slots").count():
+    if page.get_by_test_id("no-slots").count():
         # The demo inspector is on no team of this draw: the planner files the request instead.
         _as(page, "yc_wl_planner", demo)
         page.goto(draw_url)
         page.get_by_test_id("recusal-link").click()
-    slot_label = page.locator("#id_slot option").nth(0).inner_text()
+    # A few team places are cards (the firm's name, address and code, then a radio per member).
+    card = page.get_by_test_id("slot-card").first
+    assert "阳城县" in card.locator(".slot-target").inner_text()  # the firm by its name
+    first_place = card.locator("label").first
+    slot_label = first_place.inner_text()
+    first_place.locator("input").check()
     page.fill("#id_reason", "与该经营者负责人系亲属关系")
     page.get_by_test_id("recusal-form").locator("button[type=submit]").click()
     page.wait_for_selector("[data-testid=recusals]")
@@ -117,14 +125,14 @@ def test_plan_to_acknowledged_filing(page, demo):
     page.get_by_test_id("filing-submit").click()
     page.wait_for_selector("[data-testid=filing-state]")
     filing_url = page.url
-    assert "2027年上半年" in page.get_by_test_id("filing-task").inner_text()
+    assert f"{year}年上半年" in page.get_by_test_id("filing-task").inner_text()
     pdf = page.request.get(base + re.sub(r"/$", "/pdf/", filing_url.removeprefix(base)))
     assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
 
     # 7. The office sees it in its inbox and acknowledges it.
     _as(page, "yc_office_leader", demo)
     page.goto(base + "/sampling/filings/")
-    page.locator("a", has_text="2027年上半年").first.click()
+    page.locator("a", has_text=f"{year}年上半年").first.click()
     page.get_by_test_id("filing-decide").locator("input[value=acknowledged]").check()
     page.get_by_test_id("filing-decide").locator("button[type=submit]").click()
     page.wait_for_selector("[data-testid=filing-ack]")
