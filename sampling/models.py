@@ -383,6 +383,23 @@ class RecusalRequest(JointVisibleModel):
         ordering = ["-created_at"]
 
 
+class RecusalAttachment(AttachmentBase):
+    """A file sent with a recusal request (the signed application, a proof of the conflict or of
+    the absence). Append-only. Owned by whoever uploaded it; seen by whoever sees its request
+    (the leader who decides it among them)."""
+
+    request = models.ForeignKey(RecusalRequest, on_delete=models.PROTECT, related_name="attachments", verbose_name="回避申请")
+
+    class Meta(AttachmentBase.Meta):
+        verbose_name = "回避申请附件"
+        verbose_name_plural = "回避申请附件"
+
+    @classmethod
+    def scope_q(cls, actor: Actor) -> Q:
+        requests = RecusalRequest._base_manager.filter(RecusalRequest.scope_q(actor)).values("id")
+        return Q(organization_id__in=actor.visible_org_ids) | Q(request_id__in=requests)
+
+
 class Substitution(JointVisibleModel):
     """递补: ``out`` leaves a target's team and ``in`` takes the same position (DRAW.md §5)."""
 
