@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sampling.models import RecusalRequest
 from tenancy.forms import Form
+from tenancy.uploads import AttachmentsField
 
 _WITNESS_SPLIT = re.compile(r"[\n,，、;；]+")
 
@@ -62,8 +63,10 @@ class RecusalRequestForm(Form):
     slot = forms.ChoiceField(label=_("检查对象与人员"))
     kind = forms.ChoiceField(label=_("申请类型"), choices=RecusalRequest.Kind.choices, initial=RecusalRequest.Kind.RECUSAL)
     reason = forms.CharField(label=_("事由"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+    # Offices routinely ask for the signed application; checked by content (PDF, JPG, PNG).
+    attachments = AttachmentsField(label=_("附件（如签字的申请书、相关证明）"), max_files=3)
 
-    def __init__(self, *args: Any, slots: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, slots: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slot"].choices = slots
 

@@ -19,4 +19,5 @@ urlpatterns = [
     path("draw-jobs/<int:pk>/", views.draw_progress, name="draw_progress"),
     path("recusals/", views.recusal_list, name="recusal_list"),
     path("recusals/<int:pk>/", views.recusal_decide, name="recusal_decide"),
+    path("recusals/attachments/<int:pk>/", views.recusal_attachment, name="recusal_attachment"),
 ]

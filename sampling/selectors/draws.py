@@ -16,6 +16,7 @@ from sampling.models import (
     Draw,
     DrawSelection,
     PlanParticipant,
+    RecusalAttachment,
     RecusalRequest,
     SamplingTask,
     Substitution,
@@ -378,6 +379,15 @@ def recusal_get(*, actor: Actor, pk: int) -> RecusalRequest:
     return get_object_or_404(
         RecusalRequest.objects.select_related("draw", "draw__task", "selection", "selection__entity", "inspector"), pk=pk
     )
+
+
+def recusal_attachments(*, actor: Actor, request: RecusalRequest) -> list[RecusalAttachment]:
+    return list(RecusalAttachment.objects.filter(request=request).select_related("uploaded_by").order_by("created_at", "id"))
+
+
+def recusal_attachment_queryset(*, actor: Actor) -> QuerySet[RecusalAttachment]:
+    """Files of the recusal requests the actor sees (the download looks one up here: 404 otherwise)."""
+    return RecusalAttachment.objects.all()
 
 
 def inspector_visible(*, actor: Actor, inspector_id: int) -> bool:

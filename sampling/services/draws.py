@@ -28,6 +28,7 @@ from sampling import hashrank, records, teams
 from sampling.models import (
     Draw,
     DrawSelection,
+    RecusalAttachment,
     RecusalRequest,
     SamplingPlan,
     SamplingTask,
@@ -40,6 +41,7 @@ from tenancy.context import Actor, Role
 from tenancy.i18n import fixed_label
 from tenancy.models import AuditEntry
 from tenancy.scoping import region_tally_scope
+from tenancy.uploads import CheckedUpload, attachment_store
 
 ProgressFn = Callable[[int, str], None]
 
@@ -552,9 +554,12 @@ def _completed(draw: Draw) -> None:
 
 @transaction.atomic
 def recusal_request(
-    *, actor: Actor, draw: Draw, selection: DrawSelection, inspector: Inspector, kind: str, reason: str
+    *, actor: Actor, draw: Draw, selection: DrawSelection, inspector: Inspector, kind: str, reason: str,
+    attachments: Sequence[CheckedUpload] = (),
 ) -> RecusalRequest:
-    """An inspector asks to leave a team (for themself), or a planner asks for a team member."""
+    """An inspector asks to leave a team (for themself), or a planner asks for a team member.
+    ``attachments``: files already checked by content (``tenancy.uploads.check_upload``), such as
+    the signed application, stored with the request."""
     _completed(draw)
     if selection.draw_id != draw.pk:
         raise ValidationError({"selection": _("检查对象不属于本次抽取。")})
@@ -580,6 +585,8 @@ def recusal_request(
     req.set_tenant(actor)
     req.save()
     audit.record_create(actor=actor, obj=req)
+    for upload in attachments:
+        attachment_store(actor=actor, attachment=RecusalAttachment(request=req), upload=upload)
     events.emit("sampling.recusal.requested", actor=actor, obj=req)
     return req
 

@@ -36,6 +36,7 @@ from tenancy.jobs import job_create
 from tenancy.models import Job
 from tenancy.permissions import member_required
 from tenancy.tasks import actor_ref
+from tenancy.uploads import attachment_response
 
 RESULT_ROWS_SHOWN = 500
 EXCLUDED_SHOWN = 200
@@ -313,7 +314,7 @@ def recusal_request(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         groups = sel.my_slot_choices(actor=actor, draw=draw)
     slots = sel.slot_choices(groups)
-    form = RecusalRequestForm(request.POST or None, slots=slots)
+    form = RecusalRequestForm(request.POST or None, request.FILES or None, slots=slots)
     if request.method == "POST" and form.is_valid():
         selection_id, inspector_id = form.cleaned_data["slot"]
         selection = sel.selection_get(actor=actor, draw=draw, pk=selection_id)
@@ -324,6 +325,7 @@ def recusal_request(request: HttpRequest, pk: int) -> HttpResponse:
             svc.recusal_request(
                 actor=actor, draw=draw, selection=selection, inspector=inspector,
                 kind=form.cleaned_data["kind"], reason=form.cleaned_data["reason"],
+                attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
@@ -367,9 +369,16 @@ def recusal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "sampling/recusal_decide.html",
         {"req": req, "draw": req.draw, "task": req.draw.task, "form": form, "can_decide": can_decide, "substitute": substitute,
-         "inspector_linked": sel.inspector_visible(actor=actor, inspector_id=req.inspector_id)},
+         "inspector_linked": sel.inspector_visible(actor=actor, inspector_id=req.inspector_id),
+         "attachments": sel.recusal_attachments(actor=actor, request=req)},
         status=status,
     )
+
+
+@member_required()
+def recusal_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """A file of a recusal request, for whoever sees the request (404 otherwise)."""
+    return attachment_response(get_object_or_404(sel.recusal_attachment_queryset(actor=request.actor), pk=pk))
 
 
 @member_required()

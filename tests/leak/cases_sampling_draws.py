@@ -107,6 +107,24 @@ def make_recusal(world, org_key: str) -> RecusalRequest:
         )
 
 
+def make_recusal_attachment(world, org_key: str):
+    """A recusal request with a signed scan attached (the file holds the organization's marker)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tenancy.uploads import check_upload
+
+    draw = make_completed_draw(world, org_key)
+    actor = owner_actor(world, org_key)
+    scan = SimpleUploadedFile(f"{marker(org_key)}.pdf", b"%PDF-1.7\n" + marker(org_key).encode(), "application/pdf")
+    with actor_scope(actor):
+        selection = draw.selections.filter(rank=1).get()
+        req = draw_services.recusal_request(
+            actor=actor, draw=draw, selection=selection, inspector=Inspector.objects.get(pk=selection.team[0]),
+            kind="absence", reason=f"{marker(org_key)}出差", attachments=[check_upload(scan)],
+        )
+        return req.attachments.get()
+
+
 def make_draw_job(world, org_key: str):
     actor = owner_actor(world, org_key)
     with actor_scope(actor):
@@ -118,6 +136,7 @@ FACTORIES = {
     "draw_committed": make_committed_draw,
     "draw_completed": make_completed_draw,
     "draw_recusal": make_recusal,
+    "draw_recusal_attachment": make_recusal_attachment,
     "draw_job": make_draw_job,
 }
 
@@ -139,6 +158,7 @@ CASES = {
     "sampling:draw_plan_all": Case(factory="draw_task", method="post", kwargs=_plan),
     "sampling:recusal_request": Case(factory="draw_completed"),
     "sampling:recusal_decide": Case(factory="draw_recusal"),
+    "sampling:recusal_attachment": Case(factory="draw_recusal_attachment"),
     "sampling:recusal_list": Case(factory="draw_recusal", kind="list"),
     "sampling:replacement_create": Case(factory="draw_completed"),
     "api:draw-list": Case(factory="draw_completed", kind="list"),

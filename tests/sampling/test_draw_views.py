@@ -570,3 +570,51 @@ def test_lists_turn_into_labelled_cards_on_a_phone(world):
         assert 'class="stack"' in table, url
         cells = re.findall(r"<td[^>]*>", table.split("<tbody>")[1])
         assert cells and all("data-label=" in c for c in cells), (url, cells[:3])
+
+
+def test_a_recusal_request_takes_a_signed_scan_the_leader_downloads(world, monkeypatch, settings, tmp_path):
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sampling.models import RecusalAttachment
+    from sampling.services import draws as svc
+
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(svc, "_file", lambda **kw: None)
+    draw = make_completed_draw(world, "A1", inspectors=6)
+    with scopes_disabled():
+        first = DrawSelection.objects.get(draw=draw, rank=1)
+        me = Inspector.objects.get(pk=first.team[0])
+        Inspector.objects.filter(pk=me.pk).update(user=world.user("A1", "inspector"))
+    inspector = _client(world, "A1", "inspector")
+    url = reverse("sampling:recusal_request", args=[draw.pk])
+    form = inspector.get(url).content.decode()
+    assert 'enctype="multipart/form-data"' in form and 'type="file" name="attachments"' in form
+    # A text file called .pdf is refused by its content; what was typed stays.
+    fake = SimpleUploadedFile("申请书.pdf", b"I am not a PDF", "application/pdf")
+    refused = inspector.post(url, {"slot": f"{first.pk}:{me.pk}", "kind": "absence", "reason": "参加培训", "attachments": fake})
+    body = refused.content.decode()
+    assert refused.status_code == 400 and "“申请书.pdf”的内容不是 PDF、JPG、PNG 文件" in body and "参加培训" in body
+    with scopes_disabled():
+        assert not RecusalRequest.objects.exists()
+    content = b"%PDF-1.7\n% signed application\n%%EOF\n"
+    scan = SimpleUploadedFile("签字申请书.pdf", content, "application/pdf")
+    done = inspector.post(url, {"slot": f"{first.pk}:{me.pk}", "kind": "absence", "reason": "参加培训", "attachments": scan})
+    assert done.status_code == 302
+    with scopes_disabled():
+        req = RecusalRequest.objects.get(draw=draw)
+        attachment = RecusalAttachment.objects.get(request=req)
+    assert (attachment.original_name, attachment.size, attachment.content_type) == ("签字申请书.pdf", len(content), "application/pdf")
+    assert attachment.sha256 == hashlib.sha256(content).hexdigest()
+    # The leader who decides sees it on the decide page and downloads it.
+    leader = _client(world, "A1", "leader")
+    page = leader.get(reverse("sampling:recusal_decide", args=[req.pk])).content.decode()
+    link = reverse("sampling:recusal_attachment", args=[attachment.pk])
+    assert f'href="{link}"' in page and "签字申请书.pdf" in page and attachment.sha256 in page
+    download = leader.get(link)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == content
+    assert download["Content-Type"] == "application/pdf" and download["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in download["Content-Disposition"]
+    # Another department's leader sees neither the request nor its file.
+    assert _client(world, "A2", "leader").get(link).status_code == 404

@@ -221,3 +221,36 @@ def test_approved_substitution_and_replacement_are_filed_with_the_office(world):
     assert [f.kind for f in filings] == ["substitution", "replacement"]
     assert all(f.office_id == world.orgs["AO"].pk for f in filings)
     assert filings[0].substitution.request_id == req.pk
+
+
+def test_a_request_keeps_its_attachments_checked_by_content(world, filed, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sampling.models import RecusalAttachment
+    from tenancy.uploads import check_upload
+
+    settings.MEDIA_ROOT = tmp_path
+    draw = make_completed_draw(world, "A1")
+    planner = world.actor("A1", "planner")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    with pytest.raises(ValidationError, match="扩展名与文件内容（PNG）不符"):
+        check_upload(SimpleUploadedFile("证明.pdf", png, "application/octet-stream"))
+    uploads = [
+        check_upload(SimpleUploadedFile("证明.png", png, "image/png")),
+        check_upload(SimpleUploadedFile("申请书.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")),
+    ]
+    with actor_scope(planner):
+        first = DrawSelection.objects.get(draw=draw, rank=1)
+        req = svc.recusal_request(
+            actor=planner, draw=draw, selection=first, inspector=Inspector.objects.get(pk=first.team[0]),
+            kind="recusal", reason="亲属", attachments=uploads,
+        )
+        stored = list(RecusalAttachment.objects.filter(request=req).order_by("id"))
+    assert [(a.original_name, a.content_type, a.organization_id) for a in stored] == [
+        ("证明.png", "image/png", world.orgs["A1"].pk), ("申请书.pdf", "application/pdf", world.orgs["A1"].pk),
+    ]
+    assert all(a.file.name.startswith("attachments/sampling/recusalattachment/") for a in stored)
+    with actor_scope(world.actor("A1", "leader")):  # the leader who decides sees them
+        assert RecusalAttachment.objects.filter(request=req).count() == 2
+    with actor_scope(world.actor("B1", "leader")):
+        assert not RecusalAttachment.objects.filter(request=req).exists()
