@@ -104,7 +104,7 @@ class StrataScopeMixin:
             widget=forms.CheckboxSelectMultiple, initial=initial_scope.get("entity_types", []),
         )
         fields["industry_prefixes"] = forms.CharField(
-            label=_("行业代码前缀"), required=False, help_text=_("GB/T 4754 代码或其前缀，多个以逗号分隔，如 8710, 52"),
+            label=_("行业代码前缀"), required=False, help_text=_("GB/T 4754：门类字母 A–T 可加 2–4 位数字（如 F52），或 2–4 位数字（如 8710）；多个以逗号分隔"),
             initial=", ".join(initial_scope.get("industry_prefixes", [])),
         )
         fields["tags"] = forms.MultipleChoiceField(
