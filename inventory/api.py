@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tenancy.api import ScopedViewSet
-from tenancy.filters import SyncFilterSet
+from tenancy.filters import IntegerFilter, SyncFilterSet
 
 from . import codes, selectors, services
 from .models import CheckItem, Inspector, MarketEntity, RegistryEntry
@@ -58,7 +58,7 @@ class EntityFilter(SyncFilterSet):
 class InspectorFilter(SyncFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     # Plain ids: FK filters would query the scoped tables at import time.
-    unit = django_filters.NumberFilter(field_name="unit_id")
+    unit = IntegerFilter(field_name="unit_id")
 
     class Meta:
         model = Inspector
@@ -66,7 +66,7 @@ class InspectorFilter(SyncFilterSet):
 
 
 class RegistryEntryFilter(SyncFilterSet):
-    entity = django_filters.NumberFilter(field_name="entity_id")
+    entity = IntegerFilter(field_name="entity_id")
     entity_code = django_filters.CharFilter(field_name="entity__code")
 
     class Meta:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,13 +24,13 @@ from sampling.models import Draw
 from sampling.selectors import draws as selectors
 from sampling.serializers_draws import DrawSerializer
 from tenancy.api import ScopedViewSet
-from tenancy.filters import SyncFilterSet
+from tenancy.filters import IntegerFilter, SyncFilterSet
 
 
 class DrawFilter(SyncFilterSet):
     # Plain ids and values: FK filters would query the scoped tables at import time.
-    task = django_filters.NumberFilter(field_name="task_id")
-    plan = django_filters.NumberFilter(field_name="plan_id")
+    task = IntegerFilter(field_name="task_id")
+    plan = IntegerFilter(field_name="plan_id")
 
     class Meta:
         model = Draw
@@ -62,7 +63,7 @@ class DrawViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
                     "inspectors); `filing` — the full record as filed with the office (备案), inspectors "
                     "included, for the draw's department, a joint plan's participating departments and the "
                     "leading-group office (双随机办) of the draw's region; anyone else asking for it gets the "
-                    "public record. Omitted: `filing` for those allowed, else `public`."
+                    "public record. Omitted: `filing` for those allowed, else `public`. Any other value is a 400."
                 ),
             )
         ],
@@ -81,7 +82,11 @@ class DrawViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         # The list query defers the blobs; read the full row once.
         draw = selectors.draw_get(actor=self.actor, pk=draw.pk)
         variant = selectors.record_variant_for(actor=self.actor, draw=draw)
-        if request.query_params.get("variant") == "public":
+        asked = request.query_params.get("variant")
+        if asked is not None and asked not in ("public", "filing"):
+            # The schema offers two values: anything else is refused, not read as the default.
+            raise ValidationError({"variant": [_("应为 public 或 filing")]})
+        if asked == "public":
             variant = "public"
         return Response(records.draw_record(draw, variant=variant))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.core.exceptions import PermissionDenied
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -15,6 +16,7 @@ from sampling.models import Filing, FilingDecision
 from sampling.selectors import filings as selectors
 from sampling.services import filings as services
 from tenancy.api import ScopedViewSet
+from tenancy.filters import SyncFilterSet
 from tenancy.serializers import ModelSerializer, Serializer
 
 
@@ -59,11 +61,27 @@ class FilingDecideSerializer(Serializer):
         return data
 
 
+class FilingFilter(SyncFilterSet):
+    # The tab is applied by the selector (get_queryset); the filter documents and checks it.
+    tab = django_filters.ChoiceFilter(
+        choices=[(t, t) for t in selectors.TABS], method="by_tab",
+        label="pending | overdue | acknowledged | returned | all (default: all)",
+    )
+
+    class Meta:
+        model = Filing
+        fields = ["kind"]
+
+    def by_tab(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset
+
+
 class FilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Filings the caller sees: an office its inbox, a department its own (``?tab=`` as the page)."""
 
     queryset = Filing.objects.none()
     serializer_class = FilingSerializer
+    filterset_class = FilingFilter
 
     def get_queryset(self):
         if self.action == "list":

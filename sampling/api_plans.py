@@ -1,6 +1,7 @@
 """REST API: plans and tasks, read-only (``/api/v1/plans/``, ``/api/v1/tasks/``).
 
-Lists take ``year``, ``status`` and (tasks) ``plan`` filters; paging is the cursor of every list.
+Lists take ``year``, ``status``, ``updated_since`` and (plans) ``kind``, (tasks) ``plan`` filters,
+strict as every API filter (a value they cannot use is a 400); paging is the cursor of every list.
 """
 
 from __future__ import annotations
@@ -12,33 +13,41 @@ from sampling.models import SamplingPlan, SamplingTask
 from sampling.selectors import plans as selectors
 from sampling.serializers_plans import PlanSerializer, TaskSerializer
 from tenancy.api import ScopedViewSet
+from tenancy.filters import IntegerFilter, SyncFilterSet
 
 
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+class PlanFilter(SyncFilterSet):
+    class Meta:
+        model = SamplingPlan
+        fields = ["year", "status", "kind"]
+
+
+class TaskFilter(SyncFilterSet):
+    # Plain ids and values: FK filters would query the scoped tables at import time.
+    plan = IntegerFilter(field_name="plan_id")
+    year = IntegerFilter(field_name="plan__year")
+
+    class Meta:
+        model = SamplingTask
+        fields = ["status"]
 
 
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     queryset = SamplingPlan.objects.none()
     serializer_class = PlanSerializer
+    filterset_class = PlanFilter
 
     def get_queryset(self) -> QuerySet[SamplingPlan]:
-        q = self.request.query_params
-        return selectors.plan_list(actor=self.actor, year=_int(q.get("year")), status=q.get("status", ""))
+        return selectors.plan_list(actor=self.actor)
 
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     queryset = SamplingTask.objects.none()
     serializer_class = TaskSerializer
+    filterset_class = TaskFilter
 
     def get_queryset(self) -> QuerySet[SamplingTask]:
-        q = self.request.query_params
-        return selectors.task_list(
-            actor=self.actor, plan_id=_int(q.get("plan")), year=_int(q.get("year")), status=q.get("status", "")
-        )
+        return selectors.task_list(actor=self.actor)
 
 
 def register(router) -> None:

@@ -7,6 +7,7 @@ from rest_framework import mixins, permissions, viewsets
 
 from . import selectors
 from .api import ScopedViewSet
+from .filters import SyncFilterSet
 from .models import Organization, Region
 from .serializers import OrganizationSerializer, RegionSerializer
 
@@ -21,6 +22,12 @@ class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     pagination_class = None
 
 
+class OrganizationFilter(SyncFilterSet):
+    class Meta:
+        model = Organization
+        fields = ["kind"]
+
+
 class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Organizations the caller may see: its own region's departments, offices and platforms (单位)."""
 
@@ -28,7 +35,7 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     queryset = Organization.objects.none()
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
-    filterset_fields = ["kind"]
+    filterset_class = OrganizationFilter
 
     def get_queryset(self) -> QuerySet[Organization]:
         return selectors.organization_list(actor=self.actor).order_by("updated_at", "id")

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -69,7 +70,7 @@ class CodeCursorPagination(BasePagination):
         except ValueError:
             size = 0
         if not 1 <= size <= self.max_page_size:
-            raise ValidationError({self.page_size_query_param: [f"每页条数应为 1 至 {self.max_page_size} 之间的整数"]})
+            raise ValidationError({self.page_size_query_param: [_("每页条数应为 1 至 %(max)s 之间的整数") % {"max": self.max_page_size}]})
         return size
 
     # ----------------------------------------------------------------------- cursor
@@ -91,7 +92,7 @@ class CodeCursorPagination(BasePagination):
                 raise ValueError(at_text)
             return at, int(pk_text)
         except (ValueError, UnicodeDecodeError, binascii.Error):
-            raise ValidationError({self.cursor_query_param: ["游标无效：请使用上一页 next 链接中的游标"]})
+            raise ValidationError({self.cursor_query_param: [_("游标无效：请使用上一页 next 链接中的游标")]})
 
     def get_next_link(self) -> str | None:
         if not self.has_next or self.last is None:

@@ -239,7 +239,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Strict filters: a value a filter cannot use is a 400, not a filter left out (tenancy/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["tenancy.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "tenancy.pagination.CodeCursorPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "tenancy.api.exception_handler",

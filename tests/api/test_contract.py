@@ -78,3 +78,52 @@ def test_the_import_uses_the_same_phone_rule(world, settings, tmp_path):
     with actor_scope(actor):
         job = import_preview(actor=actor, kind="inspectors", data=data, filename="人员.csv")
     assert [(e["row"], e["column"]) for e in job.errors] == [(3, "联系电话")]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/entities/", {"entity_type": ""}),
+        ("/api/v1/entities/", {"on_abnormal_list": "maybe"}),
+        ("/api/v1/entities/", {"risk_class": "E"}),
+        ("/api/v1/inspectors/", {"unit": "1.5"}),
+        ("/api/v1/organizations/", {"kind": ""}),
+        ("/api/v1/plans/", {"year": "abc"}),
+        ("/api/v1/plans/", {"status": "nonsense"}),
+        ("/api/v1/tasks/", {"plan": "x"}),
+        ("/api/v1/draws/", {"task": "1.5"}),
+        ("/api/v1/filings/", {"tab": "bogus"}),
+    ],
+)
+def test_a_filter_value_the_api_cannot_use_is_a_400_not_ignored(world, path, params):
+    response = api(world, role="viewer").get(path, params)
+    assert response.status_code == 400, response.content
+    assert set(params) <= set(response.json())
+
+
+def test_plan_and_task_filters_are_documented_and_filter(world):
+    from tests.leak.cases_sampling_plans import make_plan, make_task
+
+    plan = make_plan(world, "A1")
+    task = make_task(world, "A1")
+    client = api(world, role="viewer")
+    assert [p["id"] for p in client.get("/api/v1/plans/", {"year": plan.year, "status": "draft"}).json()["results"]] == [plan.pk]
+    assert client.get("/api/v1/plans/", {"year": plan.year + 5}).json()["results"] == []
+    assert [t["id"] for t in client.get("/api/v1/tasks/", {"plan": task.plan_id}).json()["results"]] == [task.pk]
+    assert client.get("/api/v1/plans/", {"updated_since": "2999-01-01T00:00:00Z"}).json()["results"] == []
+    paths = schema(client)["paths"]
+    assert {p["name"] for p in paths["/api/v1/plans/"]["get"]["parameters"]} >= {"year", "status", "kind", "updated_since"}
+    assert {p["name"] for p in paths["/api/v1/tasks/"]["get"]["parameters"]} >= {"year", "status", "plan", "updated_since"}
+    assert {p["name"] for p in paths["/api/v1/filings/"]["get"]["parameters"]} >= {"tab"}
+    unit = next(p for p in paths["/api/v1/inspectors/"]["get"]["parameters"] if p["name"] == "unit")
+    assert unit["schema"]["type"] == "integer"
+
+
+def test_the_draw_record_refuses_a_variant_it_does_not_have(world):
+    from tests.leak.cases_sampling_draws import make_completed_draw
+
+    draw = make_completed_draw(world, "A1")
+    client = api(world, role="viewer")
+    assert client.get(f"/api/v1/draws/{draw.pk}/record/", {"variant": "public"}).status_code == 200
+    response = client.get(f"/api/v1/draws/{draw.pk}/record/", {"variant": "0"})
+    assert response.status_code == 400 and "variant" in response.json()
