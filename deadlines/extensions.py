@@ -3,7 +3,8 @@
 * its rules (``deadlines.rules.RULES``), and one handler on every event a rule listens to
   (``tenancy.events``) — sampling and inventory emit, never import;
 * the filing deadline sampling stamps on a filing (``tenancy.timelimits``);
-* the periodic jobs Celery beat runs (``tenancy.periodic.JOBS``).
+* the periodic jobs Celery beat runs (``tenancy.periodic.JOBS``);
+* its demo data for ``seed_demo`` (``tenancy.demo.DEMO_SEEDERS``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
-from tenancy import events, periodic, timelimits
+from tenancy import demo, events, periodic, timelimits
 from tenancy.context import Actor
 
 from . import builtin, jobs
@@ -46,6 +47,12 @@ def _handle(**kwargs: Any) -> None:
     handle_event(**kwargs)
 
 
+def _seed_demo(**kwargs: Any) -> None:
+    from .demo import seed  # noqa: PLC0415  (the demo drives sampling's services: loaded when used)
+
+    seed(**kwargs)
+
+
 def register() -> None:
     for rule in builtin.RULES:
         RULES.register(rule)
@@ -66,3 +73,4 @@ def register() -> None:
         key="deadlines.recount", schedule=crontab(hour=3, minute=10), run=jobs.recount_job, expires=6 * 3600, order=12,
         description="节假日安排录入后重新计算截止日期",
     ))
+    demo.DEMO_SEEDERS.register(demo.DemoSeeder(key="deadlines.demo", seed=_seed_demo, order=30))

@@ -110,7 +110,7 @@ def _texts(item: DueItem, kind: str, today: dt.date, organization_name: str) -> 
         }
     else:
         title = _("已逾期：%(label)s — %(target)s") % {"label": label, "target": item.target_repr}
-        body = _("%(org)s 的“%(label)s”（%(target)s）已于 %(due)s 到期，仍未办理（%(limit)s；依据：%(source)s）。") % {
+        body = _("%(org)s的“%(label)s”（%(target)s）已于 %(due)s 到期，仍未办理（%(limit)s；依据：%(source)s）。") % {
             "org": organization_name, "label": label, "target": item.target_repr, "due": due, "limit": limit,
             "source": item.source,
         }

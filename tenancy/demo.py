@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .context import OrgKind, Role
 from .models import Membership, Organization, OrgUnit, Region, User
+from .registry import Registry
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    """Demo data a later app adds to ``seed_demo`` (registered from its ``ready()``): called as
+    ``seed(orgs=<Organization by code>, entities=<int>, stdout=<writer>)`` unscoped, after the
+    seeders of ``seed_demo.APP_SEEDERS``, in ``order``; must be idempotent (seed_demo runs twice)."""
+
+    key: str
+    seed: Callable[..., Any]
+    order: int = 100
+
+
+DEMO_SEEDERS: Registry[DemoSeeder] = Registry("demo seeders", doc="Later apps' demo data for seed_demo.")
 
 REGIONS: list[tuple[str, str, str, str | None]] = [
     ("140000", "山西省", "province", None),

@@ -103,7 +103,7 @@ def test_reminders_then_overdue_then_an_escalation_to_the_leader_and_the_office(
     assert sorted(n.user.username for n in escalations) == ["a1_leader", "ao_admin", "ao_leader", "ao_planner"]
     assert {n.organization_id for n in escalations if n.user.username.startswith("ao")} == {world.orgs["AO"].pk}
     assert escalations[0].title == f"已逾期：抽取结果报送备案 — {draw.task.name}（{draw.task_uid}）"
-    assert "测试单位A1 的“抽取结果报送备案”" in escalations[0].body and "已于 2026-12-08 到期" in escalations[0].body
+    assert "测试单位A1的“抽取结果报送备案”" in escalations[0].body and "已于 2026-12-08 到期" in escalations[0].body
     sent_to = sorted(m.to[0] for m in mail.outbox[outbox_before:])
     assert sent_to == ["a1.leader@example.cn", "ao.admin@example.cn", "ao.leader@example.cn", "ao.planner@example.cn"]
     # Later scans, the same day or the next, escalate no more.

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from tenancy.commands import SystemCommand
-from tenancy.demo import seed_organizations
+from tenancy.demo import DEMO_SEEDERS, seed_organizations
 from tenancy.models import Organization
 
 DEFAULT_PASSWORD = "Demo-Pass-2026"
@@ -37,6 +37,9 @@ class Command(SystemCommand):
         for path in APP_SEEDERS:
             seeder = import_string(path)
             seeder(orgs=orgs, entities=options["entities"], stdout=self.stdout)
+        # Apps after sampling register theirs (tenancy.demo.DEMO_SEEDERS): nothing here names them.
+        for entry in DEMO_SEEDERS:
+            entry.seed(orgs=orgs, entities=options["entities"], stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"seed_demo: done in {time.monotonic() - started:.1f}s"))
         if not options["quiet_accounts"]:
             self.stdout.write(f"Demo accounts (password: {options['password']}):")
