@@ -12,8 +12,6 @@ class TenancyConfig(AppConfig):
         connect_guards()
         lookups.register()
         # Every text column of our apps refuses control characters (tenancy/validators.py).
-        from django.apps import apps
+        from .validators import guard_model_fields, our_app_configs
 
-        from .validators import OUR_APPS, guard_model_fields
-
-        guard_model_fields(m for label in OUR_APPS if label in apps.app_configs for m in apps.get_app_config(label).get_models())
+        guard_model_fields(model for config in our_app_configs() for model in config.get_models())

@@ -16,13 +16,15 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from .forms import Form
 from .validators import InstantField
 
 BOOLEAN_VALUES = {"true": True, "false": False, "True": True, "False": False, "1": True, "0": False}
 
 
-class StrictFilterForm(forms.Form):
-    """A parameter given empty is refused, and a boolean must be one (true/false, 1/0)."""
+class StrictFilterForm(Form):
+    """A parameter given empty is refused, and a boolean must be one (true/false, 1/0); text
+    refuses control characters as every form's (tenancy.forms)."""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

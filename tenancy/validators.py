@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -27,8 +28,20 @@ from django.utils.translation import gettext_lazy as _
 
 from .text import describe_control_char, first_control_char
 
-# The apps whose models take the rule (Django's own keep theirs: e.g. password hashes).
-OUR_APPS = ("tenancy", "inventory", "sampling", "deadlines", "inspections", "publication")
+
+def our_app_configs() -> list[Any]:
+    """The apps of this project, whose models take the rule (Django's and libraries' keep theirs:
+    e.g. password hashes). Found by where they live, so a new app takes the rule by itself."""
+    from django.apps import apps
+    from django.conf import settings
+
+    base = Path(settings.BASE_DIR).resolve()
+    ours = []
+    for config in apps.get_app_configs():
+        path = Path(config.path).resolve()
+        if path.is_relative_to(base) and not {".venv", "site-packages"} & set(path.parts):
+            ours.append(config)
+    return ours
 
 
 @deconstructible
