@@ -299,3 +299,41 @@ def test_an_upload_kept_on_disk_is_read_from_there(world, login, settings):
         job.file.open("rb")
         assert job.file.read() == data
         job.file.close()
+
+
+def test_a_csv_of_one_huge_line_is_read_in_bounded_memory(tmp_path):
+    """Same for CSV: a 24 MB line is read on in pieces and becomes a row error."""
+    path = tmp_path / "hostile.csv"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f"统一社会信用代码,名称\n{CODES[0]},甲\n{CODES[1]},")
+        for _ in range(24):
+            out.write("乙" * (1 << 18) + "一" * (1 << 18) + "丙" * (1 << 18) + "丁" * (1 << 18))  # 3 bytes each: 3 MB
+        out.write(f"\n{CODES[2]},丙\n")
+    with open(path, "rb") as stream:
+        tracemalloc.start()
+        try:
+            rows = list(importing.read_rows(stream, "hostile.csv", ReadLimits(None, None)))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert [type(v).__name__ for _n, v in rows] == ["list", "list", "OverlongRow", "list"]
+    assert rows[2][1].size > 24 << 20 and rows[3] == (4, [CODES[2], "丙"])
+    assert peak < 16 << 20, f"python peak {peak >> 20} MB"
+
+
+def test_a_cell_that_sent_the_reader_to_openpyxl_no_longer_escapes_the_bound(tmp_path):
+    """An ISO date cell (t="d") made the fast reader give up and openpyxl read the file, holding
+    every cell whole: a hostile file could escape the bound that way. There is no fallback now."""
+    path = tmp_path / "hostile.xlsx"
+    head = '<row><c t="d"><v>2024-01-31</v></c><c t="inlineStr"><is><t>名称</t></is></c></row>'
+    workbook(path, (head, ""), big_cell=64 << 20)
+    with open(path, "rb") as stream:
+        tracemalloc.start()
+        try:
+            rows = list(importing.read_rows(stream, "hostile.xlsx"))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert rows[0] == (1, [dt.datetime(2024, 1, 31), "名称"])
+    assert rows[1][1][1].__class__.__name__ == "Overlong"
+    assert peak < 16 << 20, f"python peak {peak >> 20} MB"
