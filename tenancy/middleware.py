@@ -53,7 +53,7 @@ class RefuseNulMiddleware:
         if "\x00" in request.path_info or any(
             "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
         ):
-            message = _("请求地址或查询参数中含有空字符（%00），已拒绝。请检查链接或输入后重试。")
+            message = _("请求地址或查询参数中含有空字符（NUL），已拒绝。请检查链接或输入后重试。")
             if is_api_request(request):
                 return JsonResponse({"detail": message}, status=400)
             return render(request, "400.html", {"message": message}, status=400)
