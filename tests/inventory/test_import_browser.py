@@ -85,3 +85,39 @@ def test_import_fix_and_reimport(page, world_live, tmp_path):
         assert str(MarketEntity.objects.get(code=CODES[2]).established_on) == "2024-01-31"
 
 
+
+
+def test_a_job_whose_worker_died_is_shown_failed_and_run_again(page, world_live, tmp_path, settings):
+    """Issue 9 point 7 on a phone and a desktop: a job left "导入中 6%" by a dead worker shows as
+    failed with its reason once its heartbeat is stale, and confirming runs it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from inventory.models import ImportJob
+
+    settings.IMPORT_STALE_AFTER_SECONDS = 300
+    log_in(page, "a1_planner", PASSWORD)
+    page.goto(page.base + "/inventory/imports/new/?kind=entities")
+    good = tmp_path / "名录.xlsx"
+    good.write_bytes(xlsx([["统一社会信用代码", "企业名称"], [CODES[5], "阳城县某某有限公司"]]))
+    page.set_input_files("[data-testid=import-file]", str(good))
+    page.click("[data-testid=import-submit]")
+    page.wait_for_selector("[data-testid=confirm-form]")
+    with scopes_disabled():
+        job = ImportJob.objects.get()
+        ImportJob.objects.filter(pk=job.pk).update(status="running", progress=6, mode="all",
+                                                   heartbeat_at=timezone.now() - dt.timedelta(minutes=7))
+    page.goto(page.base + f"/inventory/imports/{job.pk}/")
+    assert page.inner_text("[data-testid=import-status]") == "失败"
+    assert "后台导入中断" in page.inner_text("[data-testid=import-message]")
+    assert page.is_visible("[data-testid=run-again]")
+    shot(page, "import-failed-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.is_visible("[data-testid=confirm-submit]")
+    shot(page, "import-failed-phone")
+    page.click("[data-testid=confirm-submit]")
+    page.wait_for_selector("[data-testid=count-created]")
+    assert page.inner_text("[data-testid=count-created]") == "1"
+    assert not page.console_errors, page.console_errors
