@@ -241,6 +241,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Strict filters: a value a filter cannot use is a 400, not a filter left out (tenancy/filters.py).
     "DEFAULT_FILTER_BACKENDS": ["tenancy.filters.StrictFilterBackend"],
+    # JSON bodies only: a multipart PATCH whose body was no object at all changed nothing and said 200.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "tenancy.pagination.CodeCursorPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "tenancy.api.exception_handler",

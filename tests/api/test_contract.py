@@ -127,3 +127,15 @@ def test_the_draw_record_refuses_a_variant_it_does_not_have(world):
     assert client.get(f"/api/v1/draws/{draw.pk}/record/", {"variant": "public"}).status_code == 200
     response = client.get(f"/api/v1/draws/{draw.pk}/record/", {"variant": "0"})
     assert response.status_code == 400 and "variant" in response.json()
+
+
+def test_request_bodies_are_json_and_the_schema_says_so(world):
+    from tests.leak.cases_inventory import make_entity
+
+    entity = make_entity(world, "A1", name="甲公司")
+    client = api(world)
+    response = client.generic("PATCH", f"/api/v1/entities/{entity.code}/", "--x\r\nNone--x--\r\n", "multipart/form-data; boundary=x")
+    assert response.status_code == 415
+    assert client.patch(f"/api/v1/entities/{entity.code}/", "null", content_type="application/json").status_code == 400
+    body = schema(client)["paths"]["/api/v1/entities/{code}/"]["patch"]["requestBody"]["content"]
+    assert set(body) == {"application/json"}
