@@ -53,6 +53,11 @@ OFFICE = "140522-SSJB"  # 阳城县双随机办
 PLATFORM = "130000-PLAT"  # 河北省平台 (a platform client: admin and viewer)
 LOGINS = {DEPARTMENT: "yc_wl", OFFICE: "yc_office", PLATFORM: "hb_platform"}
 ENTITIES_PER_DEPARTMENT = 48
+# Settings the story and the crawl run under: a 备案表 lists at most 4 targets and 4 reserves, the
+# rest go to its .xlsx annex (a county's long filing, on a small demo).
+SETTINGS = {"FILING_PDF_MAX_ROWS": 4}
+# A scanned page as a browser uploads it (a PDF by its first bytes: tenancy.uploads sniffs them).
+SCAN = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 # Old rows no form would accept today (C0 control characters in names).
 CONTROL_ENTITY_NAME = "阳城县\x01旧数据\x1f迁移商贸有限公司"
@@ -112,6 +117,7 @@ def build_story() -> Story:
     _recusal_and_replacement(story)
     _filing(story)
     _joint_draw(story)
+    _filing_worker(story)
     _jobs(story)
     _imports(story)
     _deadlines(story)
@@ -121,6 +127,17 @@ def build_story() -> Story:
 
 
 # ------------------------------------------------------------------------------------------ plans
+
+
+def _attachments(service: Callable[..., Any], name: str) -> dict[str, Any]:
+    """A scanned PDF for a service that takes ``attachments`` (checked as the form checks an upload)."""
+    if "attachments" not in inspect.signature(service).parameters:
+        return {}
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tenancy.uploads import check_upload
+
+    return {"attachments": [check_upload(SimpleUploadedFile(name, SCAN, content_type="application/pdf"))]}
 
 
 def _with_text(service: Callable[..., Any], text: str, **kwargs: Any) -> Any:
@@ -217,6 +234,7 @@ def _recusal_and_replacement(story: Story) -> None:
         request = draw_services.recusal_request(
             actor=inspector, draw=draw, selection=DrawSelection.objects.get(pk=first.pk),
             inspector=Inspector.objects.get(pk=member.pk), kind="recusal", reason="本人配偶在该单位任职，依法申请回避",
+            **_attachments(draw_services.recusal_request, "回避申请表.pdf"),
         )
     with actor_scope(leader):
         draw_services.recusal_decide(actor=leader, request=request, approve=True, note="同意回避，按规则递补")
@@ -246,6 +264,13 @@ def _filing(story: Story) -> None:
         filing_services.filing_return(actor=office_leader, filing=Filing.objects.get(pk=filing.pk), reason="缺少见证人签字页，请补充后重新报送")
     with actor_scope(planner):
         again = filing_services.filing_resubmit(actor=planner, filing=Filing.objects.get(pk=filing.pk), note="已补充见证人签字页")
+    with actor_scope(planner):
+        if hasattr(filing_services, "filing_attach"):
+            filing_services.filing_attach(
+                actor=planner, filing=Filing.objects.get(pk=again.pk), **_attachments(filing_services.filing_attach, "见证人签字页.pdf"),
+            )
+        else:
+            story.notes.append("filings: no filing_attach service")
     with actor_scope(office_planner):
         filing_services.filing_acknowledge(actor=office_planner, filing=Filing.objects.get(pk=again.pk), reason="材料齐全，准予备案")
         # The substitution and replacement filings made by the leader's decisions wait in the inbox.
@@ -265,6 +290,15 @@ def _joint_draw(story: Story) -> None:
             actor=planner, task=task, public_entropy="深证成指收盘 9876.54", witnesses=["县司法局 赵六"],
         )
         filing_services.filing_submit(actor=planner, draw=story.joint_draw, note="联合抽查结果")
+
+
+def _filing_worker(story: Story) -> None:
+    """What the worker does after the commit (the story never commits): the 备案表 and its annex of
+    the department's filings. The joint draw's filing keeps its PDF pending (its page polls)."""
+    planner = story.actor(DEPARTMENT, Role.PLANNER)
+    with actor_scope(planner):
+        for filing in Filing.objects.filter(draw=story.draw, pdf="").order_by("pk"):
+            filing_services.filing_attach_pdf(actor=planner, filing=filing)
 
 
 def _jobs(story: Story) -> None:
