@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inventory import codes
 from inventory.models import CheckItem
@@ -183,12 +184,12 @@ def plan_years_open(today: dt.date | None = None) -> tuple[int, int]:
 def plan_year_error(year: Any, *, keep: int | None = None) -> str | None:
     """Why ``year`` cannot be a plan's year, or None. ``keep``: an adjustment keeps its plan's year."""
     if not isinstance(year, int):
-        return "请填写年度（4 位数字，如 2026）"
+        return _("请填写年度（4 位数字，如 2026）")
     if keep is not None:
-        return None if year == keep else f"调整计划不能改变年度：原计划为 {keep} 年度"
+        return None if year == keep else _("调整计划不能改变年度：原计划为 %(year)s 年度") % {"year": keep}
     this_year, next_year = plan_years_open()
     if year not in (this_year, next_year):
-        return f"年度应为今年（{this_year}）或明年（{next_year}）；以往年度的计划不能新编"
+        return _("年度应为今年（%(this)s）或明年（%(next)s）；以往年度的计划不能新编") % {"this": this_year, "next": next_year}
     return None
 
 
@@ -197,8 +198,9 @@ def industry_prefixes_error(prefixes: list[str]) -> str | None:
     bad = [p for p in prefixes if not codes.is_valid_industry_code(p)]
     if not bad:
         return None
-    return (f"行业代码前缀“{'、'.join(bad)}”不符合 GB/T 4754：应为门类字母 A–T（可加 2–4 位数字，如 F、F52、F5211）"
-            "或 2–4 位数字（如 52、8710）")
+    return _(
+        "行业代码前缀“%(codes)s”不符合 GB/T 4754：应为门类字母 A–T（可加 2–4 位数字，如 F、F52、F5211）或 2–4 位数字（如 52、8710）"
+    ) % {"codes": "、".join(bad)}
 
 
 def _clean_plan_data(actor: Actor, data: dict[str, Any], kind: str, *, keep_year: int | None = None) -> dict[str, Any]:
@@ -401,10 +403,10 @@ def _clean_opinion(opinion: str | None, *, required: bool, missing: str) -> str:
     if required and not text:
         raise ValidationError({"opinion": missing})
     if len(text) > OPINION_MAX:
-        raise ValidationError({"opinion": f"审批意见不能超过 {OPINION_MAX} 个字（现 {len(text)} 个）"})
+        raise ValidationError({"opinion": _("审批意见不能超过 %(max)s 个字（现 %(n)s 个）") % {"max": OPINION_MAX, "n": len(text)}})
     bad = first_control_char(text, multiline=True)
     if bad is not None:
-        raise ValidationError({"opinion": f"审批意见含有不允许的控制字符（{describe_control_char(text[bad])}）"})
+        raise ValidationError({"opinion": _("审批意见含有不允许的控制字符（%(char)s）") % {"char": describe_control_char(text[bad])}})
     return text
 
 
@@ -449,7 +451,7 @@ def plan_return(*, actor: Actor, plan: SamplingPlan, opinion: str) -> SamplingPl
     the plan's review (``PlanReview``), which the plan page shows."""
     _require_role(actor, Role.LEADER, message="只有分管领导可以退回抽查计划")
     _require_owner(actor, plan)
-    opinion = _clean_opinion(opinion, required=True, missing="退回时请填写审批意见（退回原因）")
+    opinion = _clean_opinion(opinion, required=True, missing=_("退回时请填写审批意见（退回原因）"))
     plan, before = _transition(
         actor=actor, plan=plan, expected=(SamplingPlan.Status.SUBMITTED,), message="只有待审批的计划可以退回"
     )
@@ -694,13 +696,21 @@ def _clean_task_data(actor: Actor, plan: SamplingPlan, data: dict[str, Any], tas
 def task_window_errors(plan: SamplingPlan, start: dt.date | None, end: dt.date | None) -> dict[str, list[str]]:
     """A task's inspection window lies inside its plan's year and does not end before it starts."""
     errors: dict[str, list[str]] = {}
-    for field, day, label in (("window_start", start, "检查开始日期"), ("window_end", end, "检查截止日期")):
+    messages = {
+        "window_start": (_("检查开始日期格式不正确，应为 YYYY-MM-DD"),
+                         _("检查开始日期应在计划年度内（%(first)s 至 %(last)s），现为 %(day)s")),
+        "window_end": (_("检查截止日期格式不正确，应为 YYYY-MM-DD"),
+                       _("检查截止日期应在计划年度内（%(first)s 至 %(last)s），现为 %(day)s")),
+    }
+    for field, day in (("window_start", start), ("window_end", end)):
         if day is not None and not isinstance(day, dt.date):
-            errors[field] = [f"{label}格式不正确，应为 YYYY-MM-DD"]
+            errors[field] = [messages[field][0]]
         elif day is not None and day.year != plan.year:
-            errors[field] = [f"{label}应在计划年度内（{plan.year}-01-01 至 {plan.year}-12-31），现为 {day:%Y-%m-%d}"]
+            errors[field] = [messages[field][1] % {
+                "first": f"{plan.year}-01-01", "last": f"{plan.year}-12-31", "day": day.isoformat(),
+            }]
     if not errors and start and end and start > end:
-        errors["window_end"] = ["检查截止日期不能早于开始日期"]
+        errors["window_end"] = [_("检查截止日期不能早于开始日期")]
     return errors
 
 
