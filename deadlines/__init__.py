@@ -1,4 +1,6 @@
-"""Time limits: the working-day clock (``deadlines.workdays``, pure Python) and, later, what is due.
+"""Time limits: what is due, whose action, by when — and the reminders and escalations.
 
-Nothing here may import Django: ``python -m deadlines.workdays`` runs without it.
+``deadlines.workdays`` is the pure working-day clock (no Django: ``python -m deadlines.workdays``
+runs without it); the rest is the Django app (rules, due items, notifications, the scan on
+Celery beat). Importing this package imports nothing of Django.
 """

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from tenancy import audit
 from tenancy.context import Actor, OrgKind
-from tenancy.models import Organization, Region
+from tenancy.models import Organization
 from tenancy.periodic import organization_scope
 from tenancy.text import first_control_char
 
@@ -454,13 +454,3 @@ def holiday_year_delete(*, actor: Actor, year: HolidayYear) -> None:
     audit.record(actor=actor, action="delete", target=year, changes={"days": [days, None], "source": [year.source, None]})
     year.delete()
     calendar_changed()
-
-
-def region_label(region_id: int) -> str:
-    region = Region.objects.filter(pk=region_id).first()
-    return region.name if region else ""
-
-
-def ensure_member(actor: Actor) -> None:
-    if not actor.is_member:
-        raise PermissionDenied(_("请先加入一个单位。"))
