@@ -10,12 +10,18 @@ On top of ``seed_demo`` (small: a few dozen entities per department) the 阳城�
   (an open commitment stays on the pages);
 - the demo's ready task drawn in a ceremony (commit, then execute with witnesses and public
   entropy); an inspector asks to be recused for a target, the leader approves (a substitute is
-  drawn and the substitution filed); a target is replaced from the reserve list (filed too);
-- the draw is filed; the office returns it with a reason; the department resubmits; the office
-  acknowledges; the office's joint task is drawn and filed (acknowledged at once);
+  drawn and the substitution filed; a scanned application attached), another request stays
+  pending; a target is replaced from the reserve list (filed too);
+- the draw is filed; the office returns it with a reason; the department resubmits with a scanned
+  page attached; the office acknowledges; the worker's half (备案表 and .xlsx annex) is played for
+  the department's filings; the office's joint task is drawn and filed (acknowledged at once; a
+  PDF past FILING_PDF_MAX_ROWS stays pending, as no worker runs); a batch-draw job queued and one
+  failed;
 - an import with errors, previewed and confirmed "good rows only", and one refused ("all or none");
+- the deadlines scan two weeks on (items overdue, reminders and escalations sent), one item waived;
 - old data the validation of today would refuse, written straight into the table (a migrated
-  registry): control characters in an entity's, an inspector's and a check item's name.
+  registry): control characters in an entity's, an inspector's and a check item's name;
+- API tokens for the department's planner, the office's planner and the platform's admin.
 
 Everything the crawl needs to find is returned in ``Story`` so the test can check it was reached.
 """
@@ -126,7 +132,7 @@ def build_story() -> Story:
     return story
 
 
-# ------------------------------------------------------------------------------------------ plans
+# ---------------------------------------------------------------------------------------- helpers
 
 
 def _attachments(service: Callable[..., Any], name: str) -> dict[str, Any]:
@@ -145,6 +151,9 @@ def _with_text(service: Callable[..., Any], text: str, **kwargs: Any) -> Any:
     (``opinion``, the plan review's 审批意见, or the older ``reason``)."""
     name = "opinion" if "opinion" in inspect.signature(service).parameters else "reason"
     return service(**kwargs, **{name: text})
+
+
+# ------------------------------------------------------------------------------------------ plans
 
 
 def _plans(story: Story) -> None:
@@ -247,11 +256,13 @@ def _recusal_and_replacement(story: Story) -> None:
             actor=planner, draw=draw, selection=selection, inspector=other, kind="absence", reason="参加省厅培训，无法到场",
         )
     with actor_scope(leader):
-        last = DrawSelection.objects.filter(draw=draw, rank__isnull=False, status=DrawSelection.Status.SELECTED).order_by("-rank").first()
-        if last is not None and draw_services.next_reserve(draw, last.stratum) is not None:
+        # The lowest-ranked target of a stratum that still has a reserve (the draw's secret is random).
+        selected = DrawSelection.objects.filter(draw=draw, rank__isnull=False, status=DrawSelection.Status.SELECTED)
+        last = next((s for s in selected.order_by("-rank") if draw_services.next_reserve(draw, s.stratum) is not None), None)
+        if last is not None:
             draw_services.replacement_create(actor=leader, draw=draw, selection=last, reason="该对象已注销，无法检查")
         else:
-            story.notes.append("no reserve left for a replacement")
+            story.notes.append("no stratum of the draw has a reserve left for a replacement")
 
 
 def _filing(story: Story) -> None:
