@@ -2,9 +2,17 @@
 then asks the pages it reached again with hostile query strings; it records every answer of 500
 or more (and every download that breaks while streaming) with the first lines of its traceback.
 
-Bounded: URLs are deduplicated per resolved URL name, at most ``MAX_OBJECTS`` distinct objects
+Followed: ``<a href>``, every ``hx-get`` (asked with htmx's header: it answers a fragment) and each
+``<form method=get>`` (its defaults, then each ``<select>`` option alone); never a POST form, never
+the logout, login, language or organization switches, never another site.
+
+Bounded: URLs are deduplicated per resolved URL name, at most ``max_objects`` distinct objects
 (path arguments) per URL name, numbers in query strings collapsed (``?page=2`` and ``?page=3`` are
-one), at most ``MAX_PER_NAME`` URLs per URL name and ``max_requests`` requests per crawl.
+one), at most ``max_per_name`` URLs per URL name and ``max_requests`` requests per crawl; links to
+``priority`` paths (the story's own objects) pass the per-name bounds.
+
+Each request runs in a savepoint rolled back after it, so a failed or writing GET leaves the
+database as it found it for the next one.
 """
 
 from __future__ import annotations
@@ -33,13 +41,13 @@ SKIP_PREFIXES = ("/static/", "/media/", "/i18n/", "/accounts/logout", "/accounts
 TRACEBACK_LINES = 6
 
 HUGE_ID = 2**63  # one past PostgreSQL's bigint
-LONG = "9" * 10_000
+LONG = "9" * 10_000  # digits: a text filter sees 10,000 characters, a number parser an overflow
 BAD_VALUES = {  # by the input's type, beside NUL and LONG
     "date": ("0300-11-05", "9999-99-99", "2026-02-30"),
     "datetime-local": ("0300-11-05T10:29", "9999-99-99T99:99"),
     "month": ("0300-11", "2026-13"),
     "number": ("-1", "1e999", "NaN"),
-}  # digits: a text filter sees 10,000 characters, a number parser an overflow
+}
 # Query strings any list page must answer below 500 (percent-encoded where they must be).
 HOSTILE_QUERIES: tuple[str, ...] = (
     "q=%00",
