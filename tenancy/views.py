@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from . import audit_display, selectors, services
 from .context import Role
+from .dashboard import panels_for
 from .models import ROLE_LABELS
 from .permissions import member_required
 
@@ -25,7 +26,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     cards = selectors.dashboard_cards(actor=actor) if actor.is_member else []
     role_names = [ROLE_LABELS[r] for r in Role.ALL if r in actor.roles]  # joined in the reader's language
-    return render(request, "tenancy/dashboard.html", {"cards": cards, "role_names": role_names})
+    # Panels are placeholders here: each loads its list from its own URL once the page is shown.
+    panels = panels_for(actor)
+    return render(request, "tenancy/dashboard.html", {"cards": cards, "role_names": role_names, "panels": panels})
 
 
 @login_required

@@ -63,5 +63,13 @@
     wireMenu();
     wireAll(document);
     document.body.addEventListener("htmx:afterSwap", function (event) { wireAll(event.target); });
+    // A dashboard panel whose list could not be loaded says so instead of "loading" for ever.
+    function panelFailed(event) {
+      var panel = event.detail.elt;
+      var status = panel && panel.dataset.errorText ? panel.querySelector("[data-panel-status]") : null;
+      if (status) { status.textContent = panel.dataset.errorText; panel.removeAttribute("aria-busy"); }
+    }
+    document.body.addEventListener("htmx:responseError", panelFailed);
+    document.body.addEventListener("htmx:sendError", panelFailed);
   });
 })();
