@@ -4,7 +4,9 @@
   (``tenancy.events``) — sampling and inventory emit, never import;
 * the filing deadline sampling stamps on a filing (``tenancy.timelimits``);
 * the periodic jobs Celery beat runs (``tenancy.periodic.JOBS``);
-* its demo data for ``seed_demo`` (``tenancy.demo.DEMO_SEEDERS``).
+* its demo data for ``seed_demo`` (``tenancy.demo.DEMO_SEEDERS``);
+* its dashboard panels (``tenancy.dashboard.PANELS``) and the joint-task milestones sampling's
+  data holds (``deadlines.milestones.MILESTONES``, which the apps after it extend).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import datetime as dt
 from typing import Any
 
 from celery.schedules import crontab
+from django.utils.translation import gettext_lazy
 
-from tenancy import demo, events, periodic, timelimits
-from tenancy.context import Actor
+from tenancy import dashboard, demo, events, periodic, timelimits
+from tenancy.context import Actor, Role
 
-from . import builtin, jobs
+from . import builtin, jobs, milestones
 from .rules import RULES, events_listened
 
 
@@ -74,3 +77,31 @@ def register() -> None:
         description="节假日安排录入后重新计算截止日期",
     ))
     demo.DEMO_SEEDERS.register(demo.DemoSeeder(key="deadlines.demo", seed=_seed_demo, order=30))
+    for panel in PANELS:
+        dashboard.PANELS.register(panel)
+    for milestone in milestones.BUILTIN:
+        milestones.MILESTONES.register(milestone)
+
+
+def _works_on_deadlines(actor: Actor) -> bool:
+    return actor.is_department or actor.is_office
+
+
+def _department_leader(actor: Actor) -> bool:
+    return actor.is_department and actor.has_role(Role.LEADER)
+
+
+def _office(actor: Actor) -> bool:
+    return actor.is_office
+
+
+PANELS = (
+    dashboard.DashboardPanel(key="deadlines.mine", title=gettext_lazy("我的待办"), url_name="deadlines:panel_mine",
+                             visible=_works_on_deadlines, order=10),
+    dashboard.DashboardPanel(key="deadlines.organization", title=gettext_lazy("本单位待办期限"),
+                             url_name="deadlines:panel_organization", visible=_department_leader, order=20),
+    dashboard.DashboardPanel(key="deadlines.region", title=gettext_lazy("各单位逾期事项"),
+                             url_name="deadlines:panel_region", visible=_office, order=30),
+    dashboard.DashboardPanel(key="deadlines.joint", title=gettext_lazy("联合抽查进度"),
+                             url_name="deadlines:panel_joint", visible=_office, order=40),
+)

@@ -20,4 +20,8 @@ urlpatterns = [
     path("holidays/<int:year>/", views.holiday_edit, name="holiday_edit"),
     path("holidays/<int:year>/delete/", views.holiday_delete, name="holiday_delete"),
     path("failures/", views.failure_list, name="failure_list"),
+    path("panels/mine/", views.panel_mine, name="panel_mine"),
+    path("panels/organization/", views.panel_organization, name="panel_organization"),
+    path("panels/region/", views.panel_region, name="panel_region"),
+    path("panels/joint/", views.panel_joint, name="panel_joint"),
 ]

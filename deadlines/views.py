@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tenancy.context import Role
+from tenancy.context import OrgKind, Role
 from tenancy.permissions import member_required
 
-from . import policies, selectors, services
+from . import dashboard, policies, selectors, services
 from .forms import HolidayYearForm, RuleSettingForm, WaiveForm, days_as_text
 from .models import DueItem, HolidayYear, Notification, Unit
 from .rules import RULES
@@ -302,3 +302,33 @@ def holiday_delete(request: HttpRequest, year: int) -> HttpResponse:
 def failure_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.failure_list(actor=request.actor), 30).get_page(request.GET.get("page"))
     return render(request, "deadlines/failure_list.html", {"page": page})
+
+
+# --------------------------------------------------------------------------------------------
+# Dashboard panels (tenancy.dashboard.PANELS): fragments the dashboard loads after the page
+
+
+@member_required()
+def panel_mine(request: HttpRequest) -> HttpResponse:
+    """本周待办 and 已逾期: the signed-in user's own items."""
+    return render(request, "deadlines/panels/mine.html", {"panel": dashboard.my_due(actor=request.actor)})
+
+
+@member_required(Role.LEADER)
+def panel_organization(request: HttpRequest) -> HttpResponse:
+    """A leader's organization's items, every role's: late, then open."""
+    return render(request, "deadlines/panels/organization.html", {"groups": dashboard.organization_due(actor=request.actor)})
+
+
+@member_required(kinds=(OrgKind.OFFICE,))
+def panel_region(request: HttpRequest) -> HttpResponse:
+    """An office's region: every organization's late items, by organization."""
+    groups = dashboard.region_late(actor=request.actor)
+    return render(request, "deadlines/panels/region.html", {"groups": groups, "total": sum(g.count for g in groups)})
+
+
+@member_required(kinds=(OrgKind.OFFICE,))
+def panel_joint(request: HttpRequest) -> HttpResponse:
+    """An office's joint tasks: each participating department's milestones, who is late."""
+    tasks, total = dashboard.joint_tasks(actor=request.actor)
+    return render(request, "deadlines/panels/joint.html", {"tasks": tasks, "total": total})

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from deadlines.models import DueItem, Notification, RuleSetting, Unit
+from sampling.models import PlanParticipant, SamplingPlan, SamplingTask
 from tenancy import events
 from tenancy.context import Role
 from tenancy.models import TaskFailure
@@ -63,8 +64,39 @@ def make_task_failure(world, org_key: str) -> TaskFailure:
         )
 
 
+def make_late_due_item(world, org_key: str) -> DueItem:
+    """An overdue filing item of ``org_key``: a draw completed 30 days ago, never filed."""
+    draw = make_simple_draw(world, org_key, drawn_at=timezone.now() - dt.timedelta(days=30))
+    with actor_scope(world.actor(org_key, Role.PLANNER)) as actor:
+        events.emit("sampling.draw.completed", actor=actor, obj=draw)
+    with scopes_disabled():
+        item = DueItem.objects.filter(target_type="sampling.draw", target_id=str(draw.pk)).get()
+        DueItem.objects.filter(pk=item.pk).update(state=DueItem.State.OVERDUE)
+    return item
+
+
+def make_joint_task(world, org_key: str) -> SamplingTask:
+    """A ready joint task of the county office of ``org_key`` (itself, for an office) with the
+    county's two departments taking part; its name carries ``marker(org_key)``."""
+    county = org_key[0]
+    office = world.orgs[f"{county}O"]
+    with scopes_disabled():
+        plan = SamplingPlan.objects.create(
+            organization=office, region=office.region, kind=SamplingPlan.Kind.JOINT, year=timezone.localdate().year,
+            name=f"{marker(org_key)} 联合抽查计划", status=SamplingPlan.Status.APPROVED,
+        )
+        for dept in (f"{county}1", f"{county}2"):
+            PlanParticipant.objects.create(organization=office, region=office.region, plan=plan, department=world.orgs[dept])
+        return SamplingTask.objects.create(
+            organization=office, region=office.region, plan=plan, name=f"{marker(org_key)} 联合抽查任务",
+            uid=f"JOINT-{org_key}-{plan.pk}", status=SamplingTask.Status.READY,
+        )
+
+
 FACTORIES = {
     "due_item": make_due_item,
+    "late_due_item": make_late_due_item,
+    "joint_task": make_joint_task,
     "notification": make_notification,
     "rule_setting": make_rule_setting,
     "task_failure": make_task_failure,
@@ -83,6 +115,12 @@ CASES = {
     "deadlines:notification_read": Case(factory="notification", method="post", own=_OWN_NOTIFICATIONS),
     "deadlines:rule_list": Case(factory="rule_setting", kind="list", own={"A1": "A1", "AO": "AO"}),
     "deadlines:failure_list": Case(factory="task_failure", kind="list"),
+    # Dashboard panels: a user's own items (the office's users: the office's), a leader's
+    # organization's, an office's region's late items and its joint tasks (403 to a department).
+    "deadlines:panel_mine": Case(factory="late_due_item", kind="list", own={"A1": "A1", "AO": "AO"}),
+    "deadlines:panel_organization": Case(factory="late_due_item", kind="list", own={"A1": "A1", "AO": "AO"}),
+    "deadlines:panel_region": Case(factory="late_due_item", kind="list"),
+    "deadlines:panel_joint": Case(factory="joint_task", kind="list"),
 }
 
 PUBLIC = {
