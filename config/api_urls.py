@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 
-for register in ("tenancy.api_views.register", "inventory.api.register", "sampling.api.register"):
+for register in ("tenancy.api_views.register", "inventory.api.register", "sampling.api.register", "deadlines.api.register"):
     import_string(register)(router)
 
 app_name = "api"

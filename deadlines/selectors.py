@@ -50,6 +50,11 @@ def due_item_counts(*, actor: Actor) -> dict[str, int]:
     return {tab: row[tab] for tab in TABS}
 
 
+def due_item_queryset(*, actor: Actor) -> QuerySet[DueItem]:
+    """Every item the actor sees (the API pages it by (updated_at, id))."""
+    return DueItem.objects.select_related("organization", "escalate_to", "assignee")
+
+
 def due_item_get(*, actor: Actor, pk: int) -> DueItem:
     return DueItem.objects.select_related("organization", "escalate_to", "state_by", "assignee").get(pk=pk)
 

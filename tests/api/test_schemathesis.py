@@ -38,6 +38,7 @@ from tenancy.context import OrgKind, Role
 from tenancy.models import Membership, Organization, User
 from tenancy.scoping import actor_scope
 from tenancy.services import api_token_create
+from tests.leak.cases_deadlines import make_due_item
 from tests.leak.cases_inventory import make_conflict, make_entity, make_inspector, make_item, make_joint_item
 from tests.leak.cases_sampling_draws import make_completed_draw
 from tests.leak.cases_sampling_filings import make_filing
@@ -106,6 +107,7 @@ def api_world(world, settings, tmp_path, in_process) -> dict[str, dict[str, str]
             own = (entities, inspector, item, plan, task)
     make_joint_item(world, "AO")
     filing = make_filing(world, "A1")  # a completed draw of A1, filed with the office
+    due_item = make_due_item(world, "A1")  # the filing due on another draw of A1
     make_completed_draw(world, "B1")
     entities, inspector, item, plan, task = own
     with scopes_disabled():
@@ -115,6 +117,7 @@ def api_world(world, settings, tmp_path, in_process) -> dict[str, dict[str, str]
     return {
         "/api/v1/check-items/{id}/": {"id": str(item.pk)},
         "/api/v1/draws/{id}/": {"id": str(filing.draw_id)},
+        "/api/v1/due-items/{id}/": {"id": str(due_item.pk)},
         "/api/v1/draws/{id}/record/": {"id": str(filing.draw_id)},
         "/api/v1/entities/{code}/": {"code": entities[0].code},
         "/api/v1/filings/{id}/": {"id": str(filing.pk)},

@@ -121,6 +121,8 @@ CASES = {
     "deadlines:panel_organization": Case(factory="late_due_item", kind="list", own={"A1": "A1", "AO": "AO"}),
     "deadlines:panel_region": Case(factory="late_due_item", kind="list"),
     "deadlines:panel_joint": Case(factory="joint_task", kind="list"),
+    "api:dueitem-list": Case(factory="due_item", kind="list"),
+    "api:dueitem-detail": Case(factory="due_item"),
 }
 
 PUBLIC = {
