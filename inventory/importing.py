@@ -47,6 +47,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from tenancy import events
 from tenancy.audit import new_entry, record
 from tenancy.bulk import (
     bulk_insert,
@@ -1196,6 +1197,10 @@ def upsert_inspectors(
         AuditEntry.objects.bulk_create(
             [new_entry(actor=actor, action=a, target=p, changes=d, note=note) for a, p, d, _r in audit_rows]
         )
+        # The event inspector_create/inspector_update emit: whatever a later app does on a saved
+        # inspector (a certificate's renewal falling due) it does for imported ones too.
+        for person in creates + updates:
+            events.emit("inventory.inspector.saved", actor=actor, obj=person)
         result.created += len(creates)
         result.updated += len(updates)
         done += len(chunk)
