@@ -357,16 +357,16 @@ class Crawler:
             keys |= self.pages.get(name[: -len("_export")] + "_list", PageInfo()).keys
         return keys
 
-    def hostile(self, names: set[str] | None = None) -> int:
-        """GET each page reached (once per URL name, on its first URL) with hostile query strings:
-        on a list the fixed ones, on every page each key its forms and links use set to NUL and to
-        10,000 characters, and on an object's page an id past the integer range. Returns the
-        number of requests made."""
+    def hostile(self, asked: set[tuple[str, str]] | None = None) -> int:
+        """GET each page reached (on its first URL) with hostile query strings: on a list the fixed
+        ones, on every page each key its forms and links use set to NUL, to 10,000 characters and
+        (by input type) to bad dates and numbers, and on an object's page an id past the integer
+        range. ``asked``: (URL name, query) pairs asked already (by another role or organization),
+        skipped, and the ones asked now are added. Returns the number of requests made."""
+        asked = set() if asked is None else asked
         before = self.requests
         lists = self.list_pages()
         for name, url in sorted(self.first_url.items()):
-            if names is not None and name not in names:
-                continue
             base = url.split("?")[0]
             queries = list(HOSTILE_QUERIES) if name in lists else []
             types = self.pages.get(name, PageInfo()).types
@@ -374,10 +374,13 @@ class Crawler:
                 queries += [f"{quote(key)}=%00", f"{quote(key)}={LONG}"]
                 queries += [f"{quote(key)}={quote(v)}" for v in BAD_VALUES.get(types.get(key, ""), ())]
             for query in dict.fromkeys(queries):  # once each (``q`` is in the fixed list and a form key)
-                self.get(f"{base}?{query}")
+                if (name, query) not in asked:
+                    asked.add((name, query))
+                    self.get(f"{base}?{query}")
             match = resolve(base)
-            if any(isinstance(v, int) for v in match.kwargs.values()):
+            if any(isinstance(v, int) for v in match.kwargs.values()) and (name, "<id past bigint>") not in asked:
                 # An id past the database's integer range is one that does not exist: 404.
+                asked.add((name, "<id past bigint>"))
                 self.get(reverse(name, kwargs={k: HUGE_ID if isinstance(v, int) else v for k, v in match.kwargs.items()}))
         return self.requests - before
 

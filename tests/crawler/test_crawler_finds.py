@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
-from .crawl import Crawler
+from .crawl import HOSTILE_QUERIES, Crawler
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +33,17 @@ def test_the_crawler_finds_every_kind_of_failure_and_keeps_to_its_bounds():
     assert crawler.requests == len(crawler.visits)
 
     before = len(crawler.failures)
-    made = crawler.hostile({"listing", "search"})
+    made = crawler.hostile()
     hostile = crawler.failures[before:]
     assert made > 10
     assert any(f.url == "/list/?page=abc" for f in hostile)
     assert any(f.url.startswith("/search/?q=999") and "OverflowError" in f.error for f in hostile)
     assert any(f.url == "/search/?since=9999-99-99" and "ValueError" in f.error for f in hostile)  # a date input
+    again = Crawler(Client(), "anonymous")
+    again.crawl("/")
+    asked: set[tuple[str, str]] = set()
+    assert again.hostile(asked) == made and again.hostile(asked) == 0  # asked once, never twice
+    assert ("listing", HOSTILE_QUERIES[0]) in asked
 
 
 @override_settings(ROOT_URLCONF="tests.crawler.selftest_urls")
