@@ -42,6 +42,8 @@ def _request(client: Client, case, obj) -> object:
     if case.query:
         url += ("&" if "?" in url else "?") + case.query
     if case.method == "post":
+        if url.startswith("/api/"):  # the API takes JSON bodies only
+            return client.post(url, case.data, content_type="application/json")
         return client.post(url, case.data)
     return client.get(url)
 
