@@ -11,8 +11,10 @@ PostgreSQL), then its 备案表 job runs in a fresh process, as a Celery worker 
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -77,9 +79,15 @@ def run(args: Any) -> None:
         targets = sum(a["selected"] for a in draw.allocation)
         # The worker's job runs below in a process of its own: nothing is queued here.
         with actor_scope(actor), patch("sampling.services.filings._queue_pdf"), transaction.atomic():
+            profile = cProfile.Profile() if os.environ.get("BENCH_FILING_PROFILE") else None
             started = time.perf_counter()
+            if profile:
+                profile.enable()
             filing = filing_services.filing_submit(actor=actor, draw=draw)
             submitted = time.perf_counter() - started
+            if profile:
+                profile.disable()
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
         with system_scope():
             stored = _stored_bytes(filing)
         print(f"{uid}: pool {draw.pool_size:,}, {targets:,} targets", flush=True)

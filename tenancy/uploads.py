@@ -183,10 +183,11 @@ def check_upload(
 # Forms
 
 
-def _help_text(kinds: tuple[str, ...], limit: int | None, max_files: int) -> str:
-    return _("可选，支持 %(kinds)s，单个文件不超过 %(limit)s，最多 %(n)d 个。") % {
-        "kinds": kinds_label(kinds), "limit": human_size(limit or max_bytes()), "n": max_files,
-    }
+def _help_text(kinds: tuple[str, ...], limit: int | None, max_files: int, required: bool) -> str:
+    params = {"kinds": kinds_label(kinds), "limit": human_size(limit or max_bytes()), "n": max_files}
+    if required:
+        return _("支持 %(kinds)s，单个文件不超过 %(limit)s，最多 %(n)d 个。") % params
+    return _("可选，支持 %(kinds)s，单个文件不超过 %(limit)s，最多 %(n)d 个。") % params
 
 
 class MultipleFileInput(forms.FileInput):
@@ -210,7 +211,7 @@ class AttachmentsField(forms.FileField):
         self.widget.attrs.setdefault("accept", accept)
         if not self.help_text:
             # Lazy: the language of the request, and the limit of the settings in force.
-            self.help_text = lazy(_help_text, str)(kinds, limit, max_files)
+            self.help_text = lazy(_help_text, str)(kinds, limit, max_files, self.required)
 
     def clean(self, data: Any, initial: Any = None) -> list[CheckedUpload]:
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]

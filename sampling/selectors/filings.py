@@ -8,12 +8,15 @@ an ``acknowledged`` decision → 已确认, a ``returned`` one → 已退回 (an
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -115,8 +118,10 @@ def filing_record_for(*, actor: Actor, filing: Filing, variant: str) -> dict[str
 
 
 def filing_queryset(*, actor: Actor) -> QuerySet[Filing]:
-    """Every filing the actor sees, with what the pages show joined in."""
-    return _with_state(Filing.objects.all())
+    """Every filing the actor sees, with what the pages show joined in. The filed records are
+    left out (tens of megabytes for a large draw): the sheet reads the parts it shows
+    (``record_source``), a download loads its own."""
+    return _with_state(Filing.objects.all()).defer("record", "previous__record", "resubmission__record")
 
 
 def _with_state(filings: QuerySet[Filing]) -> QuerySet[Filing]:
@@ -222,21 +227,112 @@ def latest_filing_of_draw(*, actor: Actor, draw: Draw, kind: str = Filing.Kind.D
 
 # The filing page lists this many targets; the 备案表 (PDF and preview) settings.FILING_PDF_MAX_ROWS.
 PAGE_ROWS = 200
-# Parts of the record the sheet never shows: the sheet keeps the rest (commitment, seed, …).
-_LISTS = ("pool", "excluded", "selected", "reserve", "assignments", "inspector_pool", "conflicts")
+# The record's short fields the sheet shows; its long lists are read an element at a time.
+SHEET_FIELDS = ("spec", "task_uid", "commitment", "secret", "public_entropy", "seed", "pool_hash", "allocation")
 _NAMES_PER_QUERY = 2000
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
 
 
-def _inspector_names(draw: Draw, keys: set[str]) -> dict[str, str]:
+def json_array_items(text: str | None) -> Iterator[Any]:
+    """The elements of a JSON array given as text, decoded one at a time: the text of 93,000
+    targets is 9 MB, the list of their dicts 60 MB more."""
+    if not text:
+        return
+    pos = _SPACE.match(text, 0).end()
+    if text[pos : pos + 1] != "[":
+        raise ValueError("not a JSON array")
+    pos = _SPACE.match(text, pos + 1).end()
+    if text[pos : pos + 1] == "]":
+        return
+    while True:
+        value, pos = _DECODER.raw_decode(text, pos)
+        yield value
+        pos = _SPACE.match(text, pos).end()
+        if text[pos : pos + 1] == "]":
+            return
+        if text[pos : pos + 1] != ",":
+            raise ValueError(f"a JSON array broken at {pos}")
+        pos = _SPACE.match(text, pos + 1).end()
+
+
+class RecordSource:
+    """A filed record as the sheet and the annex read it: its short fields, and its long lists
+    (``selected``, ``reserve``, ``assignments``) an element at a time, with their lengths."""
+
+    fields: dict[str, Any]
+
+    def items(self, name: str) -> Iterator[dict[str, Any]]:
+        raise NotImplementedError
+
+    def count(self, name: str) -> int:
+        if name not in self._counts:
+            self._counts[name] = sum(1 for _ in self.items(name))
+        return self._counts[name]
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+
+class _RecordInMemory(RecordSource):
+    def __init__(self, record: dict[str, Any]) -> None:
+        super().__init__()
+        self.record = record
+        self.fields = {k: record.get(k) for k in SHEET_FIELDS}
+
+    def items(self, name: str) -> Iterator[dict[str, Any]]:
+        return iter(self.record.get(name) or ())
+
+    def count(self, name: str) -> int:
+        return len(self.record.get(name) or ())
+
+
+class _RecordInDatabase(RecordSource):
+    """The stored record read in parts: the short fields as values, each long list as the JSON
+    text the database gives for it. A 93,000-target record decoded whole took 200 MB of a
+    worker that then lays out the PDF; read this way, ~25 MB."""
+
+    def __init__(self, filing: Filing, fields: dict[str, Any]) -> None:
+        super().__init__()
+        self.filing_id = filing.pk
+        self.fields = fields
+        self._texts: dict[str, str | None] = {}
+
+    def count(self, name: str) -> int:
+        allocation = self.fields.get("allocation")
+        if name == "selected" and isinstance(allocation, list) and all(isinstance(a.get("selected"), int) for a in allocation):
+            return sum(a["selected"] for a in allocation)  # one ranked target per allocated place (hashrank)
+        return super().count(name)
+
+    def items(self, name: str) -> Iterator[dict[str, Any]]:
+        if name not in self._texts:
+            self._texts[name] = (
+                Filing.objects.filter(pk=self.filing_id).values_list(KeyTextTransform(name, "record"), flat=True).get()
+            )
+        return json_array_items(self._texts[name])
+
+
+def record_source(filing: Filing, record: dict[str, Any] | None = None) -> RecordSource:
+    """How the sheet reads ``filing``'s record: ``record`` when given, the stored one in parts
+    when the filing was loaded without it (``defer("record")``), else the loaded one."""
+    if record is not None:
+        return _RecordInMemory(record)
+    if "record" in filing.get_deferred_fields():
+        fields = (
+            Filing.objects.filter(pk=filing.pk)
+            .values(**{f"field_{k}": KeyTransform(k, "record") for k in SHEET_FIELDS})
+            .get()
+        )
+        fields = {k: fields[f"field_{k}"] for k in SHEET_FIELDS}
+        if fields["commitment"] is not None:
+            return _RecordInDatabase(filing, fields)
+    return _RecordInMemory(filed_record(filing))  # loaded, or an old filing's rebuilt from the draw
+
+
+def _inspector_names(draw: Draw) -> dict[str, str]:
     """Names of drawn inspectors by certificate number: the frozen inspector pool carries them
-    (server-side only); the registry fills in for older draws."""
-    from inventory.models import Inspector  # noqa: PLC0415
-
-    names = {e["key"]: e.get("name", "") for e in draw.inspector_pool or [] if e.get("name")}
-    missing = keys - set(names)
-    if missing:
-        names |= dict(Inspector.objects.filter(cert_no__in=missing).values_list("cert_no", "name"))
-    return names
+    (server-side only); the registry fills in for older draws (``_fill_inspectors``)."""
+    return {e["key"]: e.get("name", "") for e in draw.inspector_pool or [] if e.get("name")}
 
 
 def _entity_names(draw: Draw, keys: list[str]) -> dict[str, str]:
@@ -248,78 +344,92 @@ def _entity_names(draw: Draw, keys: list[str]) -> dict[str, str]:
 
 
 class _TargetRows:
-    """The target and reserve rows of a filed record, with names from the registries: a slice
-    for the sheet, or all of them a chunk at a time for the annex (one query per chunk)."""
+    """The target and reserve rows of a filed record, with names from the registries, a chunk
+    at a time (one query of names per chunk): the first ones for the sheet, all for the annex."""
 
-    def __init__(self, filing: Filing, record: dict[str, Any]) -> None:
+    def __init__(self, filing: Filing, source: RecordSource) -> None:
+        from inventory.models import Inspector  # noqa: PLC0415
+
         self.draw = filing.draw
-        self.selected = record.get("selected") or []
-        self.reserve = record.get("reserve") or []
-        self.teams = {a["target"]: a.get("inspectors", []) for a in record.get("assignments") or [] if "target" in a}
-        self.inspectors = _inspector_names(self.draw, {k for team in self.teams.values() for k in team})
+        self.source = source
+        self.inspectors = _inspector_names(self.draw)
+        self._registry = Inspector
         self.replaced = set(
             TargetReplacement.objects.filter(draw=self.draw, created_at__lte=filing.submitted_at)
             .values_list("replaced__key", flat=True)
         )
+        self._teams: dict[str, list[str]] | None = None
 
-    def targets(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
-        part = self.selected[start:stop]
-        names = _entity_names(self.draw, [s.get("key") for s in part])
-        return [
-            {
-                "rank": s.get("rank"),
-                "code": s.get("key"),
-                "name": names.get(s.get("key"), ""),
-                "stratum": s.get("stratum"),
-                "replaced": s.get("key") in self.replaced,
-                "team": [self.inspectors.get(k, "—") for k in self.teams.get(s.get("key"), [])],
-            }
-            for s in part
-        ]
+    def _teamed(self) -> Iterator[tuple[dict[str, Any], list[str]]]:
+        """Each selected target with its team as filed. ``assignments`` follow ``selected`` in
+        rank order (sampling.records); should they not, the teams are looked up by target."""
+        assignments = self.source.items("assignments")
+        for s in self.source.items("selected"):
+            if self._teams is None:
+                a = next(assignments, None)
+                if a is None or a.get("target") == s.get("key"):
+                    yield s, (a or {}).get("inspectors", [])
+                    continue
+                self._teams = {a["target"]: a.get("inspectors", []) for a in self.source.items("assignments") if "target" in a}
+            yield s, self._teams.get(s.get("key"), [])
 
-    def reserves(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
-        part = self.reserve[start:stop]
-        names = _entity_names(self.draw, [s.get("key") for s in part])
-        return [
-            {"order": n, "code": s.get("key"), "name": names.get(s.get("key"), ""), "stratum": s.get("stratum")}
-            for n, s in enumerate(part, start=start + 1)
-        ]
+    def _names_of_inspectors(self, keys: set[str]) -> None:
+        missing = keys - set(self.inspectors)
+        if missing:
+            self.inspectors |= dict(self._registry.objects.filter(cert_no__in=missing).values_list("cert_no", "name"))
+            self.inspectors |= {k: "—" for k in missing if k not in self.inspectors}
 
-    def all_targets(self) -> Iterator[dict[str, Any]]:
-        for start in range(0, len(self.selected), _NAMES_PER_QUERY):
-            yield from self.targets(start, start + _NAMES_PER_QUERY)
+    def targets(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        rows = itertools.islice(self._teamed(), limit)
+        while chunk := list(itertools.islice(rows, _NAMES_PER_QUERY)):
+            names = _entity_names(self.draw, [s.get("key") for s, _team in chunk])
+            self._names_of_inspectors({k for _s, team in chunk for k in team})
+            for s, team in chunk:
+                yield {
+                    "rank": s.get("rank"),
+                    "code": s.get("key"),
+                    "name": names.get(s.get("key"), ""),
+                    "stratum": s.get("stratum"),
+                    "replaced": s.get("key") in self.replaced,
+                    "team": [self.inspectors.get(k, "—") for k in team],
+                }
 
-    def all_reserves(self) -> Iterator[dict[str, Any]]:
-        for start in range(0, len(self.reserve), _NAMES_PER_QUERY):
-            yield from self.reserves(start, start + _NAMES_PER_QUERY)
+    def reserves(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        rows = enumerate(itertools.islice(self.source.items("reserve"), limit), start=1)
+        while chunk := list(itertools.islice(rows, _NAMES_PER_QUERY)):
+            names = _entity_names(self.draw, [s.get("key") for _n, s in chunk])
+            for n, s in chunk:
+                yield {"order": n, "code": s.get("key"), "name": names.get(s.get("key"), ""), "stratum": s.get("stratum")}
 
 
-def annex_needed(filing: Filing, record: dict[str, Any] | None = None) -> bool:
+def annex_needed(filing: Filing, source: RecordSource | None = None) -> bool:
     """Whether the 备案表 lists only part of the targets or reserves, the rest in the annex."""
-    record = filed_record(filing) if record is None else record
+    source = record_source(filing) if source is None else source
     limit = settings.FILING_PDF_MAX_ROWS
-    return len(record.get("selected") or ()) > limit or len(record.get("reserve") or ()) > limit
+    return source.count("selected") > limit or source.count("reserve") > limit
 
 
-def filing_annex_rows(*, actor: Actor, filing: Filing, record: dict[str, Any]) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
+def filing_annex_rows(
+    *, actor: Actor, filing: Filing, source: RecordSource
+) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
     """Every target and every reserve of the filed record, with names, as the annex lists them
-    (generators: a chunk of names in memory at a time)."""
-    rows = _TargetRows(filing, record)
-    return rows.all_targets(), rows.all_reserves()
+    (generators: a chunk of rows in memory at a time)."""
+    rows = _TargetRows(filing, source)
+    return rows.targets(), rows.reserves()
 
 
 def filing_sheet(
-    *, actor: Actor, filing: Filing, limit: int | None = None, record: dict[str, Any] | None = None
+    *, actor: Actor, filing: Filing, limit: int | None = None, source: RecordSource | None = None
 ) -> dict[str, Any]:
     """Everything the 抽取结果备案表 shows. Results come from the record as filed (later
     substitutions do not rewrite a filed sheet); names come from the registries.
 
     At most ``limit`` targets and reserves (``settings.FILING_PDF_MAX_ROWS`` by default; the
     filing page asks for ``PAGE_ROWS``): the counts say how many there are, the annex lists all.
-    The sheet keeps only those rows of the record, not its long lists."""
+    The sheet holds those rows only, never the record's long lists."""
     limit = settings.FILING_PDF_MAX_ROWS if limit is None else limit
     draw = filing.draw
-    record = filed_record(filing) if record is None else record
+    source = record_source(filing) if source is None else source
     cutoff = filing.submitted_at
     subs = list(
         Substitution.objects.filter(draw=draw, created_at__lte=cutoff)
@@ -331,8 +441,8 @@ def filing_sheet(
         .select_related("replaced__entity", "replacement__entity")
         .order_by("seq")
     )
-    rows = _TargetRows(filing, record)
-    targets, reserve = rows.targets(0, limit), rows.reserves(0, limit)
+    rows = _TargetRows(filing, source)
+    targets, reserve = list(rows.targets(limit)), list(rows.reserves(limit))
     # The event a substitution/replacement filing is about comes first on its page.
     substitutions = [
         {"seq": s.seq, "target": s.selection.entity.name, "code": s.selection.key, "out": s.out_inspector.name,
@@ -347,16 +457,16 @@ def filing_sheet(
     ]
     allocation = [
         {"stratum": a.get("stratum"), "eligible": a.get("eligible") or 0, "selected": a.get("selected") or 0}
-        for a in record.get("allocation") or []
+        for a in source.fields.get("allocation") or []
     ]
     witnesses = [w.get("name", "") if isinstance(w, dict) else str(w) for w in draw.witnesses or []]
-    targets_total, reserve_total = len(rows.selected), len(rows.reserve)
+    targets_total, reserve_total = source.count("selected"), source.count("reserve")
     return {
         "filing": filing,
         "draw": draw,
         "task": draw.task,
         "plan": filing.plan,
-        "record": {k: v for k, v in record.items() if k not in _LISTS},
+        "record": dict(source.fields),
         "state": filing_state(filing),
         "allocation": allocation,
         "allocation_total": {
@@ -378,12 +488,12 @@ def filing_sheet(
     }
 
 
-def pdf_rendered_in_background(filing: Filing, record: dict[str, Any] | None = None) -> bool:
+def pdf_rendered_in_background(filing: Filing, source: RecordSource | None = None) -> bool:
     """Whether the filing's 备案表 is too long to render within a request: its rows (at most
     FILING_PDF_MAX_ROWS each of targets and reserves), or an annex to write first."""
-    record = filed_record(filing) if record is None else record
+    source = record_source(filing) if source is None else source
     limit = settings.FILING_PDF_MAX_ROWS
-    selected, reserve = len(record.get("selected") or ()), len(record.get("reserve") or ())
+    selected, reserve = source.count("selected"), source.count("reserve")
     if selected > limit or reserve > limit:
         return True
     return selected + reserve > settings.ASYNC_FILING_PDF_ROWS

@@ -28,11 +28,16 @@ _seq = itertools.count(1)
 
 
 def make_simple_draw(
-    world, org_key: str, *, drawn_at: dt.datetime | None = None, name: str = "", status: str = Draw.Status.COMPLETED
+    world, org_key: str, *, drawn_at: dt.datetime | None = None, name: str = "", status: str = Draw.Status.COMPLETED,
+    targets: int = 3,
 ) -> Draw:
-    """A completed draw of ``org_key``: 6 entities in strata A/B, 3 inspectors, teams of 2."""
+    """A completed draw of ``org_key``: by default 6 entities in strata A/B (1 and 2 drawn, 1
+    reserve each), 3 inspectors, teams of 2; ``targets`` draws more (a third from A)."""
     org = world.orgs[org_key]
     n = next(_seq)
+    in_a = max(1, targets // 3)
+    in_b = targets - in_a
+    size = in_a + 2 + in_b + 1
     with scopes_disabled():
         plan = SamplingPlan.objects.create(organization=org, region=org.region, year=2026, name=f"{marker(org_key)} 年度计划{n}")
         task = SamplingTask.objects.create(
@@ -43,9 +48,10 @@ def make_simple_draw(
         entities = [
             MarketEntity.objects.create(
                 organization=org, region=org.region, code=f"91{org_key}{n:04d}{i:02d}",
-                name=f"阳城县{'甲乙丙丁戊己'[i]}商贸有限公司{n}", risk_class="A" if i < 3 else "B",
+                name=f"阳城县{'甲乙丙丁戊己'[i] if i < 6 else f'第{i}号'}商贸有限公司{n}",
+                risk_class="A" if i < in_a + 2 else "B",
             )
-            for i in range(6)
+            for i in range(size)
         ]
         inspectors = [
             Inspector.objects.create(organization=org, region=org.region, name=f"{'张王李'[i]}检查{n}", cert_no=f"C{org_key}{n}-{i}")
@@ -55,7 +61,7 @@ def make_simple_draw(
         record = hashrank.run_draw(
             task_uid=task.uid, secret=secret, public_entropy="上证指数 3088.12",
             pool=[hashrank.Candidate(e.code, e.risk_class) for e in entities],
-            strata=[hashrank.Stratum("A", count=1), hashrank.Stratum("B", count=2)],
+            strata=[hashrank.Stratum("A", count=in_a), hashrank.Stratum("B", count=in_b)],
             reserve_size=1,
             inspector_pool=[hashrank.InspectorRef(i.cert_no, str(org.pk)) for i in inspectors],
             requirements=[hashrank.Requirement(str(org.pk), 2)],
@@ -65,7 +71,7 @@ def make_simple_draw(
             organization=org, region=org.region, task=task, plan=plan, status=status,
             task_uid=task.uid, commitment=record["commitment"], secret=record["secret"],
             public_entropy=record["public_entropy"], seed=record["seed"], pool_hash=record["pool_hash"],
-            pool_size=6, pool_blob=pool_blob, strata=record["strata"], reserve_size=1, allocation=record["allocation"],
+            pool_size=size, pool_blob=pool_blob, strata=record["strata"], reserve_size=1, allocation=record["allocation"],
             inspector_pool=[
                 {"key": i.cert_no, "department": str(org.pk), "id": i.pk, "name": i.name, "org": org.pk} for i in inspectors
             ],

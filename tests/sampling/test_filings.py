@@ -584,3 +584,123 @@ def test_the_filer_adds_attachments_later_append_only(world, login, client, sett
     assert client.post(url, {"attachments": [_upload("x.pdf", SCAN)]}).status_code == 403
     with scopes_disabled():
         assert FilingAttachment.objects.filter(filing=filing).count() == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Where things sit on the filing page
+
+
+def test_the_decision_form_sits_above_the_long_tables_and_its_errors_with_it(world, login, client):
+    filing = submit(world, draw=make_simple_draw(world, "A1", targets=30))
+    login(world.user("AO", Role.LEADER))
+    url = reverse("sampling:filing_detail", args=[filing.pk])
+    for body in (
+        client.get(url).content.decode(),
+        client.post(reverse("sampling:filing_decide", args=[filing.pk]), {"decision": "returned", "reason": ""}).content.decode(),
+    ):
+        form = body.index('data-testid="filing-decide"')
+        assert form < body.index('data-testid="filing-allocation"') < body.index('data-testid="filing-targets"')
+        # The form posts to its own anchor: a refused submission opens at the form, not the top.
+        assert f'action="{reverse("sampling:filing_decide", args=[filing.pk])}#filing-decide"' in body
+        assert 'id="filing-decide"' in body
+    assert body.index("退回时必须填写退回原因") < body.index('data-testid="filing-targets"')
+
+
+def test_a_substitution_filing_shows_what_changed_first(world, login, client):
+    from inventory.models import Inspector
+    from sampling.models import DrawSelection, Substitution
+
+    draw = make_simple_draw(world, "A1", targets=30)
+    with scopes_disabled():
+        target = DrawSelection.objects.filter(draw=draw, rank=1).get()
+        out_id = target.team[0]
+        spare = Inspector.objects.get(pk=next(e["id"] for e in draw.inspector_pool if e["id"] not in target.team))
+        spare.name = "递补人员周七"
+        spare.save()
+        substitution = Substitution.objects.create(
+            organization=draw.organization, region=draw.region, draw=draw, plan=draw.plan, seq=1, selection=target,
+            out_inspector_id=out_id, in_inspector=spare, reason="与检查对象负责人系亲属",
+        )
+    submit(world, draw=draw)  # the draw itself, filed first
+    filing = submit(world, draw=draw, kind=Filing.Kind.SUBSTITUTION, substitution=substitution)
+    login(world.user("AO", Role.LEADER))
+    body = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
+    assert body.count('data-testid="filing-changes"') == 1
+    changes = body.index('data-testid="filing-changes"')
+    assert changes < body.index('data-testid="filing-decide"') < body.index('data-testid="filing-targets"')
+    row = body[body.index('data-testid="filing-filed-event"'):]
+    assert "递补人员周七" in row[:600] and "本次备案" in row[:600]
+    # The 备案表 opens with the event too.
+    sheet = client.get(reverse("sampling:filing_preview", args=[filing.pk])).content.decode()
+    assert sheet.index('data-testid="sheet-filed-event"') < sheet.index("一、承诺与种子")
+    assert "递补人员周七" in sheet[sheet.index('data-testid="sheet-filed-event"'):sheet.index("一、承诺与种子")]
+
+
+def test_the_filing_page_lists_the_first_rows_and_says_how_many(world, login, client, monkeypatch):
+    monkeypatch.setattr(selectors, "PAGE_ROWS", 10)
+    filing = submit(world, draw=make_simple_draw(world, "A1", targets=30))
+    login(world.user("AO", Role.VIEWER))
+    body = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
+    table = body[body.index('data-testid="filing-targets"'):]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr") == 1 + 10
+    assert "显示前 10 个，共 30 个" in body
+
+
+# --------------------------------------------------------------------------------------------
+# The sheet reads a stored record in parts (a worker never decodes 93,000 targets at once)
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        ("[]", []), (" [ ] ", []), ('[{"a": 1}, {"b": [1, 2]}]', [{"a": 1}, {"b": [1, 2]}]),
+        ('[{"a":"x,]"},2,"三"]', [{"a": "x,]"}, 2, "三"]), ("\n[1 ,\n 2]\n", [1, 2]), (None, []),
+    ],
+)
+def test_json_array_items_decode_one_at_a_time(text, items):
+    assert list(selectors.json_array_items(text)) == items
+
+
+def test_the_sheet_from_the_stored_parts_is_the_sheet_of_the_whole_record(world, monkeypatch):
+    filing = submit(world, draw=make_simple_draw(world, "A1", targets=30))
+    with actor_scope(world.actor("AO", Role.VIEWER)) as actor:
+        whole = selectors.filing_sheet(actor=actor, filing=selectors.filing_get(actor=actor, pk=filing.pk), limit=12)
+        deferred = selectors.filing_queryset(actor=actor).get(pk=filing.pk)
+        assert "record" in deferred.get_deferred_fields()
+        source = selectors.record_source(deferred)
+        assert type(source).__name__ == "_RecordInDatabase"
+        parts = selectors.filing_sheet(actor=actor, filing=deferred, limit=12, source=source)
+        assert "record" in deferred.get_deferred_fields()  # never loaded whole
+        for key in ("targets", "reserve", "targets_total", "reserve_total", "allocation", "record"):
+            assert parts[key] == whole[key], key
+        assert len(parts["targets"]) == 12 and parts["targets_total"] == 30 and parts["record"]["seed"] == filing.record["seed"]
+        assert all(len(t["team"]) == 2 and "—" not in t["team"] for t in parts["targets"])
+        # Teams out of rank order are still found by target.
+        record = dict(filing.record)
+        record["assignments"] = list(reversed(record["assignments"]))
+        with scopes_disabled():
+            Filing.objects.filter(pk=filing.pk).update(record=record)
+        shuffled = selectors.filing_sheet(actor=actor, filing=selectors.filing_queryset(actor=actor).get(pk=filing.pk), limit=12)
+        assert shuffled["targets"] == whole["targets"]
+
+
+def test_the_worker_never_reads_a_filed_record_whole(world, settings, django_capture_on_commit_callbacks):
+    """The 备案表 job reads the record's short fields and its lists as text, element by element:
+    a 93,000-target record decoded whole is 200 MB of the worker that then lays out the PDF."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.FILING_PDF_MAX_ROWS = 2
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        filing = submit(world, draw=make_simple_draw(world, "A1", targets=5))
+    with CaptureQueriesContext(connection) as queries:
+        queued[0]()  # the worker's job (eager)
+    # The column itself in a select list (a JSON function's argument is a part of it).
+    whole = re.compile(r'(?<!\()"sampling_filing"\."record"\s*(,|FROM)')
+    assert not [q["sql"] for q in queries.captured_queries if whole.search(q["sql"])]
+    with scopes_disabled():
+        filing.refresh_from_db()
+    assert filing.pdf and filing.annex

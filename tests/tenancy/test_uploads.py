@@ -107,3 +107,5 @@ def test_the_field_takes_several_files_and_names_each_bad_one(settings):
     assert "multiple" in html and 'accept="application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"' in html
     settings.ATTACHMENT_MAX_BYTES = 2 * 1024 * 1024
     assert "2 MB" in str(_Form().fields["files"].help_text)  # the limit in force, read when shown
+    assert str(_Form().fields["files"].help_text).startswith("可选")
+    assert not str(AttachmentsField(required=True).help_text).startswith("可选")
