@@ -13,14 +13,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.models import Inspector
 from sampling.models import PlanParticipant, SamplingPlan, SamplingTask
 from tenancy.context import Actor, OrgKind, Role
-from tenancy.i18n import join_list
+from tenancy.i18n import join_clauses, join_list
 from tenancy.models import ROLE_LABELS, Organization
 
 from .calendar import current_calendar
@@ -155,38 +156,43 @@ class Group:
     organization: Organization | None = None
 
 
+def _late_q(today: dt.date) -> Q:
+    return Q(state=DueItem.State.OVERDUE) | Q(due_on__lt=today)
+
+
 def organization_due(*, actor: Actor, today: dt.date | None = None) -> list[Group]:
-    """A leader's organization's active items, every role's: late, then open."""
+    """A leader's organization's active items, every role's: late, then open (the first rows of
+    each, and how many in all)."""
     today = today or timezone.localdate()
-    late: list[DueRow] = []
-    open_: list[DueRow] = []
-    counts = {"late": 0, "open": 0}
-    for item in _active().filter(organization_id=actor.organization_id).order_by("due_on", "id"):
-        row = _row(item, today)
-        bucket, key = (late, "late") if row.late else (open_, "open")
-        counts[key] += 1
-        if len(bucket) < PANEL_ROWS:
-            bucket.append(row)
+    own = _active().filter(organization_id=actor.organization_id).order_by("due_on", "id")
+    late_q = _late_q(today)
+    counts = own.aggregate(late=Count("id", filter=late_q), all=Count("id"))
     return [
-        Group(key="late", label=_("已逾期"), rows=late, count=counts["late"]),
-        Group(key="open", label=_("待办"), rows=open_, count=counts["open"]),
+        Group(key="late", label=_("已逾期"), rows=[_row(i, today) for i in own.filter(late_q)[:PANEL_ROWS]],
+              count=counts["late"]),
+        Group(key="open", label=_("待办"), rows=[_row(i, today) for i in own.exclude(late_q)[:PANEL_ROWS]],
+              count=counts["all"] - counts["late"]),
     ]
 
 
 def region_late(*, actor: Actor, today: dt.date | None = None) -> list[Group]:
     """An office's view: every late item it sees (its region's organizations, itself included,
-    and those reported to it), grouped by the organization whose action it is, most first."""
+    and those reported to it), grouped by the organization whose action it is: how many, and
+    the first rows of each (one query each way, however many organizations a city has)."""
     today = today or timezone.localdate()
-    late_q = Q(state=DueItem.State.OVERDUE) | Q(due_on__lt=today)
+    late = _active().filter(_late_q(today))
+    counts = dict(late.order_by().values_list("organization_id").annotate(n=Count("id")))
+    first = late.annotate(
+        place=Window(RowNumber(), partition_by=[F("organization_id")], order_by=[F("due_on").asc(), F("id").asc()])
+    ).filter(place__lte=PANEL_ROWS).order_by("due_on", "id")
     groups: dict[int, Group] = {}
-    for item in _active().filter(late_q).order_by("due_on", "id"):
+    for item in first:
         org = item.organization
         group = groups.get(org.pk)
         if group is None:
-            group = groups[org.pk] = Group(key=org.code, label=org.name, rows=[], count=0, organization=org)
-        group.count += 1
-        if len(group.rows) < PANEL_ROWS:
-            group.rows.append(_row(item, today))
+            group = groups[org.pk] = Group(key=org.code, label=org.name, rows=[], count=counts.get(org.pk, 0),
+                                           organization=org)
+        group.rows.append(_row(item, today))
     # Departments first (most late first), the office's own and those above it after them.
     return sorted(groups.values(), key=lambda g: (g.organization.kind != OrgKind.DEPARTMENT, -g.count, g.key))
 
@@ -206,7 +212,7 @@ class JointTaskRow:
 
     @property
     def late_text(self) -> str:
-        return "；".join(_("%(who)s（%(what)s）") % {"who": who, "what": what} for who, what in self.late)
+        return join_clauses(_("%(who)s（%(what)s）") % {"who": who, "what": what} for who, what in self.late)
 
 
 def joint_tasks(*, actor: Actor, today: dt.date | None = None) -> tuple[list[JointTaskRow], int]:

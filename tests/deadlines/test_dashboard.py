@@ -17,7 +17,7 @@ from django_scopes import scopes_disabled
 
 from deadlines import builtin
 from deadlines.calendar import current_calendar
-from deadlines.dashboard import week_end
+from deadlines.dashboard import PANEL_ROWS, week_end
 from deadlines.models import DueItem
 from deadlines.rules import RULES
 from deadlines.services import item_open
@@ -195,6 +195,19 @@ def test_the_office_sees_its_regions_late_items_by_department_and_none_of_anothe
     assert client_of(world, "A1", Role.LEADER).get(reverse("deadlines:panel_region")).status_code == 403
     home = client_of(world, "AO", Role.VIEWER).get("/").content.decode()
     assert re.findall(r'data-testid="panel-([\w-]+)"', home) == ["deadlines-mine", "deadlines-region", "deadlines-joint"]
+
+
+def test_a_long_group_lists_its_first_rows_and_counts_them_all(world):
+    items = [make_late_due_item(world, "A1") for _ in range(PANEL_ROWS + 2)]
+    make_late_due_item(world, "A2")
+    body = panel(world, "AO", Role.ADMIN, "region")
+    groups = re.findall(r'data-testid="region-org">([^<]+)<.*?data-testid="region-count">(\d+)', body, re.S)
+    assert groups == [("测试单位A1", str(PANEL_ROWS + 2)), ("测试单位A2", "1")]
+    assert body.count('data-testid="due-row"') == PANEL_ROWS + 1
+    assert f"列出最早到期的 {PANEL_ROWS} 项，共 {PANEL_ROWS + 2} 项" in body
+    leader = panel(world, "A1", Role.LEADER, "organization")
+    assert count(leader, "org-count-late") == PANEL_ROWS + 2 and leader.count('data-testid="due-row"') == PANEL_ROWS
+    assert f"查看全部 {PANEL_ROWS + 2} 项" in leader and len(items) == PANEL_ROWS + 2
 
 
 def _joint_task(world) -> SamplingTask:
