@@ -9,7 +9,8 @@ the logout, login, language or organization switches, never another site.
 Bounded: URLs are deduplicated per resolved URL name, at most ``max_objects`` distinct objects
 (path arguments) per URL name, numbers in query strings collapsed (``?page=2`` and ``?page=3`` are
 one), at most ``max_per_name`` URLs per URL name and ``max_requests`` requests per crawl; links to
-``priority`` paths (the story's own objects) pass the per-name bounds.
+``priority`` paths or URLs (the story's own objects, the audit log per type) pass the per-name
+bounds.
 
 Each request runs in a savepoint rolled back after it, so a failed or writing GET leaves the
 database as it found it for the next one.
@@ -195,7 +196,7 @@ class Crawler:
         self.client = client
         self.max_objects = max_objects
         self.max_per_name = max_per_name
-        # Paths of the story's own objects: admitted whenever a link leads to them, past the bounds.
+        # Paths (or whole URLs) the story needs seen: admitted whenever reached, past the bounds.
         self.priority = priority
         self.client.raise_request_exception = False
         self.who = who
@@ -282,7 +283,7 @@ class Crawler:
         if key in self._seen:
             return None
         known = self._objects.setdefault(name, set())
-        if parts.path not in self.priority and (
+        if parts.path not in self.priority and url not in self.priority and (
             self._per_name[name] >= self.max_per_name or (objects not in known and len(known) >= self.max_objects)
         ):
             return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.conf import settings
@@ -103,6 +103,14 @@ def _after_post(story: Story, org: str) -> list[str]:
     return []
 
 
+def _audit_by_type() -> list[str]:
+    """The audit log filtered by each type of object it holds: every kind of change the story
+    logged is rendered (unfiltered, the first page shows only the latest 50 entries)."""
+    with scopes_disabled():
+        types = sorted(set(AuditEntry.objects.values_list("target_type", flat=True)))
+    return [f"{reverse('audit_list')}?{urlencode({'target_type': t})}" for t in types]
+
+
 def _story_paths(story: Story) -> frozenset[str]:
     """The pages of the story's own objects: a link to one is always followed."""
     paths = {
@@ -170,11 +178,12 @@ def test_every_page_as_every_role_answers_below_500(story: Story, hostile_asked:
         if language:
             # The pages are really in that language (not the default with a header ignored).
             assert f'<html lang="{language}"' in _client(story.user(org, role), language).get("/").content.decode()
+        audit = _audit_by_type() if role in AUDIT_ROLES else []
         crawler = Crawler(
             _client(story.user(org, role), language or "zh-hans"), f"{org} {label}", max_requests=MAX_REQUESTS_PER_ROLE,
-            priority=_story_paths(story), **(OTHER_BOUNDS if language else BOUNDS.get(role, OTHER_BOUNDS)),
+            priority=_story_paths(story) | set(audit), **(OTHER_BOUNDS if language else BOUNDS.get(role, OTHER_BOUNDS)),
         )
-        crawler.crawl("/", *_after_post(story, org))
+        crawler.crawl("/", *_after_post(story, org), *audit)
         crawled = crawler.requests
         hostile = crawler.hostile(hostile_asked)
         failures += crawler.failures
