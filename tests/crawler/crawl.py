@@ -245,7 +245,11 @@ class Crawler:
         finally:
             got_request_exception.disconnect(self._on_exception)
         if response.status_code >= 500:
-            error = _digest(self._exceptions[-1]) if self._exceptions else "(no exception: the view answered 5xx itself)"
+            # The first exception is the cause (a handler failing after it, say on an aborted
+            # transaction, signals again).
+            error = _digest(self._exceptions[0]) if self._exceptions else "(no exception: the view answered 5xx itself)"
+            if len(self._exceptions) > 1:
+                error += f" (then {len(self._exceptions) - 1} more: {_digest(self._exceptions[-1])[:120]})"
             self.failures.append(Failure(self.who, url, response.status_code, error))
         elif getattr(response, "streaming", False):
             # A download is generated while it is sent: read it all, as a browser would.
