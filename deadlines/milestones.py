@@ -34,7 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from sampling.models import Draw, Filing, FilingDecision, RecusalRequest, SamplingTask
 from sampling.services.plans import batch_period
@@ -239,8 +239,11 @@ def recusals_decided(facts: JointTaskFacts, department: Organization) -> Milesto
 
 
 BUILTIN: tuple[Milestone, ...] = (
-    Milestone(key="sampling.drawn", label=gettext_lazy("抽取"), state=drawn, order=10),
-    Milestone(key="sampling.recusals", label=gettext_lazy("回避审批"), state=recusals_decided, order=15),
-    Milestone(key="sampling.filed", label=gettext_lazy("报送备案"), state=filed, order=20),
-    Milestone(key="sampling.acknowledged", label=gettext_lazy("确认备案"), state=acknowledged, order=30),
+    # A context of their own: as a column of the table they read "drawn", "filed", not as buttons.
+    Milestone(key="sampling.drawn", label=pgettext_lazy("joint-task milestone", "抽取"), state=drawn, order=10),
+    Milestone(key="sampling.recusals", label=pgettext_lazy("joint-task milestone", "回避审批"), state=recusals_decided,
+              order=15),
+    Milestone(key="sampling.filed", label=pgettext_lazy("joint-task milestone", "报送备案"), state=filed, order=20),
+    Milestone(key="sampling.acknowledged", label=pgettext_lazy("joint-task milestone", "确认备案"), state=acknowledged,
+              order=30),
 )
