@@ -475,10 +475,47 @@ INDUSTRY_CODE_PATTERN = r"[A-T]([0-9]{2,4})?|[0-9]{2,4}"
 _INDUSTRY_RE = re.compile(INDUSTRY_CODE_PATTERN)
 
 
+# GB/T 4754-2017: the divisions (大类, the first two digits) of each section (门类). A code
+# written without its letter gets it from here, so "5211" and "F5211" are one code, and a
+# plan's prefix "52" selects the entities stored as "F52…".
+INDUSTRY_SECTIONS: dict[str, tuple[int, int]] = {
+    "A": (1, 5), "B": (6, 12), "C": (13, 43), "D": (44, 46), "E": (47, 50), "F": (51, 52),
+    "G": (53, 60), "H": (61, 62), "I": (63, 65), "J": (66, 69), "K": (70, 70), "L": (71, 72),
+    "M": (73, 75), "N": (76, 79), "O": (80, 82), "P": (83, 83), "Q": (84, 85), "R": (86, 90),
+    "S": (91, 97), "T": (98, 98),
+}
+
+
+def industry_section(division: int) -> str | None:
+    """The section letter of a two-digit division (``52`` → ``F``), or None if there is none."""
+    return next((s for s, (lo, hi) in INDUSTRY_SECTIONS.items() if lo <= division <= hi), None)
+
+
+def canonical_industry_code(code: str) -> str | None:
+    """A normalised (upper-case, see :func:`normalize_code`) GB/T 4754 code or prefix in its one
+    stored form, the section letter first (``5211`` → ``F5211``, ``F52`` stays), or None when it
+    is not one: ``abc``, ``U52``, ``F5``, ``52111``, a division of no section (``99``), or a
+    letter that is not the division's (``A52``)."""
+    if not _INDUSTRY_RE.fullmatch(code):
+        return None
+    letter, digits = (code[0], code[1:]) if code[0].isalpha() else ("", code)
+    if not digits:
+        return letter
+    section = industry_section(int(digits[:2]))
+    if section is None or (letter and letter != section):
+        return None
+    return section + digits
+
+
+INDUSTRY_CODE_ERROR = gettext_noop(
+    "行业代码应为 GB/T 4754 代码：门类字母 A–T 加 2–4 位数字（如 F5211），或只写数字（如 5211），数字须属于该门类"
+)
+
+
 def is_valid_industry_code(code: str) -> bool:
-    """A normalised (upper-case, see :func:`normalize_code`) GB/T 4754 code or prefix:
-    ``F``, ``F52``, ``F5211``, ``52``, ``8710``; not ``abc``, ``U52``, ``F5``, ``52111``."""
-    return bool(_INDUSTRY_RE.fullmatch(code))
+    """A normalised GB/T 4754 code or prefix: ``F``, ``F52``, ``F5211``, ``52``, ``8710``; not
+    ``abc``, ``U52``, ``F5``, ``52111``, ``A52``."""
+    return canonical_industry_code(code) is not None
 
 
 # --------------------------------------------------------------------------- phone numbers

@@ -66,6 +66,8 @@ from tenancy.text import describe_control_char, first_control_char, strip_contro
 
 from . import entity_upsert
 from .codes import (
+    INDUSTRY_CODE_ERROR,
+    canonical_industry_code,
     classify_code,
     established_on_error,
     is_valid_phone,
@@ -312,9 +314,12 @@ def parse_tags(value: Any, ctx: ParseContext) -> list[str]:
 
 def parse_industry_code(value: Any, ctx: ParseContext) -> str:
     text = normalize_code(cell_text(value))
-    if text and not re.fullmatch(r"[A-T](\d{2,4})?|\d{2,4}", text):
-        raise CellError(_("行业代码应为 GB/T 4754 代码，如 F5211 或 5211"))
-    return text
+    if not text:
+        return text
+    canonical = canonical_industry_code(text)  # the form's and the API's rule, one stored form
+    if canonical is None:
+        raise CellError(_(INDUSTRY_CODE_ERROR))
+    return canonical
 
 
 def parse_phone(value: Any, ctx: ParseContext) -> str:

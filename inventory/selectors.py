@@ -11,6 +11,8 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db import connection
@@ -36,6 +38,27 @@ from .models import (
 PAGE_SIZE = 50
 
 # --------------------------------------------------------------------------- check items
+
+
+
+def industry_q(prefixes: list[str]) -> Q:
+    """Entities whose GB/T 4754 code starts with one of ``prefixes``. Codes are stored with their
+    section letter ("F5211"); rows written before that may hold the digits alone ("5211"), so a
+    prefix also matches its digits, and a bare section letter the divisions of its section."""
+    q = Q(pk__in=[])
+    for prefix in prefixes:
+        canonical = codes.canonical_industry_code(prefix)
+        if canonical is None:  # not a code (a list filter's free text): plain prefix
+            q |= Q(industry_code__startswith=prefix)
+            continue
+        q |= Q(industry_code__startswith=canonical)
+        digits = canonical[1:]
+        if digits:
+            q |= Q(industry_code__startswith=digits)
+        elif canonical in codes.INDUSTRY_SECTIONS:
+            low, high = codes.INDUSTRY_SECTIONS[canonical]
+            q |= reduce(or_, (Q(industry_code__startswith=f"{d:02d}") for d in range(low, high + 1)))
+    return q
 
 
 def item_list(
@@ -167,7 +190,7 @@ def entity_queryset(*, actor: Actor, filters: EntityFilters | None = None) -> Qu
     if f.entity_type:
         entities = entities.filter(entity_type=f.entity_type)
     if f.industry:
-        entities = entities.filter(industry_code__startswith=f.industry.strip().upper())
+        entities = entities.filter(industry_q([codes.normalize_code(f.industry)]))
     if f.risk:
         entities = entities.filter(risk_class__in=f.risk)
     if f.status:

@@ -383,9 +383,13 @@ def _entity_clean(entity: MarketEntity) -> None:
     entity.name = codes.normalize_text(entity.name or "")
     if not entity.name:
         raise ValidationError({"name": _("请填写名称")})
-    entity.industry_code = (entity.industry_code or "").strip().upper()
-    if entity.industry_code and not (entity.industry_code[0].isalpha() and entity.industry_code[1:].isdigit()):
-        raise ValidationError({"industry_code": _("行业代码应为 GB/T 4754 门类字母加数字，如 I6510")})
+    industry = codes.normalize_code(entity.industry_code or "")
+    if industry:
+        canonical = codes.canonical_industry_code(industry)
+        if canonical is None:
+            raise ValidationError({"industry_code": _(codes.INDUSTRY_CODE_ERROR)})
+        industry = canonical
+    entity.industry_code = industry
     _full_clean(entity)
 
 

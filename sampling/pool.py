@@ -38,6 +38,7 @@ from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.utils.translation import gettext_noop
 
 from inventory.models import MarketEntity, RegistryEntry, Tag
+from inventory.selectors import industry_q
 from sampling import hashrank
 from sampling.models import Draw, DrawSelection, HigherPlanCoverage, SamplingPlan, SamplingTask
 from tenancy.context import Actor
@@ -64,6 +65,7 @@ REASON_CAP = gettext_noop("本年度已被抽查%(n)s次")
 
 SCOPE_KEYS = ("entity_types", "industry_prefixes", "tags", "region_codes")
 _COUNTED = (DrawSelection.Status.SELECTED, DrawSelection.Status.REPLACEMENT)
+
 
 
 def stratum_label(risk_class: str) -> str:
@@ -231,7 +233,7 @@ def _pool_queryset(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | Non
     if scope["entity_types"]:
         entities = entities.filter(entity_type__in=scope["entity_types"])
     if scope["industry_prefixes"]:
-        entities = entities.filter(reduce(or_, (Q(industry_code__startswith=p) for p in scope["industry_prefixes"])))
+        entities = entities.filter(industry_q(scope["industry_prefixes"]))
     if scope["region_codes"]:
         prefixes = [r.prefix for r in Region.objects.filter(code__in=scope["region_codes"])]
         entities = entities.filter(reduce(or_, (Q(region__code__startswith=p) for p in prefixes), Q(pk__in=[])))

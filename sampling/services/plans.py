@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from inventory import codes
 from inventory.models import CheckItem
@@ -50,6 +51,7 @@ from sampling.pool import (
 )
 from tenancy import audit, events
 from tenancy.context import Actor, Role
+from tenancy.i18n import join_list
 from tenancy.models import Organization
 from tenancy.scoping import assert_writable
 from tenancy.text import describe_control_char, first_control_char
@@ -71,7 +73,12 @@ COUNTED = (DrawSelection.Status.SELECTED, DrawSelection.Status.REPLACEMENT)
 IN_FORCE = (SamplingPlan.Status.APPROVED, SamplingPlan.Status.PUBLISHED)
 
 
-_CN = "一二三四五六七八九十"
+# Batch names are msgids: a due item stores one in its description, and pages read it back translated.
+_QUARTERS = (
+    gettext_noop("%(year)s年第一季度"), gettext_noop("%(year)s年第二季度"),
+    gettext_noop("%(year)s年第三季度"), gettext_noop("%(year)s年第四季度"),
+)
+_HALVES = (gettext_noop("%(year)s年上半年"), gettext_noop("%(year)s年下半年"))
 
 
 def batch_period(plan: SamplingPlan, batch_no: int) -> tuple[str, dt.date | None, dt.date | None]:
@@ -79,16 +86,18 @@ def batch_period(plan: SamplingPlan, batch_no: int) -> tuple[str, dt.date | None
     year = plan.year
     months = {"quarterly": 3, "semiannual": 6, "monthly": 1, "annual": 12}.get(plan.frequency)
     if months is None or batch_no * months > 12:
-        return f"{year}年第{batch_no}批", None, None
+        return gettext_noop("%(year)s年第%(n)s批") % {"year": year, "n": batch_no}, None, None
     first = dt.date(year, (batch_no - 1) * months + 1, 1)
     nxt = dt.date(year + 1, 1, 1) if batch_no * months == 12 else dt.date(year, batch_no * months + 1, 1)
-    name = {
-        "quarterly": f"{year}年第{_CN[batch_no - 1]}季度",
-        "semiannual": f"{year}年{'上' if batch_no == 1 else '下'}半年",
-        "monthly": f"{year}年{batch_no}月",
-        "annual": f"{year}年度",
-    }[plan.frequency]
-    return name, first, nxt - dt.timedelta(days=1)
+    if plan.frequency == "quarterly":
+        name = _QUARTERS[batch_no - 1]
+    elif plan.frequency == "semiannual":
+        name = _HALVES[batch_no - 1]
+    elif plan.frequency == "monthly":
+        name = gettext_noop("%(year)s年%(n)s月")
+    else:
+        name = gettext_noop("%(year)s年度")
+    return name % {"year": year, "n": batch_no}, first, nxt - dt.timedelta(days=1)
 
 
 def default_strata() -> list[dict[str, str]]:
@@ -166,10 +175,12 @@ def _clean_scope(scope: Any, field: str = "scope") -> dict[str, list[str]]:
         if isinstance(values, str):
             values = [values]
         cleaned[key] = [str(v).strip() for v in values if str(v).strip()]
-    cleaned["industry_prefixes"] = [codes.normalize_code(p) for p in cleaned["industry_prefixes"]]
-    message = industry_prefixes_error(cleaned["industry_prefixes"])
+    prefixes = [codes.normalize_code(p) for p in cleaned["industry_prefixes"]]
+    message = industry_prefixes_error(prefixes)
     if message:
         raise ValidationError({field: message})
+    # One stored form, the section letter first ("52" → "F52"), as entities store their codes.
+    cleaned["industry_prefixes"] = list(dict.fromkeys(codes.canonical_industry_code(p) for p in prefixes))
     if any(not (len(c) == 6 and c.isdigit()) for c in cleaned["region_codes"]):
         raise ValidationError({field: "行政区划代码应为 6 位数字"})
     return cleaned
@@ -200,7 +211,7 @@ def industry_prefixes_error(prefixes: list[str]) -> str | None:
         return None
     return _(
         "行业代码前缀“%(codes)s”不符合 GB/T 4754：应为门类字母 A–T（可加 2–4 位数字，如 F、F52、F5211）或 2–4 位数字（如 52、8710）"
-    ) % {"codes": "、".join(bad)}
+    ) % {"codes": join_list(bad)}
 
 
 def _clean_plan_data(actor: Actor, data: dict[str, Any], kind: str, *, keep_year: int | None = None) -> dict[str, Any]:

@@ -366,3 +366,25 @@ def test_establishment_date_cannot_be_in_the_future(world, login):
     assert result.errors and "成立日期不能晚于今天" in result.errors[0]["reason"]
     with scopes_disabled():
         assert not MarketEntity.objects.filter(name__contains="未来公司").exists()
+
+
+def test_industry_codes_are_stored_with_their_section_letter_by_form_api_and_import(world):
+    """"5211" and "F5211" are one code (GB/T 4754 section F holds divisions 51-52): the service
+    (form and API) and the importer store "F5211", and refuse a letter that is not the division's."""
+    from inventory import importing
+    from inventory.models import ImportJob
+
+    actor = world.actor("A1", "planner")
+    with actor_scope(actor):
+        digits = services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K40001"), "name": "数字行业", "industry_code": "5211"})
+        lettered = services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K40002"), "name": "字母行业", "industry_code": "f5211"})
+        with pytest.raises(ValidationError) as e:
+            services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K40003"), "name": "错门类", "industry_code": "A5211"})
+        assert "GB/T 4754" in e.value.message_dict["industry_code"][0]
+        job = importing.import_preview(
+            actor=actor, kind=ImportJob.Kind.ENTITIES, filename="industry.csv",
+            data=(f"统一社会信用代码,主体名称,行业代码\n{make_uscc('91', A_REGION, 'MA0K40004')},导入行业,5211\n"
+                  f"{make_uscc('91', A_REGION, 'MA0K40005')},导入错门类,A5211\n").encode(),
+        )
+    assert (digits.industry_code, lettered.industry_code) == ("F5211", "F5211")
+    assert job.rejected_count == 1 and job.errors[0]["row"] == 3 and "GB/T 4754" in job.errors[0]["reason"]

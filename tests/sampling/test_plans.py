@@ -114,8 +114,11 @@ def test_industry_prefixes_follow_gb_t_4754(world):
     assert exc.value.message_dict["scope"] == [
         "行业代码前缀“ABC、U1”不符合 GB/T 4754：应为门类字母 A–T（可加 2–4 位数字，如 F、F52、F5211）或 2–4 位数字（如 52、8710）"
     ]
-    p = create(world, scope={"industry_prefixes": ["f52", " 8710 "]})
-    assert p.scope["industry_prefixes"] == ["F52", "8710"]
+    p = create(world, scope={"industry_prefixes": ["f52", " 8710 ", "52"]})
+    # Stored in the entities' form, the section letter first; "52" and "F52" are one prefix.
+    assert p.scope["industry_prefixes"] == ["F52", "R8710"]
+    with pytest.raises(ValidationError):
+        create(world, scope={"industry_prefixes": ["A52"]})  # 52 is in section F, not A
 
 
 def test_retired_and_old_items_are_refused(world):

@@ -288,3 +288,19 @@ def test_grouping_in_the_database_equals_grouping_here(world, monkeypatch):
     assert fast.canonical == plain.canonical
     assert fast.excluded_counts == {REASON_INACTIVE: 1, REASON_HIGHER: 1, REASON_BY_PLAN: 2, "本年度已被抽查1次": 1}
     assert fast.counts[FOCUS_LABEL] == 1
+
+
+def test_industry_prefixes_match_codes_with_or_without_their_section_letter(world):
+    """Entities store "F5211"; rows written before the letter was added may hold "5211". A
+    plan's "52", "F52" or "F" selects both; "F53" and "G" select neither."""
+    a1 = world.orgs["A1"]
+    register(a1, [entity(a1, "IND1", industry_code="F5211"), entity(a1, "IND2", industry_code="5212"),
+                  entity(a1, "IND3", industry_code="G5320"), entity(a1, "IND4", industry_code="")])
+    actor = world.actor("A1", "planner")
+    for prefixes, expected in [
+        (["F52"], {"IND1", "IND2"}), (["F"], {"IND1", "IND2"}), (["F5211"], {"IND1"}),
+        (["G"], {"IND3"}), (["F53"], set()), (["F5212", "G53"], {"IND2", "IND3"}),
+    ]:
+        with actor_scope(actor):
+            pool = plan_pool(actor=actor, plan=plan(a1, scope={"industry_prefixes": prefixes}))
+        assert {c.key for c in pool.candidates} == expected, prefixes
