@@ -27,10 +27,9 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from tenancy.audit import jsonable, new_entry
+from tenancy import audit
 from tenancy.bulk import PlannerStatistics, bulk_insert, bulk_insert_links, bulk_update_values, chunks
 from tenancy.context import Actor
-from tenancy.models import AuditEntry
 from tenancy.scoping import assert_writable
 
 from .models import MarketEntity, RegistryEntry, Tag
@@ -120,7 +119,7 @@ class EntityUpsert:
         self.dated = {f for f in self.compared if isinstance(MarketEntity._meta.get_field(f), models.DateField)}
         self.in_department = actor.is_department
         self.with_tags = self.in_department and "tags" in present
-        self.audit_base = _audit_template(actor, "inventory.marketentity", note)
+        self.audit_base = audit.row_template(actor=actor, target_type="inventory.marketentity", note=note)
         self.now = timezone.now()
         self.tag_ids: dict[str, int] = {}  # the tags ``write`` created, by name
         self.planned_tags: set[str] = set()  # tags a prepared chunk creates (lookup must not again)
@@ -186,13 +185,13 @@ class EntityUpsert:
                 plan.creates.append({**base, "code": code, **new})
                 name_of[code] = new.get("name", "")
                 # Only what the row says: empty cells would just repeat the defaults in the log.
-                changes_of[code] = {f: [None, jsonable(r[f]) if f in dated else r[f]] for f in ("code", *fields)
+                changes_of[code] = {f: [None, audit.jsonable(r[f]) if f in dated else r[f]] for f in ("code", *fields)
                                     if r[f] not in (None, "", False, 0, [])}
                 state[code] = "created"
                 continue
             plan.pk_of[code] = old["pk"]
             name_of[code] = new.get("name", old["name"])
-            diff = {f: [jsonable(old[f]), jsonable(v)] if f in dated else [old[f], v] for f, v in new.items() if old[f] != v}
+            diff = {f: [audit.jsonable(old[f]), audit.jsonable(v)] if f in dated else [old[f], v] for f, v in new.items() if old[f] != v}
             if diff:
                 plan.updates[old["pk"]] = new
                 plan.update_regions.add(old["region_id"])
@@ -298,16 +297,8 @@ class EntityUpsert:
         for row in plan.audit:
             row["at"] = at
             row["target_id"] = str(pk_of[row["target_id"]])
-        if plan.audit:
-            bulk_insert(actor=actor, model=AuditEntry, rows=plan.audit)
+        audit.record_many(actor=actor, entries=plan.audit)
         return plan.result
-
-
-def _audit_template(actor: Actor, target_type: str, note: str) -> dict[str, Any]:
-    """The columns every audit entry of one bulk write shares (as ``tenancy.audit.new_entry`` sets them)."""
-    entry = new_entry(actor=actor, action="", target_type=target_type, note=note)
-    skip = {"id", "action", "target_id", "target_repr", "changes", "at", "created_at", "updated_at"}
-    return {f.attname: getattr(entry, f.attname) for f in AuditEntry._meta.concrete_fields if f.attname not in skip}
 
 
 def upsert_entities(

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db import models
 
+from tenancy import db
+
 
 class CodeField(models.CharField):
     """An ASCII code (USCC, 注册号, 登记编码) compared byte-wise: ``COLLATE "C"`` on PostgreSQL,
@@ -14,6 +16,6 @@ class CodeField(models.CharField):
 
     def db_parameters(self, connection: Any) -> dict[str, Any]:
         params = super().db_parameters(connection)
-        if connection.vendor == "postgresql":
+        if db.is_postgresql(connection):
             params["collation"] = "C"
         return params

@@ -47,8 +47,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tenancy import events
-from tenancy.audit import new_entry, record
+from tenancy import db, events
+from tenancy.audit import new_entry, record, record_many
 from tenancy.bulk import (
     bulk_insert,
     chunks,
@@ -59,7 +59,7 @@ from tenancy.bulk import (
 from tenancy.context import Actor
 from tenancy.i18n import fixed_labels, translate_stored
 from tenancy.jobs import PROGRESS_DB
-from tenancy.models import AuditEntry, OrgUnit
+from tenancy.models import OrgUnit
 from tenancy.scoping import assert_writable
 from tenancy.tasks import actor_ref
 from tenancy.text import describe_control_char, first_control_char, strip_control_chars
@@ -1199,9 +1199,9 @@ def upsert_inspectors(
             through.objects.bulk_create(
                 [through(inspector_id=p.pk, tag_id=tags[n].pk) for _a, p, _d, r in audit_rows for n in r.get("specialties", [])]
             )
-        AuditEntry.objects.bulk_create(
-            [new_entry(actor=actor, action=a, target=p, changes=d, note=note) for a, p, d, _r in audit_rows]
-        )
+        record_many(actor=actor, entries=[
+            new_entry(actor=actor, action=a, target=p, changes=d, note=note) for a, p, d, _r in audit_rows
+        ])
         # The event inspector_create/inspector_update emit: whatever a later app does on a saved
         # inspector (a certificate's renewal falling due) it does for imported ones too.
         for person in creates + updates:
@@ -1402,7 +1402,7 @@ def _heartbeat(job_id: int) -> Iterator[None]:
     import waits for (a long statement, a lock). On PostgreSQL, when the import opens its own
     transaction (the worker's case; inside another one the job row may be locked by it): SQLite
     has one writer, and there the progress updates beat instead."""
-    if connections[PROGRESS_DB].vendor != "postgresql" or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+    if not db.is_postgresql(connections[PROGRESS_DB]) or connections[DEFAULT_DB_ALIAS].in_atomic_block:
         yield
         return
     stop = threading.Event()

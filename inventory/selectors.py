@@ -15,12 +15,12 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tenancy import db
 from tenancy.context import Actor, OrgKind
 
 from . import codes
@@ -311,7 +311,7 @@ class Total:
 
 def _estimated_rows(queryset: QuerySet[Any]) -> int | None:
     """PostgreSQL's estimate of the rows ``queryset`` returns (from its statistics; no rows read)."""
-    if connection.vendor != "postgresql":
+    if not db.is_postgresql():
         return None
     plan = json.loads(queryset.order_by().explain(format="json"))
     return int(plan[0]["Plan"]["Plan Rows"])

@@ -493,8 +493,8 @@ def registry_bulk_tag(*, actor: Actor, entity_ids: Sequence[int], tag_name: str)
     have = set(through.objects.filter(tag=tag, registryentry__in=entries).values_list("registryentry_id", flat=True))
     new = [e for e in entries if e.pk not in have]
     through.objects.bulk_create([through(registryentry_id=e.pk, tag_id=tag.pk) for e in new])
-    audit.AuditEntry.objects.bulk_create(
-        [audit.new_entry(actor=actor, action="tag", target=e, changes={"tags": [None, tag.name]}) for e in new]
+    audit.record_many(
+        actor=actor, entries=[audit.new_entry(actor=actor, action="tag", target=e, changes={"tags": [None, tag.name]}) for e in new]
     )
     return len(new)
 
@@ -514,7 +514,7 @@ def entity_bulk_set_risk(*, actor: Actor, entity_ids: Sequence[int], risk_class:
         for e in changed
     ]
     MarketEntity.objects.filter(pk__in=[e.pk for e in changed]).update(risk_class=risk_class, updated_at=now)
-    audit.AuditEntry.objects.bulk_create(log)
+    audit.record_many(actor=actor, entries=log)
     return len(changed)
 
 
@@ -529,12 +529,10 @@ def registry_bulk_retire(*, actor: Actor, entity_ids: Sequence[int], reason: str
     RegistryEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
         status=RegistryEntry.Status.RETIRED, retired_reason=reason[:200], updated_at=timezone.now()
     )
-    audit.AuditEntry.objects.bulk_create(
-        [
-            audit.new_entry(actor=actor, action="retire", target=e, changes={"status": ["active", "retired"]}, note=reason)
-            for e in entries
-        ]
-    )
+    audit.record_many(actor=actor, entries=[
+        audit.new_entry(actor=actor, action="retire", target=e, changes={"status": ["active", "retired"]}, note=reason)
+        for e in entries
+    ])
     return len(entries)
 
 

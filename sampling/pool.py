@@ -33,7 +33,6 @@ from operator import or_
 from typing import Any
 
 from django.contrib.postgres.aggregates import StringAgg
-from django.db import connection
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.utils.translation import gettext_noop
 
@@ -41,6 +40,7 @@ from inventory.models import MarketEntity, RegistryEntry, Tag
 from inventory.selectors import industry_q
 from sampling import hashrank
 from sampling.models import Draw, DrawSelection, HigherPlanCoverage, SamplingPlan, SamplingTask
+from tenancy import db
 from tenancy.context import Actor
 from tenancy.models import Region
 from tenancy.scoping import region_tally_scope
@@ -305,7 +305,7 @@ def _build(*, actor: Actor, plan: SamplingPlan, task: SamplingTask | None, year:
     groups: dict[str, list[bytes]] = {s.stratum: [] for s in strata}
     excluded: list[tuple[bytes, str]] = []
     entities = _pool_queryset(actor=actor, plan=plan, task=task, year=year)
-    for reason, stratum, codes in _buckets(entities, in_database=connection.vendor == "postgresql"):
+    for reason, stratum, codes in _buckets(entities, in_database=db.is_postgresql()):
         if reason is not None:
             excluded.extend((code, reason) for code in codes)
         else:

@@ -1,30 +1,20 @@
-"""The audit log: services record every create, update and delete with before/after values."""
+"""The audit log: services record every create, update and delete with before/after values.
+
+One entry: ``record``/``record_create``/``record_update``/``record_delete``. Many at once (a bulk
+retag, an import's rows): ``record_many`` with entries made by ``new_entry``, or with plain row
+dicts built on ``row_template`` where a hundred thousand model instances would cost too much."""
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import models
 
+from .bulk import bulk_insert
 from .context import Actor
 from .models import AuditEntry
-
-
-def jsonable(value: Any) -> Any:
-    """A value as it is stored in an entry's JSON (bulk writers prepare their entries with it)."""
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    return value
+from .values import jsonable
 
 
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
@@ -99,3 +89,19 @@ def record_update(
 def record_delete(*, actor: Actor, obj: models.Model, note: str = "") -> AuditEntry:
     before = snapshot(obj)
     return record(actor=actor, action="delete", target=obj, changes={k: [v, None] for k, v in before.items()}, note=note)
+
+
+def row_template(*, actor: Actor, target_type: str, note: str = "") -> dict[str, Any]:
+    """The columns every entry of one bulk write shares, as ``new_entry`` sets them; a caller adds
+    ``action``, ``target_id``, ``target_repr``, ``changes`` (jsonable) and ``at`` per row."""
+    entry = new_entry(actor=actor, action="", target_type=target_type, note=note)
+    per_row = {"id", "action", "target_id", "target_repr", "changes", "at", "created_at", "updated_at"}
+    return {f.attname: getattr(entry, f.attname) for f in AuditEntry._meta.concrete_fields if f.attname not in per_row}
+
+
+def record_many(*, actor: Actor, entries: Sequence[AuditEntry] | Sequence[Mapping[str, Any]]) -> int:
+    """Save many entries in one write (COPY on PostgreSQL): unsaved ``new_entry`` results, or row
+    dicts from ``row_template``. Returns how many were written."""
+    if not entries:
+        return 0
+    return bulk_insert(actor=actor, model=AuditEntry, rows=entries)  # type: ignore[return-value]

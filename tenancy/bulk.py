@@ -26,9 +26,10 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
-from .audit import jsonable
+from . import db
 from .context import Actor
 from .scoping import ScopedModel, assert_writable
+from .values import jsonable
 
 _TENANT_COLUMNS = ("organization_id", "region_id")
 # One encoder for every JSON cell: json.dumps with a keyword builds a new encoder per call.
@@ -90,7 +91,7 @@ def bulk_insert_stream(
     ~95,000 selections of a large draw."""
     assert_writable(actor, [model(organization_id=constants["organization_id"], region_id=constants["region_id"])])
     connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
+    if not db.is_postgresql(connection):
         made = [model(**dict(zip(columns, row, strict=True)), **constants) for row in rows]
         model._base_manager.bulk_create(made, batch_size=5000)
         return len(made)
@@ -191,7 +192,7 @@ def bulk_update_values(
     ``{pk: value}`` that the row looks its value up in (≈ 20,000 rows/s). Elsewhere ``bulk_update``."""
     if not rows:
         return
-    if connections[router.db_for_write(model)].vendor != "postgresql":
+    if not db.is_postgresql(connections[router.db_for_write(model)]):
         objs = []
         for pk, values in rows.items():
             obj = model(pk=pk, **{f: values[f] for f in fields})
@@ -214,7 +215,7 @@ def _copy_rows(
 ) -> list[int] | int:
     """COPY ``rows`` (read once: a sequence, or an iterable when ``with_ids`` is false)."""
     connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
+    if not db.is_postgresql(connection):
         instances = [model(**row) for row in rows] if as_dicts else list(rows)
         created = model._base_manager.bulk_create(instances, batch_size=batch_size)
         return [obj.pk for obj in created] if with_ids else len(instances)
@@ -254,7 +255,7 @@ def constraints_checked_now(model: type[models.Model]) -> Iterator[None]:
     load whose statements overlap with other work (the import parses while the database writes):
     the checks then run during that overlap instead of all at the end. Deferred again afterwards."""
     connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+    if not db.is_postgresql(connection) or not connection.in_atomic_block:
         yield
         return
     with connection.cursor() as cursor:
@@ -290,7 +291,7 @@ class PlannerStatistics:
             return
         self.next_at[table] = total * self.growth
         connection = connections[router.db_for_write(model)]
-        if connection.vendor == "postgresql":
+        if db.is_postgresql(connection):
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
@@ -300,7 +301,7 @@ def reads_beside_see_all(alias: str = DEFAULT_DB_ALIAS) -> bool:
     PostgreSQL (SQLite has one writer and no concurrent reader worth it), and no transaction
     open on this connection, so nothing it wrote is uncommitted."""
     connection = connections[alias]
-    return connection.vendor == "postgresql" and not connection.in_atomic_block
+    return db.is_postgresql(connection) and not connection.in_atomic_block
 
 
 @contextmanager
@@ -324,7 +325,7 @@ def rows_later(queryset: models.QuerySet) -> Iterator[Callable[[], list[tuple[An
     read the rows before the block ends and run nothing else on the connection inside it.
     Elsewhere the rows are read at once."""
     connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
+    if not db.is_postgresql(connection):
         rows = list(queryset)
         yield lambda: rows
         return

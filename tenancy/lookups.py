@@ -15,12 +15,16 @@ from typing import Any
 from django.db.models import Field, ForeignKey, ForeignObject
 from django.db.models.lookups import In
 
+from . import db
+
 
 class AnyOf(In):
     lookup_name = "any"
 
     def get_prep_lookup(self) -> Any:
-        if self.rhs_is_direct_value() and connection_vendor_is_postgresql(self):
+        # The lookup is built before a connection is chosen: the default database decides (tenant
+        # data lives in one database, see config/settings).
+        if self.rhs_is_direct_value() and db.is_postgresql():
             # One conversion per value, no per-value Django lookup machinery.
             prep = self._column_field().get_prep_value
             return [prep(v) for v in dict.fromkeys(self.rhs) if v is not None]
@@ -41,14 +45,6 @@ class AnyOf(In):
         """The field whose column holds the values: a foreign key's target (``entity__any`` holds ids)."""
         field = self.lhs.output_field
         return field.target_field if isinstance(field, ForeignKey) else field
-
-
-def connection_vendor_is_postgresql(lookup: AnyOf) -> bool:
-    # The lookup is built before a connection is chosen; the default database decides (the
-    # project uses one database for tenant data, see config/settings).
-    from django.db import connection
-
-    return connection.vendor == "postgresql"
 
 
 def register() -> None:
