@@ -5,8 +5,11 @@
 * the filing deadline sampling stamps on a filing (``tenancy.timelimits``);
 * the periodic jobs Celery beat runs (``tenancy.periodic.JOBS``);
 * its demo data for ``seed_demo`` (``tenancy.demo.DEMO_SEEDERS``);
-* its dashboard panels (``tenancy.dashboard.PANELS``) and the joint-task milestones sampling's
-  data holds (``deadlines.milestones.MILESTONES``, which the apps after it extend).
+* its dashboard cards and panels (``tenancy.dashboard.DASHBOARD_CARDS``, ``PANELS``) and the
+  joint-task milestones sampling's data holds (``deadlines.milestones.MILESTONES``, which the apps
+  after it extend);
+* its links in the sidebar (``tenancy.navigation.NAV``): the due list under sampling's 随机抽查
+  heading, the rules, holidays and failed jobs under tenancy's 管理 heading.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from typing import Any
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy
 
-from tenancy import dashboard, demo, events, periodic, timelimits
+from tenancy import dashboard, demo, events, navigation, periodic, timelimits
 from tenancy.context import Actor, Role
+from tenancy.navigation import NavEntry
 
 from . import builtin, jobs, milestones
 from .rules import RULES, events_listened
@@ -79,6 +83,11 @@ def register() -> None:
     demo.DEMO_SEEDERS.register(demo.DemoSeeder(key="deadlines.demo", seed=_seed_demo, order=30))
     for panel in PANELS:
         dashboard.PANELS.register(panel)
+    from . import selectors  # noqa: PLC0415  (models at call time)
+
+    dashboard.DASHBOARD_CARDS.register(dashboard.DashboardCards(key="deadlines", provider=selectors.dashboard_cards, order=30))
+    for entry in NAV:
+        navigation.NAV.register(entry)
     for milestone in milestones.BUILTIN:
         milestones.MILESTONES.register(milestone)
 
@@ -95,6 +104,14 @@ def _office(actor: Actor) -> bool:
     return actor.is_office
 
 
+def _reads_rules(actor: Actor) -> bool:
+    return (actor.is_department or actor.is_office) and actor.has_role(Role.ADMIN, Role.LEADER)
+
+
+def _admin(actor: Actor) -> bool:
+    return actor.has_role(Role.ADMIN)
+
+
 PANELS = (
     dashboard.DashboardPanel(key="deadlines.mine", title=gettext_lazy("我的待办"), url_name="deadlines:panel_mine",
                              visible=_works_on_deadlines, order=10),
@@ -104,4 +121,20 @@ PANELS = (
                              url_name="deadlines:panel_region", visible=_office, order=30),
     dashboard.DashboardPanel(key="deadlines.joint", title=gettext_lazy("联合抽查进度"),
                              url_name="deadlines:panel_joint", visible=_office, order=40),
+)
+
+# Keys of the headings: sampling's (the due list sits with the plans and filings it tracks) and
+# tenancy's 管理 (an entry under a heading nobody registered is not shown).
+SAMPLING_SECTION = "sampling.sampling"
+ADMIN_SECTION = "tenancy.admin"
+
+NAV = (
+    NavEntry(key="deadlines.due", label=gettext_lazy("待办期限"), url_name="deadlines:due_list",
+             section=SAMPLING_SECTION, order=50, visible=_works_on_deadlines),
+    NavEntry(key="deadlines.rules", label=gettext_lazy("期限规则"), url_name="deadlines:rule_list",
+             section=ADMIN_SECTION, order=20, visible=_reads_rules),
+    NavEntry(key="deadlines.holidays", label=gettext_lazy("节假日安排"), url_name="deadlines:holiday_list",
+             section=ADMIN_SECTION, order=30, visible=_admin),
+    NavEntry(key="deadlines.failures", label=gettext_lazy("失败的后台任务"), url_name="deadlines:failure_list",
+             section=ADMIN_SECTION, order=40, visible=_admin),
 )

@@ -11,3 +11,6 @@ class InventoryConfig(AppConfig):
         from . import events
 
         domain_events.declare("inventory", events.EVENTS)
+        from . import extensions
+
+        extensions.register_with_tenancy()

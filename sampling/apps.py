@@ -11,3 +11,6 @@ class SamplingConfig(AppConfig):
         from . import events
 
         domain_events.declare("sampling", events.EVENTS)
+        from . import extensions
+
+        extensions.register_with_tenancy()

@@ -15,3 +15,6 @@ class TenancyConfig(AppConfig):
         from .validators import guard_model_fields, our_app_configs
 
         guard_model_fields(model for config in our_app_configs() for model in config.get_models())
+        from . import extensions
+
+        extensions.register()

@@ -1,7 +1,16 @@
-"""Dashboard panels: lists a later app shows on the dashboard, each loaded by a request of its own.
+"""What apps show on the dashboard: cards (counts, computed with the page) and panels (lists,
+each loaded by a request of its own).
 
-The cards (``settings.DASHBOARD_PROVIDERS``) are counts computed with the page; a panel is a list
-(what is due this week, a joint task's progress) too costly for every page view. The dashboard
+Contract of a ``DashboardCards`` entry of ``DASHBOARD_CARDS`` (registered from the app's ``ready()``):
+
+* ``key`` ``"<app>"`` or ``"<app>.<name>"``; ``order`` places the app's cards among the others'.
+* ``provider(actor=actor)`` returns the app's cards for a member, in order (an empty list when it
+  has none for this actor): dicts ``{"key", "label", "value", "url"}`` with optional ``"state"``
+  (``ok``/``warn``/``bad``) and ``"note"``; ``key`` is unique on the page (``data-testid``). It
+  runs inside the actor's scope on every dashboard view: counts through the scoped managers, a
+  few queries, never a list.
+
+A panel is a list (what is due this week, a joint task's progress) too costly for every page view. The dashboard
 renders each visible panel as a placeholder that fetches its URL once the page has loaded
 (``hx-get`` + ``hx-trigger="load"``), so the page itself stays fast and a slow panel delays
 nobody but itself (pretix's lazily loaded widgets).
@@ -45,6 +54,28 @@ class DashboardPanel:
 PANELS: Registry[DashboardPanel] = Registry(
     "dashboard panels", doc="Lists on the dashboard, each loaded lazily from its own tenant-scoped URL."
 )
+
+
+@dataclass(frozen=True)
+class DashboardCards:
+    key: str
+    provider: Callable[..., list[dict[str, Any]]]
+    order: int = 100
+
+
+DASHBOARD_CARDS: Registry[DashboardCards] = Registry(
+    "dashboard cards", doc="Each app's counts on the dashboard, computed with the page by provider(actor=actor)."
+)
+
+
+def cards_for(actor: Actor) -> list[dict[str, Any]]:
+    """Every registered provider's cards for ``actor``, providers in order."""
+    if not actor.is_member:
+        return []
+    cards: list[dict[str, Any]] = []
+    for entry in DASHBOARD_CARDS:
+        cards.extend(entry.provider(actor=actor))
+    return cards
 
 
 def panels_for(actor: Actor) -> list[dict[str, Any]]:

@@ -1,69 +1,89 @@
-"""The side navigation: one entry per app, shown by role; apps still to be built say so."""
+"""The side navigation: what each app registers in ``NAV`` from its ``AppConfig.ready()``.
+
+Tenancy names no app: an app that is not built registers nothing, so the sidebar never shows a
+placeholder. Contract of the two kinds of entry in ``NAV`` (keys unique across both):
+
+* ``NavSection(key, label, order)``: a heading. Entries name it by key; a heading with no entry
+  visible to the actor is not shown. Sections are listed by ``(order, key)``.
+* ``NavEntry(key, label, url_name, section, order, visible)``: a link to a URL name without
+  arguments. ``section`` is a ``NavSection`` key, or ``""`` for the links above every heading (the
+  dashboard). Entries are listed by ``(order, key)`` within their section — never by the
+  translated label, so the order is the same in every language.
+* ``visible(actor) -> bool``: a policy predicate (the app's ``policies.py``, or a small function in
+  the registering module) deciding from the actor alone — kind of organization, roles. It runs on
+  every page, so it never queries. It says whom the link is offered to; the view still checks.
+* An entry whose URL name does not resolve (its app's URLs are not mounted) is skipped.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.functional import Promise
 
-from .context import Actor, Role
+from .context import Actor
+from .registry import Registry
+
+
+def members(actor: Actor) -> bool:
+    """Every member of an organization, whatever its kind and roles."""
+    return actor.is_member
+
+
+def everyone(actor: Actor) -> bool:
+    """Every signed-in user (the sidebar is drawn for signed-in users only)."""
+    return True
+
+
+@dataclass(frozen=True)
+class NavSection:
+    key: str
+    label: str | Promise
+    order: int = 100
 
 
 @dataclass(frozen=True)
 class NavEntry:
-    label: str
+    key: str
+    label: str | Promise
     url_name: str
-    roles: tuple[str, ...] = ()  # empty: every member
-    kinds: tuple[str, ...] = ()  # empty: every kind of organization
-    coming: bool = False
     section: str = ""
+    order: int = 100
+    visible: Callable[[Actor], bool] = members
 
 
-ENTRIES: tuple[NavEntry, ...] = (
-    NavEntry(_("工作台"), "dashboard"),
-    NavEntry(_("一单两库"), "", section=_("一单两库")),
-    NavEntry(_("抽查事项清单"), "inventory:item_list", kinds=("department", "office")),
-    NavEntry(_("联合抽查事项清单"), "inventory:joint_list", kinds=("department", "office")),
-    NavEntry(_("检查对象名录库"), "inventory:entity_list"),
-    NavEntry(_("执法检查人员名录库"), "inventory:inspector_list", kinds=("department", "office")),
-    NavEntry(_("导入记录"), "inventory:import_list", kinds=("department", "office")),
-    NavEntry(_("抽查"), "", section=_("随机抽查")),
-    NavEntry(_("年度抽查计划"), "sampling:plan_list", kinds=("department", "office")),
-    NavEntry(_("抽查任务"), "sampling:task_list", kinds=("department", "office")),
-    NavEntry(_("回避申请"), "sampling:recusal_list", kinds=("department",)),
-    NavEntry(_("备案"), "sampling:filing_list", kinds=("department", "office")),
-    NavEntry(_("待办期限"), "deadlines:due_list", kinds=("department", "office")),
-    NavEntry(_("检查实施"), "coming", coming=True, kinds=("department", "office")),
-    NavEntry(_("结果公示"), "coming", coming=True, kinds=("department", "office")),
-    NavEntry(_("管理"), "", section=_("管理"), roles=(Role.ADMIN, Role.LEADER)),
-    NavEntry(_("审计日志"), "audit_list", roles=(Role.ADMIN, Role.LEADER)),
-    NavEntry(_("期限规则"), "deadlines:rule_list", roles=(Role.ADMIN, Role.LEADER), kinds=("department", "office")),
-    NavEntry(_("节假日安排"), "deadlines:holiday_list", roles=(Role.ADMIN,)),
-    NavEntry(_("失败的后台任务"), "deadlines:failure_list", roles=(Role.ADMIN,)),
+NAV: Registry[NavEntry | NavSection] = Registry(
+    "navigation", doc="Sidebar sections and links, registered by each app; filtered by each entry's visible(actor)."
 )
 
 
-def nav_items(request: HttpRequest, actor: Actor) -> list[dict[str, object]]:
-    items: list[dict[str, object]] = []
-    path = request.path
-    for entry in ENTRIES:
-        if entry.roles and not actor.has_role(*entry.roles):
-            continue
-        if entry.kinds and actor.organization_kind not in entry.kinds:
-            continue
-        if entry.section:
-            items.append({"section": entry.section})
+def nav_items(request: HttpRequest, actor: Actor) -> list[dict[str, Any]]:
+    """The sidebar for ``actor``: ``{"section": label}`` headings, each followed by its links
+    ``{"key", "label", "url", "active"}``; the links without a section come first."""
+    registered = list(NAV)
+    sections = [s for s in registered if isinstance(s, NavSection)]
+    links: dict[str, list[dict[str, Any]]] = {}
+    for entry in registered:
+        if not isinstance(entry, NavEntry) or not entry.visible(actor):
             continue
         try:
-            url = reverse(entry.url_name, kwargs={"slug": str(entry.label)} if entry.coming else None)
-        except NoReverseMatch:
-            # An app whose pages are not mounted yet.
-            url, coming = reverse("coming", kwargs={"slug": str(entry.label)}), True
-        else:
-            coming = entry.coming
-        active = url != "/" and path.startswith(url) if not coming else path == url
-        items.append({"label": entry.label, "url": url, "active": active or (url == "/" and path == "/"), "coming": coming})
-    # Drop section headings with nothing under them.
-    return [item for i, item in enumerate(items) if "section" not in item or (i + 1 < len(items) and "section" not in items[i + 1])]
+            url = reverse(entry.url_name)
+        except NoReverseMatch:  # registered, but its app's URLs are not mounted
+            continue
+        active = path_is_under(request.path, url)
+        links.setdefault(entry.section, []).append({"key": entry.key, "label": entry.label, "url": url, "active": active})
+    items: list[dict[str, Any]] = list(links.get("", []))
+    for section in sections:
+        if links.get(section.key):
+            items.append({"section": section.label, "key": section.key})
+            items.extend(links[section.key])
+    return items
+
+
+def path_is_under(path: str, url: str) -> bool:
+    """A link is active on its own page and the pages below it; the root only on itself."""
+    return path == url if url == "/" else path.startswith(url)

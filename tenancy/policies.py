@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from .context import Actor, Role
 from .registry import Registry
@@ -83,3 +84,11 @@ def acts_for(actor: Actor, organization_id: int | None) -> bool:
 def holds(actor: Actor, *roles: str) -> bool:
     """``actor`` holds one of ``roles`` in the organization it acts for."""
     return actor.has_role(*roles)
+
+
+# --------------------------------------------------------------------------- tenancy's own rules
+
+
+@policy("tenancy.read_audit_log", _("只有管理员或分管领导可以查看审计日志。"))
+def can_read_audit_log(actor: Actor) -> bool:
+    return holds(actor, Role.ADMIN, Role.LEADER)

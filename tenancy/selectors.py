@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils.module_loading import import_string
 
 from .context import Actor
 from .models import AuditEntry, Organization
@@ -55,12 +51,3 @@ def organization_list(*, actor: Actor, kind: str = "") -> QuerySet[Organization]
 
 def organization_get(*, actor: Actor, pk: int) -> Organization:
     return Organization.objects.select_related("region").get(pk=pk)
-
-
-def dashboard_cards(*, actor: Actor) -> list[dict[str, Any]]:
-    """Cards contributed by each app (``DASHBOARD_PROVIDERS``), in order."""
-    cards: list[dict[str, Any]] = []
-    for path in getattr(settings, "DASHBOARD_PROVIDERS", []):
-        provider: Callable[..., list[dict[str, Any]]] = import_string(path)
-        cards.extend(provider(actor=actor))
-    return cards

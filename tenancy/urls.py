@@ -9,5 +9,4 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("switch-organization/", views.switch_organization, name="switch_organization"),
     path("audit/", views.audit_list, name="audit_list"),
-    path("coming/<str:slug>/", views.coming, name="coming"),
 ]

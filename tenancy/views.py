@@ -1,4 +1,4 @@
-"""Dashboard, organization switcher, audit log, placeholders and error pages."""
+"""Dashboard, organization switcher, audit log and error pages."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from . import audit_display, selectors, services
 from .context import Role
-from .dashboard import panels_for
+from .dashboard import cards_for, panels_for
 from .models import ROLE_LABELS
 from .permissions import member_required
 
@@ -24,7 +24,7 @@ from .permissions import member_required
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     actor = request.actor
-    cards = selectors.dashboard_cards(actor=actor) if actor.is_member else []
+    cards = cards_for(actor)
     role_names = [ROLE_LABELS[r] for r in Role.ALL if r in actor.roles]  # joined in the reader's language
     # Panels are placeholders here: each loads its list from its own URL once the page is shown.
     panels = panels_for(actor)
@@ -80,11 +80,6 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             "query": params.urlencode(),
         },
     )
-
-
-@login_required
-def coming(request: HttpRequest, slug: str) -> HttpResponse:
-    return render(request, "tenancy/coming.html", {"name": slug})
 
 
 def locked_out(request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -29,7 +29,6 @@ PUBLIC = {
     "login": "authentication",
     "logout": "authentication",
     "switch_organization": "changes the active organization only among the user's own memberships (tested)",
-    "coming": "static placeholder page",
     "set_language": "language preference",
     "api_schema": "OpenAPI schema, no data",
     "api_docs": "Swagger UI, no data",
