@@ -66,8 +66,9 @@ beat: install
 	$(BIN)/celery -A config beat -l info --schedule var/celerybeat-schedule
 
 messages: install
-	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=staticfiles
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=staticfiles --ignore=var
 	$(BIN)/python manage.py compilemessages --ignore=.venv
+	$(BIN)/python scripts/check_catalog.py
 
 clean:
 	rm -rf $(VENV) staticfiles var/db.sqlite3

@@ -13,12 +13,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from inventory.models import Inspector
 from sampling.models import Draw, Filing, FilingDecision, RecusalRequest, SamplingPlan, SamplingTask
 from sampling.services.filings import FILING_TIME_LIMIT, filing_office_for
 from sampling.services.plans import batch_period
 from tenancy.context import Role
+from tenancy.i18n import fixed_label, stored_format
 
 from .models import Unit
 from .rules import CLOSE, OPEN, Rule
@@ -30,7 +32,8 @@ PLAN_APPROVAL = "sampling.plan_approval"
 BATCH = "sampling.batch"
 CERT_EXPIRY = "inventory.cert_expiry"
 
-FILING_SOURCE = "阳城县发改局 2023 方案：随机抽取检查对象和检查人员 2 日内报领导小组办公室备案"
+# Sources are stored with each due item in Chinese (catalog msgids: pages show them translated).
+FILING_SOURCE = gettext_noop("阳城县发改局 2023 方案：随机抽取检查对象和检查人员 2 日内报领导小组办公室备案")
 FILING_PERIOD = 2
 
 
@@ -65,7 +68,8 @@ def _filing_office(draw: Draw) -> int | None:
 
 
 def _describe_draw(draw: Draw) -> tuple[str, str, dict[str, Any]]:
-    return f"{draw.task.name}（{draw.task_uid}）", "sampling:filing_submit", {"pk": draw.pk}
+    text = stored_format(pgettext_lazy("stored format", "%(task)s（%(uid)s）"), {"task": draw.task.name, "uid": draw.task_uid})
+    return text, "sampling:filing_submit", {"pk": draw.pk}
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,8 +84,11 @@ def _filing_subject(event: str, obj: Any, data: Mapping[str, Any]) -> Filing | N
 
 
 def _describe_filing(filing: Filing) -> tuple[str, str, dict[str, Any]]:
+    text = stored_format(pgettext_lazy("stored format", "%(kind)s：%(task)s（%(org)s）"), {
+        "kind": fixed_label(Filing.Kind, filing.kind), "task": filing.draw.task.name, "org": filing.organization.name,
+    })
     return (
-        f"{filing.get_kind_display()}：{filing.draw.task.name}（{filing.organization.name}）",
+        text,
         "sampling:filing_detail",
         {"pk": filing.pk},
     )
@@ -92,8 +99,12 @@ def _describe_filing(filing: Filing) -> tuple[str, str, dict[str, Any]]:
 
 
 def _describe_recusal(req: RecusalRequest) -> tuple[str, str, dict[str, Any]]:
+    text = stored_format(pgettext_lazy("stored format", "%(name)s：%(kind)s（%(uid)s，%(key)s）"), {
+        "name": req.inspector.name, "kind": fixed_label(RecusalRequest.Kind, req.kind), "uid": req.draw.task_uid,
+        "key": req.selection.key,
+    })
     return (
-        f"{req.inspector.name}：{req.get_kind_display()}（{req.draw.task_uid}，{req.selection.key}）",
+        text,
         "sampling:recusal_decide",
         {"pk": req.pk},
     )
@@ -131,7 +142,8 @@ def _batch_anchor(plan: SamplingPlan, event: str, obj: Any) -> dt.date | None:
 
 def _describe_batch(plan: SamplingPlan) -> tuple[str, str, dict[str, Any]]:
     batch = next_batch(plan)
-    return f"{plan}：{batch[1] if batch else ''}抽取", "sampling:plan_detail", {"pk": plan.pk}
+    text = stored_format(pgettext_lazy("stored format", "%(plan)s：%(batch)s抽取"), {"plan": plan, "batch": batch[1] if batch else ""})
+    return text, "sampling:plan_detail", {"pk": plan.pk}
 
 
 def _plan_subject(event: str, obj: Any, data: Mapping[str, Any]) -> list[SamplingPlan]:
@@ -151,8 +163,11 @@ def _certificate_due(inspector: Inspector) -> bool:
 
 def _describe_inspector(inspector: Inspector) -> tuple[str, str, dict[str, Any]]:
     expires = inspector.cert_expires_on.isoformat() if inspector.cert_expires_on else ""
+    text = stored_format(pgettext_lazy("stored format", "%(name)s（%(cert)s）执法证 %(date)s 到期"), {
+        "name": inspector.name, "cert": inspector.cert_no, "date": expires,
+    })
     return (
-        f"{inspector.name}（{inspector.cert_no}）执法证 {expires} 到期",
+        text,
         "inventory:inspector_detail",
         {"pk": inspector.pk},
     )
@@ -189,7 +204,7 @@ RULES: tuple[Rule, ...] = (
         target_type="sampling.filing",
         period=2,
         unit=Unit.WORKDAYS,
-        source="平台默认：双随机办收到备案后 2 个工作日内确认或退回（可按本单位规定调整）",
+        source=gettext_noop("平台默认：双随机办收到备案后 2 个工作日内确认或退回（可按本单位规定调整）"),
         events={"sampling.filing.submitted": (OPEN,), "sampling.filing.decided": (CLOSE,)},
         subject=_filing_subject,
         anchor=lambda filing, event, obj: filing.submitted_at,
@@ -205,7 +220,7 @@ RULES: tuple[Rule, ...] = (
         target_type="sampling.recusalrequest",
         period=2,
         unit=Unit.WORKDAYS,
-        source="曲阳县联合抽查实施细则第十六条：更换执法人员须经所在单位主管负责人批准（期限为平台默认，双随机办可调整）",
+        source=gettext_noop("曲阳县联合抽查实施细则第十六条：更换执法人员须经所在单位主管负责人批准（期限为平台默认，双随机办可调整）"),
         events={"sampling.recusal.requested": (OPEN,), "sampling.recusal.decided": (CLOSE,)},
         anchor=lambda req, event, obj: req.created_at,
         responsible=lambda req: req.inspector.organization_id,
@@ -221,7 +236,7 @@ RULES: tuple[Rule, ...] = (
         target_type="sampling.samplingplan",
         period=5,
         unit=Unit.WORKDAYS,
-        source="平台默认：分管领导收到年度抽查计划后 5 个工作日内审批（双随机办可调整）",
+        source=gettext_noop("平台默认：分管领导收到年度抽查计划后 5 个工作日内审批（双随机办可调整）"),
         events={
             "sampling.plan.submitted": (OPEN,),
             "sampling.plan.approved": (CLOSE,),
@@ -241,7 +256,7 @@ RULES: tuple[Rule, ...] = (
         target_type="sampling.samplingplan",
         period=0,
         unit=Unit.DAYS_BEFORE,
-        source="阳城县文旅局 2023 方案：每季度进行1次双随机抽查（各批次在其检查期限结束前完成抽取）",
+        source=gettext_noop("阳城县文旅局 2023 方案：每季度进行1次双随机抽查（各批次在其检查期限结束前完成抽取）"),
         events={"sampling.plan.approved": (OPEN,), "sampling.task.drawn": (OPEN,)},
         subject=_plan_subject,
         should_open=_plan_in_force,
@@ -259,7 +274,7 @@ RULES: tuple[Rule, ...] = (
         target_type="inventory.inspector",
         period=30,
         unit=Unit.DAYS_BEFORE,
-        source="执法证有效期：到期前 30 日提醒换证（证件过期的人员不参与抽取）",
+        source=gettext_noop("执法证有效期：到期前 30 日提醒换证（证件过期的人员不参与抽取）"),
         events={"inventory.inspector.saved": (OPEN,)},
         should_open=_certificate_due,
         anchor=lambda inspector, event, obj: inspector.cert_expires_on,

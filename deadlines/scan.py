@@ -27,8 +27,9 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from tenancy import audit
 from tenancy.context import Actor, Role
@@ -98,25 +99,32 @@ def members_with(organization_id: int, roles: Iterable[str]) -> list[User]:
 
 
 def _texts(item: DueItem, kind: str, today: dt.date, organization_name: str) -> tuple[str, str]:
+    """Title and body, in Chinese for the record and the e-mail whatever the language of the
+    request that ran the scan; pages read them back translated (tenancy.i18n.translate_composed)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _composed(item, kind, today, organization_name)
+
+
+def _composed(item: DueItem, kind: str, today: dt.date, organization_name: str) -> tuple[str, str]:
     rule = RULES.get(item.rule) if item.rule in RULES else None
     label = str(rule.label) if rule else item.rule
     due = item.due_on.isoformat()
     limit = describe_period(item.period, item.unit)
     if kind == Notification.Kind.REMINDER:
         when = _("今日到期") if item.due_on == today else _("即将到期")
-        title = _("%(when)s：%(label)s — %(target)s") % {"when": when, "label": label, "target": item.target_repr}
-        body = _("“%(target)s”应于 %(due)s 前完成“%(label)s”（%(limit)s；依据：%(source)s）。") % {
+        title = pgettext("stored format", "%(when)s：%(label)s — %(target)s") % {"when": when, "label": label, "target": item.target_repr}
+        body = pgettext("stored format", "“%(target)s”应于 %(due)s 前完成“%(label)s”（%(limit)s；依据：%(source)s）。") % {
             "target": item.target_repr, "due": due, "label": label, "limit": limit, "source": item.source,
         }
     else:
-        title = _("已逾期：%(label)s — %(target)s") % {"label": label, "target": item.target_repr}
-        body = _("%(org)s的“%(label)s”（%(target)s）已于 %(due)s 到期，仍未办理（%(limit)s；依据：%(source)s）。") % {
+        title = pgettext("stored format", "已逾期：%(label)s — %(target)s") % {"label": label, "target": item.target_repr}
+        body = pgettext("stored format", "%(org)s的“%(label)s”（%(target)s）已于 %(due)s 到期，仍未办理（%(limit)s；依据：%(source)s）。") % {
             "org": organization_name, "label": label, "target": item.target_repr, "due": due, "limit": limit,
             "source": item.source,
         }
     warning = assumed_warning(item.assumed_years)
     if warning:
-        body += "\n" + _("注意：%(w)s。") % {"w": warning}
+        body += "\n" + pgettext("stored format", "注意：%(w)s。") % {"w": warning}
     return title[:200], body
 
 

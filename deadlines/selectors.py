@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenancy.context import Actor, Role
+from tenancy.i18n import join_list
 from tenancy.models import TaskFailure
 
 from . import policies
@@ -170,7 +171,7 @@ def dashboard_cards(*, actor: Actor) -> list[dict[str, Any]]:
     if actor.has_role(Role.ADMIN):
         missing = missing_years(timezone.localdate())
         if missing:
-            years = "、".join(str(y) for y in missing)
+            years = join_list(missing)
             cards.append({
                 "key": "calendar-missing", "label": _("%(years)s 年节假日安排未录入") % {"years": years},
                 "value": "!", "state": "bad", "url": reverse("deadlines:holiday_list"),

@@ -21,9 +21,11 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from tenancy import audit
 from tenancy.context import Actor, OrgKind
+from tenancy.i18n import join_list
 from tenancy.models import Organization
 from tenancy.periodic import organization_scope
 from tenancy.text import first_control_char
@@ -101,19 +103,20 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 
 def describe_period(period: int, unit: str) -> str:
+    # Stored formats: a notification stores the period in Chinese and a page reads it back translated.
     if unit == Unit.WORKDAYS:
-        return _("%(n)s 个工作日") % {"n": period}
+        return pgettext("stored format", "%(n)s 个工作日") % {"n": period}
     if unit == Unit.DAYS:
-        return _("%(n)s 日") % {"n": period}
-    return _("前 %(n)s 日") % {"n": period}
+        return pgettext("stored format", "%(n)s 日") % {"n": period}
+    return pgettext("stored format", "前 %(n)s 日") % {"n": period}
 
 
 def assumed_warning(years: list[int] | frozenset[int]) -> str:
     """The warning shown with a due date counted over years nobody entered."""
     if not years:
         return ""
-    return _("%(years)s 年节假日安排尚未录入，按周一至周五推算，可能有误") % {
-        "years": "、".join(str(y) for y in sorted(years))
+    return pgettext("stored format", "%(years)s 年节假日安排尚未录入，按周一至周五推算，可能有误") % {
+        "years": join_list(sorted(years))
     }
 
 

@@ -47,7 +47,7 @@ def ratio_to_pct(ratio: Any) -> Decimal:
 class ItemChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: CheckItem) -> str:
         label = f"{obj.code} {obj.name}"
-        return f"［{obj.organization.label}］{label}" if self.show_org else label
+        return _("［%(org)s］%(label)s") % {"org": obj.organization.label, "label": label} if self.show_org else label
 
     show_org = False
 

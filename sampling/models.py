@@ -14,9 +14,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inventory.fields import CodeField
 from tenancy.context import Actor
+from tenancy.i18n import stored_format
 from tenancy.scoping import TenantModel
 from tenancy.uploads import AttachmentBase
 
@@ -114,7 +116,10 @@ class SamplingPlan(JointVisibleModel):
         ordering = ["-year", "name", "-version"]
 
     def __str__(self) -> str:
-        return f"{self.name}（第{self.version}版）" if self.version > 1 else self.name
+        if self.version == 1:
+            return self.name
+        # In Chinese whatever the language: a due item stores it, pages read it back translated.
+        return stored_format(pgettext_lazy("stored format", "%(name)s（第%(version)s版）"), {"name": self.name, "version": self.version})
 
 
 class PlanReview(JointVisibleModel):

@@ -5,6 +5,10 @@ summary, a fixed vocabulary word) are the Chinese text ``gettext(msgid) % params
 translate them when they show them (:func:`translate_stored`), so one job reads in Chinese to one
 user and in English to another. Lists and label/value pairs are composed through translatable
 separators (:func:`join_list`), never a hard-coded "、" or "：".
+
+A description composed for the record from names and words of ours (a due item's object, a
+notification) is made by :func:`stored_format` from a msgid of the context ``STORED_FORMAT``
+and read back by :func:`translate_composed`, its words translated and its names as stored.
 """
 
 from __future__ import annotations
@@ -132,4 +136,83 @@ def translate_stored(text: Any) -> str:
         done = [translate_stored(c) for c in clauses]
         if done != clauses:
             return pgettext("clause separator", "；").join(done)
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Compositions stored for the record
+
+# The pgettext context of a composition stored in Chinese. Calls spell it as a literal,
+# ``pgettext_lazy("stored format", …)``: makemessages reads literals only.
+STORED_FORMAT = "stored format"
+# Parameters of a stored format that are names or codes: shown as stored, never looked up (a
+# task named like a word of ours stays its name). Any other parameter is a word of ours or a
+# composition itself (a kind's label, a rule's source, a batch's name, a period).
+NAMES = frozenset({"name", "task", "org", "uid", "key", "cert", "date", "due"})
+# Codes and numbers hold no CJK: a composition of punctuation alone ("%(task)s（%(uid)s）") does not match
+# any name with brackets in it ("计划（送审稿）").
+_CODES = frozenset({"uid", "key", "date", "due", "n", "year", "version"})
+_NO_CJK = r"[^\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+?"
+
+
+def stored_format(message: Any, params: dict[str, Any]) -> str:
+    """``message`` (``pgettext_lazy(STORED_FORMAT, …)``) formatted in Chinese for the record,
+    whatever the active language (lazy parameters too); :func:`translate_composed` reads it back."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(message) % {k: str(v) for k, v in params.items()}
+
+
+@lru_cache(maxsize=8)
+def _stored_formats(language: str) -> tuple[tuple[str, str, str, re.Pattern[str]], ...]:
+    """The catalog's ``STORED_FORMAT`` msgids, most literal text first, with prefix and suffix."""
+    catalog = trans_real.translation(language)._catalog
+    marker = STORED_FORMAT + "\x04"
+    found = []
+    for key in catalog.keys():  # noqa: SIM118 (a TranslationCatalog is not iterable)
+        if not isinstance(key, str) or not key.startswith(marker) or "%(" not in key:
+            continue
+        msgid = key.removeprefix(marker)
+        parts = _PLACEHOLDER.split(msgid)  # literal, name, literal, name, …, literal
+        regex, seen = [], set()
+        for index, part in enumerate(parts):
+            if index % 2 == 0:
+                regex.append(re.escape(part.replace("%%", "%")))
+            elif part in seen:
+                regex.append(f"(?P={part})")
+            else:
+                seen.add(part)
+                regex.append(f"(?P<{part}>{_NO_CJK if part in _CODES else '.+?'})")
+        found.append((msgid, parts[0].replace("%%", "%"), parts[-1].replace("%%", "%"), re.compile("".join(regex), re.S)))
+    found.sort(key=lambda f: -len(_PLACEHOLDER.sub("", f[0])))
+    return tuple(found)
+
+
+def translate_composed(text: Any) -> str:
+    """A text :func:`stored_format` made, in the active language: matched against the stored
+    formats, each parameter translated in turn (a msgid, or a stored format itself) unless it is
+    a name or a code (``NAMES``); a text of several lines line by line. Anything else — a name
+    stored as the whole description — comes back unchanged.
+    """
+    if text is None:
+        return ""
+    text = str(text)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    if not text or language == settings.LANGUAGE_CODE or not _CJK.search(text):
+        return text
+    translated = gettext(text)
+    if translated != text:
+        return translated
+    if "\n" in text:
+        return "\n".join(translate_composed(line) for line in text.split("\n"))
+    for msgid, prefix, suffix, pattern in _stored_formats(language):
+        if not (text.startswith(prefix) and text.endswith(suffix)):
+            continue
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        params = {k: v if k in NAMES else translate_composed(v) for k, v in match.groupdict().items()}
+        try:
+            return pgettext(STORED_FORMAT, msgid) % params
+        except (KeyError, TypeError, ValueError):
+            continue
     return text

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from . import audit
 from .context import Actor
+from .i18n import join_list
 from .scoping import TenantModel
 from .text import strip_control_chars
 
@@ -84,7 +85,7 @@ def human_size(n: int) -> str:
 
 
 def kinds_label(kinds: tuple[str, ...]) -> str:
-    return "、".join(KINDS[k].label for k in kinds)
+    return join_list(KINDS[k].label for k in kinds)
 
 
 def clean_name(name: str) -> str:

@@ -23,6 +23,7 @@ from sampling.models import (
     TargetReplacement,
 )
 from tenancy.context import Actor, Role
+from tenancy.i18n import join_list
 from tenancy.models import Job
 
 DRAW_JOB_KINDS = ("draw", "draw_plan")
@@ -91,7 +92,11 @@ class ResultRow:
 
     @property
     def team_names(self) -> str:
-        return "、".join(m.name for m in self.team)
+        return join_list(m.name for m in self.team)
+
+    @property
+    def initial_names(self) -> str:
+        return join_list(m.name for m in self.initial_team)
 
 
 @dataclass
@@ -344,7 +349,7 @@ def _slot_groups(targets: list[DrawSelection], members: dict[int, TeamMember], o
     for s in targets:
         entity = entities.get(s.entity_id)
         places = [
-            (f"{s.pk}:{i}", f"{members[i].name}（{members[i].department}）")
+            (f"{s.pk}:{i}", _("%(name)s（%(department)s）") % {"name": members[i].name, "department": members[i].department})
             for i in s.team if i in members and (only_ids is None or i in only_ids)
         ]
         if places:

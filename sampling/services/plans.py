@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import pgettext_lazy
 
 from inventory import codes
 from inventory.models import CheckItem
@@ -51,7 +51,7 @@ from sampling.pool import (
 )
 from tenancy import audit, events
 from tenancy.context import Actor, Role
-from tenancy.i18n import join_list
+from tenancy.i18n import join_list, stored_format
 from tenancy.models import Organization
 from tenancy.scoping import assert_writable
 from tenancy.text import describe_control_char, first_control_char
@@ -73,12 +73,13 @@ COUNTED = (DrawSelection.Status.SELECTED, DrawSelection.Status.REPLACEMENT)
 IN_FORCE = (SamplingPlan.Status.APPROVED, SamplingPlan.Status.PUBLISHED)
 
 
-# Batch names are msgids: a due item stores one in its description, and pages read it back translated.
+# Batch names are stored in Chinese (a task's default name, a due item's description) and read
+# back translated where a description shows them (tenancy.i18n.translate_composed).
 _QUARTERS = (
-    gettext_noop("%(year)s年第一季度"), gettext_noop("%(year)s年第二季度"),
-    gettext_noop("%(year)s年第三季度"), gettext_noop("%(year)s年第四季度"),
+    pgettext_lazy("stored format", "%(year)s年第一季度"), pgettext_lazy("stored format", "%(year)s年第二季度"),
+    pgettext_lazy("stored format", "%(year)s年第三季度"), pgettext_lazy("stored format", "%(year)s年第四季度"),
 )
-_HALVES = (gettext_noop("%(year)s年上半年"), gettext_noop("%(year)s年下半年"))
+_HALVES = (pgettext_lazy("stored format", "%(year)s年上半年"), pgettext_lazy("stored format", "%(year)s年下半年"))
 
 
 def batch_period(plan: SamplingPlan, batch_no: int) -> tuple[str, dt.date | None, dt.date | None]:
@@ -86,7 +87,7 @@ def batch_period(plan: SamplingPlan, batch_no: int) -> tuple[str, dt.date | None
     year = plan.year
     months = {"quarterly": 3, "semiannual": 6, "monthly": 1, "annual": 12}.get(plan.frequency)
     if months is None or batch_no * months > 12:
-        return gettext_noop("%(year)s年第%(n)s批") % {"year": year, "n": batch_no}, None, None
+        return stored_format(pgettext_lazy("stored format", "%(year)s年第%(n)s批"), {"year": year, "n": batch_no}), None, None
     first = dt.date(year, (batch_no - 1) * months + 1, 1)
     nxt = dt.date(year + 1, 1, 1) if batch_no * months == 12 else dt.date(year, batch_no * months + 1, 1)
     if plan.frequency == "quarterly":
@@ -94,10 +95,10 @@ def batch_period(plan: SamplingPlan, batch_no: int) -> tuple[str, dt.date | None
     elif plan.frequency == "semiannual":
         name = _HALVES[batch_no - 1]
     elif plan.frequency == "monthly":
-        name = gettext_noop("%(year)s年%(n)s月")
+        name = pgettext_lazy("stored format", "%(year)s年%(n)s月")
     else:
-        name = gettext_noop("%(year)s年度")
-    return name % {"year": year, "n": batch_no}, first, nxt - dt.timedelta(days=1)
+        name = pgettext_lazy("stored format", "%(year)s年度")
+    return stored_format(name, {"year": year, "n": batch_no}), first, nxt - dt.timedelta(days=1)
 
 
 def default_strata() -> list[dict[str, str]]:

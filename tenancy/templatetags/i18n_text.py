@@ -1,5 +1,5 @@
 """Template filters of tenancy.i18n: ``{% load i18n_text %}``, ``{{ names|join_list }}``,
-``{{ job.message|translate_stored }}``."""
+``{{ job.message|translate_stored }}``, ``{{ item.target_repr|translate_composed }}``."""
 
 from __future__ import annotations
 
@@ -20,3 +20,8 @@ def join_list(items: Any) -> str:
 @register.filter
 def translate_stored(text: Any) -> str:
     return i18n.translate_stored(text)
+
+
+@register.filter
+def translate_composed(text: Any) -> str:
+    return i18n.translate_composed(text)

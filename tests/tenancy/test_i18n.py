@@ -306,3 +306,146 @@ def test_form_errors_read_in_english(world, login):
     assert f"Code {existing.code} is already registered as “已登记公司”" in html.unescape(duplicate)
     future = client.post(reverse("inventory:entity_create"), {**form, "code": good, "established_on": "2030-01-01"}).content.decode()
     assert "The establishment date cannot be later than today" in future
+
+
+# ---------------------------------------------------------------------------------------- the story
+
+
+def test_compositions_stored_in_chinese_read_back_in_english(world):
+    """A due item's description and a notification are stored in Chinese; English pages read
+    them back with their words translated (a kind, a batch, a period, a rule's source) and their
+    names as stored — a name is never taken for a composition."""
+    from deadlines import builtin
+    from sampling.models import SamplingPlan
+    from sampling.services.plans import batch_period
+    from tenancy.i18n import stored_format, translate_composed
+
+    plan = SamplingPlan(name="阳城县2026年度抽查计划", year=2026, frequency="semiannual", version=2)
+    with translation.override("en"):
+        # Stored in Chinese whatever the language of the request.
+        assert str(plan) == "阳城县2026年度抽查计划（第2版）"
+        batch = batch_period(plan, 2)[0]
+        assert batch == "2026年下半年"
+        described = stored_format(translation.pgettext_lazy("stored format", "%(plan)s：%(batch)s抽取"), {"plan": plan, "batch": batch})
+        assert described == "阳城县2026年度抽查计划（第2版）：2026年下半年抽取"
+        assert translate_composed(described) == "阳城县2026年度抽查计划 (version 2): draw for second half of 2026"
+        assert translate_composed("甲任务（140522-WLJ-2026-1）") == "甲任务 (140522-WLJ-2026-1)"
+        assert translate_composed(builtin.FILING_SOURCE).startswith("Yangcheng County Development and Reform Bureau")
+        # Names stay as stored: brackets in a name, a name that reads like a word of ours.
+        assert translate_composed("县发改局2027年度抽查计划（送审稿）") == "县发改局2027年度抽查计划（送审稿）"
+        assert translate_composed("抽取") == "Draw"  # a whole msgid is a word of ours …
+        assert translate_composed("抽取（140522-1）") == "抽取 (140522-1)"  # … a task's name is a name
+        notification = "测试单位A1的“抽取结果报送备案”（甲任务（T-1））已于 2026-12-08 到期，仍未办理（2 个工作日；依据：" + builtin.FILING_SOURCE + "）。"
+        english = translate_composed(notification + "\n注意：2027 年节假日安排尚未录入，按周一至周五推算，可能有误。")
+        assert english.startswith("“File the draw result” of 测试单位A1 (甲任务 (T-1)) was due on 2026-12-08 and is still open (2 working days; basis: Yangcheng")
+        assert english.endswith("\nNote: The holiday arrangements of 2027 have not been entered; working days are counted Monday to Friday and may be wrong.")
+    with translation.override("zh-hans"):
+        assert translate_composed(described) == described
+
+
+def _story_user_data() -> list[str]:
+    """What a user typed in the story's world: the apps' text fields, what deadlines keeps that a
+    user typed (a waiver's reason, an office's own rule source, a holiday year's source and
+    names), a draw record's witnesses and inspectors as recorded, and the spreadsheets'
+    vocabulary an import error names (a file must use it whatever the page's language)."""
+    from deadlines.models import DueItem, HolidayDate, HolidayYear, RuleSetting
+    from sampling.models import Draw
+
+    found = set(_user_data())
+    with scopes_disabled():
+        found.update(DueItem.objects.values_list("state_reason", flat=True))
+        found.update(RuleSetting.objects.values_list("source", flat=True))
+        for source, note in HolidayYear.objects.values_list("source", "note"):
+            found.update((source, note))
+        found.update(HolidayDate.objects.values_list("name", flat=True))
+        for witnesses, pool in Draw.objects.values_list("witnesses", "inspector_pool"):
+            found.update(str(w.get("name", "")) if isinstance(w, dict) else str(w) for w in witnesses or [])
+            found.update(str(e.get("name", "")) for e in pool or [] if isinstance(e, dict))
+        for errors in ImportJob.objects.values_list("errors", flat=True):
+            for error in errors:
+                found.update(re.findall(r"无法识别的取值，应为：([^；]+)", str(error.get("reason") or "")))
+    return sorted((s for s in found if s and len(s) > 1), key=len, reverse=True)
+
+
+def _story_pages(story, org: str, role: str) -> list[str]:
+    """The pages a user of the story reads (each answers 200): the dashboard, the deadlines pages
+    with one item of each rule and state, plans, tasks, draws, filings, recusals and imports."""
+    from deadlines.models import DueItem
+    from sampling.models import RecusalRequest
+    from tests.crawler.story import DEPARTMENT
+
+    with scopes_disabled():
+        items = {}
+        for item in DueItem.objects.filter(organization=story.orgs[org]).order_by("rule", "state", "pk"):
+            items.setdefault((item.rule, item.state), item.pk)
+        recusals = list(RecusalRequest.objects.filter(draw=story.draw).order_by("pk").values_list("pk", flat=True))
+    due_list = reverse("deadlines:due_list")
+    pages = [
+        reverse("dashboard"), due_list, due_list + "?tab=overdue", due_list + "?tab=done", due_list + "?mine=1",
+        reverse("deadlines:notification_list"), reverse("deadlines:notification_bell"), reverse("deadlines:rule_list"),
+        reverse("deadlines:holiday_list"), *(reverse("deadlines:due_detail", kwargs={"pk": pk}) for pk in items.values()),
+        reverse("sampling:plan_list"), reverse("sampling:task_list"), reverse("sampling:filing_list"),
+        reverse("sampling:recusal_list"), reverse("sampling:recusal_list") + "?status=approved",
+        reverse("sampling:filing_detail", kwargs={"pk": story.resubmitted_filing.pk}),
+    ]
+    if org == DEPARTMENT:
+        pages += [
+            reverse("sampling:plan_detail", kwargs={"pk": story.plan.pk}),  # returned once: its review history
+            reverse("sampling:plan_detail", kwargs={"pk": story.adjusted_plan.pk}),
+            reverse("sampling:task_detail", kwargs={"pk": story.draw.task_id}),
+            reverse("sampling:draw_detail", kwargs={"pk": story.draw.pk}),
+            reverse("sampling:filing_detail", kwargs={"pk": story.returned_filing.pk}),
+            *(reverse("sampling:recusal_decide", kwargs={"pk": pk}) for pk in recusals),
+            reverse("inventory:import_list"),
+            reverse("inventory:import_detail", kwargs={"pk": story.import_job.pk}),
+            reverse("inventory:import_detail", kwargs={"pk": story.refused_job.pk}),
+        ]
+        if role == "planner":
+            pages.append(reverse("sampling:recusal_request", kwargs={"pk": story.draw.pk}))
+    else:
+        pages.append(reverse("sampling:draw_detail", kwargs={"pk": story.joint_draw.pk}))
+    return pages
+
+
+def test_english_pages_of_the_story_show_no_chinese_outside_user_data(settings, tmp_path):
+    """The demo county after a season (tests/crawler/story.py), read in English by a department's
+    planner and leader and by the office's leader: the dashboard and the panels it loads (from
+    its own hx-get URLs, so a panel a later app registers is read too), the deadlines pages,
+    notifications, a plan with its review history, tasks, draws, filings, recusals and imports."""
+    from tests.crawler.story import DEPARTMENT, OFFICE, SETTINGS, build_story
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    for key, value in SETTINGS.items():
+        setattr(settings, key, value)
+    with translation.override(settings.LANGUAGE_CODE):  # as a Chinese user's requests write it
+        story = build_story()
+    user_data = _story_user_data()
+    leftovers, refused, read = {}, {}, {}
+    for org, role in ((DEPARTMENT, "planner"), (DEPARTMENT, "leader"), (OFFICE, "leader")):
+        client = _english(Client())
+        client.force_login(story.user(org, role), backend="django.contrib.auth.backends.ModelBackend")
+        pages = _story_pages(story, org, role)
+        panels = re.findall(r'hx-get="(/[^"]*/panels/[^"]*)"', client.get(reverse("dashboard")).content.decode())
+        assert panels, "the dashboard loads its panels"
+        for url in pages + panels:
+            response = client.get(url)
+            if response.status_code != 200:
+                refused[(org, role, url)] = response.status_code
+                continue
+            body = response.content.decode()
+            read[(org, role, url)] = body
+            left = chinese_left(body, user_data)
+            if left:
+                leftovers[(org, role, url)] = left
+    assert not refused, refused
+    assert not leftovers, leftovers
+    # What the panels and the deadlines pages say, in English.
+    joint = read[(OFFICE, "leader", reverse("deadlines:panel_joint"))]
+    assert all(f"<th>{m}</th>" in joint for m in ("Drawn", "Recusals decided", "Filed", "Acknowledged"))
+    assert "Due this week (until " in read[(DEPARTMENT, "planner", reverse("deadlines:panel_mine"))]
+    region = read[(OFFICE, "leader", reverse("deadlines:panel_region"))]
+    assert "<th>Matter and basis</th>" in region and "Basis: Yangcheng County" in region
+    notes = read[(OFFICE, "leader", reverse("deadlines:notification_list"))]
+    assert "Overdue: File the draw result — " in notes and "basis: Yangcheng County" in notes
+    rules = read[(DEPARTMENT, "leader", reverse("deadlines:rule_list"))]
+    assert "after the draw: 2 working days" in rules and "Quyang County rules for joint spot checks, article 16" in rules
