@@ -125,7 +125,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -155,8 +154,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
-GUARDIAN_ANONYMOUS_USER_NAME = None  # no anonymous user row: the public never holds object grants
+# Object grants (django-guardian's tables) are read and written only through tenancy/grants.py,
+# which keeps the tenant scope as the outer filter. Guardian's backend would answer
+# user.has_perm(perm, obj) past the scope, so it is not installed (hence guardian.W001), nor are
+# its methods patched onto User and Group; no anonymous user row: the public never holds a grant.
 ANONYMOUS_USER_NAME = None
+GUARDIAN_MONKEY_PATCH_USER = False
+GUARDIAN_MONKEY_PATCH_GROUP = False
+SILENCED_SYSTEM_CHECKS.append("guardian.W001")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
