@@ -2,9 +2,19 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tests.browser.support import browser, demo, page  # noqa: F401  (fixtures for every browser test)
 from tests.world import PASSWORD, World, build_world
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request in English leaves English active in the thread (LocaleMiddleware does not reset
+    # it): the next test of the same worker would read English messages where it expects Chinese.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
