@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from tenancy import db
 from tenancy.context import Actor, OrgKind
 
-from . import codes
+from . import codes, extensions
 from .models import (
     CheckItem,
     CheckPoint,
@@ -379,29 +379,30 @@ def entity_get_by_code(*, actor: Actor, code: str) -> MarketEntity:
 
 
 def entity_history(*, actor: Actor, entity: MarketEntity) -> dict[str, Any]:
-    """The entity across departments — only what the viewer may see (scoped managers)."""
-    from sampling.models import DrawSelection  # the sampling app builds on inventory, not the reverse
+    """The entity across departments — only what the viewer may see (scoped managers): the
+    actor's own registry entry and every registered history section (``extensions.ENTITY_HISTORY``)."""
+    my_entry = (
+        RegistryEntry.objects.filter(entity=entity, organization_id=actor.organization_id).first()
+        if actor.organization_id else None
+    )
+    return {"my_entry": my_entry, "history_sections": extensions.history_sections(actor=actor, entity=entity)}
 
-    entries = list(
+
+def entity_registry_entries(*, actor: Actor, entity: MarketEntity) -> list[RegistryEntry]:
+    """The registries the entity is on, as far as the actor sees them."""
+    return list(
         RegistryEntry.objects.filter(entity=entity)
         .select_related("organization", "supervising_unit")
         .prefetch_related("tags")
         .order_by("organization__name")
     )
-    selections = list(
-        DrawSelection.objects.filter(entity=entity)
-        .select_related("draw", "draw__task", "plan", "organization")
-        .order_by("-draw__drawn_at", "-id")[:200]
-    )
-    conflicts = list(
+
+
+def entity_conflicts(*, actor: Actor, entity: MarketEntity) -> list[ConflictOfInterest]:
+    """Conflicts of interest declared about the entity, as far as the actor sees them."""
+    return list(
         ConflictOfInterest.objects.filter(entity=entity).select_related("inspector", "organization").order_by("-declared_on")
     )
-    return {
-        "entries": entries,
-        "my_entry": next((e for e in entries if e.organization_id == actor.organization_id), None),
-        "selections": selections,
-        "conflicts": conflicts,
-    }
 
 
 def entity_tags(*, actor: Actor) -> QuerySet[Tag]:

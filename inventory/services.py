@@ -24,7 +24,7 @@ from tenancy.i18n import translate_stored
 from tenancy.models import Membership, Organization, OrgUnit, User
 from tenancy.scoping import assert_writable
 
-from . import codes
+from . import codes, extensions
 from .models import (
     CheckItem,
     CheckPoint,
@@ -82,22 +82,11 @@ def _full_clean(obj: Any, exclude: Sequence[str] = ()) -> None:
 
 
 def checkitem_in_use(item: CheckItem) -> bool:
-    """Whether an edit must make a new version (DESIGN.md §4): the item is used by a task (and, once
-    the inspections app exists, by an inspection), or it is on a sampling plan that was approved or
-    published — directly, or through a joint item of a joint plan. A published plan is immutable, so
-    the version it names must stay as it was. Counted unscoped: a use by a joint task or plan the
-    department cannot list still freezes the item."""
-    from sampling.models import SamplingPlan  # sampling builds on inventory, not the reverse
-
-    if CheckItem.tasks.through._base_manager.filter(checkitem_id=item.pk).exists():
-        return True
-    # Superseded plans were approved (and published) before they were adjusted: they still count.
-    frozen = (SamplingPlan.Status.APPROVED, SamplingPlan.Status.PUBLISHED, SamplingPlan.Status.SUPERSEDED)
-    if CheckItem.plans.through._base_manager.filter(checkitem_id=item.pk, samplingplan__status__in=frozen).exists():
-        return True
-    return JointCheckItem.items.through._base_manager.filter(
-        checkitem_id=item.pk, jointcheckitem__plans__status__in=frozen
-    ).exists()
+    """Whether an edit must make a new version (DESIGN.md §4): something registered in
+    ``extensions.ITEM_USAGE`` uses the item (sampling: a task, or a plan that was approved or
+    published; later apps: an inspection). A published plan is immutable, so the version it names
+    must stay as it was."""
+    return extensions.checkitem_use(item) is not None
 
 
 def _check_item_code(actor: Actor, code: str, *, exclude_pk: int | None = None) -> str:

@@ -14,3 +14,4 @@ class SamplingConfig(AppConfig):
         from . import extensions
 
         extensions.register_with_tenancy()
+        extensions.register_with_inventory()

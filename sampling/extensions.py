@@ -3,16 +3,23 @@ it offers the apps after it.
 
 ``register_with_tenancy()`` (called from ``SamplingConfig.ready``) registers the 随机抽查 links
 (``tenancy.navigation.NAV``; deadlines adds its due list under the same heading) and the
-dashboard's counts (``tenancy.dashboard.DASHBOARD_CARDS``).
+dashboard's counts (``tenancy.dashboard.DASHBOARD_CARDS``); ``register_with_inventory()`` (also
+from ``ready()``) tells inventory which check items sampling uses (``inventory.extensions.ITEM_USAGE``)
+and adds the draws to an entity's history (``inventory.extensions.ENTITY_HISTORY``).
 """
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from inventory.extensions import ENTITY_HISTORY, ITEM_USAGE, EntityHistorySection, ItemUsage
+from inventory.models import CheckItem, JointCheckItem, MarketEntity
 from tenancy import dashboard, navigation
 from tenancy.context import Actor
 from tenancy.navigation import NavEntry, NavSection
+
+from .models import DrawSelection, SamplingPlan
 
 SECTION = "sampling.sampling"
 
@@ -43,3 +50,36 @@ def register_with_tenancy() -> None:
     ):
         navigation.NAV.register(entry)
     dashboard.DASHBOARD_CARDS.register(dashboard.DashboardCards(key="sampling", provider=selectors.dashboard_cards, order=20))
+
+
+def register_with_inventory() -> None:
+    ITEM_USAGE.register(ItemUsage(key="sampling.plans_and_tasks", uses=checkitem_use, order=10))
+    ENTITY_HISTORY.register(EntityHistorySection(
+        key="sampling.draws", title=_("抽查记录"), selector=entity_draws, template="sampling/_entity_draws.html", order=30,
+    ))
+
+
+def checkitem_use(item: CheckItem) -> str | Promise | None:
+    """A task uses the item, or a plan that was approved or published names it — directly, or
+    through a joint item. Counted unscoped: a joint task or plan the department cannot list still
+    freezes the item."""
+    if CheckItem.tasks.through._base_manager.filter(checkitem_id=item.pk).exists():
+        return _("抽查任务")
+    # Superseded plans were approved (and published) before they were adjusted: they still count.
+    frozen = (SamplingPlan.Status.APPROVED, SamplingPlan.Status.PUBLISHED, SamplingPlan.Status.SUPERSEDED)
+    if CheckItem.plans.through._base_manager.filter(checkitem_id=item.pk, samplingplan__status__in=frozen).exists():
+        return _("已批准的抽查计划")
+    if JointCheckItem.items.through._base_manager.filter(
+        checkitem_id=item.pk, jointcheckitem__plans__status__in=frozen
+    ).exists():
+        return _("已批准的抽查计划")
+    return None
+
+
+def entity_draws(*, actor: Actor, entity: MarketEntity) -> list[DrawSelection]:
+    """The entity's draws the actor may see (scoped), the latest 200."""
+    return list(
+        DrawSelection.objects.filter(entity=entity)
+        .select_related("draw", "draw__task", "plan", "organization")
+        .order_by("-draw__drawn_at", "-id")[:200]
+    )
