@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class TenancyConfig(AppConfig):
@@ -18,3 +19,7 @@ class TenancyConfig(AppConfig):
         from . import extensions
 
         extensions.register()
+        # The registered public projections must resolve (models and fields), as `manage.py check` runs.
+        from .projections import check_projections
+
+        checks.register(check_projections)
