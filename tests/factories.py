@@ -38,15 +38,19 @@ from inventory.models import (
     JointCheckItem,
     MarketEntity,
     RegistryEntry,
+    Tag,
 )
 from sampling.models import Draw, Filing, RecusalRequest, SamplingPlan, SamplingTask
+from sampling.pool import RISK_LABELS, SINGLE_LABEL
+from sampling.selectors.pool import registry_org_ids, task_requirements
 from sampling.services import draws as draw_services
 from sampling.services import filings as filing_services
 from sampling.services import plans as plan_services
 from sampling.services import recusals as recusal_services
+from tenancy.actors import actor_for
 from tenancy.context import Actor, OrgKind, Role
 from tenancy.jobs import job_create
-from tenancy.models import AuditEntry, Organization, TaskFailure
+from tenancy.models import AuditEntry, Membership, Organization, TaskFailure
 from tenancy.scoping import actor_scope
 from tenancy.uploads import check_upload
 
@@ -278,9 +282,9 @@ def make_task(
         return plan_services.task_create(actor=planner, plan=plan, data=values)
 
 
-def _registry(world, org_key: str, n: int, risks: Sequence[str]) -> None:
+def _registry(world, org_key: str, n: int, risks: Sequence[str], *, tag: str = "") -> None:
     """Entities in the registries of ``org_key``'s draws (in turn, for an office's), of the risk
-    classes ``risks`` in turn."""
+    classes ``risks`` in turn; their entries tagged ``tag`` when given."""
     mark = marker(org_key)
     departments = [world.orgs[d] for d in _departments(world, org_key)]
     with scopes_disabled():
@@ -291,10 +295,16 @@ def _registry(world, org_key: str, n: int, risks: Sequence[str]) -> None:
             )
             for i, risk in enumerate(risks)
         )
-        RegistryEntry.objects.bulk_create(
+        entries = RegistryEntry.objects.bulk_create(
             RegistryEntry(organization=departments[i % len(departments)], region=departments[0].region, entity=e)
             for i, e in enumerate(ents)
         )
+        if tag:
+            tags = {
+                d.pk: Tag.objects.create(organization=d, region=d.region, kind=Tag.Kind.ENTITY, name=tag) for d in departments
+            }
+            for entry in entries:
+                entry.tags.add(tags[entry.organization_id])
 
 
 def _inspectors(world, org_key: str, n: int, count: int) -> None:
@@ -324,7 +334,7 @@ def make_ready_task(
 ) -> SamplingTask:
     """An approved plan of ``org_key`` and a ready task over ``entities`` new entities (risk A–D
     in turn, the plan's default ratios) with ``inspectors`` eligible inspectors (in each
-    department, for an office's joint task).
+    department, for an office's joint task, which draws only from these entities).
 
     ``targets``: instead, draw exactly that many by count — a third from risk class A, the rest
     from B — out of ``targets + 3`` entities, one reserve in each of the two strata."""
@@ -338,13 +348,18 @@ def make_ready_task(
         reserve_size = 1
     else:
         risks = [RISKS[i % 4] for i in range(entities)]
-    _registry(world, org_key, n, risks)
+    # A joint task draws from its departments' registries, which hold their own tests' entities
+    # too: its scope is a tag on the entities made for it.
+    joint = _org(world, org_key).kind == OrgKind.OFFICE
+    tag = f"{marker(org_key)}联合{n}" if joint else ""
+    _registry(world, org_key, n, risks, tag=tag)
     _inspectors(world, org_key, n, inspectors)
     plan_data = {"strata": strata} if strata else {}
     plan = make_plan(world, org_key, status=SamplingPlan.Status.APPROVED, name=f"{marker(org_key)}年度计划{n}", **plan_data)
     return make_task(
         world, org_key, plan=plan, ready=True, name=name or f"{marker(org_key)}抽查任务{n}",
         uid=f"{org_key}-{plan.year}-{n:04d}", team_size=team_size, reserve_size=reserve_size, window=False,
+        **({"scope": {"tags": [tag]}} if joint else {}),
     )
 
 
@@ -389,6 +404,70 @@ def make_completed_draw(
     with clock_at(drawn_at):
         task = make_ready_task(world, org_key, **task_options)
     return draw_task(world, task, public_entropy=public_entropy, witnesses=witnesses, drawn_at=drawn_at)
+
+
+def _planner_of(org: Organization) -> Actor:
+    with scopes_disabled():
+        membership = Membership.objects.filter(organization=org, is_planner=True).select_related("user").first()
+        if membership is None:
+            raise ValueError(f"{org} has no planner to run a draw")
+        return actor_for(membership.user, org)
+
+
+def draw_selecting(plan: SamplingPlan, selected: Sequence[MarketEntity], *, reserve: bool = False) -> Draw:
+    """A completed draw of ``plan`` (approved) whose targets are exactly ``selected``, or with
+    ``reserve`` whose reserve they are: the ceremony over a new ready task whose scope is a tag on
+    just these entities' registry entries, drawing every one of them by count (the tag is removed
+    afterwards). The entities must be in the pool: registered with the plan's registries, none
+    excluded, none in a focus stratum. Its owner's planner draws; inspectors are added to the
+    teams' departments when they have too few."""
+    n = next(_seq)
+    tag_name = f"抽取{n}"
+    with scopes_disabled():
+        org_ids = registry_org_ids(plan)
+        for e in selected:
+            if plan.focus_ratio is not None and (
+                e.on_abnormal_list or e.on_dishonest_list or e.complaint_count >= plan.focus_complaints
+            ):
+                raise ValueError(f"{e.code} falls in the focus stratum, drawn by ratio: pick another")
+        counts: dict[str, int] = {}
+        for e in selected:
+            key = SINGLE_LABEL if plan.strata_mode == SamplingPlan.StrataMode.SINGLE else (
+                e.risk_class if e.risk_class in RISK_LABELS else "B"
+            )
+            counts[key] = counts.get(key, 0) + 1
+        keys = [SINGLE_LABEL] if plan.strata_mode == SamplingPlan.StrataMode.SINGLE else list(RISK_LABELS)
+        if reserve:
+            if len(counts) != 1:
+                raise ValueError("a reserve is drawn per stratum: give entities of one stratum")
+            strata, reserve_size = [{"stratum": k, "count": 0} for k in keys], len(selected)
+        else:
+            strata, reserve_size = [{"stratum": k, "count": counts.get(k, 0)} for k in keys], 0
+        for org_id in org_ids:
+            tag = Tag.objects.create(organization_id=org_id, region=plan.region, kind=Tag.Kind.ENTITY, name=tag_name)
+            for entry in RegistryEntry.objects.filter(organization_id=org_id, entity__in=selected):
+                entry.tags.add(tag)
+        task = SamplingTask.objects.create(
+            organization=plan.organization, region=plan.region, plan=plan, name=f"第{n}批", uid=f"T-{plan.pk}-{n}",
+            status=SamplingTask.Status.READY, scope={"tags": [tag_name]}, strata=strata, reserve_size=reserve_size,
+        )
+        for dept_id, count in task_requirements(task):
+            dept = Organization.objects.get(pk=dept_id)
+            have = Inspector.objects.filter(organization=dept, status=Inspector.Status.ACTIVE).count()
+            for i in range(have, count):
+                Inspector.objects.create(
+                    organization=dept, region=dept.region, name=f"检查员{n}-{i}", cert_no=f"D{dept.pk}-{n}-{i}",
+                )
+    actor = _planner_of(plan.organization)
+    with actor_scope(actor):
+        draw = draw_services.draw_commit(actor=actor, task=task)
+        draw = draw_services.draw_execute(actor=actor, draw=draw, public_entropy=PUBLIC_ENTROPY, witnesses=WITNESSES)
+    with scopes_disabled():
+        Tag.objects.filter(organization_id__in=org_ids, name=tag_name).delete()
+        drawn = set(draw.selections.filter(rank__isnull=reserve).values_list("entity_id", flat=True))
+    if drawn != {e.pk for e in selected}:
+        raise AssertionError(f"the draw took {sorted(drawn)}, not {sorted(e.pk for e in selected)}")
+    return draw
 
 
 def make_recusal(world, org_key: str) -> RecusalRequest:
@@ -459,20 +538,21 @@ def make_filing_attachment(world, org_key: str):
 # Deadlines
 
 
-def _filing_item(draw: Draw) -> DueItem:
+def filing_due_item(draw: Draw) -> DueItem:
+    """The due item of filing ``draw`` (opened when it was drawn)."""
     with scopes_disabled():
         return DueItem.objects.filter(target_type="sampling.draw", target_id=str(draw.pk)).get()
 
 
 def make_due_item(world, org_key: str) -> DueItem:
     """The open filing item of a draw of ``org_key`` completed just now; its target names the marker."""
-    return _filing_item(make_completed_draw(world, org_key, targets=3))
+    return filing_due_item(make_completed_draw(world, org_key, targets=3))
 
 
 def make_late_due_item(world, org_key: str) -> DueItem:
     """The overdue filing item of a draw of ``org_key`` completed 30 days ago and never filed (as
     the daily scan leaves it)."""
-    item = _filing_item(make_completed_draw(world, org_key, targets=3, drawn_at=timezone.now() - dt.timedelta(days=30)))
+    item = filing_due_item(make_completed_draw(world, org_key, targets=3, drawn_at=timezone.now() - dt.timedelta(days=30)))
     with scopes_disabled():
         DueItem.objects.filter(pk=item.pk).update(state=DueItem.State.OVERDUE)
         item.refresh_from_db()

@@ -1,111 +1,18 @@
-"""Leak-matrix entries for the 一单两库 pages and API routes (inventory/urls.py, inventory/api.py).
-
-The factories double as test helpers for tests/inventory/.
-"""
+"""Leak-matrix entries for the 一单两库 pages and API routes (inventory/urls.py, inventory/api.py)."""
 
 from __future__ import annotations
 
-import itertools
-
-from django_scopes import scopes_disabled
-
-from inventory.codes import make_uscc
-from inventory.models import (
-    CheckItem,
-    CheckPoint,
-    ConflictOfInterest,
-    Inspector,
-    JointCheckItem,
-    MarketEntity,
-    RegistryEntry,
+from tests.factories import (
+    make_conflict,
+    make_entity,
+    make_entry,
+    make_inspector,
+    make_item,
+    make_joint_item,
+    make_point,
 )
 
-from .registry import Case, marker
-
-_seq = itertools.count(1)
-
-
-def _org(world, org_key):
-    return world.orgs[org_key]
-
-
-def make_item(world, org_key: str, *, name: str | None = None, points: int = 2) -> CheckItem:
-    org = _org(world, org_key)
-    n = next(_seq)
-    with scopes_disabled():
-        item = CheckItem.objects.create(
-            organization=org, region=org.region, code=f"SX-{n:05d}", name=name or f"{marker(org_key)} 事项{n}",
-            legal_basis="《旅行社条例》第二十七条",
-        )
-        for i in range(1, points + 1):
-            CheckPoint.objects.create(
-                organization=org, region=org.region, item=item, order=i, project=f"检查项目{i}", content=f"内容{i}"
-            )
-    return item
-
-
-def make_point(world, org_key: str) -> CheckPoint:
-    item = make_item(world, org_key, points=1)
-    with scopes_disabled():
-        point = item.points.get()
-        point.project = marker(org_key)
-        point.save()
-    return point
-
-
-def make_joint_item(world, org_key: str) -> JointCheckItem:
-    org = _org(world, org_key)
-    county = org_key[0]
-    with scopes_disabled():
-        return JointCheckItem.objects.create(
-            organization=org, region=org.region, field="文化旅游", name=f"{marker(org_key)} 旅游市场联合检查",
-            target="旅行社", initiator=world.orgs[f"{county}1"],
-        )
-
-
-def uscc_for(org, n: int) -> str:
-    return make_uscc("91", org.region.code, f"{n:09d}")
-
-
-def make_entity(world, org_key: str, *, name: str | None = None, **fields) -> MarketEntity:
-    """An entity of the organization's region, in the organization's registry."""
-    org = _org(world, org_key)
-    n = next(_seq)
-    with scopes_disabled():
-        entity = MarketEntity.objects.create(
-            organization=org, region=org.region, code=fields.pop("code", None) or uscc_for(org, n),
-            name=name or f"{marker(org_key)} 阳城县某旅行社有限公司{n}", **fields,
-        )
-        if org.kind == "department":
-            RegistryEntry.objects.create(organization=org, region=org.region, entity=entity)
-    return entity
-
-
-def make_entry(world, org_key: str) -> RegistryEntry:
-    entity = make_entity(world, org_key)
-    with scopes_disabled():
-        return RegistryEntry.objects.get(entity=entity)
-
-
-def make_inspector(world, org_key: str, **fields) -> Inspector:
-    org = _org(world, org_key)
-    n = next(_seq)
-    with scopes_disabled():
-        return Inspector.objects.create(
-            organization=org, region=org.region, name=fields.pop("name", f"{marker(org_key)}张{n}"),
-            cert_no=fields.pop("cert_no", f"14052200{n:05d}"), phone=fields.pop("phone", "13800000000"), **fields,
-        )
-
-
-def make_conflict(world, org_key: str) -> ConflictOfInterest:
-    inspector = make_inspector(world, org_key)
-    entity = make_entity(world, org_key)
-    org = _org(world, org_key)
-    with scopes_disabled():
-        return ConflictOfInterest.objects.create(
-            organization=org, region=org.region, inspector=inspector, entity=entity, reason="近亲属任该公司股东"
-        )
-
+from .registry import Case
 
 FACTORIES = {
     "inv_item": make_item,

@@ -2,57 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from itertools import count
+from tests.factories import make_approved_plan, make_plan, make_submitted_plan, make_task
 
-from django_scopes import scopes_disabled
-
-from inventory.models import CheckItem
-from sampling.models import SamplingPlan, SamplingTask
-
-from .registry import Case, marker
-
-_serial = count(1)
-
-
-def _plan(world, org_key: str, status: str) -> SamplingPlan:
-    org = world.orgs[org_key]
-    n = next(_serial)
-    with scopes_disabled():
-        plan = SamplingPlan.objects.create(
-            organization=org, region=org.region, year=2026, name=f"{marker(org_key)}年度计划{n}", status=status,
-            kind="joint" if org.kind == "office" else "department",
-        )
-        item = CheckItem.objects.create(organization=org, region=org.region, code=f"LEAK-{n}", name=f"{marker(org_key)}事项{n}")
-        plan.items.set([item])
-    return plan
-
-
-def make_plan(world, org_key: str) -> SamplingPlan:
-    return _plan(world, org_key, SamplingPlan.Status.DRAFT)
-
-
-def make_submitted_plan(world, org_key: str) -> SamplingPlan:
-    return _plan(world, org_key, SamplingPlan.Status.SUBMITTED)
-
-
-def make_approved_plan(world, org_key: str) -> SamplingPlan:
-    return _plan(world, org_key, SamplingPlan.Status.APPROVED)
-
-
-def make_task(world, org_key: str) -> SamplingTask:
-    plan = make_approved_plan(world, org_key)
-    org = world.orgs[org_key]
-    n = next(_serial)
-    with scopes_disabled():
-        task = SamplingTask.objects.create(
-            organization=org, region=org.region, plan=plan, name=f"{marker(org_key)}任务{n}", uid=f"LEAK-{org_key}-{n}",
-            team_requirements=[{"department": org.pk, "count": 2}],
-            window_start=dt.date(2026, 4, 1), window_end=dt.date(2026, 6, 30),
-        )
-        task.items.set(plan.items.all())
-    return task
-
+from .registry import Case
 
 FACTORIES = {
     "plan": make_plan,

@@ -1,7 +1,8 @@
 """The leak matrix registry. Each ``tests/leak/cases_<app>.py`` declares, for its URLs:
 
-- ``FACTORIES``: name -> ``f(world, org_key) -> object`` creating a representative object owned by
-  that organization, with ``marker(org_key)`` in a field its pages show;
+- ``FACTORIES``: name -> ``f(world, org_key) -> object`` (from tests/factories.py) creating a
+  representative object owned by that organization, with ``marker(org_key)`` in a field its
+  pages show;
 - ``CASES``: url name -> ``Case`` (how to point the URL at an object, or which list it is);
 - ``PUBLIC``: url name -> why it needs no tenant check (login, docs, pages without tenant data).
 
@@ -15,10 +16,6 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-
-def marker(org_key: str) -> str:
-    return f"LEAK{org_key}MARK"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import re
 import pytest
 from django.test import Client
 
+from tests.factories import make_committed_draw, make_recusal
 from tests.leak.cases_inventory import FACTORIES as INVENTORY
-from tests.leak.cases_sampling_draws import make_committed_draw, make_recusal
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tenancy.context import Role
+from tests.factories import marker
 
-from .registry import load, marker
+from .registry import load
 
 CASES, PUBLIC, FACTORIES = load()
 
