@@ -6,8 +6,12 @@ from rest_framework.routers import DefaultRouter
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 
-for register in ("tenancy.api_views.register", "inventory.api.register", "sampling.api.register", "deadlines.api.register"):
+for register in (
+    "tenancy.api_views.register", "inventory.api.register", "sampling.api.register", "deadlines.api.register",
+    "inspections.api.register",
+):
     import_string(register)(router)
 
 app_name = "api"
-urlpatterns = router.urls
+# Routes a router cannot make (a file name without the trailing slash) come before its own.
+urlpatterns = [*import_string("inspections.api.urlpatterns"), *router.urls]

@@ -1,0 +1,1 @@
+"""API shapes of inspections (``inspections.serializers.inspections``)."""
