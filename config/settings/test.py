@@ -13,3 +13,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 AXES_FAILURE_LIMIT = 5
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 DATABASES.pop("progress", None)  # noqa: F405 - jobs report on the default connection in tests
+# A plug-in app that registers a link, an entity-history section, a periodic job and public
+# projections from its ready() alone (tests/plugin_app/): it shows how a new app plugs in.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.plugin_app"]  # noqa: F405
