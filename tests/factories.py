@@ -379,17 +379,20 @@ def draw_task(
         return draw_services.draw_execute(actor=actor, draw=draw, public_entropy=public_entropy, witnesses=witnesses)
 
 
-def make_committed_draw(world, org_key: str, **task_options: Any) -> Draw:
-    """A published commitment of a ready task, not yet drawn."""
-    task = make_ready_task(world, org_key, **task_options)
+def make_committed_draw(world, org_key: str, *, task: SamplingTask | None = None, **task_options: Any) -> Draw:
+    """A published commitment of ``task`` (or of a new ready task), not yet drawn."""
+    task = task or make_ready_task(world, org_key, **task_options)
     actor = owner_actor(world, org_key)
     with actor_scope(actor):
         return draw_services.draw_commit(actor=actor, task=task)
 
 
-def make_abandoned_draw(world, org_key: str, *, reason: str = "对象池有误，重新冻结", **task_options: Any) -> Draw:
-    """A commitment its planner abandoned (never drawn, kept on record with its reason)."""
-    draw = make_committed_draw(world, org_key, **task_options)
+def make_abandoned_draw(
+    world, org_key: str, *, task: SamplingTask | None = None, reason: str = "对象池有误，重新冻结", **task_options: Any
+) -> Draw:
+    """A commitment its planner abandoned (never drawn, kept on record with its reason); the task
+    stays ready for a new commitment."""
+    draw = make_committed_draw(world, org_key, task=task, **task_options)
     actor = owner_actor(world, org_key)
     with actor_scope(actor):
         return draw_services.draw_abandon(actor=actor, draw=draw, reason=reason)

@@ -14,7 +14,7 @@ from django_scopes import scopes_disabled
 
 from sampling.models import Draw, SamplingTask
 from tenancy.models import AuditEntry
-from tests.leak.cases_sampling_draws import block_all_but_one, make_ready_task
+from tests.factories import block_all_but_one, draw_task, make_abandoned_draw, make_ready_task
 
 pytestmark = pytest.mark.django_db
 
@@ -67,16 +67,14 @@ def test_draw_run_refusals_are_clear(world):
 
 
 def test_sampling_list_shows_task_and_draw_ids_of_the_organization_only(world):
-    from .test_plans_world import completed_draw, plan, task
+    from .test_plans_world import plan, task
 
     ours = plan(world.orgs["A1"], name="A1年度计划")
     ready = task(ours, name="第二季度", status="ready", window_start=dt.date(2026, 4, 1), window_end=dt.date(2026, 6, 30))
-    drawn = completed_draw(ours, [])
-    with scopes_disabled():
-        abandoned = Draw.objects.create(
-            organization=ours.organization, region=ours.region, task=drawn.task, plan=ours, status="abandoned",
-            task_uid=drawn.task.uid, commitment="1" * 64, secret="1" * 64, pool_hash="1" * 64, pool_blob=b"",
-        )
+    # A task whose first commitment was abandoned, then drawn.
+    to_draw = make_ready_task(world, "A1", targets=3)
+    abandoned = make_abandoned_draw(world, "A1", task=to_draw)
+    drawn = draw_task(world, to_draw)
     old = task(plan(world.orgs["A1"], name="A1旧计划", year=2025), name="旧批次")
     theirs = task(plan(world.orgs["B1"], name="B1计划"), name="B1的任务")
 
@@ -88,7 +86,7 @@ def test_sampling_list_shows_task_and_draw_ids_of_the_organization_only(world):
     assert set(by_id) == {ready.pk, drawn.task_id, old.pk} and theirs.pk not in by_id
     assert by_id[ready.pk][1:5] == ["2026", "A1年度计划", "第二季度", "待抽取"]
     assert by_id[ready.pk][5].split() == ["—", "2026-04-01", "至", "2026-06-30"]
-    assert f"#{drawn.pk} 已完成，#{abandoned.pk} 已放弃" in by_id[drawn.task_id][5]
+    assert f"#{abandoned.pk} 已放弃，#{drawn.pk} 已完成" in by_id[drawn.task_id][5]
     # Columns line up under the header (display width: a Chinese character takes two columns).
     from sampling.management.commands.sampling_list import width
 

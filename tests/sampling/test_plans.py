@@ -22,8 +22,9 @@ from sampling.services.plans import (
 )
 from tenancy.models import AuditEntry
 from tenancy.scoping import actor_scope
+from tests.factories import draw_selecting
 
-from .test_plans_world import completed_draw, item, plan, registry
+from .test_plans_world import item, plan, registry
 
 pytestmark = pytest.mark.django_db
 
@@ -315,8 +316,9 @@ def test_preview_with_overlap_and_done_batches(world):
     assert d["batches"] == [5, 5] and d["per_entity"] == 1.0
     assert d["coverage_pct"] == pytest.approx(75.0)  # 1 − (1 − 0.5)²
     # One batch done under the default rules: 5 drawn, the remaining batch draws from the rest.
-    p2 = plan(a1, name="另一计划", strata=[{"stratum": "D", "ratio": "0.5"}], batches=2, frequency="semiannual", annual_cap=0)
-    completed_draw(p2, live[:5])
+    p2 = plan(a1, name="另一计划", strata=[{"stratum": "D", "ratio": "0.5"}], batches=2, frequency="semiannual", annual_cap=0,
+              status="approved")
+    draw_selecting(p2, live[:5])
     with actor_scope(actor):
         pv = plan_preview(actor=actor, plan=p2)
     assert (pv["done_batches"], pv["drawn_before"], pv["eligible"]) == (1, 5, 5)
@@ -329,9 +331,9 @@ def test_preview_after_a_batch_counts_the_drawn_in_every_annual_figure(world):
     with it (39 of 180): every 全年 figure is now drawn + expected, and the coverage is its share."""
     a1 = world.orgs["A1"]
     live = registry(a1, {"A": 100, "B": 50, "C": 20, "D": 10})
-    p = plan(a1)  # quarterly, 3/5/10/20 %, no overlap between batches
+    p = plan(a1, status="approved")  # quarterly, 3/5/10/20 %, no overlap between batches
     by_risk = {r: [e for e in live if e.risk_class == r] for r in "ABCD"}
-    completed_draw(p, by_risk["A"][:3] + by_risk["B"][:3] + by_risk["C"][:2] + by_risk["D"][:2])  # batch 1
+    draw_selecting(p, by_risk["A"][:3] + by_risk["B"][:3] + by_risk["C"][:2] + by_risk["D"][:2])  # batch 1
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
         pv = plan_preview(actor=actor, plan=p)
@@ -353,8 +355,8 @@ def test_preview_with_overlap_counts_drawn_batches_as_chances(world):
     a1 = world.orgs["A1"]
     live = registry(a1, {"D": 10})
     p = plan(a1, strata=[{"stratum": "D", "ratio": "0.5"}], exclude_inspected_by_plan=False, annual_cap=0, batches=2,
-             frequency="semiannual")
-    completed_draw(p, live[:5])
+             frequency="semiannual", status="approved")
+    draw_selecting(p, live[:5])
     actor = world.actor("A1")
     with actor_scope(actor):
         pv = plan_preview(actor=actor, plan=p)

@@ -8,9 +8,10 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tests.browser.support import log_in, shot
+from tests.factories import draw_selecting
 from tests.world import PASSWORD, build_world
 
-from .test_plans_world import completed_draw, item, plan, registry
+from .test_plans_world import item, plan, registry
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +54,7 @@ def test_leader_returns_then_approves_with_an_opinion(page, live_world):
     history = page.get_by_test_id("plan-reviews").inner_text()
     assert "D类对象比例偏低，请调整至25%。" in history and "同意。" in history
     by_risk = {r: [e for e in live if e.risk_class == r] for r in "ABCD"}
-    completed_draw(p, by_risk["A"][:3] + by_risk["B"][:3] + by_risk["C"][:2] + by_risk["D"][:2])
+    draw_selecting(p, by_risk["A"][:3] + by_risk["B"][:3] + by_risk["C"][:2] + by_risk["D"][:2])
     for width, height, suffix in SIZES:
         page.set_viewport_size({"width": width, "height": height})
         page.goto(url)

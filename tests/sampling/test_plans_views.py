@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from sampling.models import SamplingPlan, SamplingTask
+from tests.factories import draw_selecting
 
 from .test_plans_world import item, plan, registry, task
 
@@ -138,13 +139,11 @@ def test_adjust_form_shows_the_year_but_keeps_it(world, login):
 
 
 def test_plan_page_after_a_batch_adds_the_drawn_to_the_year(world, login):
-    from .test_plans_world import completed_draw
-
     a1 = world.orgs["A1"]
     live = registry(a1, {"A": 100, "B": 50, "C": 20, "D": 10})
     p = plan(a1, status="approved")
     by_risk = {r: [e for e in live if e.risk_class == r] for r in "ABCD"}
-    completed_draw(p, by_risk["A"][:3] + by_risk["B"][:3] + by_risk["C"][:2] + by_risk["D"][:2])
+    draw_selecting(p, by_risk["A"][:3] + by_risk["B"][:3] + by_risk["C"][:2] + by_risk["D"][:2])
     body = login(world.user("A1", "planner")).get(reverse("sampling:plan_detail", args=[p.pk])).content.decode()
     assert 'data-testid="preview-draws">39<' in body
     assert '<span data-testid="preview-draws-split">已抽取 10 + 其余批次 29</span>' in body

@@ -1,16 +1,15 @@
-"""Builders for the plan, task and pool tests (set-up code: runs unscoped). No tests here."""
+"""Builders for the plan, task and pool tests (set-up code: runs unscoped). No tests here; a draw
+of given targets is ``tests.factories.draw_selecting`` (the ceremony)."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
 
-from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from inventory.models import CheckItem, MarketEntity, RegistryEntry, Tag
-from sampling.models import Draw, DrawSelection, PlanParticipant, SamplingPlan, SamplingTask
-from sampling.pool import RISK_LABELS
+from sampling.models import PlanParticipant, SamplingPlan, SamplingTask
 from tenancy.models import Organization
 
 _seq = itertools.count(1)
@@ -73,23 +72,3 @@ def task(p: SamplingPlan, **fields) -> SamplingTask:
     fields.setdefault("uid", f"T-{p.pk}-{n}")
     with scopes_disabled():
         return SamplingTask.objects.create(organization=p.organization, region=p.region, plan=p, **fields)
-
-
-def completed_draw(p: SamplingPlan, selected: Iterable[MarketEntity], *, status: str = "completed",
-                   selection_status: str = "selected", stratum: str = "") -> Draw:
-    """A draw of ``p`` (with a task) that selected ``selected``, each in its risk class's stratum
-    (or in ``stratum``)."""
-    t = task(p)
-    with scopes_disabled():
-        d = Draw.objects.create(
-            organization=p.organization, region=p.region, task=t, plan=p, status=status, task_uid=t.uid,
-            commitment="0" * 64, secret="0" * 64, pool_hash="0" * 64, pool_blob=b"",
-            drawn_at=timezone.now() if status == "completed" else None,
-        )
-        for rank, e in enumerate(selected, 1):
-            DrawSelection.objects.create(
-                organization=p.organization, region=p.region, draw=d, plan=p, entity=e, key=e.code,
-                stratum=stratum or RISK_LABELS.get(e.risk_class, RISK_LABELS["B"]), score="0", rank=rank,
-                status=selection_status,
-            )
-    return d

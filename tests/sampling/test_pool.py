@@ -8,21 +8,13 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from sampling import hashrank
-from sampling.models import HigherPlanCoverage
-from sampling.pool import (
-    FOCUS_LABEL,
-    REASON_BY_PLAN,
-    REASON_HIGHER,
-    REASON_INACTIVE,
-    plan_pool,
-    plan_pool_counts,
-    stratum_label,
-    task_pool,
-    task_pool_counts,
-)
+from sampling.models import HigherPlanCoverage, SamplingPlan
+from sampling.pool import FOCUS_LABEL, REASON_BY_PLAN, REASON_HIGHER, REASON_INACTIVE, stratum_label
+from sampling.selectors.pool import plan_pool, plan_pool_counts, task_pool, task_pool_counts
 from tenancy.scoping import actor_scope
+from tests.factories import draw_selecting
 
-from .test_plans_world import completed_draw, entity, plan, register, registry, task
+from .test_plans_world import entity, plan, register, registry, task
 
 pytestmark = pytest.mark.django_db
 
@@ -102,16 +94,15 @@ def test_exclusions_in_order_with_exact_counts(world):
     live = registry(a1, {"A": 10})
     dead = [entity(a1, "DEREG1", status="deregistered"), entity(a1, "REVOK1", status="revoked")]
     register(a1, dead)
-    p = plan(a1)
+    p = plan(a1, status="approved")
+    # Drawn by this plan already: 3 (one of them also higher-covered since, counted as higher).
+    draw_selecting(p, [live[1], live[2], live[3]])
+    # A reserve row does not count.
+    draw_selecting(p, [live[5]], reserve=True)
     with scopes_disabled():
         # Covered by a higher plan: 2 live entities and one deregistered (which counts as inactive: first rule).
         for e in [live[0], live[1], dead[0]]:
             HigherPlanCoverage.objects.create(organization=a1, region=a1.region, plan=p, entity=e, source="省局计划")
-    # Drawn by this plan already: 3 (one of them also higher-covered, counted as higher).
-    completed_draw(p, [live[1], live[2], live[3]])
-    # An abandoned draw and a reserve row do not count.
-    completed_draw(p, [live[4]], status="abandoned")
-    completed_draw(p, [live[5]], selection_status="reserve")
     with actor_scope(actor):
         pool = plan_pool(actor=actor, plan=p)
         assert_counts_match(pool, plan_pool_counts(actor=actor, plan=p))
@@ -124,8 +115,8 @@ def test_exclusion_rules_can_be_switched_off(world):
     a1 = world.orgs["A1"]
     live = registry(a1, {"A": 3})
     register(a1, [entity(a1, "DEREG1", status="deregistered")])
-    p = plan(a1, exclude_inactive=False, exclude_inspected_by_plan=False, annual_cap=0)
-    completed_draw(p, live[:2])
+    p = plan(a1, exclude_inactive=False, exclude_inspected_by_plan=False, annual_cap=0, status="approved")
+    draw_selecting(p, live[:2])
     with actor_scope(world.actor("A1")):
         pool = plan_pool(actor=world.actor("A1"), plan=p)
     assert pool.eligible == 4 and pool.excluded == []
@@ -134,9 +125,11 @@ def test_exclusion_rules_can_be_switched_off(world):
 def test_earlier_versions_draws_count_as_this_plan(world):
     a1 = world.orgs["A1"]
     live = registry(a1, {"B": 4})
-    v1 = plan(a1, status="superseded")
+    v1 = plan(a1, status="approved")
+    draw_selecting(v1, live[:1])
     v2 = plan(a1, previous=v1, version=2, status="approved")
-    completed_draw(v1, live[:1])
+    with scopes_disabled():
+        SamplingPlan.objects.filter(pk=v1.pk).update(status="superseded")
     with actor_scope(world.actor("A1")):
         assert plan_pool(actor=world.actor("A1"), plan=v2).excluded_counts == {REASON_BY_PLAN: 1}
 
@@ -145,12 +138,12 @@ def test_annual_cap_counts_draws_of_other_plans_in_the_region(world):
     a1, ao = world.orgs["A1"], world.orgs["AO"]
     live = registry(a1, {"A": 5})
     mine = plan(a1, exclude_inspected_by_plan=True, annual_cap=2)
-    other1 = plan(a1, name="其他计划一")
-    joint = plan(ao, kind="joint", name="联合计划", participants=[a1])
-    last_year = plan(a1, name="去年计划", year=2025)
-    completed_draw(other1, [live[0], live[1]])
-    completed_draw(joint, [live[0], live[2]])
-    completed_draw(last_year, [live[1], live[1 + 2]])  # another year: not counted
+    other1 = plan(a1, name="其他计划一", status="approved")
+    joint = plan(ao, kind="joint", name="联合计划", participants=[a1], status="approved")
+    last_year = plan(a1, name="去年计划", year=2025, status="approved")
+    draw_selecting(other1, [live[0], live[1]])
+    draw_selecting(joint, [live[0], live[2]])
+    draw_selecting(last_year, [live[1], live[1 + 2]])  # another year: not counted
     with actor_scope(world.actor("A1")):
         pool = plan_pool(actor=world.actor("A1"), plan=mine)
     assert pool.excluded_counts == {"本年度已被抽查2次": 1}
@@ -172,11 +165,12 @@ def test_annual_cap_counts_another_departments_draws_without_showing_them(world)
     live = registry(a1, {"A": 3})
     register(a2, live)
     mine = plan(a1, annual_cap=2)
-    completed_draw(plan(a2, name="甲"), [live[0], live[1]])
-    completed_draw(plan(a2, name="乙"), [live[0]])
-    other_county = plan(b1, name="外县")
-    register(b1, [live[1]])
-    completed_draw(other_county, [live[1]])
+    draw_selecting(plan(a2, name="甲", status="approved"), [live[0], live[1]])
+    draw_selecting(plan(a2, name="乙", status="approved"), [live[0]])
+    # Another county's draw of its own entity, under the same code, does not count either.
+    twin = entity(b1, live[1].code)
+    register(b1, [twin])
+    draw_selecting(plan(b1, name="外县", status="approved"), [twin])
     with actor_scope(world.actor("A1")):
         pool = plan_pool(actor=world.actor("A1"), plan=mine)
         assert not DrawSelection.objects.filter(organization=a2).exists()
@@ -266,17 +260,17 @@ def test_pool_result_feeds_the_engine(world):
 def test_grouping_in_the_database_equals_grouping_here(world, monkeypatch):
     """On PostgreSQL each group's codes come back joined (string_agg); elsewhere rows are grouped
     in Python. Both must give the same pool, with every rule at work."""
-    from sampling import pool as pool_module
+    from sampling.selectors import pool as pool_module
 
     a1, a2 = world.orgs["A1"], world.orgs["A2"]
     live = registry(a1, {"A": 6, "B": 5, "C": 4, "D": 3})
     register(a1, [entity(a1, "DEREG1", status="deregistered"), entity(a1, "F1", risk="A", on_abnormal_list=True)])
     register(a2, live[:4])
-    p = plan(a1, focus_ratio="0.5", annual_cap=1)
+    p = plan(a1, focus_ratio="0.5", annual_cap=1, status="approved")
     with scopes_disabled():
         HigherPlanCoverage.objects.create(organization=a1, region=a1.region, plan=p, entity=live[5], source="省局计划")
-    completed_draw(p, [live[0], live[1]])
-    completed_draw(plan(a2, name="乙"), [live[2]])
+    draw_selecting(p, [live[0], live[1]])
+    draw_selecting(plan(a2, name="乙", status="approved"), [live[2]])
     original = pool_module._buckets
     results = []
     for in_database in (True, False):
