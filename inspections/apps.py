@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class InspectionsConfig(AppConfig):
     name = "inspections"
     verbose_name = "检查实施"
+
+    def ready(self) -> None:
+        # Its events, its handlers of sampling's, its due-item rules and milestones: all through
+        # the registries of the apps before it (which never import this app).
+        from . import extensions, navigation
+
+        extensions.register()
+        navigation.register()

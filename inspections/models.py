@@ -180,6 +180,9 @@ class Inspection(JointVisible):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by", verbose_name="被替换的检查"
     )
     revision = models.PositiveIntegerField("修订号", default=1)
+    # {field name: the revision at which it last changed}: a save based on an older revision
+    # conflicts only on the fields changed since (services.inspections.inspection_save).
+    changed_in = models.JSONField("字段修订号", default=dict, blank=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     submitted_by = models.ForeignKey(
         "tenancy.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="提交人"
@@ -228,6 +231,41 @@ class Inspection(JointVisible):
             actor.is_member and actor.is_department and self.pk is not None
             and InspectionPart._base_manager.filter(inspection_id=self.pk, organization_id=actor.organization_id).exists()
         )
+
+
+class Dispatch(JointVisible):
+    """派发: the targets of a completed draw dispatched to one department, which checks and
+    confirms them (比对和确认) within 1 working day (曲阳 §17). Owned by that department; one per
+    draw and department (a joint draw dispatches to every participating department). Confirming
+    it confirms the department's part of each of its inspections still unconfirmed."""
+
+    draw = models.ForeignKey(
+        "sampling.Draw", on_delete=models.PROTECT, related_name="dispatches", verbose_name="抽取", db_constraint=False
+    )
+    plan = models.ForeignKey(
+        "sampling.SamplingPlan", on_delete=models.PROTECT, related_name="+", verbose_name="年度计划",
+        db_constraint=False,
+    )
+    task = models.ForeignKey(
+        "sampling.SamplingTask", on_delete=models.PROTECT, related_name="dispatches", verbose_name="抽查任务",
+        db_constraint=False,
+    )
+    count = models.PositiveIntegerField("派发对象数", default=0)
+    dispatched_at = models.DateTimeField("派发时间")
+    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        "tenancy.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="确认人"
+    )
+    note = models.TextField("比对说明", blank=True)
+
+    class Meta:
+        verbose_name = "派发"
+        verbose_name_plural = "派发"
+        ordering = ["-dispatched_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["draw", "organization"], name="dispatch_one_per_department")]
+
+    def __str__(self) -> str:
+        return f"{self.draw.task_uid} → {self.organization.name}"
 
 
 class InspectionPart(TenantModel):
@@ -320,7 +358,7 @@ class Evidence(AttachmentBase):
     """检查证据: a photo or PDF taken during the visit (of one part, one answer, or the visit), or
     the firm's signature drawn on the screen (曲阳 §18). Checked by content, hashed, stored
     through ``tenancy.uploads``; append-only (a wrong photo is withdrawn, never deleted). Images
-    carry their pixel size; ``display`` is a smaller copy for pages, made by whoever shows them."""
+    carry their pixel size; ``display`` names a smaller copy for pages, made by whoever shows them."""
 
     class Kind(models.TextChoices):
         PHOTO = "photo", _("现场照片")
@@ -338,7 +376,9 @@ class Evidence(AttachmentBase):
     caption = models.CharField("说明", max_length=200, blank=True)
     width = models.PositiveIntegerField("宽度（像素）", null=True, blank=True)
     height = models.PositiveIntegerField("高度（像素）", null=True, blank=True)
-    display = models.FileField("显示用图片", upload_to="attachments/inspections/display/%Y/%m/", max_length=255, blank=True)
+    # The storage name of the smaller copy pages show (made by whoever shows it; the original
+    # stays as uploaded). A name, not a FileField: the attachment's audit entry lists its fields.
+    display = models.CharField("显示用图片", max_length=255, blank=True)
     withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
     withdrawn_reason = models.CharField("撤回原因", max_length=200, blank=True)
 

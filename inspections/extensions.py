@@ -1,0 +1,32 @@
+"""What inspections plugs into the registries of the apps before it (called from
+``InspectionsConfig.ready``):
+
+* the events it emits (``tenancy.events.declare``) and its handlers of sampling's: a completed
+  draw makes its inspections (``services.creation``);
+* its time limits as rules of the deadlines engine (``deadlines.rules.RULES``, with the engine's
+  handler subscribed to the events they listen to) and its joint-task milestones
+  (``deadlines.milestones.MILESTONES``): ``inspections.due``.
+"""
+
+from __future__ import annotations
+
+from tenancy import events
+
+from . import due
+from . import events as inspection_events
+
+
+def register() -> None:
+    from deadlines.milestones import MILESTONES  # noqa: PLC0415  (ready(): models loaded)
+    from deadlines.rules import RULES  # noqa: PLC0415
+    from deadlines.services import handle_event  # noqa: PLC0415
+
+    from .services import creation  # noqa: PLC0415
+
+    events.declare("inspections", inspection_events.EVENTS)
+    events.subscribe(key="inspections.create", events=["sampling.draw.completed"], handler=creation.on_draw_completed)
+    for rule in due.RULES:
+        RULES.register(rule)
+    events.subscribe(key="inspections.due", events=due.listened_events(), handler=handle_event)
+    for milestone in due.MILESTONES:
+        MILESTONES.register(milestone)

@@ -1,0 +1,53 @@
+"""The team's object grants (``tenancy.grants``): each inspector on an inspection's team whose
+record is linked to a user account holds ``policies.TEAM_PERMISSION`` on it — given when the
+inspection is made, moved when the team changes. An inspector without an account holds none
+(their department's staff fill in for them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from inspections.models import Inspection
+from inspections.policies import TEAM_PERMISSION
+from inventory.models import Inspector
+from tenancy import grants
+from tenancy.context import Actor
+from tenancy.models import User
+
+
+def users_of(inspector_ids: Iterable[int]) -> dict[int, User]:
+    """Inspector id → the user account linked to it (those the actor's scope shows)."""
+    links = dict(
+        Inspector.objects.filter(pk__in=set(inspector_ids), user__isnull=False).values_list("pk", "user_id")
+    )
+    users = {u.pk: u for u in User.objects.filter(pk__in=set(links.values()), is_active=True)}
+    return {inspector: users[user] for inspector, user in links.items() if user in users}
+
+
+def grant_team(*, actor: Actor, inspection_ids: Iterable[int], inspector_ids: Iterable[int]) -> int:
+    """Grant every linked member of each inspection's team; returns how many grants were added."""
+    users = users_of(inspector_ids)
+    if not users:
+        return 0
+    added = 0
+    for inspection in Inspection.objects.filter(pk__in=list(inspection_ids)).order_by("pk"):
+        for inspector_id in inspection.team:
+            user = users.get(inspector_id)
+            if user is not None:
+                added += grants.grant(user, TEAM_PERMISSION, inspection, actor=actor)
+    return added
+
+
+def move_grants(*, actor: Actor, inspection: Inspection, removed: set[int], added: set[int]) -> None:
+    """A team change: the members who left lose the grant (unless the same account is still on
+    the team through another record), the new ones get it."""
+    users = users_of(removed | added | set(inspection.team))
+    staying = {users[i].pk for i in inspection.team if i in users}
+    for inspector_id in sorted(removed):
+        user = users.get(inspector_id)
+        if user is not None and user.pk not in staying:
+            grants.revoke(user, TEAM_PERMISSION, inspection, actor=actor)
+    for inspector_id in sorted(added):
+        user = users.get(inspector_id)
+        if user is not None:
+            grants.grant(user, TEAM_PERMISSION, inspection, actor=actor)
