@@ -16,6 +16,7 @@ urlpatterns = [
     path("inventory/", include("inventory.urls")),
     path("sampling/", include("sampling.urls")),
     path("deadlines/", include("deadlines.urls")),
+    path("inspections/", include("inspections.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves its start-up script from a URL: our CSP allows no inline script. (ReDoc

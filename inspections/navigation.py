@@ -1,0 +1,41 @@
+"""The sidebar entries of inspections (``tenancy.navigation.NAV``), registered from
+``InspectionsConfig.ready``: "我的检查" at the top for an inspector (their own inspections, phone
+first), and under 检查实施 the department's and office's list and the follow-up."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from tenancy import navigation
+from tenancy.context import Actor, Role
+from tenancy.navigation import NavEntry, NavSection
+from tenancy.policies import holds
+
+from .policies import DEPARTMENT_READERS as _READERS
+
+SECTION = "inspections.inspections"
+
+
+def inspector_only(actor: Actor) -> bool:
+    """An inspector of a department who reads no more than their own inspections."""
+    return actor.is_member and actor.is_department and holds(actor, Role.INSPECTOR) and not holds(actor, *_READERS)
+
+
+def reads_inspections(actor: Actor) -> bool:
+    """A department's staff and viewers, and the offices (their region's joint inspections)."""
+    return actor.is_member and ((actor.is_department and holds(actor, *_READERS)) or actor.is_office)
+
+
+ENTRIES = (
+    NavEntry(key="inspections.mine", label=_("我的检查"), url_name="inspections:list", order=20, visible=inspector_only),
+    NavSection(key=SECTION, label=_("检查实施"), order=35),
+    NavEntry(key="inspections.list", label=_("检查"), url_name="inspections:list", section=SECTION, order=10,
+             visible=reads_inspections),
+    NavEntry(key="inspections.handlings", label=_("后续处置"), url_name="inspections:handling_list", section=SECTION,
+             order=20, visible=reads_inspections),
+)
+
+
+def register() -> None:
+    for entry in ENTRIES:
+        navigation.NAV.register(entry)

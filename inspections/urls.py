@@ -1,0 +1,32 @@
+"""The inspection pages: the list (an inspector's own, a department's, an office's joint ones),
+the inspection itself with its check form, evidence and signature, the review, corrections, and
+the follow-up (后续处置)."""
+
+from django.urls import include, path
+
+from .views import fill, handling, lists, review
+
+app_name = "inspections"
+
+urlpatterns = [
+    path("", lists.inspection_list, name="list"),
+    path("<int:pk>/", fill.inspection_detail, name="detail"),
+    path("<int:pk>/confirm/", fill.inspection_confirm, name="confirm"),
+    path("<int:pk>/save/", fill.inspection_save, name="save"),
+    path("<int:pk>/evidence/", fill.evidence_add, name="evidence_add"),
+    path("<int:pk>/evidence/<int:evidence>/", fill.evidence_file, name="evidence_file"),
+    path("<int:pk>/evidence/<int:evidence>/display/", fill.evidence_display, name="evidence_display"),
+    path("<int:pk>/evidence/<int:evidence>/withdraw/", fill.evidence_withdraw, name="evidence_withdraw"),
+    path("<int:pk>/signature/", fill.signature_upload, name="signature"),
+    path("<int:pk>/conflicts/<int:conflict>/resolve/", fill.conflict_resolve, name="conflict_resolve"),
+    path("<int:pk>/submit/", review.inspection_submit, name="submit"),
+    path("<int:pk>/review/", review.inspection_review, name="review"),
+    path("<int:pk>/correct/", review.inspection_correct, name="correct"),
+    path("<int:pk>/handlings/new/", handling.handling_add, name="handling_add"),
+    path("handlings/", handling.handling_list, name="handling_list"),
+    path("handlings/<int:pk>/", handling.handling_detail, name="handling_detail"),
+    path("handlings/<int:pk>/update/", handling.handling_update, name="handling_update"),
+    path("handlings/<int:pk>/close/", handling.handling_close, name="handling_close"),
+    # The 检查记录表, the 检查结果告知书 and a task's records as one zip (inspections.documents).
+    path("", include("inspections.documents.urls")),
+]
