@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -200,6 +201,12 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         body.is_valid(raise_exception=True)
         service(actor=self.actor, inspection=inspection, comment=body.validated_data["comment"])
         return self._detail(inspection.pk)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # A write the policy refuses says why (the policy's message), as the page does.
+        if isinstance(exc, DjangoPermissionDenied) and exc.args:
+            exc = exceptions.PermissionDenied(detail=str(exc))
+        return super().handle_exception(exc)
 
     # ------------------------------------------------------------------------ the record
 
