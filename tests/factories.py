@@ -417,11 +417,13 @@ def _planner_of(org: Organization) -> Actor:
         return actor_for(membership.user, org)
 
 
-def draw_selecting(plan: SamplingPlan, selected: Sequence[MarketEntity], *, reserve: bool = False) -> Draw:
+def draw_selecting(
+    plan: SamplingPlan, selected: Sequence[MarketEntity], *, reserve: bool = False, name: str = "", uid: str = ""
+) -> Draw:
     """A completed draw of ``plan`` (approved) whose targets are exactly ``selected``, or with
     ``reserve`` whose reserve they are: the ceremony over a new ready task whose scope is a tag on
     just these entities' registry entries, drawing every one of them by count (the tag is removed
-    afterwards). The entities must be in the pool: registered with the plan's registries, none
+    afterwards; ``name`` and ``uid`` are the task's). The entities must be in the pool: registered with the plan's registries, none
     excluded, none in a focus stratum. Its owner's planner draws; inspectors are added to the
     teams' departments when they have too few."""
     n = next(_seq)
@@ -451,7 +453,7 @@ def draw_selecting(plan: SamplingPlan, selected: Sequence[MarketEntity], *, rese
             for entry in RegistryEntry.objects.filter(organization_id=org_id, entity__in=selected):
                 entry.tags.add(tag)
         task = SamplingTask.objects.create(
-            organization=plan.organization, region=plan.region, plan=plan, name=f"第{n}批", uid=f"T-{plan.pk}-{n}",
+            organization=plan.organization, region=plan.region, plan=plan, name=name or f"第{n}批", uid=uid or f"T-{plan.pk}-{n}",
             status=SamplingTask.Status.READY, scope={"tags": [tag_name]}, strata=strata, reserve_size=reserve_size,
         )
         for dept_id, count in task_requirements(task):
@@ -622,3 +624,180 @@ def mark_organization(world, org_key: str) -> Organization:
         org.short_name = marker(org_key)
         org.save(update_fields=["short_name"])
     return org
+
+
+# --------------------------------------------------------------------------------------------
+# Inspections: made by a completed draw, then worked through inspections' services
+
+
+def _inspection_cache(world) -> dict[tuple[str, str], Any]:
+    # A draw per object is the slow part of a leak-matrix case, which asks for the same
+    # organization's object once per role: one object per (kind, organization) and world.
+    return world.__dict__.setdefault("_inspections", {})
+
+
+def make_inspection(world, org_key: str) -> Any:
+    """The one inspection of a completed one-target draw of ``org_key`` (a county office's: a
+    joint visit of the county's two departments), its entity named with ``marker(org_key)``; each
+    department's inspectors are linked to that department's world inspector, who holds the
+    team's grant."""
+    from inspections.models import Inspection  # noqa: PLC0415  (inspections loads after sampling)
+
+    cache = _inspection_cache(world)
+    if ("inspection", org_key) in cache:
+        return cache[("inspection", org_key)]
+    task = make_ready_task(world, org_key, targets=1, inspectors=2)
+    departments = _departments(world, org_key)
+    with scopes_disabled():
+        for key in departments:
+            Inspector.objects.filter(organization=world.orgs[key], user__isnull=True).update(user=world.user(key, Role.INSPECTOR))
+    draw = draw_task(world, task)
+    with scopes_disabled():
+        inspection = Inspection.objects.select_related("entity").get(draw=draw)
+    cache[("inspection", org_key)] = inspection
+    return inspection
+
+
+def _parts_of(world, inspection: Any) -> list[tuple[str, Any]]:
+    from inspections.models import InspectionPart  # noqa: PLC0415
+
+    keys = {o.pk: k for k, o in world.orgs.items()}
+    with scopes_disabled():
+        return [(keys[p.organization_id], p) for p in InspectionPart.objects.filter(inspection=inspection).order_by("pk")]
+
+
+def make_filled_inspection(world, org_key: str, *, problem: bool = False) -> Any:
+    """``make_inspection``'s, confirmed by each department and filled by its inspectors: every
+    point answered (``problem``: 不正常, result 发现问题待后续处理), on-site today, signed."""
+    from inspections.services import inspections as inspection_services  # noqa: PLC0415
+
+    cache = _inspection_cache(world)
+    kind = "problem" if problem else "filled"
+    if (kind, org_key) in cache:
+        return cache[(kind, org_key)]
+    inspection = make_inspection(world, org_key) if not problem else _fresh_inspection(world, org_key)
+    today = timezone.localdate()
+    visit = {"method": "onsite", "started_on": today, "ended_on": today, "results": ["05" if problem else "01"],
+             "result_reason": "现场发现问题" if problem else ""}
+    parts = _parts_of(world, inspection)
+    for key, _part in parts:
+        planner = world.actor(key, Role.PLANNER)
+        with actor_scope(planner):
+            inspection_services.inspection_confirm(actor=planner, inspection=inspection)
+    for n, (key, part) in enumerate(parts):
+        actor = world.actor(key, Role.INSPECTOR)
+        with actor_scope(actor):
+            points = CheckPoint.objects.filter(item__in=part.items.all())
+            answers = {p.pk: {"status": "abnormal" if problem else "normal"} for p in points}
+            inspection_services.inspection_save(actor=actor, inspection=inspection, visit=visit if n == 0 else None,
+                                                answers=answers)
+    actor = world.actor(parts[0][0], Role.INSPECTOR)
+    signature = SimpleUploadedFile("签字.png", _png_bytes(), "image/png")
+    with actor_scope(actor):
+        inspection_services.evidence_add(actor=actor, inspection=inspection, upload=check_upload(signature), kind="signature")
+    cache[(kind, org_key)] = inspection
+    return inspection
+
+
+def _fresh_inspection(world, org_key: str) -> Any:
+    """Another inspection of ``org_key`` (not the cached one), for a second state in one world."""
+    cache = _inspection_cache(world)
+    saved = cache.pop(("inspection", org_key), None)
+    try:
+        return make_inspection(world, org_key)
+    finally:
+        if saved is not None:
+            cache[("inspection", org_key)] = saved
+
+
+def _png_bytes() -> bytes:
+    import io  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 30), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def make_submitted_inspection(world, org_key: str, *, problem: bool = False) -> Any:
+    """A filled inspection submitted by its first department's inspector."""
+    from inspections.services import reviews  # noqa: PLC0415
+
+    cache = _inspection_cache(world)
+    kind = "submitted-problem" if problem else "submitted"
+    if (kind, org_key) in cache:
+        return cache[(kind, org_key)]
+    inspection = make_filled_inspection(world, org_key, problem=problem)
+    key = _parts_of(world, inspection)[0][0]
+    actor = world.actor(key, Role.INSPECTOR)
+    with actor_scope(actor):
+        inspection = reviews.inspection_submit(actor=actor, inspection=inspection)
+    cache[(kind, org_key)] = inspection
+    return inspection
+
+
+def make_approved_inspection(world, org_key: str) -> Any:
+    """A submitted inspection that found a problem (发现问题待后续处理), approved by the leader
+    of each department taking part."""
+    from inspections.services import reviews  # noqa: PLC0415
+
+    cache = _inspection_cache(world)
+    if ("approved", org_key) in cache:
+        return cache[("approved", org_key)]
+    inspection = make_submitted_inspection(world, org_key, problem=True)
+    for key, _part in _parts_of(world, inspection):
+        leader = world.actor(key, Role.LEADER)
+        with actor_scope(leader):
+            inspection = reviews.inspection_approve(actor=leader, inspection=inspection)
+    cache[("approved", org_key)] = inspection
+    return inspection
+
+
+def make_inspection_evidence(world, org_key: str) -> Any:
+    """A photo of the first check point of ``make_inspection``'s, taken by the team."""
+    from inspections.services import inspections as inspection_services  # noqa: PLC0415
+
+    inspection = make_inspection(world, org_key)
+    key, part = _parts_of(world, inspection)[0]
+    actor = world.actor(key, Role.INSPECTOR)
+    with scopes_disabled():
+        point = CheckPoint.objects.filter(item__in=part.items.all()).order_by("pk").first()
+    photo = SimpleUploadedFile(f"{marker(org_key)}.png", _png_bytes(), "image/png")
+    with actor_scope(actor):
+        return inspection_services.evidence_add(actor=actor, inspection=inspection, upload=check_upload(photo),
+                                                point_id=point.pk, caption=marker(org_key))
+
+
+def make_draft_conflict(world, org_key: str) -> Any:
+    """A save of the part's note made against an older revision: kept as a conflict."""
+    from inspections.services import inspections as inspection_services  # noqa: PLC0415
+
+    inspection = make_inspection(world, org_key)
+    key, part = _parts_of(world, inspection)[0]
+    actor = world.actor(key, Role.INSPECTOR)
+    with actor_scope(actor):
+        base = part.revision
+        inspection_services.inspection_save(actor=actor, inspection=inspection, part=part, part_revision=base,
+                                            note=f"{marker(org_key)}先保存")
+        result = inspection_services.inspection_save(actor=actor, inspection=inspection, part=part, part_revision=base,
+                                                     note=f"{marker(org_key)}后保存")
+    return result.conflict
+
+
+def make_handling(world, org_key: str) -> Any:
+    """A 行政处罚 (with its case number) on ``make_approved_inspection``'s, recorded by the
+    planner of the first department taking part."""
+    from inspections.services import handling as handling_services  # noqa: PLC0415
+
+    cache = _inspection_cache(world)
+    if ("handling", org_key) in cache:
+        return cache[("handling", org_key)]
+    inspection = make_approved_inspection(world, org_key)
+    key = _parts_of(world, inspection)[0][0]
+    planner = world.actor(key, Role.PLANNER)
+    with actor_scope(planner):
+        row = handling_services.handling_add(actor=planner, inspection=inspection, measure="penalty",
+                                             case_no=f"{marker(org_key)}罚字1号", description=f"{marker(org_key)}处罚")
+    cache[("handling", org_key)] = row
+    return row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -14,10 +15,9 @@ from django_scopes import scopes_disabled
 from inventory import selectors, services
 from inventory.codes import make_regno, make_uscc
 from inventory.models import MarketEntity, RegistryEntry, Tag
-from sampling.models import Draw, DrawSelection, SamplingPlan, SamplingTask
 from tenancy.models import AuditEntry
 from tenancy.scoping import actor_scope
-from tests.leak.cases_inventory import make_conflict, make_entity
+from tests.factories import draw_selecting, make_conflict, make_entity, make_inspector, make_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -176,26 +176,19 @@ def test_list_page_paging_links_and_filters(world, login):
 
 def test_entity_form_keeps_input_and_shows_chinese_error(world, login):
     client = login(world.user("A1", "admin"))
+    valid = make_uscc("91", "140522", "MA0K1234X")
     response = client.post(reverse("inventory:entity_create"), {
-        "code": "91140522MA0K1234X0", "name": "我的新公司", "entity_type": "enterprise", "status": "active",
+        "code": valid[:17] + "0", "name": "我的新公司", "entity_type": "enterprise", "status": "active",
         "risk_class": "B", "complaint_count": 0,
     })
     body = response.content.decode()
-    assert response.status_code == 200 and "我的新公司" in body and ("校验" in body or "非法" in body or "错误" in body)
+    assert response.status_code == 200 and 'value="我的新公司"' in body
+    assert f"统一社会信用代码校验位错误：应为 {valid[17]}，实为 0" in body
 
 
 def _draw_for(world, org_key, entity, uid):
-    org = world.orgs[org_key]
-    with scopes_disabled():
-        plan = SamplingPlan.objects.create(organization=org, region=org.region, year=2026, name=f"{uid}计划")
-        task = SamplingTask.objects.create(organization=org, region=org.region, plan=plan, name=f"{uid}任务", uid=uid)
-        draw = Draw.objects.create(
-            organization=org, region=org.region, task=task, plan=plan, task_uid=uid, commitment="c" * 64, secret="s" * 64,
-            pool_hash="p" * 64, pool_blob=b"", status="completed", drawn_at=timezone.now(),
-        )
-        return DrawSelection.objects.create(
-            organization=org, region=org.region, draw=draw, plan=plan, entity=entity, key=entity.code, stratum="A", score="0", rank=1, status="selected"
-        )
+    plan = make_plan(world, org_key, status="approved", name=f"{uid}计划")
+    return draw_selecting(plan, [entity], name=f"{uid}任务", uid=uid)
 
 
 def test_detail_history_shows_only_visible_draws_and_conflicts(world, login):
@@ -223,10 +216,6 @@ def test_export_uses_the_filtered_list(world, login):
 
 
 def test_dashboard_cards(world, login):
-    import datetime as dt
-
-    from tests.leak.cases_inventory import make_inspector
-
     make_entity(world, "A1")
     make_entity(world, "A1")
     make_inspector(world, "A1", cert_expires_on=timezone.localdate() - dt.timedelta(days=3))
