@@ -9,7 +9,8 @@ content type, object id) and read only through this module, so they obey tenancy
   inspection of another county); reads keep the actor's scope as the outer filter, so a grant
   left on a row that has since moved out of the actor's sight grants nothing;
 * ``has_grant`` answers for one object in one query; ``objects_granted`` filters a queryset to the
-  granted rows in the same query (a subquery, never a check per row);
+  granted rows in the same query (a subquery, never a check per row); ``grant_many`` grants many
+  (user, row) pairs in a handful of queries however many they are;
 * only users hold grants: the public never does (``ANONYMOUS_USER_NAME = None``), nor the
   system actor, and a superuser gets no implicit grant;
 * ``grant`` and ``revoke`` write the audit log on the object.
@@ -24,6 +25,7 @@ or has_grant(actor, "inspections.change_inspection", obj)`` (``tenancy/policies.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -63,6 +65,48 @@ def grant(user: User, perm: str, obj: ScopedModel, *, actor: Actor | None = None
         changes = _change(user, permission.content_type, permission.codename, granted=True)
         audit.record(actor=actor, action="grant", target=obj, changes=changes)
     return created
+
+
+def grant_many(perm: str, pairs: Iterable[tuple[User, ScopedModel]], *, actor: Actor | None = None) -> int:
+    """``grant`` for many (user, row) pairs of one model at once — the team of every inspection of a
+    draw: a visibility query for the actor, one per distinct user, one read of the grants held
+    already, one insert and one audit write. All or nothing: ``CrossTenantGrant`` if any pair
+    would cross tenants. Returns how many grants were added."""
+    actor = _granting_actor(actor)
+    wanted = list({(user.pk, obj.pk): (user, obj) for user, obj in pairs}.values())
+    if not wanted:
+        return 0
+    model = type(wanted[0][1])
+    if not issubclass(model, ScopedModel) or any(type(obj) is not model or obj.pk is None for _, obj in wanted):
+        raise TypeError("grant_many grants on saved tenant rows of one model")
+    permission = _permission(perm, wanted[0][1])
+    unseen = _not_visible(model, {obj.pk for _, obj in wanted}, [actor])
+    if unseen:
+        raise CrossTenantGrant(f"{actor.organization_name} cannot grant on {model._meta.label} {sorted(unseen)}")
+    by_user: dict[int, tuple[User, set[Any]]] = {}
+    for user, obj in wanted:
+        by_user.setdefault(user.pk, (user, set()))[1].add(obj.pk)
+    for user, pks in by_user.values():
+        unseen = _not_visible(model, pks, _actors_of(user))
+        if unseen:
+            raise CrossTenantGrant(f"{user.username} belongs to no organization that sees {model._meta.label} {sorted(unseen)}")
+    held = set(
+        UserObjectPermission.objects.filter(
+            permission=permission, content_type=permission.content_type, user_id__in=list(by_user),
+            object_pk__in=list({str(obj.pk) for _, obj in wanted}),
+        ).values_list("user_id", "object_pk")
+    )
+    new = [(user, obj) for user, obj in wanted if (user.pk, str(obj.pk)) not in held]
+    UserObjectPermission.objects.bulk_create(
+        [UserObjectPermission(user=user, permission=permission, content_type=permission.content_type, object_pk=str(obj.pk))
+         for user, obj in new]
+    )
+    audit.record_many(actor=actor, entries=[
+        audit.new_entry(actor=actor, action="grant", target=obj,
+                        changes=_change(user, permission.content_type, permission.codename, granted=True))
+        for user, obj in new
+    ])
+    return len(new)
 
 
 def revoke(user: User, perm: str, obj: ScopedModel, *, actor: Actor | None = None) -> bool:
@@ -176,6 +220,16 @@ def _actors_of(user: User) -> list[Actor]:
     if not user.is_active:
         return []
     return [actor_for(user, m.organization, roles=m.roles) for m in memberships_of(user)]
+
+
+def _not_visible(model: type[ScopedModel], pks: set[Any], actors: list[Actor]) -> set[Any]:
+    """Which of ``pks`` no actor of ``actors`` sees (one query)."""
+    if not actors:
+        return set(pks)
+    seen = Q()
+    for actor in actors:
+        seen |= model.scope_q(actor)
+    return set(pks) - set(model._base_manager.filter(seen, pk__in=list(pks)).values_list("pk", flat=True))
 
 
 def _visible_to_any(obj: ScopedModel, actors: list[Actor]) -> bool:

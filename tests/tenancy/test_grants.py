@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_scopes.exceptions import ScopeError
 from guardian.models import UserObjectPermission
 
 from inventory.models import Inspector
 from sampling.models import PlanParticipant, SamplingPlan
 from tenancy.context import Actor, Role
-from tenancy.grants import CrossTenantGrant, grant, has_grant, holders, objects_granted, revoke
+from tenancy.grants import CrossTenantGrant, grant, grant_many, has_grant, holders, objects_granted, revoke
 from tenancy.models import AuditEntry
 from tenancy.periodic import system_actor
 from tenancy.policies import POLICIES, acts_for, allowed, ensure, holds, policy
@@ -20,12 +22,12 @@ VIEW = "inventory.view_inspector"
 CHANGE = "inventory.change_inspector"
 
 
-def _inspectors(world, org_key: str, count: int) -> list[Inspector]:
+def _inspectors(world, org_key: str, count: int, start: int = 0) -> list[Inspector]:
     org = world.orgs[org_key]
     with system_scope():
         return [
             Inspector.objects.create(organization=org, region=org.region, name=f"检查员{org_key}{i}", cert_no=f"G{org_key}{i}")
-            for i in range(count)
+            for i in range(start, start + count)
         ]
 
 
@@ -211,3 +213,34 @@ def test_a_policy_reads_a_grant_beside_the_roles(world):
     finally:
         POLICIES.unregister("tests.edit_inspector_record")
 
+
+
+@pytest.mark.django_db
+def test_grant_many_costs_the_same_few_queries_for_any_number_of_rows(world):
+    rows = _inspectors(world, "A1", 12)
+    inspector, planner = world.user("A1", Role.INSPECTOR), world.user("A1", Role.PLANNER)
+    admin = world.actor("A1", Role.ADMIN)
+    _as(admin, grant, inspector, VIEW, rows[0])  # held already: not granted again, not logged again
+
+    counts = []
+    for chunk in (rows[:3], rows[3:12]):
+        with CaptureQueriesContext(connection) as queries:
+            added = _as(admin, grant_many, VIEW, [(user, row) for row in chunk for user in (inspector, planner)])
+        counts.append(len(queries))
+        assert added == 2 * len(chunk) - (1 if rows[0] in chunk else 0)
+    assert counts[0] == counts[1]
+    actor = world.actor("A1", Role.PLANNER)
+    with actor_scope(actor):
+        assert list(objects_granted(actor, VIEW, Inspector.objects.order_by("pk"))) == sorted(rows, key=lambda r: r.pk)
+    with system_scope():
+        assert AuditEntry.objects.filter(action="grant").count() == 24
+
+    # All or nothing: a row the granting office does not see (another county's) refuses the batch,
+    # and so does a grantee who does not see a row (B1's inspector, A1's row).
+    [b1_row] = _inspectors(world, "B1", 1)
+    more = _inspectors(world, "A1", 1, start=100)
+    with pytest.raises(CrossTenantGrant):
+        _as(world.actor("AO", Role.ADMIN), grant_many, VIEW, [(inspector, more[0]), (inspector, b1_row)])
+    with pytest.raises(CrossTenantGrant):
+        _as(world.actor("AO", Role.ADMIN), grant_many, VIEW, [(inspector, more[0]), (world.user("B1", Role.INSPECTOR), more[0])])
+    assert has_grant(world.actor("A1", Role.INSPECTOR), VIEW, more[0]) is False
