@@ -270,6 +270,38 @@ class RegistryEntry(TenantModel):
         return str(self.entity)
 
 
+class EntityCodeChange(RegionSharedModel):
+    """One change of an entity's code (a legacy 注册号 replaced by the USCC, a typo corrected), so
+    that a code named by a frozen pool or an old filing is found again. Written by
+    ``services.entity_update`` (the form and the API), the one path that changes a code: imports
+    and the bulk API key entities by code, so a new code there is a new entity. Visible like the
+    entity (its region); ``organization`` is who made the change. Rows are never changed."""
+
+    region = models.ForeignKey(
+        "tenancy.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("行政区划"),
+        db_constraint=False, db_index=False,
+    )
+    entity = models.ForeignKey(MarketEntity, on_delete=models.PROTECT, related_name="code_changes", verbose_name=_("检查对象"))
+    old_code = CodeField(_("原代码"), max_length=40)
+    new_code = CodeField(_("新代码"), max_length=40)
+    changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        "tenancy.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
+    via = models.CharField(_("渠道"), max_length=20, default="web")
+
+    class Meta:
+        verbose_name = _("统一社会信用代码变更记录")
+        verbose_name_plural = _("统一社会信用代码变更记录")
+        ordering = ["-changed_at", "-id"]
+        # Looked up by the codes a pool froze (region first: the scope filters on it).
+        indexes = [models.Index(fields=["region", "old_code"], name="entity_code_change_old")]
+
+    def __str__(self) -> str:
+        return f"{self.old_code} → {self.new_code}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Inspector registry: 执法检查人员名录库
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
@@ -28,6 +29,7 @@ from .models import (
     CheckItem,
     CheckPoint,
     ConflictOfInterest,
+    EntityCodeChange,
     Inspector,
     JointCheckItem,
     MarketEntity,
@@ -376,6 +378,18 @@ def entity_get(*, actor: Actor, pk: int) -> MarketEntity:
 
 def entity_get_by_code(*, actor: Actor, code: str) -> MarketEntity:
     return MarketEntity.objects.get(code=codes.normalize_code(code))
+
+
+def codes_renamed_since(*, actor: Actor, old_codes: Sequence[str], since: dt.datetime) -> dict[str, int]:
+    """Entity ids of the visible entities whose code was one of ``old_codes`` and was changed since
+    ``since`` (a pool frozen then names the old code). Should an old code have been given up twice,
+    the latest change wins."""
+    renamed = (
+        EntityCodeChange.objects.filter(old_code__in=list(old_codes), changed_at__gte=since)
+        .order_by("changed_at", "pk")
+        .values_list("old_code", "entity_id")
+    )
+    return dict(renamed)
 
 
 def entity_history(*, actor: Actor, entity: MarketEntity) -> dict[str, Any]:

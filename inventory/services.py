@@ -29,6 +29,7 @@ from .models import (
     CheckItem,
     CheckPoint,
     ConflictOfInterest,
+    EntityCodeChange,
     Inspector,
     JointCheckItem,
     MarketEntity,
@@ -407,14 +408,26 @@ def entity_update(*, actor: Actor, entity: MarketEntity, data: dict[str, Any]) -
     if not (actor.has_role(*WRITER_ROLES) and actor.organization_kind in (OrgKind.DEPARTMENT, OrgKind.PLATFORM)):
         raise PermissionDenied("只有本单位管理员或计划编制人员可以修改检查对象")
     before = audit.snapshot(entity)
+    old_code = entity.code
     if "code" in data and data["code"] is not None:
         check = clean_entity_code(data["code"], region_id=entity.region_id, exclude_pk=entity.pk)
         entity.code, entity.code_kind, entity.is_legacy_code = check.normalized, check.kind, check.legacy
     _apply(entity, data, ENTITY_FIELDS)
     _entity_clean(entity)
     entity.save()
+    if entity.code != old_code:
+        _record_code_change(actor, entity, old_code)
     audit.record_update(actor=actor, obj=entity, before=before)
     return entity
+
+
+def _record_code_change(actor: Actor, entity: MarketEntity, old_code: str) -> EntityCodeChange:
+    change = EntityCodeChange(
+        entity=entity, old_code=old_code, new_code=entity.code, changed_by_id=actor.user_id,
+        actor_name=actor.username, via=actor.via, organization_id=actor.organization_id, region_id=entity.region_id,
+    )
+    change.save()
+    return change
 
 
 def _tags(actor: Actor, names: Iterable[str], kind: str = Tag.Kind.ENTITY) -> list[Tag]:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.models import Inspector, MarketEntity, RegistryEntry
+from inventory.selectors import codes_renamed_since
 from sampling import hashrank, records, teams
 from sampling.models import (
     Draw,
@@ -39,8 +40,6 @@ from tenancy import audit, events
 from tenancy.bulk import bulk_insert_stream, rows_later
 from tenancy.context import Actor, Role
 from tenancy.i18n import fixed_label
-from tenancy.models import AuditEntry
-from tenancy.scoping import region_tally_scope
 from tenancy.uploads import CheckedUpload, attachment_store
 
 ProgressFn = Callable[[int, str], None]
@@ -289,13 +288,8 @@ def _entity_ids(
 
 def _renamed_since(actor: Actor, keys: Sequence[str], since: dt.datetime) -> dict[str, int]:
     """Entities whose code was one of ``keys`` when the pool was frozen and was changed since (a
-    legacy 注册号 replaced by the USCC, a typo corrected): the audit log records every change of
-    a code, ``{"code": [old, new]}``, by whichever department of the region made it."""
-    with region_tally_scope(actor):  # ids only, never shown: like the pool's annual counts
-        renamed = AuditEntry.objects.filter(
-            target_type="inventory.marketentity", action="update", at__gte=since, changes__code__0__in=list(keys)
-        ).order_by("at", "pk").values_list("changes__code__0", "target_id")
-        return {old: int(target) for old, target in renamed}
+    legacy 注册号 replaced by the USCC, a typo corrected): inventory keeps every change of a code."""
+    return codes_renamed_since(actor=actor, old_codes=keys, since=since)
 
 
 def _utf8_key(row: tuple[Any, ...]) -> bytes:
