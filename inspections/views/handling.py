@@ -145,7 +145,9 @@ def handling_close(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             svc.handling_close(
                 actor=request.actor, handling=row, outcome=form.cleaned_data["outcome"],
-                recheck_result=form.cleaned_data.get("recheck_result"), case_no=form.cleaned_data.get("case_no"),
+                # Left empty: what the measure holds already stands.
+                recheck_result=form.cleaned_data.get("recheck_result") or None,
+                case_no=form.cleaned_data.get("case_no") or None,
             )
         except ValidationError as exc:
             _errors_into(form, exc)
