@@ -46,7 +46,7 @@ def _describe_dispatch(dispatch: Dispatch) -> tuple[str, str, dict[str, Any]]:
     text = stored_format(pgettext_lazy("stored format", "%(task)s：%(n)s 户待比对确认"), {
         "task": dispatch.task.name, "n": dispatch.count,
     })
-    return text, "inspections:dispatch_detail", {"pk": dispatch.pk}
+    return text, "inspections:list", {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def _describe_result(part: InspectionPart) -> tuple[str, str, dict[str, Any]]:
     text = stored_format(pgettext_lazy("stored format", "%(entity)s（%(uid)s）检查结果录入"), {
         "entity": inspection.entity.name, "uid": inspection.draw.task_uid,
     })
-    return text, "inspections:inspection_detail", {"pk": inspection.pk}
+    return text, "inspections:detail", {"pk": inspection.pk}
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def _describe_handling(handling: Handling) -> tuple[str, str, dict[str, Any]]:
     text = stored_format(pgettext_lazy("stored format", "%(entity)s：%(measure)s"), {
         "entity": handling.entity.name, "measure": fixed_label(Handling.Measure, handling.measure),
     })
-    return text, "inspections:inspection_detail", {"pk": handling.inspection_id}
+    return text, "inspections:handling_detail", {"pk": handling.pk}
 
 
 RULES: tuple[Rule, ...] = (

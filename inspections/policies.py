@@ -41,13 +41,18 @@ EDITABLE_STATES = (Inspection.Status.PENDING, Inspection.Status.TODO, Inspection
 SUBMITTABLE_STATES = EDITABLE_STATES  # an unconfirmed one: submission_errors says so
 
 
+def parts_of(inspection: Inspection) -> list[InspectionPart]:
+    """The visit's parts, whoever asks: a fact of the (already visible) visit, read past the
+    reader's scope (the prefetched parts when a list loaded them)."""
+    prefetched = getattr(inspection, "_prefetched_objects_cache", {}).get("parts")
+    if prefetched is not None:
+        return list(prefetched)
+    return list(InspectionPart._base_manager.filter(inspection_id=inspection.pk))
+
+
 def departments_of(inspection: Inspection) -> set[int]:
-    """The departments with a part in the visit (reads the prefetched parts when there are)."""
-    cached = getattr(inspection, "_department_ids", None)
-    if cached is None:
-        cached = {p.organization_id for p in inspection.parts.all()}
-        inspection._department_ids = cached  # type: ignore[attr-defined]
-    return cached
+    """The departments with a part in the visit."""
+    return {p.organization_id for p in parts_of(inspection)}
 
 
 def takes_part(actor: Actor, inspection: Inspection) -> bool:
@@ -112,7 +117,7 @@ def can_review(actor: Actor, inspection: Inspection) -> bool:
         return False
     if not holds(actor, Role.LEADER):
         return False
-    mine = [p for p in inspection.parts.all() if p.organization_id == actor.organization_id]
+    mine = [p for p in parts_of(inspection) if p.organization_id == actor.organization_id]
     return any(p.approved_at is None for p in mine)
 
 

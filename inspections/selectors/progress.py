@@ -1,103 +1,66 @@
-"""Progress per task (抽查进度): drawn, confirmed, inspected, approved, problems found, handled,
-overdue — for the task page, the office's joint-task milestones and the API.
-
-Counted over the task's current inspections (one per target still drawn: a replaced target's row
-and a correction not yet approved do not count twice), whoever asks: a task's numbers are the
-same for every organization that sees the task. One grouped query for any number of tasks.
-
-* drawn: targets with an inspection; confirmed: every department confirmed it (比对和确认);
-* inspected: the result submitted or approved; approved: approved;
-* problems: inspected with a result code that is a problem (``ResultCode.is_problem``);
-* handled: of those, with a follow-up measure recorded and none still open;
-* overdue: not submitted after the task's window, or more than the result limit (5 working days,
-  曲阳 §20) after the inspection ended, or unconfirmed more than 1 working day after the draw
-  dispatched it (曲阳 §17), or with a follow-up measure past its own due date.
-"""
+"""A task's progress in inspections: drawn, confirmed, inspected, problems found, handled and
+overdue — on the task page, the office's milestones and the API, counted in the reader's scope."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
+from dataclasses import asdict, dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from deadlines.calendar import current_calendar
-from inspections.models import Handling, Inspection
-
-RESULT_WORKDAYS = 5  # 曲阳 §20
-CONFIRM_WORKDAYS = 1  # 曲阳 §17
-FIELDS = ("drawn", "confirmed", "inspected", "approved", "problems", "handled", "overdue")
-INSPECTED = (Inspection.Status.SUBMITTED, Inspection.Status.APPROVED)
-NOT_INSPECTED = (Inspection.Status.PENDING, Inspection.Status.TODO, Inspection.Status.DRAFT, Inspection.Status.RETURNED)
+from deadlines.models import DueItem
+from inspections import due
+from inspections.models import Dispatch, Handling, Inspection, InspectionPart
+from sampling.models import SamplingTask
+from tenancy.context import Actor
 
 
-def last_day_within(today: dt.date, workdays: int) -> dt.date:
-    """The last day whose limit of ``workdays`` working days has passed by ``today``: a thing
-    anchored on that day or before is late (its due day, ``add_workdays(day, n)``, is before today)."""
-    calendar = current_calendar()
-    day = today - dt.timedelta(days=1)
-    while calendar.add_workdays(day, workdays).date >= today:
-        day -= dt.timedelta(days=1)
-    return day
+@dataclass(frozen=True)
+class Progress:
+    drawn: int = 0  # targets with an inspection (a replaced one counts once, by its replacement)
+    confirmed: int = 0  # checked and confirmed by every department (比对和确认)
+    inspected: int = 0  # result submitted or approved
+    approved: int = 0
+    problems: int = 0  # results with a problem code
+    handled: int = 0  # problem results whose follow-up is all closed
+    overdue: int = 0  # due items past their day: confirmations, results, follow-up
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
 
 
-def overdue_q(today: dt.date | None = None) -> Q:
-    """The current inspections that are late, as a filter (with ``late_handling`` annotated)."""
+def task_progress(*, actor: Actor, task: SamplingTask, today: dt.date | None = None) -> Progress:
+    """The progress of ``task``'s current inspections (a department's joint task: every
+    department's, as the visit is one); overdue: past their day, whether or not the scan has
+    marked them yet."""
     today = today or timezone.localdate()
-    result_cutoff = last_day_within(today, RESULT_WORKDAYS)
-    confirm_cutoff = last_day_within(today, CONFIRM_WORKDAYS)
-    confirm_before = timezone.make_aware(dt.datetime.combine(confirm_cutoff + dt.timedelta(days=1), dt.time.min))
-    open_ = Q(status__in=NOT_INSPECTED)
-    return (
-        (open_ & Q(window_end__lt=today))
-        | (open_ & Q(ended_on__lte=result_cutoff))
-        | (Q(status=Inspection.Status.PENDING) & Q(confirmed_at__isnull=True) & Q(created_at__lt=confirm_before))
-        | Q(late_handling=True)
+    rows = Inspection.objects.filter(task=task, is_current=True).exclude(status=Inspection.Status.REPLACED)
+    problem = Inspection.results.through.objects.filter(inspection_id=OuterRef("pk"), resultcode__is_problem=True)
+    open_handling = Handling.objects.filter(inspection_id=OuterRef("pk"), status__in=Handling.ACTIVE_STATES)
+    any_handling = Handling.objects.filter(inspection_id=OuterRef("pk"))
+    counts = rows.annotate(
+        has_problem=Exists(problem), has_open=Exists(open_handling), has_handling=Exists(any_handling)
+    ).aggregate(
+        drawn=Count("pk"),
+        confirmed=Count("pk", filter=Q(confirmed_at__isnull=False)),
+        inspected=Count("pk", filter=Q(status__in=(Inspection.Status.SUBMITTED, Inspection.Status.APPROVED))),
+        approved=Count("pk", filter=Q(status=Inspection.Status.APPROVED)),
+        problems=Count("pk", filter=Q(has_problem=True)),
+        handled=Count("pk", filter=Q(has_problem=True, has_handling=True, has_open=False)),
     )
-
-
-def _current(task_ids: Iterable[int]) -> Any:
-    # Unscoped below the task: the caller found the tasks in its scope, and a task's numbers
-    # are the task's, not the part of it the viewer may open.
-    return Inspection._base_manager.filter(task_id__in=list(task_ids), is_current=True).exclude(
-        status=Inspection.Status.REPLACED
-    )
-
-
-def task_progress(task_ids: Iterable[int], *, today: dt.date | None = None) -> dict[int, dict[str, int]]:
-    """``{task id: {field: count}}`` for ``task_ids`` (tasks found in the caller's scope); a task
-    without inspections has zeros."""
-    ids = list(dict.fromkeys(task_ids))
-    today = today or timezone.localdate()
-    handlings = Handling._base_manager.filter(inspection_id=OuterRef("pk"))
-    problem_codes = Inspection.results.through.objects.filter(inspection_id=OuterRef("pk"), resultcode__is_problem=True)
-    rows = (
-        _current(ids)
-        .annotate(
-            problem=Exists(problem_codes),
-            any_handling=Exists(handlings),
-            open_handling=Exists(handlings.filter(status__in=Handling.ACTIVE_STATES)),
-            late_handling=Exists(handlings.filter(status__in=Handling.ACTIVE_STATES, due_on__lt=today)),
-        )
-        .order_by()
-        .values("task_id")
-        .annotate(
-            drawn=Count("pk"),
-            confirmed=Count("pk", filter=Q(confirmed_at__isnull=False)),
-            inspected=Count("pk", filter=Q(status__in=INSPECTED)),
-            approved=Count("pk", filter=Q(status=Inspection.Status.APPROVED)),
-            problems=Count("pk", filter=Q(status__in=INSPECTED, problem=True)),
-            handled=Count("pk", filter=Q(status__in=INSPECTED, problem=True, any_handling=True, open_handling=False)),
-            overdue=Count("pk", filter=overdue_q(today)),
-        )
-    )
-    out = {pk: dict.fromkeys(FIELDS, 0) for pk in ids}
-    for row in rows:
-        out[row["task_id"]] = {name: row[name] for name in FIELDS}
-    return out
-
-
-def progress_of(task_id: int, *, today: dt.date | None = None) -> dict[str, int]:
-    return task_progress([task_id], today=today)[task_id]
+    ids = list(rows.values_list("pk", flat=True))
+    targets = {
+        "inspections.inspectionpart": [str(pk) for pk in InspectionPart.objects.filter(inspection_id__in=ids).values_list("pk", flat=True)],
+        "inspections.dispatch": [str(pk) for pk in Dispatch.objects.filter(task=task).values_list("pk", flat=True)],
+        "inspections.handling": [str(pk) for pk in Handling.objects.filter(inspection_id__in=ids).values_list("pk", flat=True)],
+    }
+    rules = [rule.key for rule in due.RULES]
+    overdue = 0
+    for target_type, target_ids in targets.items():
+        if target_ids:
+            overdue += DueItem.objects.filter(
+                Q(state=DueItem.State.OVERDUE) | Q(state=DueItem.State.OPEN, due_on__lt=today),
+                rule__in=rules, target_type=target_type, target_id__in=target_ids,
+            ).count()
+    return Progress(overdue=overdue, **counts)
