@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
@@ -53,17 +54,23 @@ def _answer_text(point: CheckPoint, answer: Answer | None, photos: int) -> str:
 
 def _data_uri(evidence: Evidence | None) -> str:
     """The signature as a data: URI (the preview's CSP and WeasyPrint both take it; nothing is
-    fetched by URL). The display copy when there is one."""
+    fetched by URL): the display copy when there is one, else the original."""
     if evidence is None or evidence.withdrawn_at is not None:
         return ""
-    field = evidence.display if evidence.display else evidence.file
-    content_type = "image/png" if field.name.lower().endswith(".png") else evidence.content_type
     try:
-        if field.size > SIGNATURE_MAX_BYTES:
-            return ""
-        with field.open("rb") as handle:
-            data = handle.read()
-    except (OSError, ValueError):  # the file is missing on this server: the sheet says so
+        if evidence.display:
+            with default_storage.open(evidence.display, "rb") as handle:
+                data = handle.read(SIGNATURE_MAX_BYTES + 1)
+        else:
+            with evidence.file.open("rb") as handle:
+                data = handle.read(SIGNATURE_MAX_BYTES + 1)
+    except (OSError, ValueError):  # the file is missing on this server: the sheet shows no image
+        return ""
+    if len(data) > SIGNATURE_MAX_BYTES:
+        return ""
+    # The type the bytes are (both copies are checked images), never the name's.
+    content_type = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg" if data.startswith(b"\xff\xd8\xff") else ""
+    if not content_type:
         return ""
     return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
 

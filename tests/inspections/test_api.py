@@ -266,7 +266,7 @@ def test_the_record_pdf(world, settings, tmp_path):
         response = client.get(f"/api/v1/inspections/{inspection.pk}/record.pdf", HTTP_ACCEPT=accept)
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
         assert response["Content-Disposition"].lower().startswith("attachment; filename*=utf-8''")
-    text = subprocess.run(["pdftotext", "-", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(["pdftotext", "-raw", "-", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
     compact = "".join(text.split())
     assert "抽查检查记录表" in compact and "".join(inspection.entity.name.split()) in compact
     assert "被检查对象拒绝签字：负责人不在场，店员拒绝签字" in compact
