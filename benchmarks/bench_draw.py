@@ -4,7 +4,7 @@ Registry: 1,000,000 × scale entities in one county department's registry, risk 
 quarters drawn at 3/5/10/20 % (≈ 95,000 selections at full scale), 1 % deregistered (excluded
 with a reason), 300 inspectors, teams of 2, conflicts declared for 1 % of the entities.
 
-Timed, end to end: load the eligible pool with its exclusions (``sampling.pool.task_pool``), the
+Timed, end to end: load the eligible pool with its exclusions (``sampling.selectors.pool.task_pool``), the
 inspector side, commit (canonical pool, hash, gzip), rank, assign teams, persist every selection,
 including every constraint check the rows cost — the selections' references are checked per
 statement by a trigger, and whatever PostgreSQL would defer to COMMIT is forced with
@@ -31,8 +31,10 @@ from django.utils import timezone
 
 from benchmarks.support import peak_rss_mb
 from inventory.models import ConflictOfInterest, Inspector, MarketEntity, RegistryEntry
-from sampling import hashrank, records
+from sampling import hashrank
 from sampling.models import Draw, DrawSelection, SamplingPlan, SamplingTask
+from sampling.pool import paused_gc
+from sampling.selectors import draws as draw_selectors
 from sampling.services import draws as draw_services
 from tenancy.actors import actor_for
 from tenancy.bulk import bulk_insert
@@ -240,10 +242,10 @@ def run(args: Any) -> None:
               f"{total / base_full:.2f} (select + teams + persist baseline) — target ≤ 1.5", flush=True)
 
         t = time.perf_counter()
-        record = records.draw_record(draw, variant="filing")
+        record = draw_selectors.draw_record(draw, variant="filing")
         built = time.perf_counter() - t
         t = time.perf_counter()
-        with records.paused_gc():
+        with paused_gc():
             problems = hashrank.verify(record)
         verified = time.perf_counter() - t
         print(f"record rebuilt from the database: {built:.2f}s; verify: {verified:.2f}s -> {'verified' if not problems else problems[:3]}", flush=True)

@@ -33,6 +33,7 @@ from inventory.models import CheckItem, Inspector
 from sampling.models import Draw, DrawSelection, RecusalRequest, SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
 from sampling.services import plans as plan_services
+from sampling.services import recusals as recusal_services
 from tenancy import events
 from tenancy.actors import actor_for
 from tenancy.models import Membership, Organization, User
@@ -111,7 +112,7 @@ def _pending_recusal(org: Organization, draw: Draw) -> None:
     inspector = Inspector.objects.get(pk=selection.team[0])
     actor = actor_for(planner, org)
     with actor_scope(actor):
-        draw_services.recusal_request(
+        recusal_services.recusal_request(
             actor=actor, draw=draw, selection=selection, inspector=inspector, kind=RecusalRequest.Kind.RECUSAL,
             reason="该执法人员的近亲属在被检查企业任职（演示）",
         )
@@ -134,7 +135,7 @@ def _late_joint_task(office: Organization, department: Organization, stdout: Any
     inspector = Inspector.objects.filter(pk__in=selection.team, organization=department).order_by("pk").first()
     actor = actor_for(planner, department)
     with actor_scope(actor):
-        req = draw_services.recusal_request(
+        req = recusal_services.recusal_request(
             actor=actor, draw=draw, selection=selection, inspector=inspector, kind=RecusalRequest.Kind.ABSENCE,
             reason="该执法人员参加省局集中培训，无法参加本次联合检查（演示）",
         )

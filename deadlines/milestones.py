@@ -37,8 +37,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from sampling.models import Draw, Filing, FilingDecision, RecusalRequest, SamplingTask
+from sampling.selectors.pool import task_requirements
 from sampling.services.plans import batch_period
-from sampling.teams import task_requirements
 from tenancy.models import Organization
 from tenancy.registry import Registry
 

@@ -478,7 +478,7 @@ class Filing(JointVisibleModel):
     record_sha256 = models.CharField("备案记录摘要", max_length=64)
     # The filing-variant record (DRAW.md §6) as filed: later substitutions must not change what
     # the office received; record_sha256 is the SHA-256 of its canonical JSON. Its pool is a
-    # reference to the draw's frozen pool, which never changes (sampling.records.pool_reference):
+    # reference to the draw's frozen pool, which never changes (sampling.record_codec.pool_reference):
     # the pool of a million entities is not copied into every filing.
     record = models.JSONField("备案记录", default=dict, blank=True, editable=False)
 

@@ -10,7 +10,7 @@ and keeps a plain path that gives the same answer on SQLite:
 * a second, autocommitted connection for progress and heartbeats while the work's transaction
   is open (``tenancy/bulk.py``, the importer; SQLite allows one writer: progress shows at the end);
 * the planner's row estimate for a huge list's total (``inventory/selectors.py``; SQLite: exact);
-* grouping a pool's codes in the database (``sampling/pool.py``; SQLite: in Python);
+* grouping a pool's codes in the database (``sampling/selectors/pool.py``; SQLite: in Python);
 * ``COLLATE "C"`` for codes (``inventory/fields.py``; SQLite compares bytes already).
 
 Data migrations that install triggers check ``schema_editor.connection.vendor`` themselves:

@@ -1,4 +1,5 @@
-"""Every read of sampling data for views and the API, by submodule (plans, draws, filings)."""
+"""Every read of sampling data for views and the API, by submodule: plans, draws (with the draw
+record), pool (what a draw freezes), recusals, filings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tenancy.context import Actor
 
 _CARD_PROVIDERS = (
     "sampling.selectors.plans.dashboard_cards",
+    "sampling.selectors.recusals.dashboard_cards",
     "sampling.selectors.draws.dashboard_cards",
     "sampling.selectors.filings.dashboard_cards",
 )

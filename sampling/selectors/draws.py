@@ -1,27 +1,41 @@
-"""Reads of draws, their results, recusal requests and draw jobs. Every query is scoped."""
+"""Reads of draws: the ceremony's objects, results and teams, the draw record (DRAW.md §6) rebuilt
+from the database and its verification checklist, draw jobs. Every query is scoped.
+
+The record is never stored as one document: ``draw_record`` rebuilds it from the Draw row (frozen
+pool, strata, inspector side, secret and seed), its selections, and its substitutions in ``seq``
+order, so what is published is always what the database holds; ``hashrank.verify`` must accept
+it. Extensions of ours live under ``"x"`` (verifiers ignore unknown fields): the draw's times and
+witnesses, the inspector pool hash announced with the commitment, target replacements from the
+reserve (``x.replacements``) and substitutions on replacement targets (``x.substitutions``: they
+follow DRAW.md §5 with the loads of the record's ``assignments``, but concern a target that was
+not drawn, so they cannot sit in the spec's ``substitutions``). Its stored and written forms are
+in ``sampling.record_codec``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from inventory.models import Inspector, MarketEntity
+from sampling import hashrank
 from sampling.models import (
     Draw,
     DrawSelection,
     PlanParticipant,
-    RecusalAttachment,
     RecusalRequest,
     SamplingTask,
     Substitution,
     TargetReplacement,
 )
+from sampling.pool import paused_gc
+from sampling.record_codec import decode_canonical, decode_excluded, pool_entries, pool_reference
+from sampling.teams import record_pool
 from tenancy.context import Actor, Role
 from tenancy.i18n import join_list
 from tenancy.models import Job
@@ -143,7 +157,7 @@ class DrawResults:
     mine: list[ResultRow] = field(default_factory=list)
 
 
-def _members(draw: Draw, actor: Actor | None = None) -> dict[int, TeamMember]:
+def team_members(draw: Draw, actor: Actor | None = None) -> dict[int, TeamMember]:
     # Names come from the draw's frozen inspector pool: the teams as drawn, whatever the registry
     # says later, and readable by every participant of a joint draw.
     ids = [int(e["id"]) for e in draw.inspector_pool]
@@ -162,7 +176,7 @@ def entity_names(*, codes: list[str]) -> dict[str, str]:
     return dict(MarketEntity.objects.filter(code__any=codes).values_list("code", "name")) if codes else {}
 
 
-def _entities(ids: list[int]) -> dict[int, MarketEntity]:
+def selection_entities(ids: list[int]) -> dict[int, MarketEntity]:
     """The named entities of selections (region-shared rows: whoever sees the draw sees them)."""
     return MarketEntity.objects.only("pk", "code", "name", "address", "legal_representative").in_bulk(ids)
 
@@ -170,7 +184,7 @@ def _entities(ids: list[int]) -> dict[int, MarketEntity]:
 def draw_results(*, actor: Actor, draw: Draw, limit: int | None = None) -> DrawResults:
     """Selected targets by rank (and grouped by stratum), the reserve list, teams with names,
     the viewer's own targets, and the events since."""
-    members = _members(draw, actor)
+    members = team_members(draw, actor)
     rows = DrawSelection.objects.filter(draw=draw)
     selected_q = rows.filter(rank__isnull=False).order_by("rank")
     reserve_q = rows.filter(reserve_order__isnull=False).order_by("reserve_order")
@@ -180,10 +194,10 @@ def draw_results(*, actor: Actor, draw: Draw, limit: int | None = None) -> DrawR
     replacements = list(
         TargetReplacement.objects.filter(draw=draw).select_related("replaced", "replacement").order_by("seq")
     )
-    mine = _my_targets(actor=actor, draw=draw, members=members)
+    mine = my_targets(actor=actor, draw=draw, members=members)
     entity_ids = [s.entity_id for s in selected + reserve + mine]
     entity_ids += [x.entity_id for r in replacements for x in (r.replaced, r.replacement)]
-    entities = _entities(entity_ids)
+    entities = selection_entities(entity_ids)
 
     def row(s: DrawSelection) -> ResultRow:
         return ResultRow(
@@ -203,7 +217,7 @@ def draw_results(*, actor: Actor, draw: Draw, limit: int | None = None) -> DrawR
         for a in draw.allocation
     ]
     substitutions = list(Substitution.objects.filter(draw=draw).select_related("selection").order_by("seq"))
-    names = _entities([s.selection.entity_id for s in substitutions])
+    names = selection_entities([s.selection.entity_id for s in substitutions])
     return DrawResults(
         selected=selected_rows,
         reserve=reserve_rows,
@@ -243,7 +257,7 @@ def draw_target_rows(*, actor: Actor, draw: Draw, variant: str) -> Iterator[list
     """Every selection of the draw — drawn targets by rank, then the reserve list — with its
     entity's name, address and representative, and (filing variant) its team by name. Read in
     chunks: a large draw has ~95,000 of them."""
-    members = _members(draw)
+    members = team_members(draw)
     statuses = dict(DrawSelection.Status.choices)
     rows = (
         DrawSelection.objects.filter(draw=draw)
@@ -265,7 +279,7 @@ def draw_target_rows(*, actor: Actor, draw: Draw, variant: str) -> Iterator[list
         yield row
 
 
-def _my_targets(*, actor: Actor, draw: Draw, members: dict[int, TeamMember]) -> list[DrawSelection]:
+def my_targets(*, actor: Actor, draw: Draw, members: dict[int, TeamMember]) -> list[DrawSelection]:
     """The current targets whose team the actor's linked inspector is on (none for most viewers:
     only then are the teams of every target read)."""
     if actor.user_id is None:
@@ -275,10 +289,6 @@ def _my_targets(*, actor: Actor, draw: Draw, members: dict[int, TeamMember]) -> 
         return []
     ids = [pk for pk, team in current_targets(draw=draw).values_list("pk", "team") if mine & set(team)]
     return list(DrawSelection.objects.filter(pk__in=ids).order_by("rank", "reserve_order"))
-
-
-# A large draw has tens of thousands of targets: the forms list this many and find the rest.
-TARGETS_LISTED = 100
 
 
 @dataclass
@@ -308,132 +318,188 @@ def current_targets(*, draw: Draw, only: TargetFilter | None = None) -> QuerySet
     return rows[: only.limit] if only.limit else rows
 
 
-Choices = list[tuple[str, list[tuple[str, str]]]]
-
-
-def _short_label(s: DrawSelection, entity: MarketEntity | None) -> str:
-    """"17 · 阳城县黄河商店": what a chosen option still says once the list is closed."""
-    return f"{s.rank or _('递补')} · {entity.name if entity is not None else s.key}"
-
-
-def target_label(s: DrawSelection, entity: MarketEntity | None) -> str:
-    """"17 · 阳城县黄河商店 · 凤城镇东关街12号 · 91140522…": a target as a person reads it — by its
-    name and address, the code last (it tells two firms of one name apart)."""
-    parts = [_short_label(s, entity)]
-    if entity is not None and entity.address:
-        parts.append(entity.address)
-    parts.append(s.key)
-    return " · ".join(parts)
-
-
-@dataclass
-class SlotGroup:
-    """A target of a recusal form with the team places one may ask to leave ("selection:inspector")."""
-
-    selection: DrawSelection
-    entity: MarketEntity | None
-    label: str  # name, address, code
-    short: str  # rank and name
-    members: list[tuple[str, str]]  # (value, "黄海鹏（文旅局）")
-
-
-def slot_choices(groups: list[SlotGroup]) -> Choices:
-    """The form's choices: grouped by target; an option names the target too (a closed list shows
-    only the chosen option)."""
-    return [(g.label, [(value, f"{g.short} · {member}") for value, member in g.members]) for g in groups]
-
-
-def _slot_groups(targets: list[DrawSelection], members: dict[int, TeamMember], only_ids: set[int] | None = None) -> list[SlotGroup]:
-    entities = _entities([s.entity_id for s in targets])
-    groups = []
-    for s in targets:
-        entity = entities.get(s.entity_id)
-        places = [
-            (f"{s.pk}:{i}", _("%(name)s（%(department)s）") % {"name": members[i].name, "department": members[i].department})
-            for i in s.team if i in members and (only_ids is None or i in only_ids)
-        ]
-        if places:
-            groups.append(SlotGroup(s, entity, target_label(s, entity), _short_label(s, entity), places))
-    return groups
-
-
-def team_choices(*, draw: Draw, only: TargetFilter | None = None) -> list[SlotGroup]:
-    """A planner's recusal form: every current team member, under their target (name, address, code)."""
-    return _slot_groups(list(current_targets(draw=draw, only=only)), _members(draw))
-
-
-def my_slot_choices(*, actor: Actor, draw: Draw) -> list[SlotGroup]:
-    """An inspector's recusal form: their own place on each team they are on, by target."""
-    members = _members(draw)
-    mine = set(Inspector.objects.filter(user_id=actor.user_id).values_list("pk", flat=True)) if actor.user_id else set()
-    return _slot_groups(_my_targets(actor=actor, draw=draw, members=members), members, only_ids=mine)
-
-
-def replaceable_choices(*, draw: Draw, only: TargetFilter | None = None) -> Choices:
-    """A leader's replacement choices: current targets by stratum (a reserve of the same stratum
-    takes the place), each by name, address and code."""
-    targets = list(current_targets(draw=draw, only=only))
-    entities = _entities([s.entity_id for s in targets])
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for s in targets:
-        groups.setdefault(s.stratum, []).append((str(s.pk), target_label(s, entities.get(s.entity_id))))
-    return list(groups.items())
-
-
-def recusal_get(*, actor: Actor, pk: int) -> RecusalRequest:
-    return get_object_or_404(
-        RecusalRequest.objects.select_related("draw", "draw__task", "selection", "selection__entity", "inspector"), pk=pk
-    )
-
-
-def recusal_attachments(*, actor: Actor, request: RecusalRequest) -> list[RecusalAttachment]:
-    return list(RecusalAttachment.objects.filter(request=request).select_related("uploaded_by").order_by("created_at", "id"))
-
-
-def recusal_attachment_queryset(*, actor: Actor) -> QuerySet[RecusalAttachment]:
-    """Files of the recusal requests the actor sees (the download looks one up here: 404 otherwise)."""
-    return RecusalAttachment.objects.all()
-
-
-def inspector_visible(*, actor: Actor, inspector_id: int) -> bool:
-    """Whether the actor may open the inspector's page (a joint draw names other departments' too)."""
-    return Inspector.objects.filter(pk=inspector_id).exists()
-
-
-def recusal_list(*, actor: Actor, status: str = "") -> QuerySet[RecusalRequest]:
-    """Requests the actor may decide (a leader: inspectors of their unit) or has made."""
-    requests = RecusalRequest.objects.select_related("draw", "draw__task", "selection", "selection__entity", "inspector")
-    mine = Q(requested_by_id=actor.user_id) if actor.user_id else Q(pk__in=[])
-    if actor.has_role(Role.LEADER):
-        mine |= Q(inspector__organization_id=actor.organization_id)
-    if actor.has_role(Role.PLANNER, Role.ADMIN):
-        mine |= Q(draw__organization_id=actor.organization_id)
-    requests = requests.filter(mine)
-    if status:
-        requests = requests.filter(status=status)
-    return requests.order_by("status", "-created_at")
-
-
 def job_get(*, actor: Actor, pk: int) -> Job:
     return get_object_or_404(Job, pk=pk, kind__in=DRAW_JOB_KINDS)
 
 
 def dashboard_cards(*, actor: Actor) -> list[dict[str, Any]]:
-    cards: list[dict[str, Any]] = []
-    if actor.has_role(Role.LEADER):
-        pending = RecusalRequest.objects.filter(
-            status=RecusalRequest.Status.PENDING, inspector__organization_id=actor.organization_id
-        ).count()
-        cards.append(
-            {
-                "key": "recusals-pending",
-                "label": _("待审批回避申请"),
-                "value": pending,
-                "state": "bad" if pending else "ok",
-                "url": reverse("sampling:recusal_list") + "?status=pending",
-            }
-        )
     open_draws = Draw.objects.filter(status=Draw.Status.COMMITTED, organization_id=actor.organization_id).count()
     if open_draws:
-        cards.append({"key": "draws-open", "label": _("已承诺待抽取"), "value": open_draws, "state": "warn", "url": ""})
-    return cards
+        return [{"key": "draws-open", "label": _("已承诺待抽取"), "value": open_draws, "state": "warn", "url": ""}]
+    return []
+
+
+# --------------------------------------------------------------------------------------------
+# The record
+
+
+class _Sel(NamedTuple):
+    pk: int
+    key: str
+    stratum: str
+    score: str
+    rank: int | None
+    reserve_order: int | None
+    team: list[int]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def draw_record(draw: Draw, *, variant: str = "filing", pool: bool = True) -> dict[str, Any]:
+    """The DRAW.md §6 record of a completed draw: ``"filing"`` (all) or ``"public"`` (no inspectors).
+
+    ``pool=False``: the record's ``pool`` is a reference to the draw's frozen pool
+    (``pool_reference``), not the million entries — what a filing stores; ``record_chunks``
+    writes it out whole again.
+
+    Raises ``ValueError`` for a draw that is not completed: before the draw the secret must stay
+    server-side (DRAW.md §1), and only ``commitment_event`` may be shown.
+    """
+    with paused_gc():
+        return _draw_record(draw, variant=variant, pool=pool)
+
+
+def _draw_record(draw: Draw, *, variant: str, pool: bool = True) -> dict[str, Any]:
+    if variant not in ("filing", "public"):
+        raise ValueError(f"unknown record variant {variant!r}")
+    if draw.status != Draw.Status.COMPLETED:
+        raise ValueError("only a completed draw has a record")
+    key_of = {int(e["id"]): e["key"] for e in draw.inspector_pool}
+    # Plain rows, not model instances: a hundred thousand selections.
+    selections = [
+        _Sel(*row)
+        for row in DrawSelection.objects.filter(draw=draw).values_list(
+            "pk", "key", "stratum", "score", "rank", "reserve_order", "team"
+        )
+    ]
+    ranked = sorted((s for s in selections if s.rank is not None), key=lambda s: s.rank)
+    reserve = sorted((s for s in selections if s.reserve_order is not None), key=lambda s: s.reserve_order)
+    ranked_ids = {s.pk for s in ranked}
+    by_pk = {s.pk: s for s in selections}
+
+    subs = list(Substitution.objects.filter(draw=draw).order_by("seq"))
+    main_subs = [s for s in subs if s.selection_id in ranked_ids]
+    extra_subs = [s for s in subs if s.selection_id not in ranked_ids]
+
+    def sub_dict(s: Substitution) -> dict[str, Any]:
+        return {
+            "target": by_pk[s.selection_id].key,
+            "out": key_of[s.out_inspector_id],
+            "in": key_of[s.in_inspector_id],
+            "reason": s.reason,
+        }
+
+    record: dict[str, Any] = {
+        "spec": draw.spec,
+        "task_uid": draw.task_uid,
+        "commitment": draw.commitment,
+        "secret": draw.secret,
+        "public_entropy": draw.public_entropy,
+        "seed": draw.seed,
+        "pool_hash": draw.pool_hash,
+        "pool": pool_entries(decode_canonical(draw.pool_blob)) if pool else pool_reference(draw),
+        "excluded": decode_excluded(draw.excluded_blob),
+        "strata": list(draw.strata),
+        "reserve_size": draw.reserve_size,
+        "allocation": list(draw.allocation),
+        "selected": [{"rank": s.rank, "key": s.key, "stratum": s.stratum, "score": s.score} for s in ranked],
+        "reserve": [{"key": s.key, "stratum": s.stratum, "score": s.score} for s in reserve],
+        "inspector_pool": record_pool(draw.inspector_pool),
+        "requirements": list(draw.requirements),
+        "conflicts": list(draw.conflicts),
+        "assignments": (
+            [{"target": s.key, "inspectors": [key_of[i] for i in s.team]} for s in ranked] if draw.requirements else []
+        ),
+        "substitutions": [sub_dict(s) for s in main_subs],
+    }
+    replacements = list(TargetReplacement.objects.filter(draw=draw).order_by("seq"))
+    # The initial teams of replacement targets only (a JSON value per row costs a decode).
+    initial_team = dict(
+        DrawSelection.objects.filter(pk__in=[r.replacement_id for r in replacements]).values_list("pk", "initial_team")
+    ) if replacements else {}
+    x: dict[str, Any] = {
+        "draw_id": draw.pk,
+        "committed_at": _iso(draw.committed_at),
+        "scheduled_at": _iso(draw.scheduled_at),
+        "drawn_at": _iso(draw.drawn_at),
+        "witnesses": list(draw.witnesses),
+        "inspector_pool_hash": draw.inspector_pool_hash,
+        "replacements": [
+            {
+                "seq": r.seq,
+                "replaced": by_pk[r.replaced_id].key,
+                "replacement": by_pk[r.replacement_id].key,
+                "stratum": by_pk[r.replacement_id].stratum,
+                "reason": r.reason,
+                "at": _iso(r.created_at),
+                "inspectors": [key_of[i] for i in initial_team[r.replacement_id]],
+            }
+            for r in replacements
+        ],
+        "substitutions": [sub_dict(s) for s in extra_subs],
+    }
+    record["x"] = x
+    if variant == "public":
+        record = hashrank.public_record(record)
+        public_x = dict(x)
+        public_x["replacements"] = [{k: v for k, v in r.items() if k != "inspectors"} for r in x["replacements"]]
+        public_x["substitutions"] = [{"target": s["target"], "reason": s["reason"]} for s in x["substitutions"]]
+        public_x.pop("inspector_pool_hash")
+        record["x"] = public_x
+    return record
+
+
+# --------------------------------------------------------------------------------------------
+# The record as the pages present it
+
+
+def commitment_event(draw: Draw) -> dict[str, Any]:
+    """The commitment as published before the draw (DRAW.md §1): never the secret."""
+    counts: dict[str, int] = {}
+    if draw.allocation:  # after the draw the eligible counts are stored; before, count the pool
+        counts = {a["stratum"]: a["eligible"] for a in draw.allocation}
+    elif draw.pool_blob:
+        groups = hashrank.groups_of_canonical(decode_canonical(draw.pool_blob))
+        counts = {stratum: len(keys) for stratum, keys in groups.items()}
+    return {
+        "spec": draw.spec,
+        "task_uid": draw.task_uid,
+        "commitment": draw.commitment,
+        "pool_hash": draw.pool_hash,
+        "pool_size": draw.pool_size,
+        "eligible": [{"stratum": s, "eligible": n} for s, n in sorted(counts.items())],
+        "excluded_count": draw.excluded_count,
+        "strata": list(draw.strata),
+        "reserve_size": draw.reserve_size,
+        "scheduled_at": _iso(draw.scheduled_at),
+        "committed_at": _iso(draw.committed_at),
+        "inspector_pool_hash": draw.inspector_pool_hash,
+    }
+
+
+def verify_checks(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The verification as a checklist for the results page: one row per re-derived field."""
+    with paused_gc():
+        problems = hashrank.verify(record)
+    fields = [
+        ("commitment", _("承诺值 = H(密钥)")),
+        ("seed", _("种子由密钥、公开随机数和任务编号重新推导")),
+        ("pool_hash", _("对象池摘要")),
+        ("allocation", _("各层抽取数量")),
+        ("selected", _("抽中对象及排序")),
+        ("reserve", _("备选对象")),
+        ("assignments", _("检查组分配")),
+        ("substitutions", _("人员递补")),
+    ]
+    rows = []
+    claimed: set[int] = set()
+    for name, label in fields:
+        mine = [i for i, p in enumerate(problems) if p.startswith(name)]
+        claimed.update(mine)
+        rows.append({"field": name, "label": label, "ok": not mine, "problems": [problems[i] for i in mine]})
+    other = [p for i, p in enumerate(problems) if i not in claimed]
+    if other:
+        rows.append({"field": "other", "label": _("其他"), "ok": False, "problems": other})
+    return rows

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sampling import hashrank
+from sampling import hashrank, pdf
 from sampling.models import (
     Draw,
     DrawSelection,
@@ -32,6 +32,8 @@ from sampling.models import (
     Substitution,
     TargetReplacement,
 )
+from sampling.record_codec import record_chunks, with_pool
+from sampling.selectors.draws import draw_record
 from tenancy.context import Actor, Role
 
 # Tabs of the inbox; "pending" lists every undecided filing (overdue ones in red).
@@ -65,22 +67,6 @@ def canonical_json(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def record_sha256(record: dict[str, Any], *, draw: Draw | None = None) -> str:
-    """SHA-256 of the record's canonical JSON, its pool included (written from ``draw``'s frozen
-    pool when the record holds a reference to it)."""
-    from sampling.records import record_sha256 as digest  # noqa: PLC0415  (records imports the ceremony's modules)
-
-    return digest(record, draw=draw)
-
-
-def draw_record(draw: Draw, *, variant: str = "filing", pool: bool = True) -> dict[str, Any]:
-    """The draw record of DRAW.md §6 (``sampling.records``), as filed with the office; with
-    ``pool=False`` its pool is a reference to the draw's frozen pool (what a filing stores)."""
-    from sampling.records import draw_record as build  # noqa: PLC0415  (records imports the ceremony's modules)
-
-    return build(draw, variant=variant, pool=pool)
-
-
 def may_see_filing_record(*, actor: Actor, filing: Filing) -> bool:
     """The full record (inspectors included) is for the office it went to and the filer only."""
     return actor.is_member and actor.organization_id in (filing.office_id, filing.organization_id)
@@ -96,8 +82,6 @@ def filing_record_chunks(*, actor: Actor, filing: Filing, variant: str) -> Itera
     """The record as filed, in ``variant``, as the compact JSON the download sends — the pool
     written whole from the draw's frozen pool, a megabyte at a time. The caller checks
     ``may_see_filing_record`` first for the filing variant."""
-    from sampling.records import record_chunks  # noqa: PLC0415
-
     record = filed_record(filing)
     if variant != "filing":
         record = hashrank.public_record(record)
@@ -107,8 +91,6 @@ def filing_record_chunks(*, actor: Actor, filing: Filing, variant: str) -> Itera
 def filing_record_for(*, actor: Actor, filing: Filing, variant: str) -> dict[str, Any]:
     """The record as filed, in ``variant``, as one object with its pool inline (a million objects
     for a million entities: the downloads stream ``filing_record_chunks`` instead)."""
-    from sampling.records import with_pool  # noqa: PLC0415
-
     record = with_pool(filed_record(filing), filing.draw)
     return record if variant == "filing" else hashrank.public_record(record)
 
@@ -502,8 +484,6 @@ def pdf_rendered_in_background(filing: Filing, source: RecordSource | None = Non
 def filing_pdf_get(*, actor: Actor, filing: Filing) -> bytes | None:
     """The attached PDF; a short one is rendered again from the filed record if the file has
     gone missing. None while a long one is not attached yet (a worker renders it)."""
-    from sampling import pdf  # noqa: PLC0415
-
     if filing.pdf:
         try:
             with filing.pdf.open("rb") as fh:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from inventory.models import CheckItem, Tag
 from sampling.models import PlanParticipant, PlanReview, SamplingPlan, SamplingTask
-from sampling.pool import plan_lineage_ids
+from sampling.selectors.pool import plan_lineage_ids
 from tenancy.context import Actor, Role
 from tenancy.models import Organization
 

@@ -1,2 +1,2 @@
-"""Every state change of sampling: plans.py (plans, tasks), draws.py (ceremony, recusal,
-replacement), filings.py (备案). Import from the submodule."""
+"""Every state change of sampling: plans.py (plans, tasks), draws.py (the ceremony), recusals.py
+(recusals with substitutes, target replacements), filings.py (备案). Import from the submodule."""

@@ -1,12 +1,10 @@
-"""The draw ceremony (DRAW.md), recusals with substitutes (递补), and target replacements.
+"""The draw ceremony (DRAW.md).
 
-Ceremony: ``draw_commit`` freezes the pool and the inspector side and publishes the commitment
-(DRAW.md §1-2) → ``draw_execute`` mixes in the witnesses' public entropy, selects, assigns teams
-and persists everything in one transaction under a row lock (two presses give one draw) →
-``draw_abandon`` retires an open commitment (it stays listed). After the draw:
-``recusal_request`` / ``recusal_decide`` (曲阳 §16: 经所在单位主管负责人批准 …并报县双随机办备案)
-and ``replacement_create`` (a deregistered or unreachable target replaced by the stratum's next
-reserve). Substitutions and replacements are filed through ``filing_submit``.
+``draw_commit`` freezes the pool and the inspector side and publishes the commitment (DRAW.md
+§1-2) → ``draw_execute`` mixes in the witnesses' public entropy, selects, assigns teams and
+persists everything in one transaction under a row lock (two presses give one draw) →
+``draw_abandon`` retires an open commitment (it stays listed). What follows a draw (recusals,
+replacements) is in ``sampling.services.recusals``.
 """
 
 from __future__ import annotations
@@ -19,28 +17,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.models import Inspector, MarketEntity, RegistryEntry
+from inventory.models import MarketEntity, RegistryEntry
 from inventory.selectors import codes_renamed_since
-from sampling import hashrank, records, teams
-from sampling.models import (
-    Draw,
-    DrawSelection,
-    RecusalAttachment,
-    RecusalRequest,
-    SamplingPlan,
-    SamplingTask,
-    Substitution,
-    TargetReplacement,
-)
+from sampling import hashrank, record_codec, teams
+from sampling.models import Draw, DrawSelection, SamplingPlan, SamplingTask
+from sampling.pool import PoolResult, paused_gc
+from sampling.selectors.pool import inspector_pool_for, registry_org_ids, task_pool
 from tenancy import audit, events
 from tenancy.bulk import bulk_insert_stream, rows_later
 from tenancy.context import Actor, Role
-from tenancy.i18n import fixed_label
-from tenancy.uploads import CheckedUpload, attachment_store
 
 ProgressFn = Callable[[int, str], None]
 
@@ -93,7 +81,7 @@ def _require_owner_planner(actor: Actor, obj: Draw | SamplingTask) -> None:
 class FrozenPool:
     """What the commit page shows before anything is written (step 1: freeze the pool)."""
 
-    pool: Any  # sampling.pool.PoolResult
+    pool: PoolResult
     inspectors: teams.InspectorPool
     allocation: list[hashrank.Allocation]
 
@@ -104,12 +92,10 @@ class FrozenPool:
 
 def draw_freeze(*, actor: Actor, task: SamplingTask, on: dt.date | None = None) -> FrozenPool:
     """The eligible pool with counts per stratum, the excluded with reasons, the inspector side."""
-    from sampling.pool import task_pool  # S1's module: imported late, it imports models only
-
-    with records.paused_gc():  # a million candidates: see records.paused_gc
+    with paused_gc():  # a million candidates: see sampling.pool.paused_gc
         pool = task_pool(actor=actor, task=task)
     # ``key in pool`` is a binary search in the sorted strata: no million-key set.
-    inspectors = teams.inspector_pool_for(actor=actor, task=task, on=on or timezone.localdate(), target_keys=pool)
+    inspectors = inspector_pool_for(actor=actor, task=task, on=on or timezone.localdate(), target_keys=pool)
     allocation = [
         hashrank.Allocation(s.stratum, pool.counts.get(s.stratum, 0), hashrank.quota(pool.counts.get(s.stratum, 0), s))
         for s in pool.strata
@@ -178,15 +164,15 @@ def draw_commit(
     if not pool.eligible:
         raise ValidationError(_("对象池为空：没有符合条件的检查对象，无法抽取。"))
     try:
-        with records.paused_gc():
-            pool_blob, digest = records.encode_canonical(pool.canonical)
+        with paused_gc():
+            pool_blob, digest = record_codec.encode_canonical(pool.canonical)
         strata = [s.as_dict() for s in pool.strata]
         # Requirements are validated by the engine's value types before any secret exists.
         teams.requirement_refs(frozen.inspectors.requirements)
     except hashrank.DrawError as exc:
         raise ValidationError(draw_error_message(exc)) from exc
     _check_enough_inspectors(frozen.inspectors)
-    excluded_blob, excluded_count = records.encode_excluded((e.key, e.reason) for e in pool.excluded)
+    excluded_blob, excluded_count = record_codec.encode_excluded((e.key, e.reason) for e in pool.excluded)
     secret = hashrank.new_secret()
     draw = Draw(
         task=task,
@@ -259,8 +245,6 @@ def _entity_ids(
     """Entity ids of drawn keys from their ``_entity_rows``. Should two visible regions share a
     code, the entity in the plan's registries wins; a code changed since the pool was frozen
     (``since``) is found through the audit log."""
-    from sampling.pool import registry_org_ids
-
     found: dict[str, list[int]] = {}
     for code, pk in rows:
         found.setdefault(code, []).append(pk)
@@ -315,7 +299,7 @@ def draw_execute(
     completed draw; the partial unique constraint ``draw_one_completed_per_task`` backs it up.
     """
     try:
-        with records.paused_gc():  # a million pool rows decoded and hashed: see records.paused_gc
+        with paused_gc():  # a million pool rows decoded and hashed
             return _draw_execute(
                 actor=actor, draw=draw, public_entropy=public_entropy, witnesses=list(witnesses), progress=progress
             )
@@ -351,7 +335,7 @@ def _draw_execute(
 
     report(10, _("读取冻结的对象池"))
     strata = [hashrank.Stratum(s["stratum"], ratio=s.get("ratio"), count=s.get("count")) for s in draw.strata]
-    canonical = records.decode_canonical(draw.pool_blob)
+    canonical = record_codec.decode_canonical(draw.pool_blob)
     if hashlib.sha256(canonical).hexdigest() != draw.pool_hash:
         raise ValidationError(_("冻结的对象池与承诺中的对象池摘要不符，不能抽取；请放弃本承诺并重新承诺。"))
     id_of = teams.keys_to_ids(draw.inspector_pool)
@@ -436,250 +420,3 @@ def draw_run(
     with transaction.atomic():
         draw = draw_commit(actor=actor, task=task)
     return draw_execute(actor=actor, draw=draw, public_entropy=public_entropy, witnesses=witnesses, progress=progress)
-
-
-# --------------------------------------------------------------------------------------------
-# The hashrank state of a completed draw, rebuilt from the database
-
-
-@dataclass
-class TeamState:
-    seed: bytes
-    assignments: list[dict[str, Any]]  # ranked selections' current teams, as keys (the record's)
-    loads: dict[str, int]
-    pool: list[hashrank.InspectorRef]
-    conflicts: list[hashrank.Conflict]
-    key_of: dict[int, str]
-    id_of: dict[str, int]
-
-
-def _team_state(draw: Draw) -> TeamState:
-    key_of = {int(e["id"]): e["key"] for e in draw.inspector_pool}
-    ranked = DrawSelection.objects.filter(draw=draw, rank__isnull=False).order_by("rank").values_list("key", "team")
-    assignments = [{"target": k, "inspectors": [key_of[i] for i in team]} for k, team in ranked]
-    # Loads as they stand after the assignment and every earlier event (DRAW.md §5): the number of
-    # teams of drawn targets each inspector is on — what assign_teams and each substitution leave.
-    loads: dict[str, int] = {e["key"]: 0 for e in draw.inspector_pool}
-    for a in assignments:
-        for k in a["inspectors"]:
-            loads[k] += 1
-    return TeamState(
-        seed=bytes.fromhex(draw.seed),
-        assignments=assignments,
-        loads=loads,
-        pool=teams.refs_of(draw.inspector_pool),
-        conflicts=teams.conflict_refs(draw.conflicts),
-        key_of=key_of,
-        id_of={v: k for k, v in key_of.items()},
-    )
-
-
-def _substitute(
-    *, actor: Actor, draw: Draw, selection: DrawSelection, out: Inspector, reason: str,
-    request: RecusalRequest | None = None,
-) -> Substitution:
-    """Apply one DRAW.md §5 event and append it. Drawn targets follow the spec exactly (their events
-    go in the record's ``substitutions``); a replacement target's team gets the same rule with the
-    loads of the drawn targets' teams (recorded under ``x.substitutions``)."""
-    state = _team_state(draw)
-    out_key = state.key_of.get(out.pk)
-    if out_key is None or out.pk not in selection.team:
-        raise ValidationError(_("%(name)s 不在该检查对象的检查组中。") % {"name": out.name})
-    previous = list(Substitution.objects.filter(draw=draw).order_by("seq").select_related("selection"))
-    assignments = state.assignments
-    if selection.rank is not None:
-        earlier = [
-            {"target": s.selection.key, "out": state.key_of[s.out_inspector_id]} for s in previous if s.selection.rank is not None
-        ]
-    else:
-        assignments = [*assignments, {"target": selection.key, "inspectors": [state.key_of[i] for i in selection.team]}]
-        earlier = [{"target": selection.key, "out": state.key_of[s.out_inspector_id]} for s in previous if s.selection_id == selection.pk]
-    try:
-        [result] = hashrank.apply_substitutions(
-            state.seed, assignments, dict(state.loads), state.pool, state.conflicts,
-            [hashrank.SubstitutionEvent(selection.key, out_key, reason)], earlier=earlier,
-        )
-    except hashrank.DrawError as exc:
-        raise ValidationError(draw_error_message(exc)) from exc
-    in_id = state.id_of[result["in"]]
-    seq = (Substitution.objects.filter(draw=draw).aggregate(m=Max("seq"))["m"] or 0) + 1
-    sub = Substitution(
-        draw=draw, plan_id=draw.plan_id, seq=seq, selection=selection, out_inspector=out,
-        in_inspector_id=in_id, reason=reason, request=request, approved_by_id=actor.user_id,
-    )
-    sub.set_tenant(actor)
-    sub.save()
-    audit.record_create(actor=actor, obj=sub, note=_("人员递补：%(key)s") % {"key": selection.key})
-    _set_team(actor, selection, [in_id if i == out.pk else i for i in selection.team])
-    return sub
-
-
-def _set_team(actor: Actor, selection: DrawSelection, team: list[int]) -> None:
-    before = audit.snapshot(selection, ["team"])
-    selection.team = team
-    if selection.writable_by(actor):
-        selection.save(update_fields=["team", "updated_at"])
-    else:
-        # A joint draw belongs to the office, but 曲阳 §16 has the inspector's own department
-        # leader approve: the team change of a row the department can see (scoped query) is allowed.
-        DrawSelection.objects.filter(pk=selection.pk).update(team=team, updated_at=timezone.now())
-    audit.record_update(actor=actor, obj=selection, before=before, action="team_change")
-
-
-def _file(*, actor: Actor, draw: Draw, kind: str, **objects: Any) -> None:
-    """File the event with the office (曲阳 §16: 报县双随机办备案) through S2b's service."""
-    from sampling.services.filings import filing_submit
-
-    if actor.organization_id != draw.organization_id:
-        # A joint draw's inspector approved by their own department's leader: the office owns the
-        # draw and is the filing's addressee itself, so the event is on record with it already.
-        return
-    filing_submit(actor=actor, draw=draw, kind=kind, **objects)
-
-
-# --------------------------------------------------------------------------------------------
-# Recusal (回避) and absence
-
-
-def _completed(draw: Draw) -> None:
-    if draw.status != Draw.Status.COMPLETED:
-        raise ValidationError(_("抽取尚未完成。"))
-
-
-@transaction.atomic
-def recusal_request(
-    *, actor: Actor, draw: Draw, selection: DrawSelection, inspector: Inspector, kind: str, reason: str,
-    attachments: Sequence[CheckedUpload] = (),
-) -> RecusalRequest:
-    """An inspector asks to leave a team (for themself), or a planner asks for a team member.
-    ``attachments``: files already checked by content (``tenancy.uploads.check_upload``), such as
-    the signed application, stored with the request."""
-    _completed(draw)
-    if selection.draw_id != draw.pk:
-        raise ValidationError({"selection": _("检查对象不属于本次抽取。")})
-    if selection.status not in (DrawSelection.Status.SELECTED, DrawSelection.Status.REPLACEMENT):
-        raise ValidationError({"selection": _("该对象已被替换，无需申请回避。")})
-    if inspector.pk not in selection.team:
-        raise ValidationError({"inspector": _("%(name)s 不在该检查对象的检查组中。") % {"name": inspector.name}})
-    own = actor.user_id is not None and inspector.user_id == actor.user_id and actor.has_role(Role.INSPECTOR)
-    planner = actor.has_role(Role.PLANNER, Role.ADMIN) and actor.organization_id in (draw.organization_id, inspector.organization_id)
-    if not (own or planner):
-        raise PermissionDenied(_("只有检查组成员本人或计划编制人员可以申请回避。"))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("请填写回避或无法参加的事由。")})
-    if kind not in RecusalRequest.Kind.values:
-        raise ValidationError({"kind": _("请选择申请类型。")})
-    if RecusalRequest.objects.filter(selection=selection, inspector=inspector, status=RecusalRequest.Status.PENDING).exists():
-        raise ValidationError(_("已有一份待审批的申请。"))
-    req = RecusalRequest(
-        draw=draw, plan_id=draw.plan_id, selection=selection, inspector=inspector, kind=kind,
-        reason=reason[:300], requested_by_id=actor.user_id,
-    )
-    req.set_tenant(actor)
-    req.save()
-    audit.record_create(actor=actor, obj=req)
-    for upload in attachments:
-        attachment_store(actor=actor, attachment=RecusalAttachment(request=req), upload=upload)
-    events.emit("sampling.recusal.requested", actor=actor, obj=req)
-    return req
-
-
-def can_decide(actor: Actor, req: RecusalRequest) -> bool:
-    """曲阳 §16: approved by the leader of the inspector's own unit."""
-    return actor.has_role(Role.LEADER) and actor.organization_id == req.inspector.organization_id
-
-
-@transaction.atomic
-def recusal_decide(*, actor: Actor, request: RecusalRequest, approve: bool, note: str = "") -> RecusalRequest:
-    """Approve (the substitute is drawn by DRAW.md §5, appended and filed) or reject."""
-    req = RecusalRequest.objects.select_for_update().select_related("inspector", "draw").get(pk=request.pk)
-    if not can_decide(actor, req):
-        raise PermissionDenied(_("只有该执法人员所在单位的分管领导可以审批。"))
-    if req.status != RecusalRequest.Status.PENDING:
-        raise ValidationError(_("该申请已经审批过了。"))
-    note = (note or "").strip()
-    if not approve and not note:
-        raise ValidationError({"note": _("驳回时请填写意见。")})
-    draw = Draw.objects.select_for_update().get(pk=req.draw_id)
-    before = audit.snapshot(req, ["status", "decision_note"])
-    req.status = RecusalRequest.Status.APPROVED if approve else RecusalRequest.Status.REJECTED
-    req.decided_by_id = actor.user_id
-    req.decided_at = timezone.now()
-    req.decision_note = note[:300]
-    if req.writable_by(actor):
-        req.save()
-    else:  # a planner of the draw's owner asked; the inspector's leader answers (see _set_team)
-        RecusalRequest.objects.filter(pk=req.pk).update(
-            status=req.status, decided_by_id=req.decided_by_id, decided_at=req.decided_at,
-            decision_note=req.decision_note, updated_at=timezone.now(),
-        )
-    audit.record_update(actor=actor, obj=req, before=before, action="recusal_decide")
-    events.emit("sampling.recusal.decided", actor=actor, obj=req)
-    if approve:
-        selection = DrawSelection.objects.get(pk=req.selection_id)
-        # Written into the draw's record: the Chinese word whatever the page's language.
-        reason = f"{fixed_label(RecusalRequest.Kind, req.kind)}：{req.reason}"
-        sub = _substitute(actor=actor, draw=draw, selection=selection, out=req.inspector, reason=reason, request=req)
-        _file(actor=actor, draw=draw, kind="substitution", substitution=sub)
-    return req
-
-
-# --------------------------------------------------------------------------------------------
-# Replacement from the reserve list
-
-
-def next_reserve(draw: Draw, stratum: str) -> DrawSelection | None:
-    return (
-        DrawSelection.objects.filter(draw=draw, stratum=stratum, status=DrawSelection.Status.RESERVE)
-        .order_by("reserve_order")
-        .first()
-    )
-
-
-@transaction.atomic
-def replacement_create(*, actor: Actor, draw: Draw, selection: DrawSelection, reason: str) -> TargetReplacement:
-    """Replace a deregistered or unreachable target by the next unused reserve of its stratum."""
-    draw = Draw.objects.select_for_update().get(pk=draw.pk)
-    _completed(draw)
-    if draw.organization_id != actor.organization_id or not actor.has_role(Role.LEADER):
-        raise PermissionDenied(_("只有抽取所属单位的分管领导可以批准对象递补。"))
-    selection = DrawSelection.objects.select_for_update().get(pk=selection.pk, draw=draw)
-    if selection.status not in (DrawSelection.Status.SELECTED, DrawSelection.Status.REPLACEMENT):
-        raise ValidationError({"selection": _("只能替换抽中的对象。")})
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("请填写替换原因（如已注销、无法联系）。")})
-    reserve = next_reserve(draw, selection.stratum)
-    if reserve is None:
-        raise ValidationError(_("“%(stratum)s”层的备选对象已经用完，无法递补。") % {"stratum": selection.stratum})
-
-    before_old = audit.snapshot(selection, ["status"])
-    selection.status = DrawSelection.Status.REPLACED
-    selection.save(update_fields=["status", "updated_at"])
-    audit.record_update(actor=actor, obj=selection, before=before_old, action="target_replaced", note=reason)
-    before_new = audit.snapshot(reserve, ["status", "team"])
-    reserve.status = DrawSelection.Status.REPLACEMENT
-    reserve.team = list(selection.team)
-    reserve.initial_team = list(selection.team)
-    reserve.save(update_fields=["status", "team", "initial_team", "updated_at"])
-    audit.record_update(actor=actor, obj=reserve, before=before_new, action="target_replacement", note=reason)
-    seq = (TargetReplacement.objects.filter(draw=draw).aggregate(m=Max("seq"))["m"] or 0) + 1
-    rep = TargetReplacement(
-        draw=draw, plan_id=draw.plan_id, seq=seq, replaced=selection, replacement=reserve,
-        reason=reason[:300], approved_by_id=actor.user_id,
-    )
-    rep.set_tenant(actor)
-    rep.save()
-    audit.record_create(actor=actor, obj=rep, note=f"{selection.key} → {reserve.key}")
-
-    # A member with a declared interest in the new target leaves it by DRAW.md §5 (阳城文旅: 应依法回避).
-    barred = {c["inspector"] for c in draw.conflicts if c["target"] == reserve.key}
-    key_of = {int(e["id"]): e["key"] for e in draw.inspector_pool}
-    for inspector_id in list(reserve.team):
-        if key_of.get(inspector_id) in barred:
-            out = Inspector.objects.get(pk=inspector_id)
-            _substitute(actor=actor, draw=draw, selection=reserve, out=out, reason=_("与递补对象存在利害关系，依法回避"))
-            reserve.refresh_from_db()
-    _file(actor=actor, draw=draw, kind="replacement", replacement=rep)
-    return rep

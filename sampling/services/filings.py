@@ -28,16 +28,16 @@ from django.utils.translation import gettext as _
 
 from sampling import pdf
 from sampling.models import Draw, Filing, FilingAttachment, FilingDecision, Substitution, TargetReplacement
+from sampling.record_codec import record_sha256
+from sampling.selectors.draws import draw_record
 from sampling.selectors.filings import (
     DECIDER_ROLES,
     SUBMITTER_ROLES,
     RecordSource,
     annex_needed,
-    draw_record,
     filing_annex_rows,
     filing_sheet,
     pdf_rendered_in_background,
-    record_sha256,
     record_source,
 )
 from tenancy import audit, events, timelimits

@@ -44,11 +44,9 @@ from sampling.pool import (
     RISK_LABELS,
     SCOPE_KEYS,
     SINGLE_LABEL,
-    plan_lineage_ids,
-    plan_pool_counts,
     stratum_from_json,
-    task_pool_counts,
 )
+from sampling.selectors.pool import plan_lineage_ids, plan_pool_counts, task_pool_counts
 from tenancy import audit, events
 from tenancy.context import Actor, Role
 from tenancy.i18n import join_list, stored_format

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sampling import pdf
-from sampling.forms_filings import FilingAttachForm, FilingDecisionForm, FilingFilterForm, FilingSubmitForm
+from sampling.forms.filings import FilingAttachForm, FilingDecisionForm, FilingFilterForm, FilingSubmitForm
 from sampling.models import Draw, Filing
 from sampling.selectors import filings as selectors
 from sampling.services import filings as services

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inventory.models import MarketEntity, Tag
-from sampling.forms_plans import PlanForm, ReasonForm, ReviewForm, TaskForm, apply_service_errors
+from sampling.forms.plans import PlanForm, ReasonForm, ReviewForm, TaskForm, apply_service_errors
 from sampling.models import SamplingPlan, SamplingTask
 from sampling.selectors import draws as draw_sel
 from sampling.selectors import plans as sel

@@ -99,8 +99,8 @@ FORMS = our_classes(forms.BaseForm)
 
 def test_the_form_walk_finds_the_forms():
     names = {f"{c.__module__}.{c.__qualname__}" for c in FORMS}
-    assert {"inventory.forms.InspectorForm", "inventory.forms.EntityForm", "sampling.forms_plans.PlanForm",
-            "sampling.forms_draws.RecusalRequestForm", "sampling.forms_filings.FilingDecisionForm"} <= names
+    assert {"inventory.forms.InspectorForm", "inventory.forms.EntityForm", "sampling.forms.plans.PlanForm",
+            "sampling.forms.recusals.RecusalRequestForm", "sampling.forms.filings.FilingDecisionForm"} <= names
 
 
 @pytest.mark.parametrize("form_class", FORMS, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
@@ -135,7 +135,7 @@ def test_the_inspector_form_refuses_a_vertical_tab_in_the_name_and_keeps_what_wa
 
 
 def test_a_form_field_added_in_init_is_guarded_and_a_textarea_keeps_lines():
-    from sampling.forms_draws import RecusalRequestForm
+    from sampling.forms.recusals import RecusalRequestForm
 
     class WithExtra(RecusalRequestForm):
         def __init__(self, *args, **kwargs):
@@ -187,7 +187,7 @@ def test_every_serializer_of_our_apps_refuses_control_characters(serializer_clas
 def test_the_serializer_walk_finds_the_writable_ones():
     names = {f"{c.__module__}.{c.__qualname__}" for c in SERIALIZERS}
     assert {"inventory.serializers.EntitySerializer", "inventory.serializers.InspectorSerializer",
-            "inventory.serializers.CheckItemSerializer", "sampling.api_filings.FilingDecideSerializer"} <= names
+            "inventory.serializers.CheckItemSerializer", "sampling.serializers.filings.FilingDecideSerializer"} <= names
 
 
 def api(world, org: str = "A1", role: str = "admin") -> APIClient:
@@ -248,7 +248,7 @@ def test_exports_write_out_rows_that_hold_control_characters(world, login, fmt):
 
 def test_every_spreadsheet_writer_cleans_its_cells():
     """Every module of ours that writes .xlsx/.csv passes its cells through inventory.xlsx.escape_cell
-    (inventory/xlsx.py's workbook_bytes and CSV stream, sampling/xlsx_draws.py): a new exporter
+    (inventory/xlsx.py's workbook_bytes and CSV stream, sampling/xlsx.py): a new exporter
     that writes cells as they are stored fails here."""
     import inspect
 

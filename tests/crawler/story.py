@@ -46,6 +46,7 @@ from sampling.models import Draw, DrawSelection, Filing, FilingDecision, Samplin
 from sampling.services import draws as draw_services
 from sampling.services import filings as filing_services
 from sampling.services import plans as plan_services
+from sampling.services import recusals as recusal_services
 from tenancy import services as tenancy_services
 from tenancy.actors import actor_for
 from tenancy.context import Actor, Role
@@ -240,27 +241,27 @@ def _recusal_and_replacement(story: Story) -> None:
         inventory_services.inspector_update(actor=admin, inspector=member, data={"user": story.user(DEPARTMENT, Role.INSPECTOR)})
     inspector = story.actor(DEPARTMENT, Role.INSPECTOR)
     with actor_scope(inspector):
-        request = draw_services.recusal_request(
+        request = recusal_services.recusal_request(
             actor=inspector, draw=draw, selection=DrawSelection.objects.get(pk=first.pk),
             inspector=Inspector.objects.get(pk=member.pk), kind="recusal", reason="本人配偶在该单位任职，依法申请回避",
-            **_attachments(draw_services.recusal_request, "回避申请表.pdf"),
+            **_attachments(recusal_services.recusal_request, "回避申请表.pdf"),
         )
     with actor_scope(leader):
-        draw_services.recusal_decide(actor=leader, request=request, approve=True, note="同意回避，按规则递补")
+        recusal_services.recusal_decide(actor=leader, request=request, approve=True, note="同意回避，按规则递补")
     # A second request stays pending (the leader's inbox is not empty).
     planner = story.actor(DEPARTMENT, Role.PLANNER)
     with actor_scope(planner):
         selection = DrawSelection.objects.get(pk=first.pk)
         other = Inspector.objects.get(pk=selection.team[-1])
-        draw_services.recusal_request(
+        recusal_services.recusal_request(
             actor=planner, draw=draw, selection=selection, inspector=other, kind="absence", reason="参加省厅培训，无法到场",
         )
     with actor_scope(leader):
         # The lowest-ranked target of a stratum that still has a reserve (the draw's secret is random).
         selected = DrawSelection.objects.filter(draw=draw, rank__isnull=False, status=DrawSelection.Status.SELECTED)
-        last = next((s for s in selected.order_by("-rank") if draw_services.next_reserve(draw, s.stratum) is not None), None)
+        last = next((s for s in selected.order_by("-rank") if recusal_services.next_reserve(draw, s.stratum) is not None), None)
         if last is not None:
-            draw_services.replacement_create(actor=leader, draw=draw, selection=last, reason="该对象已注销，无法检查")
+            recusal_services.replacement_create(actor=leader, draw=draw, selection=last, reason="该对象已注销，无法检查")
         else:
             story.notes.append("no stratum of the draw has a reserve left for a replacement")
 

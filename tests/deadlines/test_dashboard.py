@@ -26,6 +26,7 @@ from inventory.models import Inspector
 from sampling.models import Draw, DrawSelection, PlanParticipant, RecusalRequest, SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
 from sampling.services import filings as filing_services
+from sampling.services import recusals as recusal_services
 from tenancy import dashboard, events
 from tenancy.context import Role
 from tenancy.scoping import actor_scope
@@ -265,7 +266,7 @@ def test_a_joint_tasks_milestones_per_department_and_who_is_late(world, settings
     with actor_scope(planner):
         selection = DrawSelection.objects.get(draw=draw, rank=1)
         member = Inspector.objects.get(pk__in=selection.team, organization=world.orgs["A2"])
-        req = draw_services.recusal_request(
+        req = recusal_services.recusal_request(
             actor=planner, draw=Draw.objects.get(pk=draw.pk), selection=selection, inspector=member,
             kind=RecusalRequest.Kind.ABSENCE, reason="培训",
         )
@@ -293,7 +294,7 @@ def test_a_joint_tasks_milestones_per_department_and_who_is_late(world, settings
     # The A2 leader decides; the office files the draw with itself (acknowledged at once).
     leader = world.actor("A2", Role.LEADER)
     with actor_scope(leader):
-        draw_services.recusal_decide(actor=leader, request=RecusalRequest.objects.get(pk=req.pk), approve=True)
+        recusal_services.recusal_decide(actor=leader, request=RecusalRequest.objects.get(pk=req.pk), approve=True)
     with actor_scope(office):
         filing_services.filing_submit(actor=office, draw=Draw.objects.get(pk=draw.pk))
     body = panel(world, "AO", Role.LEADER, "joint")

@@ -21,6 +21,7 @@ from sampling.models import Filing, RecusalRequest, SamplingPlan
 from sampling.services import draws as draw_services
 from sampling.services import filings as filing_services
 from sampling.services import plans as plan_services
+from sampling.services import recusals as recusal_services
 from tenancy.context import Role
 from tenancy.models import User
 from tenancy.scoping import actor_scope
@@ -109,12 +110,12 @@ def test_a_recusal_is_due_for_the_leader_until_decided(world):
 
         inspector = Inspector.objects.get(pk=selection.team[0])
     with actor_scope(world.actor("A1", Role.PLANNER)) as actor:
-        req = draw_services.recusal_request(actor=actor, draw=draw, selection=selection, inspector=inspector,
+        req = recusal_services.recusal_request(actor=actor, draw=draw, selection=selection, inspector=inspector,
                                             kind=RecusalRequest.Kind.RECUSAL, reason="与负责人系亲属")
     [item] = items(rule=builtin.RECUSAL)
     assert item.roles == [Role.LEADER] and item.target_url == f"/sampling/recusals/{req.pk}/"
     with actor_scope(world.actor("A1", Role.LEADER)) as actor:
-        draw_services.recusal_decide(actor=actor, request=req, approve=False, note="理由不充分")
+        recusal_services.recusal_decide(actor=actor, request=req, approve=False, note="理由不充分")
     assert items(rule=builtin.RECUSAL)[0].state == DueItem.State.DONE
 
 

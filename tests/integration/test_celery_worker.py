@@ -21,7 +21,7 @@ from django_scopes import scopes_disabled
 from config.celery import app
 from sampling import hashrank
 from sampling.models import Draw, DrawSelection, Filing
-from sampling.records import draw_record
+from sampling.selectors.draws import draw_record
 from sampling.services import draws as draw_services
 from sampling.services import filings as filing_services
 from sampling.tasks import draw_execute_task

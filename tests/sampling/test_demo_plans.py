@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 
 from sampling import demo
 from sampling.models import SamplingPlan, SamplingTask
-from sampling.pool import task_pool
+from sampling.selectors.pool import task_pool
 from tenancy.actors import actor_for
 from tenancy.demo import seed_organizations
 from tenancy.scoping import actor_scope

@@ -101,7 +101,7 @@ def test_lists_and_recusal_pages_read_on_a_phone(page, live_world):
 
     from inventory.models import Inspector, MarketEntity
     from sampling.models import DrawSelection, SamplingTask
-    from sampling.services import draws as draw_services
+    from sampling.services import recusals as recusal_services
     from tenancy.scoping import actor_scope
 
     draw = make_completed_draw(live_world, "A1", entities=40, inspectors=6)
@@ -112,7 +112,7 @@ def test_lists_and_recusal_pages_read_on_a_phone(page, live_world):
         member = Inspector.objects.get(pk=first.team[0])
     planner = live_world.actor("A1", "planner")
     with actor_scope(planner):
-        req = draw_services.recusal_request(
+        req = recusal_services.recusal_request(
             actor=planner, draw=draw, selection=first, inspector=member, kind="absence",
             reason="该同志本周在省局参加执法资格培训，无法按期参加本次检查，申请按规则递补。",
         )

@@ -12,9 +12,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django_scopes import scopes_disabled
 
 from inventory.models import ConflictOfInterest, Inspector, MarketEntity
-from sampling import hashrank, records
+from sampling import hashrank
 from sampling.models import Draw, DrawSelection, SamplingTask
+from sampling.selectors import draws as draw_selectors
 from sampling.services import draws as svc
+from sampling.services import recusals as recusal_svc
 from tenancy.models import AuditEntry
 from tenancy.scoping import actor_scope
 from tests.leak.cases_sampling_draws import block_all_but_one, make_completed_draw, make_ready_task
@@ -33,11 +35,11 @@ def test_full_ceremony_selects_by_quota_assigns_teams_and_verifies(world, tmp_pa
         assert draw.status == Draw.Status.COMMITTED
         assert draw.commitment == hashrank.commitment_of(bytes.fromhex(draw.secret))
         assert draw.pool_size == 40 and len(draw.inspector_pool) == 6
-        assert draw.inspector_pool_hash == records.commitment_event(draw)["inspector_pool_hash"]
-        event = records.commitment_event(draw)
+        assert draw.inspector_pool_hash == draw_selectors.commitment_event(draw)["inspector_pool_hash"]
+        event = draw_selectors.commitment_event(draw)
         assert "secret" not in event and event["pool_size"] == 40
         with pytest.raises(ValueError):
-            records.draw_record(draw)  # the secret stays server-side until the draw
+            draw_selectors.draw_record(draw)  # the secret stays server-side until the draw
 
         draw = svc.draw_execute(actor=actor, draw=draw, public_entropy="07 21 33", witnesses=["张三", " ", "李四"])
         assert draw.status == Draw.Status.COMPLETED
@@ -55,8 +57,8 @@ def test_full_ceremony_selects_by_quota_assigns_teams_and_verifies(world, tmp_pa
                 loads[i] = loads.get(i, 0) + 1
         assert max(loads.values()) - min(loads.values()) <= 1
 
-        record = records.draw_record(draw, variant="filing")
-        public = records.draw_record(draw, variant="public")
+        record = draw_selectors.draw_record(draw, variant="filing")
+        public = draw_selectors.draw_record(draw, variant="public")
         assert AuditEntry.objects.filter(action="draw_execute", target_id=str(draw.pk)).exists()
 
     assert hashrank.verify(record) == []
@@ -96,7 +98,7 @@ def test_conflicts_are_frozen_and_respected(world):
         draw = svc.draw_run(actor=actor, task=task)
         assert len(draw.conflicts) == 8
         assert all(ins.pk not in s.team for s in DrawSelection.objects.filter(draw=draw, rank__isnull=False))
-        assert hashrank.verify(records.draw_record(draw)) == []
+        assert hashrank.verify(draw_selectors.draw_record(draw)) == []
 
 
 def test_too_few_inspectors_refuses_the_commitment(world):
@@ -194,7 +196,7 @@ def test_unapproved_plan_or_not_ready_task_refused(world):
 def test_completed_draw_factory_is_verifiable(world):
     draw = make_completed_draw(world, "B1")
     with actor_scope(world.actor("B1", "viewer")):
-        record = records.draw_record(Draw.objects.get(pk=draw.pk))
+        record = draw_selectors.draw_record(Draw.objects.get(pk=draw.pk))
     assert hashrank.verify(record) == []
     assert record["public_entropy"] == "12 34 56" and record["x"]["witnesses"] == ["见证人甲"]
 
@@ -223,7 +225,7 @@ def test_joint_task_teams_have_each_departments_inspectors_and_participants_see_
         depts = {e["id"]: e["department"] for e in draw.inspector_pool}
         teams_ = [s.team for s in DrawSelection.objects.filter(draw=draw, rank__isnull=False)]
         assert all(sorted(depts[i] for i in t) == sorted({world.orgs["A1"].name, world.orgs["A2"].name}) for t in teams_)
-        assert hashrank.verify(records.draw_record(draw)) == []
+        assert hashrank.verify(draw_selectors.draw_record(draw)) == []
     participant = world.actor("A2", "viewer")
     with actor_scope(participant):
         assert record_variant_for(actor=participant, draw=Draw.objects.get(pk=draw.pk)) == "filing"
@@ -232,18 +234,18 @@ def test_joint_task_teams_have_each_departments_inspectors_and_participants_see_
     with actor_scope(planner):
         sel = DrawSelection.objects.get(draw=draw, rank=1)
         a2_member = next(i for i in sel.team if depts[i] == world.orgs["A2"].name)
-        req = svc.recusal_request(
+        req = recusal_svc.recusal_request(
             actor=planner, draw=Draw.objects.get(pk=draw.pk), selection=sel,
             inspector=Inspector.objects.get(pk=a2_member), kind="absence", reason="培训",
         )
     leader = world.actor("A2", "leader")
     with actor_scope(leader):
-        svc.recusal_decide(actor=leader, request=RecusalRequest.objects.get(pk=req.pk), approve=True)
+        recusal_svc.recusal_decide(actor=leader, request=RecusalRequest.objects.get(pk=req.pk), approve=True)
         sub = Substitution.objects.get(draw=draw)
         assert depts[sub.in_inspector_id] == world.orgs["A2"].name
         assert sub.in_inspector_id in DrawSelection.objects.get(pk=sel.pk).team
     with actor_scope(actor):
-        assert hashrank.verify(records.draw_record(Draw.objects.get(pk=draw.pk))) == []
+        assert hashrank.verify(draw_selectors.draw_record(Draw.objects.get(pk=draw.pk))) == []
     assert a1 and a2
 
 
@@ -274,7 +276,7 @@ def test_a_crash_mid_draw_leaves_nothing_and_the_same_commitment_runs_again(worl
         assert draw.status == "committed" and draw.seed == "" and not DrawSelection.objects.filter(draw=draw).exists()
         assert SamplingTask.objects.get(pk=task.pk).status == "ready"
         draw = svc.draw_execute(actor=actor, draw=draw, public_entropy="7")
-        record = records.draw_record(draw)
+        record = draw_selectors.draw_record(draw)
     assert draw.commitment == commitment and draw.status == "completed"
     assert hashrank.verify(record) == []
 
@@ -298,4 +300,4 @@ def test_a_code_changed_after_the_commitment_still_draws_its_entity(world):
         draw = svc.draw_execute(actor=actor, draw=draw, public_entropy="x")
         selection = DrawSelection.objects.get(draw=draw, key=old_code)
         assert selection.entity_id == entity.pk and selection.entity.code != old_code
-        assert not hashrank.verify(records.draw_record(draw, variant="filing"))
+        assert not hashrank.verify(draw_selectors.draw_record(draw, variant="filing"))

@@ -170,7 +170,7 @@ def test_record_variants_by_caller(world):
 
 
 def test_recusal_through_the_pages(world, monkeypatch):
-    from sampling.services import draws as svc
+    from sampling.services import recusals as svc
 
     filed = []
     monkeypatch.setattr(svc, "_file", lambda **kw: filed.append(kw["kind"]))
@@ -213,7 +213,7 @@ def test_recusal_through_the_pages(world, monkeypatch):
 
 
 def test_replacement_through_the_page(world, monkeypatch):
-    from sampling.services import draws as svc
+    from sampling.services import recusals as svc
 
     monkeypatch.setattr(svc, "_file", lambda **kw: None)
     draw = make_completed_draw(world, "A1")
@@ -231,8 +231,8 @@ def test_replacement_through_the_page(world, monkeypatch):
 
 
 def test_a_large_draws_forms_list_some_targets_and_find_the_rest(world, monkeypatch):
-    from sampling.selectors import draws as sel
-    from sampling.services import draws as svc
+    from sampling.selectors import recusals as sel
+    from sampling.services import recusals as svc
 
     monkeypatch.setattr(svc, "_file", lambda **kw: None)
     monkeypatch.setattr(sel, "TARGETS_LISTED", 2)
@@ -364,7 +364,7 @@ def test_a_long_excluded_list_is_folded_and_says_when_it_is_cut(world, monkeypat
 
 
 def test_leader_dashboard_counts_pending_recusals(world):
-    from sampling.services import draws as svc
+    from sampling.services import recusals as svc
     from tenancy.scoping import actor_scope
 
     draw = make_completed_draw(world, "A1")
@@ -423,8 +423,8 @@ def test_recusal_pages_name_the_firm_not_its_code(world, monkeypatch):
     """"17 · 91140522600000577X · 黄海鹏": a leader decides on a firm, so every page names it."""
     import html
 
-    from sampling.services import draws as svc
-    from sampling.views import draws as views
+    from sampling.services import recusals as svc
+    from sampling.views import recusals as views
 
     monkeypatch.setattr(svc, "_file", lambda **kw: None)
     draw = make_completed_draw(world, "A1", inspectors=6)
@@ -466,8 +466,8 @@ def test_recusal_pages_name_the_firm_not_its_code(world, monkeypatch):
 def test_replacement_page_names_targets_and_finds_them_by_name(world, monkeypatch):
     import html
 
-    from sampling.selectors import draws as sel
-    from sampling.services import draws as svc
+    from sampling.selectors import recusals as sel
+    from sampling.services import recusals as svc
 
     monkeypatch.setattr(svc, "_file", lambda **kw: None)
     monkeypatch.setattr(sel, "TARGETS_LISTED", 2)
@@ -557,7 +557,7 @@ def test_lists_turn_into_labelled_cards_on_a_phone(world):
     planner = world.actor("A1", "planner")
     with actor_scope(planner):
         first = DrawSelection.objects.get(draw=draw, rank=1)
-        from sampling.services import draws as svc
+        from sampling.services import recusals as svc
 
         svc.recusal_request(actor=planner, draw=draw, selection=first, inspector=Inspector.objects.get(pk=first.team[0]),
                             kind="recusal", reason="亲属")
@@ -578,7 +578,7 @@ def test_a_recusal_request_takes_a_signed_scan_the_leader_downloads(world, monke
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from sampling.models import RecusalAttachment
-    from sampling.services import draws as svc
+    from sampling.services import recusals as svc
 
     settings.MEDIA_ROOT = tmp_path
     monkeypatch.setattr(svc, "_file", lambda **kw: None)

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from sampling import hashrank, records
+from sampling import hashrank, record_codec
 from sampling.models import Draw, Filing, FilingDecision, SamplingPlan
+from sampling.selectors import draws as draw_selectors
 from sampling.selectors import filings as selectors
 from sampling.services import filings as services
 from tenancy.audit import AuditEntry
@@ -56,7 +57,7 @@ def test_submit_addresses_the_county_office_with_a_two_working_day_deadline(worl
     assert filing.kind == Filing.Kind.DRAW
     # The record is the filing variant (inspectors included), hashed canonically, pool included.
     assert filing.record["inspector_pool"] and filing.record["assignments"][0]["inspectors"]
-    whole = records.with_pool(filing.record, filing.draw)
+    whole = record_codec.with_pool(filing.record, filing.draw)
     assert len(whole["pool"]) == 6
     canonical = json.dumps(whole, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert filing.record_sha256 == hashlib.sha256(canonical).hexdigest()
@@ -276,7 +277,7 @@ def test_record_download_variants(world, login, client):
     url = reverse("sampling:filing_record", args=[filing.pk])
     login(world.user("AO", Role.VIEWER))
     full = json.loads(b"".join(client.get(url + "?variant=filing").streaming_content))
-    assert full == records.with_pool(filing.record, filing.draw) and full["inspector_pool"] and len(full["pool"]) == 6
+    assert full == record_codec.with_pool(filing.record, filing.draw) and full["inspector_pool"] and len(full["pool"]) == 6
     public = json.loads(b"".join(client.get(url + "?variant=public").streaming_content))
     assert public["pool"] == full["pool"]
     assert "inspector_pool" not in public and "conflicts" not in public
@@ -424,7 +425,7 @@ def test_a_filing_stores_its_pool_by_reference_and_downloads_it_whole(world, log
     login(world.user("AO", Role.VIEWER))
     body = _download(client, filing, "filing")
     with actor_scope(world.actor("A1", Role.VIEWER)):
-        whole = records.draw_record(Draw.objects.get(pk=draw.pk), variant="filing")
+        whole = draw_selectors.draw_record(Draw.objects.get(pk=draw.pk), variant="filing")
     # The whole record, pool included (in the key order the database keeps: jsonb sorts keys).
     assert json.loads(body) == whole and len(whole["pool"]) == 6
     assert hashlib.sha256(selectors.canonical_json(json.loads(body))).hexdigest() == filing.record_sha256
@@ -435,7 +436,7 @@ def _file_the_old_way(world, org_key="A1"):
     draw = make_simple_draw(world, org_key)
     filing = submit(world, org_key, draw=draw)
     with actor_scope(world.actor(org_key, Role.VIEWER)):
-        whole = records.draw_record(Draw.objects.get(pk=draw.pk), variant="filing")
+        whole = draw_selectors.draw_record(Draw.objects.get(pk=draw.pk), variant="filing")
     with scopes_disabled():
         Filing.objects.filter(pk=filing.pk).update(record=whole)
         return Filing.objects.get(pk=filing.pk)
@@ -453,7 +454,7 @@ def test_the_migration_refers_existing_filings_to_their_pool_with_identical_down
         tampered.refresh_from_db()
     # What the download sent before: the stored record as loaded, written compactly.
     before = {
-        f.pk: {v: records.record_json(f.record if v == "filing" else hashrank.public_record(f.record)).encode()
+        f.pk: {v: record_codec.record_json(f.record if v == "filing" else hashrank.public_record(f.record)).encode()
                for v in ("filing", "public")}
         for f in (old, tampered)
     }
@@ -472,7 +473,7 @@ def test_the_migration_refers_existing_filings_to_their_pool_with_identical_down
             assert after == before[filing.pk][variant], (filing.pk, variant)
     assert hashlib.sha256(selectors.canonical_json(json.loads(before[old.pk]["filing"]))).hexdigest() == old.record_sha256
     with scopes_disabled():
-        assert selectors.record_sha256(converted.record, draw=converted.draw) == old.record_sha256
+        assert record_codec.record_sha256(converted.record, draw=converted.draw) == old.record_sha256
 
     # And back: the reference becomes the inline pool again.
     with scopes_disabled():

@@ -9,9 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django_scopes import scopes_disabled
 
 from inventory.models import ConflictOfInterest, Inspector, MarketEntity
-from sampling import hashrank, records, teams
+from sampling import hashrank, teams
 from sampling.models import DrawSelection, RecusalRequest, Substitution, TargetReplacement
-from sampling.services import draws as svc
+from sampling.selectors import draws as draw_selectors
+from sampling.services import recusals as svc
 from tenancy.scoping import actor_scope
 from tests.leak.cases_sampling_draws import make_completed_draw
 
@@ -40,7 +41,7 @@ def test_inspector_requests_leader_approves_substitute_per_spec(world, filed):
         out_id = first.team[0]
     inspector_actor = _link_user(world, out_id)
     with actor_scope(inspector_actor):
-        record_before = records.draw_record(draw)
+        record_before = draw_selectors.draw_record(draw)
         req = svc.recusal_request(
             actor=inspector_actor, draw=draw, selection=first, inspector=Inspector.objects.get(pk=out_id),
             kind="recusal", reason="与该企业负责人系亲属",
@@ -53,7 +54,7 @@ def test_inspector_requests_leader_approves_substitute_per_spec(world, filed):
         assert req.status == "approved" and req.decided_by_id == world.user("A1", "leader").pk
         sub = Substitution.objects.get(draw=draw)
         first.refresh_from_db()
-        record = records.draw_record(draw)
+        record = draw_selectors.draw_record(draw)
     assert sub.seq == 1 and sub.request_id == req.pk
     assert first.initial_team[0] == out_id and first.team[0] == sub.in_inspector_id  # same position
     assert first.team[1] == first.initial_team[1]
@@ -91,7 +92,7 @@ def test_second_substitution_uses_earlier_events(world, filed):
         with actor_scope(leader):
             svc.recusal_decide(actor=leader, request=req, approve=True)
     with actor_scope(leader):
-        record = records.draw_record(draw)
+        record = draw_selectors.draw_record(draw)
         first.refresh_from_db()
     assert len(record["substitutions"]) == 2
     # The first recused inspector never comes back to this target (DRAW.md §5).
@@ -163,8 +164,8 @@ def test_replacement_takes_next_reserve_of_the_stratum_in_order(world, filed):
         assert rep2.replacement_id == reserves[1].pk and rep2.seq == 2
         with pytest.raises(ValidationError, match="用完"):
             svc.replacement_create(actor=leader, draw=draw, selection=DrawSelection.objects.get(pk=reserves[1].pk), reason="又无法联系")
-        record = records.draw_record(draw)
-        public = records.draw_record(draw, variant="public")
+        record = draw_selectors.draw_record(draw)
+        public = draw_selectors.draw_record(draw, variant="public")
     assert [(r["replaced"], r["replacement"]) for r in record["x"]["replacements"]] == [
         (target.key, reserves[0].key), (reserves[0].key, reserves[1].key)
     ]
@@ -193,7 +194,7 @@ def test_replacement_substitutes_a_member_in_conflict_with_the_new_target(world,
     with actor_scope(leader):
         svc.replacement_create(actor=leader, draw=draw, selection=target, reason="无法联系")
         reserve.refresh_from_db()
-        record = records.draw_record(draw)
+        record = draw_selectors.draw_record(draw)
         assert TargetReplacement.objects.filter(draw=draw).count() == 1
     assert member.pk not in reserve.team and len(reserve.team) == 2
     assert reserve.initial_team[0] == member.pk

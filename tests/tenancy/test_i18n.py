@@ -272,7 +272,7 @@ def test_plurals_in_english(world, login):
 def test_stored_record_words_stay_chinese_and_pages_translate_them(world, login):
     from sampling.models import RecusalRequest, Substitution
     from sampling.pool import REASON_CAP, RISK_LABELS
-    from sampling.services import draws as draw_services
+    from sampling.services import recusals as recusal_services
     from tests.leak.cases_sampling_draws import make_ready_task, make_recusal
 
     request = make_recusal(world, "A1")
@@ -282,7 +282,7 @@ def test_stored_record_words_stay_chinese_and_pages_translate_them(world, login)
         assert translate_stored(RISK_LABELS["D"]) == "D (high risk)"
         assert translate_stored(REASON_CAP % {"n": 3}) == "Times drawn this year: 3"
         with actor_scope(leader):
-            draw_services.recusal_decide(actor=leader, request=request, approve=True, note="ok")
+            recusal_services.recusal_decide(actor=leader, request=request, approve=True, note="ok")
             substitution = Substitution.objects.get(request=request)
     # Written into the draw's record while the page was English: the record's word stays Chinese.
     assert substitution.reason.startswith("依法回避：")

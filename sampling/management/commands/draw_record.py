@@ -10,8 +10,9 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from sampling import records
+from sampling import record_codec
 from sampling.models import Draw
+from sampling.selectors.draws import draw_record
 from tenancy.commands import OwnerCommand
 from tenancy.context import Actor
 
@@ -31,5 +32,5 @@ class Command(OwnerCommand):
         draw = Draw.objects.get(pk=options["draw_id"])
         if draw.status != Draw.Status.COMPLETED:
             raise CommandError(f"抽取 #{draw.pk} 尚未完成（{draw.get_status_display()}），没有抽取记录 / not drawn yet")
-        record = records.draw_record(draw, variant="public" if options["public"] else "filing")
-        self.stdout.write(records.record_json(record))
+        record = draw_record(draw, variant="public" if options["public"] else "filing")
+        self.stdout.write(record_codec.record_json(record))

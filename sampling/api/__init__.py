@@ -1,6 +1,8 @@
 """REST API of sampling, registered on the /api/v1/ router by submodule."""
 
-from sampling import api_draws, api_filings, api_plans
+from sampling.api import draws as api_draws
+from sampling.api import filings as api_filings
+from sampling.api import plans as api_plans
 
 
 def register(router) -> None:

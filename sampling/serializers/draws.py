@@ -1,4 +1,4 @@
-"""API shapes of draws. The record itself is the DRAW.md §6 JSON (``records.draw_record``)."""
+"""API shapes of draws. The record itself is the DRAW.md §6 JSON (``sampling.selectors.draws.draw_record``)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from rest_framework import mixins
 
 from sampling.models import SamplingPlan, SamplingTask
 from sampling.selectors import plans as selectors
-from sampling.serializers_plans import PlanSerializer, TaskSerializer
+from sampling.serializers.plans import PlanSerializer, TaskSerializer
 from tenancy.api import ScopedViewSet
 from tenancy.filters import IntegerFilter, SyncFilterSet
 

@@ -19,10 +19,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from sampling import records
 from sampling.models import Draw
 from sampling.selectors import draws as selectors
-from sampling.serializers_draws import DrawSerializer
+from sampling.serializers.draws import DrawSerializer
 from tenancy.api import ScopedViewSet
 from tenancy.filters import IntegerFilter, SyncFilterSet
 
@@ -88,7 +87,7 @@ class DrawViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             raise ValidationError({"variant": [_("应为 public 或 filing")]})
         if asked == "public":
             variant = "public"
-        return Response(records.draw_record(draw, variant=variant))
+        return Response(selectors.draw_record(draw, variant=variant))
 
 
 def register(router) -> None:

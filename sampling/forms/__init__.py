@@ -1,0 +1,1 @@
+"""Forms of sampling by area: plans, draws (the ceremony), recusals, filings."""

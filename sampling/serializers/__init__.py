@@ -1,0 +1,1 @@
+"""DRF serializers of sampling by area: plans, draws, filings."""
