@@ -25,17 +25,18 @@ def users_of(inspector_ids: Iterable[int]) -> dict[int, User]:
 
 
 def grant_team(*, actor: Actor, inspection_ids: Iterable[int], inspector_ids: Iterable[int]) -> int:
-    """Grant every linked member of each inspection's team; returns how many grants were added."""
+    """Grant every linked member of each inspection's team, all at once (a draw's thousands of
+    inspections: a handful of queries); returns how many grants were added."""
     users = users_of(inspector_ids)
     if not users:
         return 0
-    added = 0
-    for inspection in Inspection.objects.filter(pk__in=list(inspection_ids)).order_by("pk"):
-        for inspector_id in inspection.team:
-            user = users.get(inspector_id)
-            if user is not None:
-                added += grants.grant(user, TEAM_PERMISSION, inspection, actor=actor)
-    return added
+    pairs = [
+        (users[inspector_id], inspection)
+        for inspection in Inspection.objects.filter(pk__in=list(inspection_ids)).only("pk", "team").order_by("pk")
+        for inspector_id in inspection.team
+        if inspector_id in users
+    ]
+    return grants.grant_many(TEAM_PERMISSION, pairs, actor=actor)
 
 
 def move_grants(*, actor: Actor, inspection: Inspection, removed: set[int], added: set[int]) -> None:
