@@ -18,12 +18,12 @@ from django.views.decorators.http import require_POST
 from inspections import policies
 from inspections.forms.handling import HandlingCloseForm, HandlingForm, HandlingUpdateForm
 from inspections.models import Handling, HandlingStep
+from inspections.selectors.inspections import visible_inspections
 from inspections.services import handling as svc
 from inspections.services.handling import MOVES
 from tenancy.permissions import member_required
 
 from .common import inspection_or_404
-from .lists import visible_inspections
 from .presenters import HANDLING_BADGE
 
 STATUS_FILTERS = [

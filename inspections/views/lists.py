@@ -12,15 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from inspections import policies
 from inspections.models import Inspection, InspectionPart
+from inspections.selectors import inspections as sel
 from sampling.models import SamplingTask
-from tenancy.context import Actor, Role
-from tenancy.grants import objects_granted
 from tenancy.permissions import member_required
-from tenancy.policies import holds
 
-from .common import DRAW_BLOBS
 from .presenters import STATUS_BADGE, map_url
 
 PAGE_SIZE = 50
@@ -29,36 +25,17 @@ OPEN = "open"
 STATUS_FILTERS = [(OPEN, _("未完成")), *[(s.value, s.label) for s in Inspection.Status], ("all", _("全部"))]
 
 
-def reads_department(actor: Actor) -> bool:
-    return actor.is_member and actor.is_department and holds(actor, *policies.DEPARTMENT_READERS)
-
-
-def visible_inspections(actor: Actor) -> QuerySet[Inspection]:
-    """The inspections the actor's list holds: a department's staff its department's, an office
-    its own and its region's joint ones, an inspector those they are on (their grants)."""
-    rows = Inspection.objects.all()
-    if reads_department(actor):
-        return rows.filter(parts__organization_id=actor.organization_id)
-    if actor.is_office:
-        return rows.filter(Q(organization_id=actor.organization_id) | Q(plan__kind="joint"))
-    if actor.is_department and holds(actor, Role.INSPECTOR):
-        return objects_granted(actor, policies.TEAM_PERMISSION, rows)
-    return rows.none()
-
-
 @member_required()
 def inspection_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor
-    staff = reads_department(actor) or actor.is_office
     status = request.GET.get("status", OPEN)
     status = status if status in dict(STATUS_FILTERS) else OPEN
+    if not (sel.reads_department(actor) or actor.is_office):
+        return _mine(request, status)
     q = request.GET.get("q", "").strip()[:60]
     task_id = request.GET.get("task", "")
-    # The current version of each visit, and a correction still being filled or reviewed.
-    rows = visible_inspections(actor).filter(
-        Q(is_current=True) | Q(previous__isnull=False, status__in=(*Inspection.OPEN_STATES, Inspection.Status.SUBMITTED))
-    )
-    tasks = _tasks(rows) if staff else []
+    rows = sel.current_or_pending(sel.visible_inspections(actor))
+    tasks = _tasks(rows)
     if status == OPEN:
         rows = rows.filter(status__in=Inspection.OPEN_STATES)
     elif status != "all":
@@ -68,16 +45,31 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     if q:
         rows = rows.filter(Q(entity__name__icontains=q) | Q(entity__code__iexact=q))
     rows = (
-        rows.distinct().select_related("entity", "task", "draw").defer(*DRAW_BLOBS)
+        rows.select_related("entity", "task", "draw").defer(*sel.DRAW_BLOBS)
         .prefetch_related(Prefetch("parts", queryset=InspectionPart.objects.prefetch_related("items")))
         .order_by("window_end", "entity__name", "pk")
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "inspections/list.html", {
-        "page": page, "rows": [_row(i) for i in page], "staff": staff, "status": status, "q": q,
+        "page": page, "rows": [_row(i) for i in page], "staff": True, "status": status, "q": q,
         "task": int(task_id) if task_id.isdigit() else None, "tasks": tasks, "statuses": STATUS_FILTERS,
-        "title": _("检查实施") if staff else _("我的检查"),
+        "title": _("检查实施"),
         "query": "&".join(f"{k}={v}" for k, v in (("status", status), ("q", q), ("task", task_id)) if v),
+    })
+
+
+def _mine(request: HttpRequest, status: str) -> HttpResponse:
+    """我的检查: the inspections the inspector is on, soonest due first (the result's due day once
+    the visit ended, else the window's end)."""
+    found = sel.my_inspections(actor=request.actor, open_only=status == OPEN)
+    if status not in (OPEN, "all"):
+        found = [r for r in found if r.inspection.status == status]
+    rows = [{
+        "inspection": r.inspection, "entity": r.inspection.entity, "map_url": map_url(r.address), "items": r.items,
+        "badge": STATUS_BADGE.get(r.inspection.status, ""), "due_on": r.due_on, "late": r.late,
+    } for r in found]
+    return render(request, "inspections/list.html", {
+        "rows": rows, "staff": False, "status": status, "statuses": STATUS_FILTERS, "title": _("我的检查"),
     })
 
 
@@ -91,4 +83,5 @@ def _row(inspection: Inspection) -> dict[str, Any]:
     return {
         "inspection": inspection, "entity": inspection.entity, "map_url": map_url(inspection.entity.address),
         "items": list(dict.fromkeys(items)), "badge": STATUS_BADGE.get(inspection.status, ""),
+        "due_on": inspection.window_end, "late": False,
     }

@@ -29,8 +29,15 @@
     var strokes = 0;
     var last = null;
 
-    wrap.classList.remove("hidden");
+    var again = block.querySelector("[data-sig-again]");
+    // A signature taken already is shown; the pad opens again on request.
+    function padShown(on) {
+      wrap.classList.toggle("hidden", !on);
+      if (again) again.classList.toggle("hidden", on);
+    }
+    padShown(shown.classList.contains("hidden"));
     if (fallback) fallback.classList.add("hidden");
+    if (again) again.addEventListener("click", function () { padShown(true); size(); });
 
     function size() {
       // Backing pixels follow the CSS size and the screen's density, so strokes stay sharp.
@@ -112,6 +119,7 @@
           shown.classList.remove("hidden");
           ctx.clearRect(0, 0, canvas.width, canvas.height);
           strokes = 0;
+          padShown(false);
           say(status.dataset.textSaved + " " + (answer.body.saved_at || ""));
           document.dispatchEvent(new CustomEvent("inspection:revision", { detail: { revision: answer.body.revision } }));
         } else {

@@ -6,23 +6,45 @@ corrections as new versions, and the follow-up pages."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import re
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from PIL import Image
 
-from inspections.models import Answer, DraftConflict, Evidence, Handling, Inspection, InspectionPart
+from inspections.models import (
+    Answer,
+    DraftConflict,
+    Evidence,
+    Handling,
+    Inspection,
+    InspectionPart,
+    ResultCode,
+)
 from inventory.models import CheckPoint
 from tests.inspections.conftest import Drawn, drawn
 from tests.inspections.support import confirm_all, fill, first, fresh, png, points_of, submit
 
 pytestmark = pytest.mark.django_db
+
+
+def ship_result_codes() -> None:
+    """The national result codes as their data migration ships them: a test on a live server
+    (any app's) empties every table when it ends, the codes included."""
+    if not ResultCode.objects.exists():
+        importlib.import_module("inspections.migrations.0002_result_codes").ship(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _result_codes(db):
+    ship_result_codes()
 
 
 def as_user(user) -> Client:
@@ -84,6 +106,8 @@ def test_an_inspector_lists_exactly_their_inspections_and_cannot_open_others(wor
     assert names == [i.entity.name for i in own]
     assert "我的检查" in page and 'href="https://uri.amap.com/search?keyword=%E9%98%B3%E5%9F%8E%E5%8E%BF' in page
     assert "待确认" in page and "LEAKA1MARK 事项" in page
+    dues = re.findall(r'data-testid="row-due">([^<]+)', page)
+    assert [x.strip() for x in dues] == [i.window_end.isoformat() for i in own]  # not ended yet: the window's end
     for other in others:
         assert client.get(detail(other)).status_code == 404
         assert f">{other.entity.name}<" not in page

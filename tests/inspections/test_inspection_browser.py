@@ -1,0 +1,235 @@
+"""An inspection on a phone (390×844) in Chromium: the inspector opens "我的检查" and their
+inspection, answers every check point, attaches a photo, draws the firm's signature on the screen,
+loses the connection mid-way and keeps typing, comes back online, reloads — nothing typed is lost —
+and submits; the leader returns it once with a comment and approves it the second time.
+
+Also: what was typed while saves failed is offered back after a reload and saved on request, and
+the autosave's round trip is measured under a throttled connection (CDP
+Network.emulateNetworkConditions), printed for the record."""
+
+from __future__ import annotations
+
+import io
+import statistics
+import time
+
+import pytest
+from django.utils import timezone
+from django_scopes import scopes_disabled
+from PIL import Image
+
+from inspections.models import Answer, Inspection, InspectionPart
+from tests.browser.support import log_in, shot
+from tests.inspections.conftest import drawn
+from tests.inspections.support import confirm_all, first, points_of
+from tests.inspections.test_pages import ship_result_codes
+from tests.world import PASSWORD, build_world
+
+pytestmark = [pytest.mark.browser]
+
+PHONE = {"width": 390, "height": 844}
+# Slow mobile: 400 ms round trip, 400 kbit/s down, 150 kbit/s up.
+SLOW = {"offline": False, "latency": 400, "downloadThroughput": 50 * 1024, "uploadThroughput": 19 * 1024}
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 900), (90, 140, 190)).save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _phone(browser, live_server):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.base = live_server.url
+    page.errors = []
+    # A failed request while offline is logged by the browser itself; anything else is a bug
+    # (a script error, a CSP refusal).
+    page.on("console", lambda msg: msg.type == "error" and "net::ERR_" not in msg.text and page.errors.append(msg.text))
+    return context, page
+
+
+def _saved(page) -> None:
+    page.wait_for_selector('#draft-form[data-save-state="saved"]')
+
+
+def _no_overflow(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+
+def _draw_signature(page) -> None:
+    box = page.locator('[data-testid="signature-pad"]').bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 20, y + box["height"] * 0.6)
+    page.mouse.down()
+    for i in range(1, 25):
+        page.mouse.move(x + 20 + i * 10, y + box["height"] * (0.6 - 0.3 * ((i % 6) / 6)), steps=2)
+    page.mouse.up()
+    page.mouse.move(x + 60, y + 30)
+    page.mouse.down()
+    page.mouse.move(x + 120, y + 110, steps=8)
+    page.mouse.up()
+
+
+def test_an_inspection_on_a_phone_survives_a_lost_connection_and_is_returned_then_approved(
+    browser, live_server, transactional_db, settings, tmp_path,
+):
+    settings.MEDIA_ROOT = tmp_path
+    ship_result_codes()
+    world = build_world()
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    confirm_all(world, inspection)
+    [p1, p2] = points_of(inspection)
+    inspector = d.users[inspection.team[0]]
+    today = timezone.localdate().isoformat()
+
+    context, page = _phone(browser, live_server)
+    log_in(page, inspector.username, "x")
+    page.click(".menu-toggle")
+    page.click('[data-testid="nav-inspections.mine"]')
+    assert page.inner_text('[data-testid="list-title"]') == "我的检查"
+    _no_overflow(page)
+    shot(page, "inspections-mine-phone")
+    page.click(f'[data-testid="inspection-link"]:text("{inspection.entity.name}")')
+    assert page.inner_text('[data-testid="inspection-entity"]') == inspection.entity.name
+
+    # Answers, saved as one goes.
+    page.click('label.choice:has(input[name="method"][value="onsite"])')
+    page.fill('input[name="started_on"]', today)
+    page.fill('input[name="ended_on"]', today)
+    page.click(f'label.choice:has(input[name="point_{p1.pk}"][value="normal"])')
+    page.click(f'label.choice:has(input[name="point_{p2.pk}"][value="normal"])')
+    page.fill(f'textarea[name="point_{p1.pk}_note"]', "营业执照悬挂于显著位置")
+    _saved(page)
+
+    # A photo of the first point, uploaded at once, shown as a thumbnail.
+    page.set_input_files(f'[data-testid="evidence-input-{p1.pk}"]',
+                         files=[{"name": "现场照片.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}])
+    page.wait_for_selector(f'[data-testid="evidence-{p1.pk}"] [data-testid="evidence-thumb"]')
+    thumb = page.locator(f'[data-testid="evidence-{p1.pk}"] img')
+    thumb.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    assert thumb.evaluate("img => img.naturalWidth") == 640  # the reduced rendition, not the camera's 1200 px
+
+    # The firm's signature, drawn on the screen.
+    page.locator('[data-testid="signature-pad"]').scroll_into_view_if_needed()
+    _draw_signature(page)
+    page.click('[data-testid="signature-save"]')
+    page.wait_for_selector('[data-testid="signature-image"]:visible')
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=page.locator('[data-testid="signature-image"]').element_handle())
+
+    # The connection drops while the inspector writes the part's note: kept on the phone.
+    context.set_offline(True)
+    lost = "负责人称消防器材月底更换；现场未发现其他问题"
+    page.fill('textarea[name="note"]', lost)
+    page.wait_for_selector('#draft-form[data-save-state="offline"]')
+    stored = page.evaluate(f"JSON.parse(localStorage.getItem('ssj-draft:inspection:{inspection.pk}'))")
+    assert stored["fields"]["note"] == lost
+    with scopes_disabled():
+        assert InspectionPart.objects.get(inspection=inspection).note == ""
+    context.set_offline(False)
+    _saved(page)  # sent by itself when the connection came back
+    assert page.evaluate(f"localStorage.getItem('ssj-draft:inspection:{inspection.pk}')") is None
+    page.reload()
+    assert page.input_value('textarea[name="note"]') == lost
+    assert page.input_value(f'textarea[name="point_{p1.pk}_note"]') == "营业执照悬挂于显著位置"
+    assert page.is_checked(f'input[name="point_{p1.pk}"][value="normal"]')
+
+    # Saves failing (the request never gets through): after a reload the unsent text is offered back.
+    page.route("**/save/", lambda route: route.abort())
+    page.fill(f'textarea[name="point_{p2.pk}_note"]', "消防通道畅通")
+    page.wait_for_selector('#draft-form[data-save-state="offline"]')
+    page.unroute("**/save/")
+    page.reload()
+    page.wait_for_selector('[data-testid="draft-local"]:visible')
+    assert "1 项尚未发送" in page.inner_text('[data-testid="draft-local"]')
+    assert page.input_value(f'textarea[name="point_{p2.pk}_note"]') == ""
+    page.click('[data-testid="draft-local-restore"]')
+    _saved(page)
+    with scopes_disabled():
+        assert Answer.objects.get(part__inspection=inspection, point=p2).note == "消防通道畅通"
+
+    page.click('label[for="code-01"]')
+    _saved(page)
+    _no_overflow(page)
+    shot(page, "inspection-form-phone")
+    page.click('[data-testid="submit-button"]')
+    page.wait_for_selector('[data-testid="inspection-status"]:text("已提交")')
+    assert page.errors == [], page.errors
+    context.close()
+
+    # The leader returns it with a comment.
+    context, leader = _phone(browser, live_server)
+    log_in(leader, world.user("A1", "leader").username, PASSWORD)
+    leader.goto(f"{live_server.url}/inspections/{inspection.pk}/review/")
+    assert "负责人称消防器材月底更换" in leader.inner_text("main")
+    leader.click('label.choice:has(input[name="decision"][value="return"])')
+    leader.fill('textarea[name="comment"]', "请补充灭火器照片")
+    leader.click('[data-testid="review-submit"]')
+    leader.wait_for_selector('[data-testid="inspection-status"]:text("已退回")')
+    _no_overflow(leader)
+
+    # The inspector reads the comment, adds to the draft and submits again.
+    context2, page = _phone(browser, live_server)
+    log_in(page, inspector.username, "x")
+    page.goto(f"{live_server.url}/inspections/{inspection.pk}/")
+    assert "请补充灭火器照片" in page.inner_text('[data-testid="returned-comment"]')
+    page.set_input_files(f'[data-testid="evidence-input-{p2.pk}"]',
+                         files=[{"name": "灭火器.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}])
+    page.wait_for_selector(f'[data-testid="evidence-{p2.pk}"] [data-testid="evidence-thumb"]')
+    page.click('[data-testid="submit-button"]')
+    page.wait_for_selector('[data-testid="inspection-status"]:text("已提交")')
+    assert page.errors == [], page.errors
+    context2.close()
+
+    # The second time the leader approves: the result is locked.
+    leader.goto(f"{live_server.url}/inspections/{inspection.pk}/review/")
+    leader.click('label.choice:has(input[name="decision"][value="approve"])')
+    leader.click('[data-testid="review-submit"]')
+    leader.wait_for_selector('[data-testid="inspection-status"]:text("已通过")')
+    assert "已审核通过并锁定" in leader.inner_text('[data-testid="locked-note"]')
+    assert leader.locator('[data-testid="review-row"]').count() == 4  # submitted, returned, submitted, approved
+    shot(leader, "inspection-approved-phone")
+    assert leader.errors == [], leader.errors
+    context.close()
+    with scopes_disabled():
+        final = Inspection.objects.get(pk=inspection.pk)
+        assert final.status == "approved" and final.signature_id is not None
+        assert InspectionPart.objects.get(inspection=inspection).note == lost
+
+
+def test_autosave_round_trip_on_a_slow_connection(browser, live_server, transactional_db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    ship_result_codes()
+    world = build_world()
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    confirm_all(world, inspection)
+    [p1, _p2] = points_of(inspection)
+    context, page = _phone(browser, live_server)
+    log_in(page, d.users[inspection.team[0]].username, "x")
+    page.goto(f"{live_server.url}/inspections/{inspection.pk}/")
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW)
+    timings = []
+    for n in range(6):
+        started = time.monotonic()
+        page.fill(f'textarea[name="point_{p1.pk}_note"]', f"第 {n} 次记录：" + "现场情况说明。" * 20)
+        page.wait_for_function("() => document.getElementById('draft-form').dataset.saveState === 'saving'")
+        _saved(page)
+        timings.append(time.monotonic() - started)
+    rtts = page.evaluate(
+        "performance.getEntriesByType('resource').filter(e => e.name.endsWith('/save/')).map(e => e.duration)"
+    )
+    print(f"\nautosave on a slow connection (400 ms RTT, 400/150 kbit/s): request {statistics.median(rtts):.0f} ms median "
+          f"(max {max(rtts):.0f}); typed → saved {statistics.median(timings) * 1000:.0f} ms median incl. the 800 ms pause")
+    assert len(rtts) >= 6 and statistics.median(rtts) >= 400  # throttled indeed
+    assert statistics.median(timings) < 5  # saved within seconds on a slow line
+    with scopes_disabled():
+        assert Answer.objects.get(part__inspection=inspection, point=p1).note.startswith("第 5 次记录")
+    assert page.errors == [], page.errors
+    context.close()
