@@ -32,7 +32,11 @@ def grant_team(*, actor: Actor, inspection_ids: Iterable[int], inspector_ids: It
         return 0
     pairs = [
         (users[inspector_id], inspection)
-        for inspection in Inspection.objects.filter(pk__in=list(inspection_ids)).only("pk", "team").order_by("pk")
+        for inspection in (
+            # What the grants' audit names each row by (str(inspection)), and never a draw's pool.
+            Inspection.objects.filter(pk__in=list(inspection_ids)).select_related("entity", "draw")
+            .only("pk", "team", "version", "entity_id", "draw_id", "entity__name", "draw__task_uid").order_by("pk")
+        )
         for inspector_id in inspection.team
         if inspector_id in users
     ]
