@@ -13,7 +13,7 @@ from tests.deadlines.conftest import add_platform
 
 pytestmark = pytest.mark.django_db
 
-OURS = ("tenancy.", "inventory.", "sampling.", "deadlines.")
+OURS = ("tenancy.", "inventory.", "sampling.", "deadlines.", "inspections.")
 
 SIDEBAR = re.compile(r'<nav class="sidenav".*?</nav>', re.S)
 TOKEN = re.compile(r'<div class="section">([^<]*)</div>|<a href="([^"]*)" class="(active)?" data-testid="nav-([\w.]+)">([^<]*)</a>')
@@ -23,6 +23,9 @@ DEPARTMENT = [
     "一单两库", "inventory.items", "inventory.joint_items", "inventory.entities", "inventory.inspectors", "inventory.imports",
     "随机抽查", "sampling.plans", "sampling.tasks", "sampling.recusals", "sampling.filings", "deadlines.due",
 ]
+# A department's staff read its inspections; an inspector has "我的检查" at the top instead.
+INSPECTIONS = ["检查实施", "inspections.list", "inspections.handlings"]
+INSPECTOR = [DEPARTMENT[0], "inspections.mine", *DEPARTMENT[1:]]
 
 
 def sidebar(client: Client, path: str = "/") -> list[str]:
@@ -49,7 +52,9 @@ def test_registry_holds_each_apps_entries_in_order():
     ours = [e for e in NAV if e.key.startswith(OURS)]
     assert ours == sorted(ours, key=lambda e: (e.order, e.key))
     sections = {e.key: e for e in NAV if isinstance(e, NavSection)}
-    assert [s for s in sections if s.startswith(OURS)] == ["inventory.registers", "sampling.sampling", "tenancy.admin"]
+    assert sorted(s for s in sections if s.startswith(OURS)) == [
+        "inspections.inspections", "inventory.registers", "sampling.sampling", "tenancy.admin",
+    ]
     # Every entry sits at the top or under a registered heading (else it could never be shown).
     assert all(e.section in sections for e in NAV if isinstance(e, NavEntry) and e.section)
     by_section: dict[str, list[str]] = {}
@@ -57,32 +62,33 @@ def test_registry_holds_each_apps_entries_in_order():
         if isinstance(e, NavEntry):
             by_section.setdefault(e.section, []).append(e.key)
     assert by_section == {
-        "": ["tenancy.dashboard"],
+        "": ["tenancy.dashboard", "inspections.mine"],
         "inventory.registers": [
             "inventory.items", "inventory.joint_items", "inventory.entities", "inventory.inspectors", "inventory.imports",
         ],
         "sampling.sampling": ["sampling.plans", "sampling.tasks", "sampling.recusals", "sampling.filings", "deadlines.due"],
+        "inspections.inspections": ["inspections.list", "inspections.handlings"],
         "tenancy.admin": ["tenancy.audit_log", "deadlines.rules", "deadlines.holidays", "deadlines.failures"],
     }
-    # No placeholder for an app that is not built: nothing points at inspections or publication.
-    assert not [e for e in NAV if isinstance(e, NavEntry) and e.url_name.startswith(("inspections", "publication"))]
+    # No placeholder for an app that is not built: nothing points at publication.
+    assert not [e for e in NAV if isinstance(e, NavEntry) and e.url_name.startswith("publication")]
 
 
 @pytest.mark.parametrize(
     ("org", "role", "expected"),
     [
-        ("A1", "planner", DEPARTMENT),
-        ("A1", "inspector", DEPARTMENT),
-        ("A1", "leader", [*DEPARTMENT, "管理", "tenancy.audit_log", "deadlines.rules"]),
+        ("A1", "planner", [*DEPARTMENT, *INSPECTIONS]),
+        ("A1", "inspector", INSPECTOR),
+        ("A1", "leader", [*DEPARTMENT, *INSPECTIONS, "管理", "tenancy.audit_log", "deadlines.rules"]),
         ("AO", "leader", [
             "tenancy.dashboard",
             "一单两库", "inventory.items", "inventory.joint_items", "inventory.entities", "inventory.inspectors",
             "inventory.imports",
-            "随机抽查", "sampling.plans", "sampling.tasks", "sampling.filings", "deadlines.due",
+            "随机抽查", "sampling.plans", "sampling.tasks", "sampling.filings", "deadlines.due", *INSPECTIONS,
             "管理", "tenancy.audit_log", "deadlines.rules",
         ]),
         ("A1", "admin", [
-            *DEPARTMENT, "管理", "tenancy.audit_log", "deadlines.rules", "deadlines.holidays", "deadlines.failures",
+            *DEPARTMENT, *INSPECTIONS, "管理", "tenancy.audit_log", "deadlines.rules", "deadlines.holidays", "deadlines.failures",
         ]),
     ],
 )
