@@ -1,20 +1,30 @@
 """The inspections list: "我的检查" for an inspector (the inspections they are on, by due date,
 phone first), a department's inspections for its planners, administrators, leaders and viewers,
-and the joint ones of its region for an office — with filters by task, status and name or code."""
+and the joint ones of its region for an office — with filters by task, status and name or code;
+above a department's list, the draws dispatched to it still to be checked and confirmed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from inspections.models import Inspection, InspectionPart
+from inspections import policies
+from inspections.forms.fill import ConfirmForm
+from inspections.models import Dispatch, Inspection, InspectionPart
 from inspections.selectors import inspections as sel
+from inspections.services import inspections as svc
 from sampling.models import SamplingTask
+from tenancy.context import Actor
 from tenancy.permissions import member_required
 
 from .presenters import STATUS_BADGE, map_url
@@ -51,6 +61,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "inspections/list.html", {
+        "dispatches": _dispatches(actor),
         "page": page, "rows": [_row(i) for i in page], "staff": True, "status": status, "q": q,
         "task": int(task_id) if task_id.isdigit() else None, "tasks": tasks, "statuses": STATUS_FILTERS,
         "title": _("检查实施"),
@@ -71,6 +82,31 @@ def _mine(request: HttpRequest, status: str) -> HttpResponse:
     return render(request, "inspections/list.html", {
         "rows": rows, "staff": False, "status": status, "statuses": STATUS_FILTERS, "title": _("我的检查"),
     })
+
+
+def _dispatches(actor: Actor) -> list[Dispatch]:
+    """The targets dispatched to the actor's department still to be checked and confirmed."""
+    if not actor.is_department:
+        return []
+    rows = Dispatch.objects.filter(organization_id=actor.organization_id, confirmed_at__isnull=True).select_related("task")
+    return [d for d in rows.order_by("dispatched_at", "pk")[:20] if policies.can_confirm_dispatch(actor, d)]
+
+
+@member_required()
+@require_POST
+def dispatch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """比对和确认: the department confirms every target of a draw dispatched to it at once."""
+    dispatch = get_object_or_404(Dispatch, pk=pk)
+    form = ConfirmForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        count = svc.dispatch_confirm(actor=request.actor, dispatch=dispatch, note=note)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, gettext("已比对确认“%(task)s”派发的检查对象（%(n)s 户可以开始检查）。")
+                         % {"task": dispatch.task.name, "n": count})
+    return redirect(reverse("inspections:list") + f"?task={dispatch.task_id}")
 
 
 def _tasks(rows: QuerySet[Inspection]) -> list[SamplingTask]:

@@ -148,6 +148,24 @@ def test_department_staff_filter_by_task_status_and_name_and_the_office_sees_joi
     assert "您目前没有需要办理的检查。" in empty
 
 
+def test_the_department_confirms_the_targets_dispatched_to_it_from_its_list(world):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    with scopes_disabled():
+        count = Inspection.objects.filter(draw=d.draw).count()
+    planner = as_user(world.user("A1", "planner"))
+    page = planner.get(reverse("inspections:list")).content.decode()
+    assert 'data-testid="dispatch-row"' in page and f">{count}</td>" in page
+    assert 'data-testid="dispatches"' not in as_user(world.user("A1", "viewer")).get(reverse("inspections:list")).content.decode()
+    [url] = re.findall(r'action="(/inspections/dispatches/\d+/confirm/)"', page)
+    response = planner.post(url, {"note": "已与名录库核对"})
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert set(Inspection.objects.filter(draw=d.draw).values_list("status", flat=True)) == {"todo"}
+    page = planner.get(response["Location"]).content.decode()
+    assert 'data-testid="dispatches"' not in page and f"（{count} 户可以开始检查）" in page
+    assert as_user(world.user("A2", "planner")).post(url).status_code == 404
+
+
 def test_the_sidebar_offers_my_inspections_to_inspectors_and_the_list_to_staff(world):
     inspector = as_user(world.user("A1", "inspector")).get("/").content.decode()
     assert 'data-testid="nav-inspections.mine"' in inspector and 'data-testid="nav-inspections.list"' not in inspector

@@ -8,6 +8,9 @@ visit (A1 and A2 taking part) for AO. tests/inspections/test_pages.py checks the
 
 from __future__ import annotations
 
+from django_scopes import scopes_disabled
+
+from inspections.models import Dispatch
 from tests.factories import (
     make_approved_inspection,
     make_draft_conflict,
@@ -20,8 +23,17 @@ from tests.factories import (
 
 from .registry import Case
 
+
+def make_inspection_dispatch(world, org_key: str) -> Dispatch:
+    """The dispatch of ``make_inspection``'s draw to its first department."""
+    inspection = make_inspection(world, org_key)
+    with scopes_disabled():
+        return Dispatch.objects.filter(draw_id=inspection.draw_id).order_by("pk").first()
+
+
 FACTORIES = {
     "inspection": make_inspection,
+    "inspection_dispatch": make_inspection_dispatch,
     "inspection_filled": make_filled_inspection,
     "inspection_submitted": make_submitted_inspection,
     "inspection_approved": make_approved_inspection,
@@ -44,6 +56,7 @@ def _conflict(c) -> dict:
 CASES = {
     "inspections:list": Case(factory="inspection", kind="list", own=_OWN),
     "inspections:detail": Case(factory="inspection", own=_OWN),
+    "inspections:dispatch_confirm": Case(factory="inspection_dispatch", method="post", own=_OWN),
     "inspections:confirm": Case(factory="inspection", method="post", own=_OWN),
     "inspections:save": Case(factory="inspection", method="post", data={"note": "现场情况"}, own=_OWN),
     "inspections:evidence_add": Case(factory="inspection", method="post", own=_OWN),
