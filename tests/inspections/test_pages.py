@@ -436,3 +436,48 @@ def test_a_joint_visit_each_department_fills_its_own_part(world):
     assert not any(f'name="point_{p.pk}"' in page for p in other_points)
     assert f'data-testid="part-{a2}"' in page and "测试单位A2" in page and "测试单位A1" in page
     assert "该部门的检查要点由其检查人员填写。" in page
+
+
+def test_a_refusal_stands_for_the_signature_and_result_codes_show_as_a_table_of_groups(world):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    confirm_all(world, inspection)
+    with scopes_disabled():
+        group = ResultCode.objects.create(code="11", name="其他发现问题情形", order=500)
+        ResultCode.objects.create(code="1101", name="超范围经营", parent=group, is_problem=True, order=510)
+    [p1, p2] = points_of(inspection)
+    client = member_client(d, inspection)
+    page = client.get(detail(inspection)).content.decode()
+    assert "<th colspan=\"2\">其他发现问题情形</th>" in page and 'value="1101"' in page and 'value="11"' not in page
+    today = timezone.localdate().isoformat()
+    status, body = save(client, inspection, {
+        "method": "onsite", "started_on": today, "ended_on": today, "results": ["1101"],
+        f"point_{p1.pk}": "abnormal", f"point_{p2.pk}": "normal",
+        "signature_refused": True, "refusal_reason": "负责人拒绝在检查记录上签字",
+    }, revision=1, part_revision=1)
+    assert status == 200 and body["ok"]
+    status, body = save(client, inspection, {"results": ["11"]}, revision=body["revision"])
+    assert status == 400 and body["errors"] == {"results": ["“其他发现问题情形”是分组，请选择其下的具体结果。"]}
+    assert client.post(reverse("inspections:submit", args=[inspection.pk])).status_code == 302
+    page = client.get(detail(inspection)).content.decode()
+    assert "拒绝签字" in page and "负责人拒绝在检查记录上签字" in page and "超范围经营" in page
+
+
+def test_a_transfer_names_the_department_it_goes_to(world):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    confirm_all(world, inspection)
+    fill(d, inspection, status="abnormal", results=["05"], result_reason="涉嫌无证经营")
+    submit(d, inspection)
+    planner = as_user(world.user("A1", "planner"))
+    add = reverse("inspections:handling_add", args=[inspection.pk])
+    page = planner.get(add).content.decode()
+    assert f'<option value="{world.orgs["A2"].pk}">测试单位A2</option>' in page and "测试单位B1" not in page
+    response = planner.post(add, {"measure": "transfer", "description": "移送主管部门"})
+    assert response.status_code == 400 and "请选择或填写移送的部门。" in response.content.decode()
+    assert planner.post(add, {"measure": "transfer", "transfer_to": world.orgs["A2"].pk}).status_code == 302
+    with scopes_disabled():
+        handling = Handling.objects.get(inspection=inspection)
+    assert (handling.measure, handling.transfer_to_id) == ("transfer", world.orgs["A2"].pk)
+    page = planner.get(reverse("inspections:handling_detail", args=[handling.pk])).content.decode()
+    assert "移送其他部门" in page and "测试单位A2" in page
