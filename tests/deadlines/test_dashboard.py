@@ -30,11 +30,13 @@ from sampling.services import recusals as recusal_services
 from tenancy import dashboard, events
 from tenancy.context import Role
 from tenancy.scoping import actor_scope
-from tests.leak.cases_deadlines import make_late_due_item
-from tests.leak.cases_sampling_draws import make_ready_task
-from tests.leak.cases_sampling_filings import make_simple_draw
-from tests.leak.cases_sampling_plans import make_submitted_plan
-from tests.leak.registry import marker
+from tests.factories import (
+    make_completed_draw,
+    make_late_due_item,
+    make_ready_task,
+    make_submitted_plan,
+    marker,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,9 +149,7 @@ def test_a_leader_sees_the_departments_items_late_and_open_with_the_warning_of_a
     make_late_due_item(world, "A1")
     certificate(world, "A1", "王本周", next_workday() + dt.timedelta(days=30))
     # Drawn on 30 December: its 2 working days run into 2027, which nobody has entered.
-    draw = make_simple_draw(world, "A1", drawn_at=timezone.make_aware(dt.datetime(2026, 12, 30, 10)))
-    with actor_scope(world.actor("A1", Role.PLANNER)) as actor:
-        events.emit("sampling.draw.completed", actor=actor, obj=draw)
+    draw = make_completed_draw(world, "A1", targets=3, drawn_at=timezone.make_aware(dt.datetime(2026, 12, 30, 10)))
     plan = plan_waiting_for_the_leader(world, "A1")
     make_late_due_item(world, "A2")
 
@@ -254,7 +254,7 @@ def test_a_joint_tasks_milestones_per_department_and_who_is_late(world, settings
 
     office = world.actor("AO", Role.PLANNER)
     with actor_scope(office):
-        draw = draw_services.draw_run(actor=office, task=task, public_entropy="x")
+        draw = draw_services.draw_run(actor=office, task=task, public_entropy="x", witnesses=["见证人"])
     drawn = timezone.now() - dt.timedelta(days=10)
     with scopes_disabled():
         Draw.objects.filter(pk=draw.pk).update(drawn_at=drawn)

@@ -1,7 +1,8 @@
 """The due-item engine: each rule opens and closes its items on its events, counts in working or
 calendar days, takes per-organization settings (and an office's default), warns on years counted
-Monday–Friday, and a waived item keeps its reason. Events are emitted here directly (with the
-actor of the service that emits them), so the engine is tested apart from sampling's wiring
+Monday–Friday, and a waived item keeps its reason. Draws are made by the ceremony, which emits
+their completion; every other event is emitted here directly (with the actor of the service
+that emits it), so the engine is tested apart from the rest of sampling's wiring
 (tests/deadlines/test_wiring.py)."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tenancy import events, timelimits
 from tenancy.audit import AuditEntry
 from tenancy.context import Role
 from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_filings import make_simple_draw
+from tests.factories import draw_task, make_completed_draw, make_ready_task
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +47,7 @@ def emit(world, org_key, role, event, obj, **data):
 
 
 def completed_draw(world, org_key="A1", drawn="2026-12-04T10:00:00"):
-    draw = make_simple_draw(world, org_key, drawn_at=at(drawn))
-    emit(world, org_key, Role.PLANNER, "sampling.draw.completed", draw)
-    return draw
+    return make_completed_draw(world, org_key, drawn_at=at(drawn), targets=3)
 
 
 # --- the registries -------------------------------------------------------------------------------
@@ -147,12 +146,12 @@ def test_an_acknowledged_filing_does_not_reopen(world):
 
 
 def test_an_emitting_service_that_rolls_back_leaves_no_item(world):
-    draw = make_simple_draw(world, "A1", drawn_at=at("2026-12-04T10:00:00"))
-    with actor_scope(world.actor("A1", Role.PLANNER)) as actor, pytest.raises(RuntimeError), transaction.atomic():
-        events.emit("sampling.draw.completed", actor=actor, obj=draw)
-        assert DueItem.objects.count() == 1
+    task = make_ready_task(world, "A1", targets=3)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        draw = draw_task(world, task, drawn_at=at("2026-12-04T10:00:00"))
+        assert [i.target_id for i in items(rule=builtin.FILING)] == [str(draw.pk)]
         raise RuntimeError("the service failed after emitting")
-    assert items() == []
+    assert items(rule=builtin.FILING) == []
 
 
 def test_one_active_item_per_rule_and_object(world):
@@ -160,7 +159,7 @@ def test_one_active_item_per_rule_and_object(world):
     emit(world, "A1", Role.PLANNER, "sampling.draw.completed", draw)  # delivered twice: brought up to date
     assert len(items(rule=builtin.FILING)) == 1
     with scopes_disabled(), pytest.raises(IntegrityError), transaction.atomic():
-        item = items()[0]
+        item = items(rule=builtin.FILING)[0]
         item.pk = None
         item.save()
 
@@ -188,7 +187,7 @@ def test_an_organization_counts_in_calendar_days_with_its_own_source(world):
 def test_a_rule_switched_off_opens_nothing(world):
     _setting(world, "A1", builtin.FILING, period=2, unit=Unit.WORKDAYS, enabled=False)
     completed_draw(world)
-    assert items() == []
+    assert items(rule=builtin.FILING) == []
 
 
 def test_settings_are_checked(world):
@@ -208,7 +207,7 @@ def test_settings_are_checked(world):
 
 
 def _recusal(world, org_key="A1"):
-    draw = make_simple_draw(world, org_key, drawn_at=at("2026-12-03T10:00:00"))
+    draw = make_completed_draw(world, org_key, drawn_at=at("2026-12-03T10:00:00"), targets=3)
     with scopes_disabled():
         selection = draw.selections.filter(rank__isnull=False).first()
         inspector = Inspector.objects.get(pk=selection.team[0])
@@ -272,7 +271,7 @@ def test_a_year_nobody_entered_is_counted_monday_to_friday_and_says_so(
 
 
 def test_the_filing_time_limit_sampling_asks_for_is_the_engines(world):
-    draw = make_simple_draw(world, "A1", drawn_at=at("2026-12-04T16:30:00"))
+    draw = make_completed_draw(world, "A1", drawn_at=at("2026-12-04T16:30:00"), targets=3)
     with actor_scope(world.actor("A1", Role.PLANNER)) as actor:
         due = timelimits.due_at(builtin.FILING, actor=actor, obj=draw, start=draw.drawn_at, default=dt.timedelta(days=9))
         text = timelimits.describe(builtin.FILING, actor=actor, default="")
@@ -285,7 +284,7 @@ def test_the_filing_time_limit_sampling_asks_for_is_the_engines(world):
 
 def test_waiving_needs_a_reason_and_an_admin_or_leader_of_the_owner(world):
     completed_draw(world)
-    [item] = items()
+    [item] = items(rule=builtin.FILING)
     for key, role in (("A1", Role.PLANNER), ("AO", Role.ADMIN)):
         with actor_scope(world.actor(key, role)) as actor, pytest.raises(PermissionDenied):
             services.due_item_waive(actor=actor, item=item, reason="x")
@@ -293,7 +292,7 @@ def test_waiving_needs_a_reason_and_an_admin_or_leader_of_the_owner(world):
         with pytest.raises(ValidationError, match="免除原因"):
             services.due_item_waive(actor=actor, item=item, reason="  ")
         services.due_item_waive(actor=actor, item=item, reason="任务取消，经局务会研究不再报备")
-    [item] = items()
+    [item] = items(rule=builtin.FILING)
     assert item.state == DueItem.State.WAIVED and item.state_reason == "任务取消，经局务会研究不再报备"
     assert item.state_by_id == world.user("A1", Role.LEADER).pk and item.closed_at is not None
 
@@ -356,11 +355,14 @@ def test_a_certificate_is_due_thirty_days_before_it_expires_and_renewal_closes_i
 def test_scoping_of_due_items(world):
     completed_draw(world, "A1")
     completed_draw(world, "B1")
+    # Each draw's plan has its own (closed) items too: every row seen is A1's, one of them the filing.
     with actor_scope(world.actor("A1", Role.VIEWER)):
-        assert DueItem.objects.count() == 1
+        assert {i.organization_id for i in DueItem.objects.all()} == {world.orgs["A1"].pk}
+        assert DueItem.objects.filter(rule=builtin.FILING).count() == 1
     with actor_scope(world.actor("A2", Role.ADMIN)):
         assert DueItem.objects.count() == 0
     with actor_scope(world.actor("AO", Role.VIEWER)):
-        assert [i.organization_id for i in DueItem.objects.all()] == [world.orgs["A1"].pk]
+        assert {i.organization_id for i in DueItem.objects.all()} == {world.orgs["A1"].pk}
+        assert DueItem.objects.filter(rule=builtin.FILING).count() == 1
     with scopes_disabled():
         assert RuleSetting.objects.count() == 0

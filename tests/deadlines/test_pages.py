@@ -15,14 +15,17 @@ from django_scopes import scopes_disabled
 
 from deadlines import builtin
 from deadlines.models import DueItem, HolidayDate, HolidayYear, Notification, RuleSetting
-from tenancy import events
 from tenancy.audit import AuditEntry
 from tenancy.context import Role
-from tenancy.scoping import actor_scope
 from tests.deadlines.conftest import add_platform
-from tests.leak.cases_deadlines import make_notification, make_rule_setting, make_task_failure
-from tests.leak.cases_sampling_filings import make_simple_draw
-from tests.leak.registry import marker
+from tests.factories import (
+    filing_due_item,
+    make_completed_draw,
+    make_notification,
+    make_rule_setting,
+    make_task_failure,
+    marker,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,11 +42,7 @@ def at(text: str) -> dt.datetime:
 
 
 def _item(world, org_key="A1", drawn="2026-12-30T10:00:00") -> DueItem:
-    draw = make_simple_draw(world, org_key, drawn_at=at(drawn))
-    with actor_scope(world.actor(org_key, Role.PLANNER)) as actor:
-        events.emit("sampling.draw.completed", actor=actor, obj=draw)
-    with scopes_disabled():
-        return DueItem.objects.get(target_id=str(draw.pk))
+    return filing_due_item(make_completed_draw(world, org_key, drawn_at=at(drawn), targets=3))
 
 
 def test_the_due_list_shows_the_date_its_source_and_the_warning_of_an_assumed_year(world):

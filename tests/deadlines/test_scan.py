@@ -20,13 +20,11 @@ from django_scopes import scopes_disabled
 from deadlines.jobs import scan_now
 from deadlines.models import DueItem, Notification
 from deadlines.scan import deliver_emails, scan_organization
-from tenancy import events
 from tenancy.audit import AuditEntry
 from tenancy.context import Role
 from tenancy.models import Membership, User
 from tenancy.periodic import organization_scope
-from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_filings import make_simple_draw
+from tests.factories import filing_due_item, make_completed_draw
 
 D = dt.date.fromisoformat
 
@@ -44,10 +42,7 @@ def give_emails(world, *keys: str) -> None:
 
 def overdue_filing(world, org_key="A1", drawn="2026-12-04T16:30:00"):
     """A draw completed on a Friday afternoon: filing due Tuesday 2026-12-08."""
-    draw = make_simple_draw(world, org_key, drawn_at=at(drawn))
-    with actor_scope(world.actor(org_key, Role.PLANNER)) as actor:
-        events.emit("sampling.draw.completed", actor=actor, obj=draw)
-    return draw
+    return make_completed_draw(world, org_key, drawn_at=at(drawn), targets=3)
 
 
 def scan(world, org_key, now):
@@ -92,7 +87,7 @@ def test_reminders_then_overdue_then_an_escalation_to_the_leader_and_the_office(
     night = scan(world, "A1", "2026-12-09T00:15:00")
     assert (night.due, night.overdue, night.sent) == (0, 1, 0)
     with scopes_disabled():
-        item = DueItem.objects.get()
+        item = DueItem.objects.get(pk=filing_due_item(draw).pk)
         assert item.state == DueItem.State.OVERDUE and item.escalated_at is None
         assert AuditEntry.objects.filter(target_type="deadlines.dueitem", action="dueitem_overdue").count() == 1
     # Wednesday 09:00: the department's leader, and the office's admin, leader and planner.

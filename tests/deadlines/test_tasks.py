@@ -15,13 +15,11 @@ from config.celery import app
 from deadlines import jobs
 from deadlines.models import Notification
 from deadlines.tasks import recount_organization_task, scan_organization_task
-from tenancy import events
 from tenancy.context import Role
 from tenancy.models import TaskFailure, User
 from tenancy.periodic import JOBS, RUN_TASK, beat_schedule
-from tenancy.scoping import actor_scope
 from tests.deadlines import flaky_mail
-from tests.leak.cases_sampling_filings import make_simple_draw
+from tests.factories import make_completed_draw
 
 
 def at(text: str) -> dt.datetime:
@@ -55,9 +53,7 @@ def _due_tomorrow(world):
     with scopes_disabled():
         for role in (Role.PLANNER, Role.ADMIN):
             User.objects.filter(pk=world.user("A1", role).pk).update(email=f"a1.{role}@example.cn")
-    draw = make_simple_draw(world, "A1", drawn_at=at("2026-12-04T16:30:00"))
-    with actor_scope(world.actor("A1", Role.PLANNER)) as actor:
-        events.emit("sampling.draw.completed", actor=actor, obj=draw)
+    draw = make_completed_draw(world, "A1", drawn_at=at("2026-12-04T16:30:00"), targets=3)
 
 
 @pytest.mark.django_db

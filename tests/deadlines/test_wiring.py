@@ -25,7 +25,7 @@ from sampling.services import recusals as recusal_services
 from tenancy.context import Role
 from tenancy.models import User
 from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_draws import make_ready_task
+from tests.factories import make_ready_task
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,15 @@ def items(**filters) -> list[DueItem]:
 def _drawn(world, org_key="A1"):
     task = make_ready_task(world, org_key, entities=12, inspectors=4)
     with actor_scope(world.actor(org_key, Role.PLANNER)) as actor:
-        return draw_services.draw_run(actor=actor, task=task, public_entropy="41 07 93")
+        return draw_services.draw_run(actor=actor, task=task, public_entropy="41 07 93", witnesses=["见证人"])
+
+
+def _confirm_dispatch(world, draw) -> None:
+    from inspections.models import Dispatch  # noqa: PLC0415  (a later app: its own due item for the draw's targets)
+    from inspections.services.inspections import dispatch_confirm  # noqa: PLC0415
+
+    with actor_scope(world.actor("A1", Role.PLANNER)) as actor:
+        dispatch_confirm(actor=actor, dispatch=Dispatch.objects.get(draw=draw))
 
 
 def test_a_draw_not_filed_in_two_working_days_is_reminded_then_escalated_to_the_office(world):
@@ -51,6 +59,7 @@ def test_a_draw_not_filed_in_two_working_days_is_reminded_then_escalated_to_the_
         for (org, role), user in world.users.items():
             User.objects.filter(pk=user.pk).update(email=f"{org.lower()}.{role}@example.cn")
     draw = _drawn(world)
+    _confirm_dispatch(world, draw)  # the department confirms its targets at once: only the filing is left to remind
     [item] = items(rule=builtin.FILING)
     calendar = current_calendar()
     due = calendar.add_workdays(timezone.localdate(draw.drawn_at), 2).date

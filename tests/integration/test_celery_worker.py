@@ -30,7 +30,7 @@ from tenancy.jobs import job_create
 from tenancy.models import Job
 from tenancy.scoping import actor_scope
 from tenancy.tasks import actor_ref
-from tests.leak.cases_sampling_draws import make_ready_task
+from tests.factories import make_ready_task
 from tests.world import build_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +118,7 @@ def test_a_real_worker_attaches_a_long_filings_pdf_after_the_filing_commits(work
     task = make_ready_task(world, "A1", entities=80, inspectors=6)
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        draw = draw_services.draw_run(actor=actor, task=task, public_entropy="41 07 93")
+        draw = draw_services.draw_run(actor=actor, task=task, public_entropy="41 07 93", witnesses=["见证人"])
         filing = filing_services.filing_submit(actor=actor, draw=draw)
     assert not filing.pdf  # filed at once; the PDF is the worker's
     deadline = time.monotonic() + 90

@@ -30,12 +30,9 @@ from django_scopes import scopes_disabled
 from config.celery import app
 from deadlines.models import DueItem, Notification
 from deadlines.tasks import scan_organization_task
-from tenancy import events
 from tenancy.audit import AuditEntry
-from tenancy.context import Role
 from tenancy.models import User
-from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_filings import make_simple_draw
+from tests.factories import filing_due_item, make_completed_draw
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -122,11 +119,7 @@ def _overdue_filing(world):
         for (org, role), user in world.users.items():
             User.objects.filter(pk=user.pk).update(email=f"{org.lower()}.{role}@example.cn")
     drawn = timezone.make_aware(dt.datetime(2026, 12, 4, 16, 30))
-    draw = make_simple_draw(world, "A1", drawn_at=drawn)
-    with actor_scope(world.actor("A1", Role.PLANNER)) as actor:
-        events.emit("sampling.draw.completed", actor=actor, obj=draw)
-    with scopes_disabled():
-        return DueItem.objects.get()
+    return filing_due_item(make_completed_draw(world, "A1", drawn_at=drawn, targets=3))
 
 
 def _wait(predicate, seconds: float, what: str):
