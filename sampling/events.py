@@ -17,4 +17,6 @@ EVENTS: tuple[tuple[str, str], ...] = (
     ("sampling.filing.decided", "the office acknowledged or returned a filing (obj: FilingDecision)"),
     ("sampling.recusal.requested", "recusal_request: an inspector asked to leave a team (obj: RecusalRequest)"),
     ("sampling.recusal.decided", "recusal_decide: a leader approved or rejected it (obj: RecusalRequest)"),
+    ("sampling.substitution.created", "recusal_decide / replacement_create: a substitute took a team position; the selection's team is saved (obj: Substitution)"),
+    ("sampling.replacement.created", "replacement_create: a reserve replaced a drawn target, before any substitution on its team (obj: TargetReplacement)"),
 )

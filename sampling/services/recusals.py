@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -28,10 +28,12 @@ from sampling.models import (
     Substitution,
     TargetReplacement,
 )
+from sampling.policies import TeamPlace, can_ask_recusal_for, can_decide_recusal, can_replace_target
 from sampling.services.draws import draw_error_message
 from tenancy import audit, events
-from tenancy.context import Actor, Role
+from tenancy.context import Actor
 from tenancy.i18n import fixed_label
+from tenancy.policies import ensure
 from tenancy.uploads import CheckedUpload, attachment_store
 
 # --------------------------------------------------------------------------------------------
@@ -107,6 +109,7 @@ def _substitute(
     sub.save()
     audit.record_create(actor=actor, obj=sub, note=_("人员递补：%(key)s") % {"key": selection.key})
     _set_team(actor, selection, [in_id if i == out.pk else i for i in selection.team])
+    events.emit("sampling.substitution.created", actor=actor, obj=sub)
     return sub
 
 
@@ -157,10 +160,7 @@ def recusal_request(
         raise ValidationError({"selection": _("该对象已被替换，无需申请回避。")})
     if inspector.pk not in selection.team:
         raise ValidationError({"inspector": _("%(name)s 不在该检查对象的检查组中。") % {"name": inspector.name}})
-    own = actor.user_id is not None and inspector.user_id == actor.user_id and actor.has_role(Role.INSPECTOR)
-    planner = actor.has_role(Role.PLANNER, Role.ADMIN) and actor.organization_id in (draw.organization_id, inspector.organization_id)
-    if not (own or planner):
-        raise PermissionDenied(_("只有检查组成员本人或计划编制人员可以申请回避。"))
+    ensure(can_ask_recusal_for, actor, TeamPlace(draw=draw, inspector=inspector))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写回避或无法参加的事由。")})
@@ -181,17 +181,11 @@ def recusal_request(
     return req
 
 
-def can_decide(actor: Actor, req: RecusalRequest) -> bool:
-    """曲阳 §16: approved by the leader of the inspector's own unit."""
-    return actor.has_role(Role.LEADER) and actor.organization_id == req.inspector.organization_id
-
-
 @transaction.atomic
 def recusal_decide(*, actor: Actor, request: RecusalRequest, approve: bool, note: str = "") -> RecusalRequest:
     """Approve (the substitute is drawn by DRAW.md §5, appended and filed) or reject."""
     req = RecusalRequest.objects.select_for_update().select_related("inspector", "draw").get(pk=request.pk)
-    if not can_decide(actor, req):
-        raise PermissionDenied(_("只有该执法人员所在单位的分管领导可以审批。"))
+    ensure(can_decide_recusal, actor, req)
     if req.status != RecusalRequest.Status.PENDING:
         raise ValidationError(_("该申请已经审批过了。"))
     note = (note or "").strip()
@@ -238,8 +232,7 @@ def replacement_create(*, actor: Actor, draw: Draw, selection: DrawSelection, re
     """Replace a deregistered or unreachable target by the next unused reserve of its stratum."""
     draw = Draw.objects.select_for_update().get(pk=draw.pk)
     _completed(draw)
-    if draw.organization_id != actor.organization_id or not actor.has_role(Role.LEADER):
-        raise PermissionDenied(_("只有抽取所属单位的分管领导可以批准对象递补。"))
+    ensure(can_replace_target, actor, draw)
     selection = DrawSelection.objects.select_for_update().get(pk=selection.pk, draw=draw)
     if selection.status not in (DrawSelection.Status.SELECTED, DrawSelection.Status.REPLACEMENT):
         raise ValidationError({"selection": _("只能替换抽中的对象。")})
@@ -268,6 +261,7 @@ def replacement_create(*, actor: Actor, draw: Draw, selection: DrawSelection, re
     rep.set_tenant(actor)
     rep.save()
     audit.record_create(actor=actor, obj=rep, note=f"{selection.key} → {reserve.key}")
+    events.emit("sampling.replacement.created", actor=actor, obj=rep)
 
     # A member with a declared interest in the new target leaves it by DRAW.md §5 (阳城文旅: 应依法回避).
     barred = {c["inspector"] for c in draw.conflicts if c["target"] == reserve.key}
