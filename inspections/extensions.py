@@ -2,7 +2,8 @@
 ``InspectionsConfig.ready``):
 
 * the events it emits (``tenancy.events.declare``) and its handlers of sampling's: a completed
-  draw makes its inspections (``services.creation``);
+  draw makes its inspections, a substitution changes the team, a replacement moves the
+  inspection (``services.creation``);
 * its time limits as rules of the deadlines engine (``deadlines.rules.RULES``, with the engine's
   handler subscribed to the events they listen to) and its joint-task milestones
   (``deadlines.milestones.MILESTONES``): ``inspections.due``;
@@ -30,6 +31,8 @@ def register() -> None:
 
     events.declare("inspections", inspection_events.EVENTS)
     events.subscribe(key="inspections.create", events=["sampling.draw.completed"], handler=creation.on_draw_completed)
+    events.subscribe(key="inspections.team", events=["sampling.substitution.created"], handler=creation.on_substitution)
+    events.subscribe(key="inspections.replace", events=["sampling.replacement.created"], handler=creation.on_replacement)
     for rule in due.RULES:
         RULES.register(rule)
     events.subscribe(key="inspections.due", events=due.listened_events(), handler=handle_event)

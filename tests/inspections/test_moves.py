@@ -9,7 +9,6 @@ from django_scopes import scopes_disabled
 
 from inspections.models import Inspection
 from inspections.policies import TEAM_PERMISSION
-from inspections.services import creation
 from inspections.services import inspections as svc
 from inventory.models import Inspector
 from sampling.models import DrawSelection, Substitution, TargetReplacement
@@ -36,7 +35,6 @@ def test_a_substitute_takes_the_place_and_the_grant_of_the_recused_inspector(wor
     with actor_scope(leader):
         recusal_services.recusal_decide(actor=leader, request=req, approve=True, note="同意")
         selection.refresh_from_db()
-        creation.team_set(actor=leader, selection=selection)  # what the substitution's event does
     with scopes_disabled():
         sub = Substitution.objects.get(draw=d.draw)
         [part] = fresh(inspection).parts.all()
@@ -54,7 +52,6 @@ def _replace(world, d, inspection) -> TargetReplacement:
     with actor_scope(leader):
         selection = DrawSelection.objects.get(pk=inspection.selection_id)
         rep = recusal_services.replacement_create(actor=leader, draw=d.draw, selection=selection, reason="经营场所无法联系")
-        creation.inspection_replace(actor=leader, replacement=rep)  # what the replacement's event does
     return rep
 
 
@@ -89,3 +86,29 @@ def test_an_inspection_holding_work_is_closed_as_replaced_and_a_new_one_opened(w
         assert not active.filter(selection_id=rep.replaced_id).exists()
         assert new.parts.count() == 1 and new.status == Inspection.Status.PENDING
     assert has_grant(d.actor_of(new.team[0]), TEAM_PERMISSION, new)
+
+
+def test_a_joint_visits_substitute_is_decided_by_the_inspectors_own_leader_and_moves_the_grant(world):
+    d = drawn(world, "AO", entities=12, inspectors=3)
+    inspection = first(d)
+    a2 = world.orgs["A2"].pk
+    out_id = next(i for i in inspection.team if d.actor_of(i).organization_id == a2)
+    office = world.actor("AO", "planner")
+    with actor_scope(office):
+        selection = DrawSelection.objects.get(pk=inspection.selection_id)
+        req = recusal_services.recusal_request(
+            actor=office, draw=d.draw, selection=selection, inspector=Inspector.objects.get(pk=out_id),
+            kind="absence", reason="外出培训",
+        )
+    leader = world.actor("A2", "leader")
+    with actor_scope(leader):
+        recusal_services.recusal_decide(actor=leader, request=req, approve=True, note="同意")
+    with scopes_disabled():
+        sub = Substitution.objects.get(draw=d.draw)
+        parts = {p.organization_id: p for p in fresh(inspection).parts.all()}
+    after = fresh(inspection)
+    assert sub.in_inspector_id in after.team and out_id not in after.team
+    assert sub.in_inspector_id in parts[a2].inspectors and out_id not in parts[a2].inspectors
+    assert parts[world.orgs["A1"].pk].inspectors == [i for i in after.team if i != sub.in_inspector_id]
+    assert has_grant(d.actor_of(sub.in_inspector_id), TEAM_PERMISSION, after)
+    assert not has_grant(d.actor_of(out_id), TEAM_PERMISSION, after)
