@@ -8,7 +8,8 @@ class InspectionsConfig(AppConfig):
     def ready(self) -> None:
         # Its events, its handlers of sampling's, its due-item rules and milestones: all through
         # the registries of the apps before it (which never import this app).
-        from . import extensions, navigation
+        from . import demo, extensions, navigation
 
         extensions.register()
         navigation.register()
+        demo.register()  # seed_demo's inspections (tenancy.demo.DEMO_SEEDERS)

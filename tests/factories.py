@@ -15,6 +15,7 @@ A county office's plans are joint plans of the county's two departments. Names c
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -801,3 +802,30 @@ def make_handling(world, org_key: str) -> Any:
                                              case_no=f"{marker(org_key)}罚字1号", description=f"{marker(org_key)}处罚")
     cache[("handling", org_key)] = row
     return row
+
+
+def make_records_job(world, org_key: str) -> Any:
+    """A finished zip of the 检查记录表 of ``make_inspection``'s task, asked for by the planner of
+    ``org_key`` (only they open it): a stored file, the job's result as the worker leaves it."""
+    import zipfile  # noqa: PLC0415
+
+    from django.core.files.storage import default_storage  # noqa: PLC0415
+
+    from inspections.documents.archive import JOB_KIND  # noqa: PLC0415
+    from tenancy.jobs import job_update  # noqa: PLC0415
+    from tenancy.models import Job  # noqa: PLC0415
+
+    inspection = make_inspection(world, org_key)
+    actor = owner_actor(world, org_key)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(f"0001-{marker(org_key)}.pdf", b"%PDF-1.4\n%%EOF\n")
+    with actor_scope(actor):
+        job = job_create(actor=actor, kind=JOB_KIND, label=f"{marker(org_key)}检查记录表打包",
+                         params={"task_id": inspection.task_id, "count": 1})
+        name = default_storage.save(f"jobs/inspections/{marker(org_key)}.zip", ContentFile(buffer.getvalue()))
+        job_update(job.pk, status=Job.Status.DONE, progress=100, message=f"{marker(org_key)}已生成",
+                   result={"file": name, "count": 1, "bytes": len(buffer.getvalue()), "sha256": "",
+                           "task_id": inspection.task_id, "task_uid": inspection.draw.task_uid})
+        job.refresh_from_db()
+    return job

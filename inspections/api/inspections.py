@@ -29,8 +29,8 @@ from rest_framework.response import Response
 from inspections.documents.archive import member_name
 from inspections.documents.records import items_of_parts, record_of
 from inspections.documents.render import document_pdf
-from inspections.documents.visible import visible_inspections
 from inspections.models import Answer, Handling, HandlingStep, Inspection, InspectionPart, Review
+from inspections.selectors.inspections import visible_inspections
 from inspections.serializers.inspections import (
     CommentSerializer,
     ConfirmSerializer,

@@ -3,5 +3,5 @@ department's part: 一企一表) and the 检查结果告知书 for the firm, eac
 downloaded as a PDF from the same template, and a task's records as one zip built by a worker.
 
 ``records`` reads what they show, ``render`` makes HTML and PDF, ``archive`` the zip,
-``visible`` the inspections an actor may read, ``views``/``urls`` the pages.
+``views``/``urls`` the pages.
 """

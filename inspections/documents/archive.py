@@ -7,7 +7,7 @@ before the next, and the finished file is copied to storage in chunks. PDFs are 
 as they are (their streams are compressed already: deflating them again costs time for a few
 per cent).
 
-The zip holds what the person who asked may read (``inspections.documents.visible``): an
+The zip holds what the person who asked may read (``selectors.inspections.visible_inspections``): an
 inspector's, their own inspections of the task; the department's staff, all of the department's.
 Only that person opens the job and downloads the file.
 """
@@ -29,12 +29,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspections.models import Inspection
+from inspections.selectors.inspections import visible_inspections
 from sampling.models import SamplingTask
 from tenancy.context import Actor
 
 from .records import RecordReader
 from .render import Renderer
-from .visible import visible_inspections
 
 JOB_KIND = "inspection_records"
 # How often a running job writes its progress (seconds): often enough for a bar, not a write per PDF.

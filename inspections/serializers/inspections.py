@@ -288,7 +288,7 @@ class DraftResultSerializer(Serializer):
 
 
 class TaskProgressSerializer(Serializer):
-    """抽查进度: a task's numbers (``inspections.selectors.progress``)."""
+    """抽查进度: a task's numbers (``inspections.selectors.progress.task_progress``)."""
 
     task = serializers.IntegerField(read_only=True)
     task_uid = serializers.CharField(read_only=True)
@@ -301,7 +301,7 @@ class TaskProgressSerializer(Serializer):
     inspected = serializers.IntegerField(read_only=True, help_text="已检查（结果已提交或已通过）")
     approved = serializers.IntegerField(read_only=True, help_text="结果已审核通过")
     problems = serializers.IntegerField(read_only=True, help_text="发现问题")
-    handled = serializers.IntegerField(read_only=True, help_text="发现问题且后续处置已办结")
-    overdue = serializers.IntegerField(read_only=True, help_text="逾期")
+    handled = serializers.IntegerField(read_only=True, help_text="发现问题且后续处置均已办结")
+    overdue = serializers.IntegerField(read_only=True, help_text="逾期事项（比对确认、结果录入、后续处置）/ due items past their day")
     updated_at = serializers.DateTimeField(read_only=True)
 

@@ -275,8 +275,8 @@ def test_the_record_pdf(world, settings, tmp_path):
 
 
 def test_progress_per_task(world):
-    """Drawn 20 days ago: the unconfirmed targets are late (1 working day), a draft that ended
-    then is late (5 working days), a follow-up measure past its date is late."""
+    """Drawn 20 days ago: the department's confirmation of the dispatch is late (1 working day),
+    a draft that ended then is late (5 working days), a follow-up measure past its date is late."""
     task = factories.make_ready_task(world, "A1", entities=24, inspectors=4)
     users = link_inspectors(task)
     drawn_at = timezone.now() - dt.timedelta(days=20)
@@ -307,8 +307,8 @@ def test_progress_per_task(world):
     assert body | {} == {
         **body, "task": d.draw.task_id, "drawn": drawn_count, "confirmed": 3, "inspected": 2, "approved": 1,
         "problems": 2, "handled": 0,
-        # the unconfirmed, a (its result 5 working days late), b (its measure past its date)
-        "overdue": drawn_count - 3 + 2,
+        # the dispatch's confirmation, a's result (5 working days), b's measure past its date
+        "overdue": 3,
     }
     rows = client.get("/api/v1/inspection-progress/").json()["results"]
     assert [r["task"] for r in rows] == [d.draw.task_id]
