@@ -152,3 +152,59 @@ def test_follow_up_from_added_to_closed_with_its_due_item_and_history(world):
         steps = list(HandlingStep.objects.filter(handling=rectify).values_list("status_from", "status_to", "note"))
         assert steps == [("", "open", "限期清理消防通道"), ("open", "recheck", "申请延期"), ("recheck", "closed", "已整改")]
         assert Handling.objects.get(pk=rectify.pk).recheck_on is not None
+
+
+def test_the_offices_joint_milestones_count_each_departments_inspected_and_approved(world):
+    from deadlines.milestones import MILESTONES, JointTaskFacts
+
+    d = drawn(world, "AO", entities=12, inspectors=3)
+    inspection = first(d)
+    confirm_all(world, inspection)
+    fill(d, inspection)
+    submit(d, inspection)
+    with actor_scope(world.actor("A1", "leader")) as leader:
+        reviews.inspection_approve(actor=leader, inspection=fresh(inspection))
+    with scopes_disabled():
+        total = Inspection.objects.filter(draw=d.draw).count()
+    office = world.actor("AO", "leader")
+    with actor_scope(office):
+        facts = JointTaskFacts(d.draw.task)
+        cells = {
+            (key, dept): MILESTONES.get(key).state(facts, world.orgs[dept])
+            for key in ("inspections.inspected", "inspections.approved") for dept in ("A1", "A2")
+        }
+    assert cells[("inspections.inspected", "A1")].note == f"1/{total} 户"
+    assert cells[("inspections.inspected", "A2")].note == f"1/{total} 户"
+    # Approved by A1's leader only: the visit waits for A2's, so neither department counts it yet.
+    assert cells[("inspections.approved", "A1")].note == f"0/{total} 户"
+    assert all(c.state in ("open", "late") for c in cells.values())
+
+
+def test_a_platform_administrator_adds_a_finer_code_under_a_group(world):
+    from inspections.models import ResultCode
+    from inspections.services.codes import result_code_save
+    from tenancy.models import Membership, Organization
+
+    with scopes_disabled():
+        platform = Organization.objects.create(kind="platform", region=world.regions["SX"], code="T-P", name="省平台")
+        Membership.objects.create(user=world.user("A1", "admin"), organization=platform, region=platform.region, is_admin=True)
+    from tenancy.actors import actor_for
+
+    admin = actor_for(world.user("A1", "admin"), platform)
+    with actor_scope(world.actor("A1", "admin")) as department_admin, pytest.raises(PermissionDenied):
+        result_code_save(actor=department_admin, code="05-01", name="违反消防规定")
+    group = ResultCode.objects.get(code="05")
+    with actor_scope(admin):
+        finer = result_code_save(actor=admin, code="05-01", name="违反消防安全规定", parent=group, is_problem=True,
+                                 needs_followup=True)
+        with pytest.raises(ValidationError) as caught:
+            result_code_save(actor=admin, code="05", name=group.name, parent=finer)
+    assert caught.value.message_dict == {"parent": ["上级代码不能是它自己或它的下级。"]}
+    assert finer.parent_id == group.pk and finer.is_problem
+    # The group is now chosen through its children.
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    actor = member_of(d, inspection)
+    with actor_scope(actor), pytest.raises(ValidationError) as caught:
+        svc.inspection_save(actor=actor, inspection=inspection, visit={"results": ["05"]})
+    assert caught.value.message_dict == {"results": ["“发现问题待后续处理”是分组，请选择其下的具体结果。"]}
