@@ -19,7 +19,7 @@ from sampling.services import draws as svc
 from sampling.services import recusals as recusal_svc
 from tenancy.models import AuditEntry
 from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_draws import block_all_but_one, make_completed_draw, make_ready_task
+from tests.factories import block_all_but_one, make_completed_draw, make_ready_task
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def test_conflicts_are_frozen_and_respected(world):
             )
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        draw = svc.draw_run(actor=actor, task=task)
+        draw = svc.draw_run(actor=actor, task=task, witnesses=["见证人"])
         assert len(draw.conflicts) == 8
         assert all(ins.pk not in s.team for s in DrawSelection.objects.filter(draw=draw, rank__isnull=False))
         assert hashrank.verify(draw_selectors.draw_record(draw)) == []
@@ -117,7 +117,7 @@ def test_not_enough_inspectors_saves_nothing_with_a_clear_message(world):
     with actor_scope(actor):
         draw = svc.draw_commit(actor=actor, task=task)
         with pytest.raises(ValidationError) as err:
-            svc.draw_execute(actor=actor, draw=draw)
+            svc.draw_execute(actor=actor, draw=draw, witnesses=["见证人"])
         assert "执法人员不足" in err.value.messages[0]
         draw.refresh_from_db()
         assert draw.status == Draw.Status.COMMITTED and draw.seed == ""
@@ -141,7 +141,7 @@ def test_one_open_commitment_abandon_keeps_it_listed(world):
         listed = list(Draw.objects.filter(task=task).order_by("pk").values_list("status", "abandoned_reason"))
         assert listed == [("abandoned", "对象池有误，重新冻结"), ("committed", "")]
         with pytest.raises(ValidationError):
-            svc.draw_execute(actor=actor, draw=first)
+            svc.draw_execute(actor=actor, draw=first, witnesses=["见证人"])
 
 
 def test_two_presses_give_one_draw(world):
@@ -149,10 +149,10 @@ def test_two_presses_give_one_draw(world):
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
         draw = svc.draw_commit(actor=actor, task=task)
-        svc.draw_execute(actor=actor, draw=draw, public_entropy="1")
+        svc.draw_execute(actor=actor, draw=draw, public_entropy="1", witnesses=["见证人"])
         # The second press on the same commitment finds it completed and changes nothing.
         with pytest.raises(ValidationError, match="已经完成抽取"):
-            svc.draw_execute(actor=actor, draw=draw, public_entropy="2")
+            svc.draw_execute(actor=actor, draw=draw, public_entropy="2", witnesses=["见证人"])
         assert Draw.objects.get(pk=draw.pk).public_entropy == "1"
         # A second commitment slipped in (as if two people committed at once): the check refuses it…
         with scopes_disabled():
@@ -163,10 +163,10 @@ def test_two_presses_give_one_draw(world):
                 requirements=draw.requirements,
             )
         with pytest.raises(ValidationError, match="已经完成抽取"):
-            svc.draw_execute(actor=actor, draw=other)
+            svc.draw_execute(actor=actor, draw=other, witnesses=["见证人"])
         # …and were the check raced past, the database constraint still allows one completed draw.
         with mock.patch.object(svc, "_completed_exists", return_value=False), pytest.raises(ValidationError, match="同时按下"):
-            svc.draw_execute(actor=actor, draw=other)
+            svc.draw_execute(actor=actor, draw=other, witnesses=["见证人"])
         assert Draw.objects.filter(task=task, status="completed").count() == 1
         assert not DrawSelection.objects.filter(draw=other).exists()
 
@@ -181,7 +181,7 @@ def test_permissions_viewer_and_other_department_cannot_draw(world):
         draw = svc.draw_commit(actor=planner, task=task)
     office = world.actor("AO", "planner")
     with actor_scope(office), pytest.raises(PermissionDenied):
-        svc.draw_execute(actor=office, draw=Draw.objects.get(pk=draw.pk))
+        svc.draw_execute(actor=office, draw=Draw.objects.get(pk=draw.pk), witnesses=["见证人"])
 
 
 def test_unapproved_plan_or_not_ready_task_refused(world):
@@ -220,7 +220,7 @@ def test_joint_task_teams_have_each_departments_inspectors_and_participants_see_
         )
     actor = world.actor("AO", "planner")
     with actor_scope(actor):
-        draw = svc.draw_run(actor=actor, task=task, public_entropy="x")
+        draw = svc.draw_run(actor=actor, task=task, public_entropy="x", witnesses=["见证人"])
         assert draw.pool_size == 24 and {r["count"] for r in draw.requirements} == {1}
         depts = {e["id"]: e["department"] for e in draw.inspector_pool}
         teams_ = [s.team for s in DrawSelection.objects.filter(draw=draw, rank__isnull=False)]
@@ -246,7 +246,10 @@ def test_joint_task_teams_have_each_departments_inspectors_and_participants_see_
         assert sub.in_inspector_id in DrawSelection.objects.get(pk=sel.pk).team
     with actor_scope(actor):
         assert hashrank.verify(draw_selectors.draw_record(Draw.objects.get(pk=draw.pk))) == []
-    assert a1 and a2
+    # The departments' own tasks, whose registries and inspectors the joint draw drew from, are untouched.
+    with scopes_disabled():
+        assert sorted(SamplingTask.objects.filter(pk__in=[a1.pk, a2.pk]).values_list("status", flat=True)) == ["ready", "ready"]
+        assert not Draw.objects.filter(task__in=[a1, a2]).exists()
 
 
 def test_no_draw_before_the_announced_time(world):
@@ -259,9 +262,9 @@ def test_no_draw_before_the_announced_time(world):
     with actor_scope(actor):
         draw = svc.draw_commit(actor=actor, task=task, scheduled_at=timezone.now() + dt.timedelta(hours=2))
         with pytest.raises(ValidationError, match="尚未到"):
-            svc.draw_execute(actor=actor, draw=draw)
+            svc.draw_execute(actor=actor, draw=draw, witnesses=["见证人"])
         Draw.objects.filter(pk=draw.pk).update(scheduled_at=timezone.now() - dt.timedelta(minutes=1))
-        assert svc.draw_execute(actor=actor, draw=Draw.objects.get(pk=draw.pk)).status == "completed"
+        assert svc.draw_execute(actor=actor, draw=Draw.objects.get(pk=draw.pk), witnesses=["见证人"]).status == "completed"
 
 
 def test_a_crash_mid_draw_leaves_nothing_and_the_same_commitment_runs_again(world):
@@ -271,11 +274,11 @@ def test_a_crash_mid_draw_leaves_nothing_and_the_same_commitment_runs_again(worl
         draw = svc.draw_commit(actor=actor, task=task)
         commitment = draw.commitment
         with mock.patch.object(svc, "bulk_insert_stream", side_effect=RuntimeError("worker lost")), pytest.raises(RuntimeError):
-            svc.draw_execute(actor=actor, draw=draw, public_entropy="7")
+            svc.draw_execute(actor=actor, draw=draw, public_entropy="7", witnesses=["见证人"])
         draw.refresh_from_db()
         assert draw.status == "committed" and draw.seed == "" and not DrawSelection.objects.filter(draw=draw).exists()
         assert SamplingTask.objects.get(pk=task.pk).status == "ready"
-        draw = svc.draw_execute(actor=actor, draw=draw, public_entropy="7")
+        draw = svc.draw_execute(actor=actor, draw=draw, public_entropy="7", witnesses=["见证人"])
         record = draw_selectors.draw_record(draw)
     assert draw.commitment == commitment and draw.status == "completed"
     assert hashrank.verify(record) == []
@@ -297,7 +300,7 @@ def test_a_code_changed_after_the_commitment_still_draws_its_entity(world):
         entity = MarketEntity.objects.filter(entries__organization=world.orgs["A1"]).order_by("pk").first()
         old_code = entity.code
         entity_update(actor=actor, entity=entity, data={"code": make_uscc("91", "140522", "MA0RENAME")})
-        draw = svc.draw_execute(actor=actor, draw=draw, public_entropy="x")
+        draw = svc.draw_execute(actor=actor, draw=draw, public_entropy="x", witnesses=["见证人"])
         selection = DrawSelection.objects.get(draw=draw, key=old_code)
         assert selection.entity_id == entity.pk and selection.entity.code != old_code
         assert not hashrank.verify(draw_selectors.draw_record(draw, variant="filing"))

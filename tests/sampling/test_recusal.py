@@ -10,21 +10,28 @@ from django_scopes import scopes_disabled
 
 from inventory.models import ConflictOfInterest, Inspector, MarketEntity
 from sampling import hashrank, teams
-from sampling.models import DrawSelection, RecusalRequest, Substitution, TargetReplacement
+from sampling.models import DrawSelection, Filing, RecusalRequest, Substitution, TargetReplacement
 from sampling.selectors import draws as draw_selectors
 from sampling.services import recusals as svc
 from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_draws import make_completed_draw
+from tests.factories import make_completed_draw
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def filed():
-    """Record what is filed with the office (S2b's filing_submit) without depending on it."""
-    calls = []
-    with mock.patch.object(svc, "_file", side_effect=lambda **kw: calls.append(kw)):
-        yield calls
+@pytest.fixture(autouse=True)
+def _filing(settings, tmp_path):
+    """Approved changes are filed with the office (曲阳 §16): their files go to a temporary media
+    root, and each 备案表 is a stub PDF (tests/sampling/test_pdf_filing.py renders real ones)."""
+    settings.MEDIA_ROOT = tmp_path
+    with mock.patch("sampling.pdf.filing_form_pdf", return_value=b"%PDF-1.7 stub"):
+        yield
+
+
+def filed(draw) -> list[Filing]:
+    """What was filed with the office about ``draw``, oldest first."""
+    with scopes_disabled():
+        return list(Filing.objects.filter(draw=draw).select_related("office").order_by("pk"))
 
 
 def _link_user(world, inspector_id: int, org_key: str = "A1"):
@@ -34,7 +41,7 @@ def _link_user(world, inspector_id: int, org_key: str = "A1"):
     return world.actor(org_key, "inspector")
 
 
-def test_inspector_requests_leader_approves_substitute_per_spec(world, filed):
+def test_inspector_requests_leader_approves_substitute_per_spec(world):
     draw = make_completed_draw(world, "A1", entities=40, inspectors=6)
     with scopes_disabled():
         first = DrawSelection.objects.get(draw=draw, rank=1)
@@ -73,10 +80,13 @@ def test_inspector_requests_leader_approves_substitute_per_spec(world, filed):
     assert record["substitutions"] == [expected]
     assert record["assignments"] == assignments
     assert hashrank.verify(record) == []
-    assert [c["kind"] for c in filed] == ["substitution"] and filed[0]["substitution"].pk == sub.pk
+    # Filed with the county office: the substitution, and the record as it stands after it.
+    [filing] = filed(draw)
+    assert (filing.kind, filing.substitution_id, filing.office.name) == ("substitution", sub.pk, "测试单位AO")
+    assert filing.record["substitutions"] == [expected] and filing.record["assignments"] == assignments
 
 
-def test_second_substitution_uses_earlier_events(world, filed):
+def test_second_substitution_uses_earlier_events(world):
     draw = make_completed_draw(world, "A1", entities=40, inspectors=4)
     leader = world.actor("A1", "leader")
     planner = world.actor("A1", "planner")
@@ -100,7 +110,7 @@ def test_second_substitution_uses_earlier_events(world, filed):
     assert hashrank.verify(record) == []
 
 
-def test_reject_needs_a_note_and_changes_no_team(world, filed):
+def test_reject_needs_a_note_and_changes_no_team(world):
     draw = make_completed_draw(world, "A1")
     planner = world.actor("A1", "planner")
     with actor_scope(planner):
@@ -119,10 +129,10 @@ def test_reject_needs_a_note_and_changes_no_team(world, filed):
         assert DrawSelection.objects.get(pk=first.pk).team == first.team
         with pytest.raises(ValidationError, match="已经审批"):
             svc.recusal_decide(actor=leader, request=req, approve=True)
-    assert filed == []
+    assert filed(draw) == []
 
 
-def test_recusal_permissions(world, filed):
+def test_recusal_permissions(world):
     draw = make_completed_draw(world, "A1")
     with scopes_disabled():
         first = DrawSelection.objects.get(draw=draw, rank=1)
@@ -147,7 +157,7 @@ def test_recusal_permissions(world, filed):
             svc.recusal_decide(actor=planner, request=req, approve=True)
 
 
-def test_replacement_takes_next_reserve_of_the_stratum_in_order(world, filed):
+def test_replacement_takes_next_reserve_of_the_stratum_in_order(world):
     draw = make_completed_draw(world, "A1", entities=40, inspectors=6, reserve_size=2)
     leader = world.actor("A1", "leader")
     with actor_scope(leader):
@@ -171,13 +181,17 @@ def test_replacement_takes_next_reserve_of_the_stratum_in_order(world, filed):
     ]
     assert "inspectors" not in public["x"]["replacements"][0]
     assert hashrank.verify(record) == [] and hashrank.verify(public) == []
-    assert [c["kind"] for c in filed] == ["replacement", "replacement"]
+    filings = filed(draw)
+    assert [(f.kind, f.replacement_id) for f in filings] == [("replacement", rep.pk), ("replacement", rep2.pk)]
+    assert [(r["replaced"], r["replacement"]) for r in filings[-1].record["x"]["replacements"]] == [
+        (target.key, reserves[0].key), (reserves[0].key, reserves[1].key)
+    ]
     planner = world.actor("A1", "planner")
     with actor_scope(planner), pytest.raises(PermissionDenied):
         svc.replacement_create(actor=planner, draw=draw, selection=DrawSelection.objects.get(draw=draw, rank=2), reason="x")
 
 
-def test_replacement_substitutes_a_member_in_conflict_with_the_new_target(world, filed):
+def test_replacement_substitutes_a_member_in_conflict_with_the_new_target(world):
     draw = make_completed_draw(world, "A1", entities=40, inspectors=6, reserve_size=1)
     with scopes_disabled():
         target = DrawSelection.objects.get(draw=draw, rank=1)
@@ -204,8 +218,6 @@ def test_replacement_substitutes_a_member_in_conflict_with_the_new_target(world,
 
 
 def test_approved_substitution_and_replacement_are_filed_with_the_office(world):
-    from sampling.models import Filing
-
     draw = make_completed_draw(world, "A1")
     planner = world.actor("A1", "planner")
     leader = world.actor("A1", "leader")
@@ -224,7 +236,7 @@ def test_approved_substitution_and_replacement_are_filed_with_the_office(world):
     assert filings[0].substitution.request_id == req.pk
 
 
-def test_a_request_keeps_its_attachments_checked_by_content(world, filed, settings, tmp_path):
+def test_a_request_keeps_its_attachments_checked_by_content(world, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from sampling.models import RecusalAttachment
