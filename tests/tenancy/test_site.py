@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -133,22 +134,22 @@ def test_audit_entry_written_by_service_with_before_and_after(world):
         services.membership_set_roles(actor=actor, membership=membership, roles={"viewer", "leader"})
         assert AuditEntry.objects.filter(target_type="tenancy.membership").count() == 1
         # The log is append-only.
-        with pytest.raises(Exception, match="只能追加"):
+        with pytest.raises(ValidationError, match="审计日志只能追加，不能修改"):
             entry.note = "edited"
             entry.save()
-        with pytest.raises(Exception, match="只能追加"):
+        with pytest.raises(ValidationError, match="审计日志只能追加，不能删除"):
             entry.delete()
         # Bulk paths that skip save()/delete() are refused too.
-        with pytest.raises(Exception, match="只能追加"):
+        with pytest.raises(ValidationError, match="审计日志只能追加，不能修改"):
             AuditEntry.objects.filter(pk=entry.pk).update(note="edited")
-        with pytest.raises(Exception, match="只能追加"):
+        with pytest.raises(ValidationError, match="审计日志只能追加，不能删除"):
             AuditEntry.objects.filter(pk=entry.pk).delete()
 
 
 @pytest.mark.django_db
 def test_database_refuses_changes_to_the_audit_log(world):
     """Any client of the database (psql, a script), not only our models: a PostgreSQL trigger."""
-    from django.db import connection, transaction
+    from django.db import ProgrammingError, connection, transaction
 
     if connection.vendor != "postgresql":
         pytest.skip("the trigger is PostgreSQL's; SQLite relies on the model checks")
@@ -159,8 +160,12 @@ def test_database_refuses_changes_to_the_audit_log(world):
     with actor_scope(actor):
         membership = Membership.objects.get(user=world.user("A1", "viewer"))
         services.membership_set_roles(actor=actor, membership=membership, roles={"viewer", "leader"})
-    for sql in ("UPDATE tenancy_auditentry SET note = 'x'", "DELETE FROM tenancy_auditentry"):
-        with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    for sql, op in (("UPDATE tenancy_auditentry SET note = 'x'", "UPDATE"), ("DELETE FROM tenancy_auditentry", "DELETE")):
+        with (
+            pytest.raises(ProgrammingError, match=rf"tenancy_auditentry is append-only \({op} refused\)"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), max(note) FROM tenancy_auditentry")
