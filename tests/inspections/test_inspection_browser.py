@@ -20,9 +20,9 @@ from PIL import Image
 
 from inspections.models import Answer, Inspection, InspectionPart
 from tests.browser.support import log_in, shot
+from tests.factories import ship_result_codes
 from tests.inspections.conftest import drawn
 from tests.inspections.support import confirm_all, first, points_of
-from tests.inspections.test_pages import ship_result_codes
 from tests.world import PASSWORD, build_world
 
 pytestmark = [pytest.mark.browser]

@@ -6,13 +6,11 @@ corrections as new versions, and the follow-up pages."""
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import re
 
 import pytest
-from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -29,21 +27,16 @@ from inspections.models import (
     ResultCode,
 )
 from inventory.models import CheckPoint
+from tests.factories import ship_result_codes
 from tests.inspections.conftest import Drawn, drawn
 from tests.inspections.support import confirm_all, fill, first, fresh, png, points_of, submit
 
 pytestmark = pytest.mark.django_db
 
 
-def ship_result_codes() -> None:
-    """The national result codes as their data migration ships them: a test on a live server
-    (any app's) empties every table when it ends, the codes included."""
-    if not ResultCode.objects.exists():
-        importlib.import_module("inspections.migrations.0002_result_codes").ship(apps, None)
-
-
 @pytest.fixture(autouse=True)
 def _result_codes(db):
+    # A live-server test run before this one emptied the tables, the shipped codes too.
     ship_result_codes()
 
 
