@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from inventory.extensions import ENTITY_HISTORY, EntityHistorySection
 from inventory.models import MarketEntity
 from tenancy import navigation, periodic, projections
@@ -30,13 +32,13 @@ def public_view(*, actor: Actor, entity: MarketEntity) -> list[tuple[Any, Any]]:
 
 
 def register() -> None:
-    navigation.NAV.register(NavSection(key=SECTION, label="现场检查", order=40))
+    navigation.NAV.register(NavSection(key=SECTION, label=_("现场检查"), order=40))
     navigation.NAV.register(NavEntry(
-        key="tests_plugin.workbench", label="检查工作台", url_name="tests_plugin:workbench", section=SECTION, order=10,
+        key="tests_plugin.workbench", label=_("检查工作台"), url_name="tests_plugin:workbench", section=SECTION, order=10,
         visible=policies.may_open_workbench,
     ))
     ENTITY_HISTORY.register(EntityHistorySection(
-        key="tests_plugin.public_view", title="公示信息", selector=public_view,
+        key="tests_plugin.public_view", title=_("公示信息"), selector=public_view,
         template="tests_plugin/_history_public.html", order=90,
     ))
     periodic.JOBS.register(periodic.PeriodicJob(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tenancy import masks
 from tenancy.projections import Projection, PublicField
@@ -34,51 +35,51 @@ def individual_businesses() -> Q:
 
 PROJECTIONS = (
     Projection(
-        key="tests_plugin.published_plans", model="sampling.SamplingPlan", label="抽查计划", public=published_plans,
+        key="tests_plugin.published_plans", model="sampling.SamplingPlan", label=_("抽查计划"), public=published_plans,
         fields=(
-            PublicField("year", "年度"),
-            PublicField("name", "计划名称"),
-            PublicField("doc_no", "文号"),
-            PublicField("organization__name", "制定单位"),
-            PublicField("published_at", "公开时间"),
+            PublicField("year", _("年度")),
+            PublicField("name", _("计划名称")),
+            PublicField("doc_no", _("文号")),
+            PublicField("organization__name", _("制定单位")),
+            PublicField("published_at", _("公开时间")),
         ),
         order=10,
     ),
     Projection(
-        key="tests_plugin.draws", model="sampling.Draw", label="抽取结果", public=completed_draws,
+        key="tests_plugin.draws", model="sampling.Draw", label=_("抽取结果"), public=completed_draws,
         fields=(
-            PublicField("task_uid", "任务编号"),
-            PublicField("task__name", "任务名称"),
-            PublicField("organization__name", "抽查机关"),
-            PublicField("committed_at", "承诺时间"),
-            PublicField("commitment", "承诺值"),
-            PublicField("pool_hash", "对象池摘要"),
-            PublicField("pool_size", "对象池数量"),
-            PublicField("seed", "种子"),
-            PublicField("drawn_at", "抽取时间"),
+            PublicField("task_uid", _("任务编号")),
+            PublicField("task__name", _("任务名称")),
+            PublicField("organization__name", _("抽查机关")),
+            PublicField("committed_at", _("承诺时间")),
+            PublicField("commitment", _("承诺值")),
+            PublicField("pool_hash", _("对象池摘要")),
+            PublicField("pool_size", _("对象池数量")),
+            PublicField("seed", _("种子")),
+            PublicField("drawn_at", _("抽取时间")),
         ),
         order=20,
     ),
     Projection(
-        key="tests_plugin.drawn_entities", model="sampling.DrawSelection", label="抽查名单",
+        key="tests_plugin.drawn_entities", model="sampling.DrawSelection", label=_("抽查名单"),
         public=drawn_after_the_window,
         fields=(
-            PublicField("draw__task_uid", "任务编号"),
-            PublicField("entity__name", "名称"),
-            PublicField("entity__code", "统一社会信用代码"),
-            PublicField("entity__region__name", "登记机关所在地"),
+            PublicField("draw__task_uid", _("任务编号")),
+            PublicField("entity__name", _("名称")),
+            PublicField("entity__code", _("统一社会信用代码")),
+            PublicField("entity__region__name", _("登记机关所在地")),
         ),
         order=30,
     ),
     Projection(
-        key="tests_plugin.individual_businesses", model="inventory.MarketEntity", label="个体工商户",
+        key="tests_plugin.individual_businesses", model="inventory.MarketEntity", label=_("个体工商户"),
         public=individual_businesses,
         fields=(
-            PublicField("name", "名称"),
-            PublicField("code", "统一社会信用代码"),
-            PublicField("legal_representative", "经营者", mask=masks.person_name),
-            PublicField("address", "经营场所", mask=masks.address_detail),
-            PublicField("region__name", "行政区划"),
+            PublicField("name", _("名称")),
+            PublicField("code", _("统一社会信用代码")),
+            PublicField("legal_representative", _("经营者"), mask=masks.person_name),
+            PublicField("address", _("经营场所"), mask=masks.address_detail),
+            PublicField("region__name", _("行政区划")),
         ),
         order=40,
     ),

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -93,6 +94,15 @@ def test_the_entity_page_shows_the_plugins_section(world):
 
     body = client.get(reverse("inventory:entity_detail", args=[firm.pk])).content.decode()
     assert "不公示。" in body.split('data-testid="history-tests_plugin-public_view"')[1].split("</table>")[0]
+
+    # In English from the plug-in's own catalog (tests/plugin_app/locale), the masked values unchanged.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("inventory:entity_detail", args=[shop.pk])).content.decode()
+    section = body.split('data-testid="history-tests_plugin-public_view"')[1].split("</table>")[0]
+    assert "<h2>Public view</h2>" in section and '<td data-label="What the public sees">王**</td>' in section
+    assert "<td data-label=\"Field\">Operator</td>" in section
+    body = client.get(reverse("inventory:entity_detail", args=[firm.pk])).content.decode()
+    assert "Not published." in body.split('data-testid="history-tests_plugin-public_view"')[1].split("</table>")[0]
 
 
 def test_the_job_is_in_celery_beats_schedule():
