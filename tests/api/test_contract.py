@@ -102,7 +102,7 @@ def test_a_filter_value_the_api_cannot_use_is_a_400_not_ignored(world, path, par
 
 
 def test_plan_and_task_filters_are_documented_and_filter(world):
-    from tests.leak.cases_sampling_plans import make_plan, make_task
+    from tests.factories import make_plan, make_task
 
     plan = make_plan(world, "A1")
     task = make_task(world, "A1")
@@ -120,7 +120,7 @@ def test_plan_and_task_filters_are_documented_and_filter(world):
 
 
 def test_the_draw_record_refuses_a_variant_it_does_not_have(world):
-    from tests.leak.cases_sampling_draws import make_completed_draw
+    from tests.factories import make_completed_draw
 
     draw = make_completed_draw(world, "A1")
     client = api(world, role="viewer")
@@ -130,7 +130,7 @@ def test_the_draw_record_refuses_a_variant_it_does_not_have(world):
 
 
 def test_request_bodies_are_json_and_the_schema_says_so(world):
-    from tests.leak.cases_inventory import make_entity
+    from tests.factories import make_entity
 
     entity = make_entity(world, "A1", name="甲公司")
     client = api(world)

@@ -25,7 +25,7 @@ from inventory.models import CheckItem, CheckPoint, Inspector, MarketEntity
 from tenancy.forms import TextInputsMixin as FormTextInputs
 from tenancy.serializers import TextInputsMixin as SerializerTextInputs
 from tenancy.validators import guard_form_field, our_app_configs
-from tests.leak.cases_inventory import make_entity, make_inspector, make_item
+from tests.factories import make_entity, make_inspector, make_item
 
 APPS = tuple(config.label for config in our_app_configs())
 BAD = "阳城\x01县"
@@ -284,7 +284,7 @@ def test_the_rejected_rows_file_writes_out_cells_that_hold_control_characters(wo
 
 @pytest.mark.django_db
 def test_the_draw_target_list_exports_names_that_hold_control_characters(world, login):
-    from tests.leak.cases_sampling_draws import make_completed_draw
+    from tests.factories import make_completed_draw
 
     draw = make_completed_draw(world, "A1")
     with scopes_disabled():

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.leak.cases_inventory import make_entity
+from tests.factories import make_entity
 
 pytestmark = pytest.mark.django_db
 

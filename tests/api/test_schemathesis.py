@@ -38,11 +38,18 @@ from tenancy.context import OrgKind, Role
 from tenancy.models import Membership, Organization, User
 from tenancy.scoping import actor_scope
 from tenancy.services import api_token_create
-from tests.leak.cases_deadlines import make_due_item
-from tests.leak.cases_inventory import make_conflict, make_entity, make_inspector, make_item, make_joint_item
-from tests.leak.cases_sampling_draws import make_completed_draw
-from tests.leak.cases_sampling_filings import make_filing
-from tests.leak.cases_sampling_plans import make_plan, make_task
+from tests.factories import (
+    make_completed_draw,
+    make_conflict,
+    make_due_item,
+    make_entity,
+    make_filing,
+    make_inspector,
+    make_item,
+    make_joint_item,
+    make_plan,
+    make_task,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from inventory.codes import make_uscc
 from inventory.models import CheckItem, MarketEntity
 from sampling.models import SamplingPlan, SamplingTask
-from tests.leak.cases_inventory import make_entity, make_inspector, make_item
+from tests.factories import make_entity, make_inspector, make_item
 
 pytestmark = pytest.mark.django_db
 

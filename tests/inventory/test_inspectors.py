@@ -14,7 +14,7 @@ from inventory import selectors, services
 from inventory.models import ConflictOfInterest, Inspector
 from tenancy.models import AuditEntry, OrgUnit
 from tenancy.scoping import actor_scope
-from tests.leak.cases_inventory import make_entity, make_inspector
+from tests.factories import make_entity, make_inspector
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from inventory.models import CheckItem, CheckPoint, JointCheckItem
 from sampling.models import SamplingPlan, SamplingTask
 from tenancy.models import AuditEntry
 from tenancy.scoping import actor_scope
-from tests.leak.cases_inventory import make_item
+from tests.factories import make_item
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from sampling import hashrank
-from tests.leak.cases_sampling_draws import make_committed_draw, make_completed_draw
+from tests.factories import make_committed_draw, make_completed_draw
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django_scopes import scopes_disabled
 from sampling.models import Draw
 from sampling.services import draws as svc
 from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_draws import make_completed_draw, make_ready_task, owner_actor
+from tests.factories import make_completed_draw, make_ready_task, owner_actor
 
 pytestmark = [
     pytest.mark.django_db,

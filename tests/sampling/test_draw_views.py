@@ -15,7 +15,7 @@ from sampling import hashrank
 from sampling.models import Draw, DrawSelection, RecusalRequest, SamplingTask, Substitution
 from tenancy.models import Job
 from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_draws import block_all_but_one, make_completed_draw, make_ready_task
+from tests.factories import block_all_but_one, make_completed_draw, make_ready_task
 
 pytestmark = pytest.mark.django_db
 
@@ -322,14 +322,14 @@ def test_draw_all_ready_tasks_of_a_plan(world, django_capture_on_commit_callback
         )
     planner = _client(world, "A1", "planner")
     with django_capture_on_commit_callbacks(execute=True):
-        response = planner.post(reverse("sampling:draw_plan_all", args=[task.plan_id]))
+        response = planner.post(reverse("sampling:draw_plan_all", args=[task.plan_id]), {"witnesses": "甲、乙"})
     with scopes_disabled():
         job = Job.objects.get(kind="draw_plan")
         assert job.status == "done" and len(job.result["done"]) == 2
         assert Draw.objects.filter(task__in=[task, second], status="completed").count() == 2
     page = planner.get(response.url).content.decode()
     assert "第二批" in page
-    assert _client(world, "A1", "viewer").post(reverse("sampling:draw_plan_all", args=[task.plan_id])).status_code == 403
+    assert _client(world, "A1", "viewer").post(reverse("sampling:draw_plan_all", args=[task.plan_id]), {"witnesses": "甲"}).status_code == 403
 
 
 def test_frozen_pool_lists_the_excluded_with_reasons(world):
@@ -398,7 +398,7 @@ def test_plan_page_offers_draw_all_only_while_a_task_is_ready(world, django_capt
     assert 'data-testid="draw-plan-all"' in _client(world, "A1", "planner").get(url).content.decode()
     assert 'data-testid="draw-plan-all"' not in _client(world, "A1", "viewer").get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        _client(world, "A1", "planner").post(reverse("sampling:draw_plan_all", args=[task.plan_id]))
+        _client(world, "A1", "planner").post(reverse("sampling:draw_plan_all", args=[task.plan_id]), {"witnesses": "甲"})
     with scopes_disabled():
         task.refresh_from_db()
         assert Draw.objects.filter(task=task, status="completed").count() == 1

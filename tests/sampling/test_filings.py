@@ -23,7 +23,7 @@ from tenancy.audit import AuditEntry
 from tenancy.context import Role
 from tenancy.models import Organization
 from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_filings import make_simple_draw
+from tests.factories import make_abandoned_draw, make_completed_draw
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +32,7 @@ def _media(settings, tmp_path):
 
 
 def submit(world, org_key="A1", draw=None, **kwargs) -> Filing:
-    draw = draw or make_simple_draw(world, org_key)
+    draw = draw or make_completed_draw(world, org_key, targets=3)
     with actor_scope(world.actor(org_key, Role.PLANNER)) as actor:
         return services.filing_submit(actor=actor, draw=draw, **kwargs)
 
@@ -50,7 +50,7 @@ def test_submit_addresses_the_county_office_with_a_two_working_day_deadline(worl
     # 阳城: 2 日内报备 — two working days on China's calendar (the deadlines engine's time limit):
     # a draw completed on a Friday afternoon is due by the end of Tuesday.
     drawn = timezone.make_aware(dt.datetime(2026, 12, 4, 16, 30))
-    filing = submit(world, draw=make_simple_draw(world, "A1", drawn_at=drawn), note="按时报送")
+    filing = submit(world, draw=make_completed_draw(world, "A1", drawn_at=drawn, targets=3), note="按时报送")
     assert filing.office_id == world.orgs["AO"].pk
     assert timezone.localtime(filing.due_at) == timezone.make_aware(dt.datetime(2026, 12, 8, 23, 59, 59))
     assert filing.organization_id == world.orgs["A1"].pk
@@ -75,14 +75,14 @@ def test_without_a_registered_time_limit_the_setting_counts_calendar_days(world,
     timelimits.TIME_LIMITS.unregister(services.FILING_TIME_LIMIT)
     try:
         drawn = timezone.now()
-        filing = submit(world, draw=make_simple_draw(world, "A1", drawn_at=drawn))
+        filing = submit(world, draw=make_completed_draw(world, "A1", drawn_at=drawn, targets=3))
     finally:
         timelimits.TIME_LIMITS.register(engine)
     assert filing.due_at == drawn + dt.timedelta(days=5)
 
 
 def test_a_draw_is_filed_once_unless_returned(world):
-    draw = make_simple_draw(world, "A1")
+    draw = make_completed_draw(world, "A1", targets=3)
     first = submit(world, draw=draw)
     with pytest.raises(ValidationError, match="已报送备案"):
         submit(world, draw=draw)
@@ -94,10 +94,10 @@ def test_a_draw_is_filed_once_unless_returned(world):
 
 
 def test_only_completed_draws_of_ones_own_department_by_submitter_roles(world):
-    draw = make_simple_draw(world, "A1", status="abandoned")  # a completed draw never becomes one
+    draw = make_abandoned_draw(world, "A1", targets=3)  # a commitment given up, never drawn
     with pytest.raises(ValidationError, match="已完成"):
         submit(world, draw=draw)
-    draw2 = make_simple_draw(world, "A1")
+    draw2 = make_completed_draw(world, "A1", targets=3)
     with actor_scope(world.actor("A1", Role.INSPECTOR)) as actor, pytest.raises(PermissionDenied):
         services.filing_submit(actor=actor, draw=draw2)
     # The office sees the department's draw but did not organize it.
@@ -121,9 +121,8 @@ def test_office_is_found_up_the_region_tree(world):
 
 
 def test_a_joint_draw_filed_by_the_office_itself_is_acknowledged_at_once(world):
-    draw = make_simple_draw(world, "AO")
-    with scopes_disabled():
-        SamplingPlan.objects.filter(pk=draw.plan_id).update(kind=SamplingPlan.Kind.JOINT)
+    draw = make_completed_draw(world, "AO", targets=3)  # an office draws joint plans only
+    assert draw.plan.kind == SamplingPlan.Kind.JOINT
     filing = submit(world, "AO", draw=draw)
     with scopes_disabled():
         decision = FilingDecision.objects.get(filing=filing)
@@ -161,7 +160,7 @@ def test_other_countys_office_cannot_see_or_decide(world):
 
 
 def test_inbox_tabs_and_overdue(world):
-    late = submit(world, draw=make_simple_draw(world, "A1", drawn_at=timezone.now() - dt.timedelta(days=3)))
+    late = submit(world, draw=make_completed_draw(world, "A1", drawn_at=timezone.now() - dt.timedelta(days=3), targets=3))
     fresh = submit(world, "A2")
     acked = submit(world)
     returned = submit(world, "A2")
@@ -185,7 +184,7 @@ def test_inbox_tabs_and_overdue(world):
 
 
 def test_department_sees_draws_awaiting_filing(world):
-    waiting = make_simple_draw(world, "A1")
+    waiting = make_completed_draw(world, "A1", targets=3)
     submit(world)
     with actor_scope(world.actor("A1", Role.VIEWER)) as actor:
         assert [d.pk for d in selectors.draws_awaiting_filing(actor=actor)] == [waiting.pk]
@@ -207,7 +206,7 @@ def test_filed_sheet_keeps_the_record_as_filed(world):
 
 
 def test_full_flow_through_the_pages(world, login, client):
-    draw = make_simple_draw(world, "A1", name="2026年第一批食品经营抽查")
+    draw = make_completed_draw(world, "A1", name="2026年第一批食品经营抽查", targets=3)
     login(world.user("A1", Role.PLANNER))
     page = client.get(reverse("sampling:filing_list"))
     assert "2026年第一批食品经营抽查" in page.content.decode() and 'data-testid="filing-awaiting"' in page.content.decode()
@@ -266,7 +265,7 @@ def test_department_cannot_decide_and_other_office_gets_404(world, login, client
 
 
 def test_overdue_is_red_for_the_department(world, login, client):
-    submit(world, draw=make_simple_draw(world, "A1", drawn_at=timezone.now() - dt.timedelta(days=4)))
+    submit(world, draw=make_completed_draw(world, "A1", drawn_at=timezone.now() - dt.timedelta(days=4), targets=3))
     login(world.user("A1", Role.VIEWER))
     body = client.get(reverse("sampling:filing_list")).content.decode()
     assert 'class="row-bad" data-testid="filing-row"' in body and "已逾期" in body
@@ -290,14 +289,9 @@ def test_record_download_variants(world, login, client):
 
 
 def test_record_filing_variant_refused_to_a_joint_participant(world, login, client):
-    draw = make_simple_draw(world, "AO")
+    draw = make_completed_draw(world, "AO", targets=3)  # the office's joint draw, A1 and A2 taking part
     with scopes_disabled():
-        from sampling.models import PlanParticipant
-
-        SamplingPlan.objects.filter(pk=draw.plan_id).update(kind=SamplingPlan.Kind.JOINT)
-        PlanParticipant.objects.create(
-            organization=world.orgs["AO"], region=world.orgs["AO"].region, plan_id=draw.plan_id, department=world.orgs["A2"]
-        )
+        assert world.orgs["A2"].pk in set(draw.plan.participants.values_list("department_id", flat=True))
     filing = submit(world, "AO", draw=draw)
     login(world.user("A2", Role.PLANNER))
     url = reverse("sampling:filing_record", args=[filing.pk])
@@ -340,7 +334,7 @@ def test_api_list_detail_and_decide(world, login, client):
 
 def test_a_long_sheet_is_filed_at_once_and_its_pdf_attached_by_a_worker(world, settings, django_capture_on_commit_callbacks):
     settings.ASYNC_FILING_PDF_ROWS = 2  # the simple draw has 3 selected + 2 reserve rows
-    draw = make_simple_draw(world, "A1")
+    draw = make_completed_draw(world, "A1", targets=3)
     with django_capture_on_commit_callbacks(execute=False) as queued:
         filing = submit(world, draw=draw)
     # Filed, hashed and audited now; the PDF not yet, its job waits for the commit.
@@ -417,7 +411,7 @@ def _download(client, filing, variant: str) -> bytes:
 
 
 def test_a_filing_stores_its_pool_by_reference_and_downloads_it_whole(world, login, client):
-    draw = make_simple_draw(world, "A1")
+    draw = make_completed_draw(world, "A1", targets=3)
     filing = submit(world, draw=draw)
     with scopes_disabled():
         stored = Filing.objects.get(pk=filing.pk).record
@@ -433,7 +427,7 @@ def test_a_filing_stores_its_pool_by_reference_and_downloads_it_whole(world, log
 
 def _file_the_old_way(world, org_key="A1"):
     """A filing as stored before the pool was referred to: the whole record, pool inline."""
-    draw = make_simple_draw(world, org_key)
+    draw = make_completed_draw(world, org_key, targets=3)
     filing = submit(world, org_key, draw=draw)
     with actor_scope(world.actor(org_key, Role.VIEWER)):
         whole = draw_selectors.draw_record(Draw.objects.get(pk=draw.pk), variant="filing")
@@ -497,7 +491,7 @@ def _upload(name: str, content: bytes, content_type: str = "application/pdf"):
 def test_a_filing_and_a_decision_carry_attachments_through_the_pages(world, login, client):
     from sampling.models import FilingAttachment
 
-    draw = make_simple_draw(world, "A1")
+    draw = make_completed_draw(world, "A1", targets=3)
     login(world.user("A1", Role.PLANNER))
     response = client.post(
         reverse("sampling:filing_submit", args=[draw.pk]),
@@ -544,7 +538,7 @@ def test_a_filing_and_a_decision_carry_attachments_through_the_pages(world, logi
 
 
 def test_a_disguised_file_is_refused_next_to_the_field_keeping_the_note(world, login, client):
-    draw = make_simple_draw(world, "A1")
+    draw = make_completed_draw(world, "A1", targets=3)
     login(world.user("A1", Role.PLANNER))
     response = client.post(
         reverse("sampling:filing_submit", args=[draw.pk]),
@@ -592,7 +586,7 @@ def test_the_filer_adds_attachments_later_append_only(world, login, client, sett
 
 
 def test_the_decision_form_sits_above_the_long_tables_and_its_errors_with_it(world, login, client):
-    filing = submit(world, draw=make_simple_draw(world, "A1", targets=30))
+    filing = submit(world, draw=make_completed_draw(world, "A1", targets=30))
     login(world.user("AO", Role.LEADER))
     url = reverse("sampling:filing_detail", args=[filing.pk])
     for body in (
@@ -611,7 +605,7 @@ def test_a_substitution_filing_shows_what_changed_first(world, login, client):
     from inventory.models import Inspector
     from sampling.models import DrawSelection, Substitution
 
-    draw = make_simple_draw(world, "A1", targets=30)
+    draw = make_completed_draw(world, "A1", targets=30)
     with scopes_disabled():
         target = DrawSelection.objects.filter(draw=draw, rank=1).get()
         out_id = target.team[0]
@@ -639,7 +633,7 @@ def test_a_substitution_filing_shows_what_changed_first(world, login, client):
 
 def test_the_filing_page_lists_the_first_rows_and_says_how_many(world, login, client, monkeypatch):
     monkeypatch.setattr(selectors, "PAGE_ROWS", 10)
-    filing = submit(world, draw=make_simple_draw(world, "A1", targets=30))
+    filing = submit(world, draw=make_completed_draw(world, "A1", targets=30))
     login(world.user("AO", Role.VIEWER))
     body = client.get(reverse("sampling:filing_detail", args=[filing.pk])).content.decode()
     table = body[body.index('data-testid="filing-targets"'):]
@@ -664,7 +658,7 @@ def test_json_array_items_decode_one_at_a_time(text, items):
 
 
 def test_the_sheet_from_the_stored_parts_is_the_sheet_of_the_whole_record(world, monkeypatch):
-    filing = submit(world, draw=make_simple_draw(world, "A1", targets=30))
+    filing = submit(world, draw=make_completed_draw(world, "A1", targets=30))
     with actor_scope(world.actor("AO", Role.VIEWER)) as actor:
         whole = selectors.filing_sheet(actor=actor, filing=selectors.filing_get(actor=actor, pk=filing.pk), limit=12)
         deferred = selectors.filing_queryset(actor=actor).get(pk=filing.pk)
@@ -696,7 +690,7 @@ def test_the_worker_never_reads_a_filed_record_whole(world, settings, django_cap
 
     settings.FILING_PDF_MAX_ROWS = 2
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        filing = submit(world, draw=make_simple_draw(world, "A1", targets=5))
+        filing = submit(world, draw=make_completed_draw(world, "A1", targets=5))
     with CaptureQueriesContext(connection) as queries:
         queued[0]()  # the worker's job (eager)
     # The column itself in a select list (a JSON function's argument is a part of it).

@@ -13,7 +13,7 @@ from sampling.models import Filing
 from sampling.services import filings as services
 from tenancy.context import Role
 from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_filings import make_simple_draw
+from tests.factories import make_completed_draw
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
 
@@ -24,7 +24,7 @@ def _media(settings, tmp_path):
 
 
 def _filing(world) -> Filing:
-    draw = make_simple_draw(world, "A1", name="2026年第二季度食品经营者抽查")
+    draw = make_completed_draw(world, "A1", name="2026年第二季度食品经营者抽查", targets=3, inspectors=3)
     with actor_scope(world.actor("A1", Role.PLANNER)) as actor:
         return services.filing_submit(actor=actor, draw=draw, note="请予备案")
 
@@ -53,10 +53,12 @@ def test_pdf_download_has_the_chinese_sheet(world, login, client):
 
         name = DrawSelection.objects.get(draw=filing.draw, key=first).entity.name
     assert name in text
-    inspector = filing.draw.inspector_pool[0]["name"]
-    assert inspector in text
+    compact = "".join(text.split())  # a long name may wrap in its cell
+    members = {e["id"]: e["name"] for e in filing.draw.inspector_pool}
+    with actor_scope(world.actor("AO")):
+        team = DrawSelection.objects.get(draw=filing.draw, key=first).team
+    assert team and all(members[i] in compact for i in team)
     assert "经办人" in text and "双随机办签收" in text
-    compact = "".join(text.split())
     assert "第1页/共2页" in compact  # page numbers from the @page margin box
     assert filing.record["commitment"] in compact and filing.record["seed"] in compact
 
@@ -106,7 +108,10 @@ def test_a_long_list_goes_to_an_annex_whose_hash_the_pdf_prints(world, settings,
     assert [r[0] for r in targets[1:]] == [1, 2, 3]  # every target, not only the first two
     assert [r[1] for r in targets[1:]] == [s["key"] for s in filing.record["selected"]]
     inspector = filing.draw.inspector_pool[0]["name"]
-    assert all(r[2] and "阳城县" in r[2] for r in targets[1:]) and any(inspector in (r[4] or "") for r in targets[1:])
+    with scopes_disabled():
+        names = {s.key: s.entity.name for s in filing.draw.selections.select_related("entity")}
+    assert [r[2] for r in targets[1:]] == [names[s["key"]] for s in filing.record["selected"]]
+    assert any(inspector in (r[4] or "") for r in targets[1:])
     assert len(list(wb["备选名单"].iter_rows(values_only=True))) == 1 + 2
     about = dict(wb["说明"].iter_rows(values_only=True))
     assert about["备案记录摘要（SHA-256）"] == filing.record_sha256 and about["任务编号"] == filing.draw.task_uid

@@ -12,7 +12,7 @@ from sampling import hashrank, record_codec
 from sampling.pool import paused_gc
 from sampling.selectors import draws as draw_selectors
 from tenancy.scoping import actor_scope
-from tests.leak.cases_sampling_draws import make_completed_draw
+from tests.factories import make_completed_draw
 
 
 def test_pool_round_trips_in_canonical_order():

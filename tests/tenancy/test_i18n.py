@@ -23,7 +23,7 @@ from inventory import codes, importing
 from inventory.models import CheckItem, ImportJob, Inspector, MarketEntity
 from tenancy.i18n import fixed_labels, join_clauses, join_list, translate_stored
 from tenancy.scoping import actor_scope
-from tests.leak.cases_inventory import make_conflict, make_entity, make_inspector, make_item, make_joint_item
+from tests.factories import make_conflict, make_entity, make_inspector, make_item, make_joint_item
 
 pytestmark = pytest.mark.django_db
 
@@ -273,7 +273,7 @@ def test_stored_record_words_stay_chinese_and_pages_translate_them(world, login)
     from sampling.models import RecusalRequest, Substitution
     from sampling.pool import REASON_CAP, RISK_LABELS
     from sampling.services import recusals as recusal_services
-    from tests.leak.cases_sampling_draws import make_ready_task, make_recusal
+    from tests.factories import make_ready_task, make_recusal
 
     request = make_recusal(world, "A1")
     leader = world.actor("A1", "leader")
