@@ -18,8 +18,9 @@ from rest_framework.response import Response
 
 from tenancy.api import ScopedViewSet
 from tenancy.filters import IntegerFilter, SyncFilterSet
+from tenancy.policies import ensure
 
-from . import codes, selectors, services
+from . import codes, policies, selectors, services
 from .models import CheckItem, Inspector, MarketEntity, RegistryEntry
 from .serializers import (
     BulkUpsertResultSerializer,
@@ -173,8 +174,7 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             raise ApiValidationError({"non_field_errors": ["没有数据"]})
         if len(records) > BULK_LIMIT:
             raise ApiValidationError({"non_field_errors": [f"一次最多 {BULK_LIMIT} 条，实为 {len(records)} 条"]})
-        if not (self.actor.has_role(*services.WRITER_ROLES) or self.actor.is_platform):
-            services.require_writer(self.actor)
+        ensure(policies.can_bulk_upsert_entities, self.actor)
         try:
             result = entity_bulk_upsert(actor=self.actor, records=records)
         except ValidationError as e:

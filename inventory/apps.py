@@ -11,6 +11,6 @@ class InventoryConfig(AppConfig):
         from . import events
 
         domain_events.declare("inventory", events.EVENTS)
-        from . import extensions
+        from . import extensions, policies  # noqa: F401  (policies: registered by key on import)
 
         extensions.register_with_tenancy()

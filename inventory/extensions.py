@@ -38,27 +38,21 @@ if TYPE_CHECKING:
 SECTION = "inventory.registers"
 
 
-def works_on_registers(actor: Actor) -> bool:
-    """Departments and offices keep or read the item list and the inspector roster."""
-    return actor.is_member and (actor.is_department or actor.is_office)
-
-
 def register_with_tenancy() -> None:
-    from . import selectors  # noqa: PLC0415  (called from ready(): the models are loaded)
+    from . import policies, selectors  # noqa: PLC0415  (called from ready(): the models are loaded)
 
     for entry in (
         NavSection(key=SECTION, label=_("一单两库"), order=20),
         NavEntry(key="inventory.items", label=_("抽查事项清单"), url_name="inventory:item_list", section=SECTION,
-                 order=10, visible=works_on_registers),
+                 order=10, visible=policies.can_read_registers),
         NavEntry(key="inventory.joint_items", label=_("联合抽查事项清单"), url_name="inventory:joint_list",
-                 section=SECTION, order=20, visible=works_on_registers),
-        # The entity registry is region-wide reference data: every member reads it (a platform too).
+                 section=SECTION, order=20, visible=policies.can_read_registers),
         NavEntry(key="inventory.entities", label=_("检查对象名录库"), url_name="inventory:entity_list", section=SECTION,
-                 order=30, visible=navigation.members),
+                 order=30, visible=policies.can_read_entities),
         NavEntry(key="inventory.inspectors", label=_("执法检查人员名录库"), url_name="inventory:inspector_list",
-                 section=SECTION, order=40, visible=works_on_registers),
+                 section=SECTION, order=40, visible=policies.can_read_registers),
         NavEntry(key="inventory.imports", label=_("导入记录"), url_name="inventory:import_list", section=SECTION,
-                 order=50, visible=works_on_registers),
+                 order=50, visible=policies.can_read_registers),
     ):
         navigation.NAV.register(entry)
     dashboard.DASHBOARD_CARDS.register(dashboard.DashboardCards(key="inventory", provider=selectors.dashboard_cards, order=10))

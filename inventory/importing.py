@@ -60,11 +60,12 @@ from tenancy.context import Actor
 from tenancy.i18n import fixed_labels, translate_stored
 from tenancy.jobs import PROGRESS_DB
 from tenancy.models import OrgUnit
+from tenancy.policies import ensure
 from tenancy.scoping import assert_writable
 from tenancy.tasks import actor_ref
 from tenancy.text import describe_control_char, first_control_char, strip_control_chars
 
-from . import entity_upsert
+from . import entity_upsert, policies
 from .codes import (
     INDUSTRY_CODE_ERROR,
     canonical_industry_code,
@@ -1318,16 +1319,11 @@ UPSERTS = {
 # ============================================================================ services
 
 
-def kind_allowed(actor: Actor, kind: str) -> bool:
-    """Entities: any organization (an office or platform upserts the shared registry only);
-    inspectors and items belong to a department."""
-    return kind == ImportJob.Kind.ENTITIES or actor.is_department
-
-
 def _check_kind(actor: Actor, kind: str) -> None:
+    # A field error, not a 403: the upload form shows it beside the kind the user chose.
     if kind not in COLUMNS:
         raise ValidationError({"kind": _("未知的导入类型")})
-    if not kind_allowed(actor, kind):
+    if not policies.can_import_kind(actor, kind):
         raise ValidationError({"kind": _("只有行政监管部门可以导入执法检查人员和抽查事项")})
 
 
@@ -1336,6 +1332,7 @@ def import_preview(*, actor: Actor, kind: str, data: Source, filename: str, limi
     """Store the upload and validate every row: an ``ImportJob`` (status previewed) with its
     counts and first errors. ``data``: the upload as a file (read as a stream, never whole) or
     bytes. A refused file raises ``ValidationError({"file": ...})`` and nothing is stored."""
+    ensure(policies.can_import, actor)
     _check_kind(actor, kind)
     filename = (filename or "upload").rsplit("/", 1)[-1][:200]
     stream = as_stream(data)
@@ -1438,8 +1435,7 @@ def _heartbeat(job_id: int) -> Iterator[None]:
 def import_confirm(*, actor: Actor, job: ImportJob, mode: str) -> ImportJob:
     """Choose the mode and run: inline for small files, as a Celery task above the threshold.
     A job that failed (its worker died, see :func:`fail_if_stale`) may be confirmed again."""
-    if job.organization_id != actor.organization_id:
-        raise ValidationError(_("只能导入本单位上传的文件"))
+    ensure(policies.can_confirm_import, actor, job)
     if mode not in ImportJob.Mode.values:
         raise ValidationError({"mode": _("请选择导入方式")})
     fail_if_stale(job)
@@ -1714,6 +1710,7 @@ def entity_bulk_upsert(*, actor: Actor, records: list[dict[str, Any]]) -> BulkRe
     ``records`` are dicts keyed by canonical field names (see ``ENTITY_COLUMNS``) accepting the
     same value variants as the spreadsheets; a field left out keeps its stored value.
     Errors are ``{row (0-based), field, value, reason}``; with any error nothing is written."""
+    ensure(policies.can_bulk_upsert_entities, actor)
     values, errors, present = _parse_records(ImportJob.Kind.ENTITIES, records, ParseContext())
     if not errors:
         first: dict[str, int] = {}

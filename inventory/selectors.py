@@ -479,11 +479,6 @@ def conflict_get(*, actor: Actor, pk: int) -> ConflictOfInterest:
     return ConflictOfInterest.objects.select_related("inspector", "entity").get(pk=pk)
 
 
-def sees_personal_fields(actor: Actor, organization_id: int) -> bool:
-    """Phones and other personal fields: only the inspector's own organization (offices see names)."""
-    return actor.is_member and actor.organization_id == organization_id
-
-
 def specialty_tags(*, actor: Actor) -> QuerySet[Tag]:
     return Tag.objects.filter(organization_id=actor.organization_id, kind=Tag.Kind.INSPECTOR).order_by("name")
 

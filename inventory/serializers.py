@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from tenancy.serializers import ModelSerializer, Serializer
 
+from . import policies
 from .forms import clean_phone
 from .models import CheckItem, CheckPoint, Inspector, MarketEntity, RegistryEntry
 
@@ -98,8 +99,7 @@ class InspectorSerializer(ModelSerializer):
         data = super().to_representation(obj)
         request = self.context.get("request")
         actor = getattr(request, "actor", None)
-        # Personal fields only for the inspector's own organization (offices see names).
-        if actor is None or actor.organization_id != obj.organization_id:
+        if actor is None or not policies.can_see_personal_fields(actor, obj):
             data.pop("phone", None)
         return data
 

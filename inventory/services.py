@@ -2,8 +2,8 @@
 item list, market entities and registry entries (with bulk actions), inspectors and conflicts.
 
 Every function is keyword-only, atomic and audited (tenancy.audit). Errors are
-``ValidationError`` with Chinese messages keyed by field; a role that may not write gets
-``PermissionDenied`` (403 in views and the API).
+``ValidationError`` with Chinese messages keyed by field; who may is ``inventory.policies``,
+ensured here: a refusal is ``PermissionDenied`` with the policy's message (403 in views and the API).
 """
 
 from __future__ import annotations
@@ -12,19 +12,20 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenancy import audit, events
-from tenancy.context import Actor, OrgKind, Role
+from tenancy.context import Actor, OrgKind
 from tenancy.i18n import translate_stored
 from tenancy.models import Membership, Organization, OrgUnit, User
+from tenancy.policies import ensure
 from tenancy.scoping import assert_writable
 
-from . import codes, extensions
+from . import codes, extensions, policies
 from .models import (
     CheckItem,
     CheckPoint,
@@ -37,7 +38,6 @@ from .models import (
     Tag,
 )
 
-WRITER_ROLES = (Role.ADMIN, Role.PLANNER)
 BULK_MAX = 5000
 
 ITEM_FIELDS = ("name", "category", "target_type", "legal_basis", "method", "content", "responsible_unit")
@@ -47,19 +47,6 @@ ENTITY_FIELDS = (
     "established_on", "status", "risk_class", "on_abnormal_list", "on_dishonest_list", "complaint_count",
 )
 INSPECTOR_FIELDS = ("unit", "name", "position", "cert_no", "cert_expires_on", "post", "phone", "status", "user")
-
-
-# --------------------------------------------------------------------------- guards
-
-
-def require_writer(actor: Actor, *, kinds: tuple[str, ...] = (OrgKind.DEPARTMENT,)) -> None:
-    """Registries are kept by a department's admins and planners (offices keep the joint list)."""
-    if not actor.has_role(*WRITER_ROLES) or actor.organization_kind not in kinds:
-        raise PermissionDenied("只有本单位管理员或计划编制人员可以修改")
-
-
-def can_write(actor: Actor, *, kinds: tuple[str, ...] = (OrgKind.DEPARTMENT,)) -> bool:
-    return actor.has_role(*WRITER_ROLES) and actor.organization_kind in kinds
 
 
 def _own_unit(actor: Actor, unit: OrgUnit | None) -> OrgUnit | None:
@@ -104,7 +91,7 @@ def _check_item_code(actor: Actor, code: str, *, exclude_pk: int | None = None) 
 
 @transaction.atomic
 def checkitem_create(*, actor: Actor, data: dict[str, Any], points: Sequence[dict[str, Any]] = ()) -> CheckItem:
-    require_writer(actor)
+    ensure(policies.can_keep_registers, actor)
     item = CheckItem(code=_check_item_code(actor, data.get("code", "")))
     _apply(item, data, ITEM_FIELDS)
     _own_unit(actor, item.responsible_unit)
@@ -148,9 +135,8 @@ def _new_version(actor: Actor, item: CheckItem, reason: str) -> tuple[CheckItem,
 
 
 def _editable(actor: Actor, item: CheckItem, reason: str) -> tuple[CheckItem, dict[int, CheckPoint] | None]:
-    require_writer(actor)
-    if not item.writable_by(actor):
-        raise PermissionDenied("不能修改其他单位的事项")
+    ensure(policies.can_keep_registers, actor)
+    ensure(policies.can_edit_item, actor, item)
     if not item.is_current:
         raise ValidationError(_("历史版本不能修改，请修改现行版本"))
     if item.status == CheckItem.Status.RETIRED:
@@ -178,7 +164,8 @@ def checkitem_update(*, actor: Actor, item: CheckItem, data: dict[str, Any], rea
 
 @transaction.atomic
 def checkitem_retire(*, actor: Actor, item: CheckItem, reason: str) -> CheckItem:
-    require_writer(actor)
+    ensure(policies.can_keep_registers, actor)
+    ensure(policies.can_edit_item, actor, item)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写废止原因")})
@@ -302,7 +289,7 @@ def _joint_items(
 
 @transaction.atomic
 def jointitem_create(*, actor: Actor, data: dict[str, Any]) -> JointCheckItem:
-    require_writer(actor, kinds=(OrgKind.OFFICE,))
+    ensure(policies.can_keep_joint_items, actor)
     partners = _joint_partners(actor, data["initiator"], data.get("partners") or [])
     linked = _joint_items(actor, data["initiator"], partners, data.get("items") or [])
     item = JointCheckItem(field=data["field"], name=data["name"], target=data["target"], initiator=data["initiator"])
@@ -319,9 +306,8 @@ def jointitem_create(*, actor: Actor, data: dict[str, Any]) -> JointCheckItem:
 
 @transaction.atomic
 def jointitem_update(*, actor: Actor, item: JointCheckItem, data: dict[str, Any]) -> JointCheckItem:
-    require_writer(actor, kinds=(OrgKind.OFFICE,))
-    if not item.writable_by(actor):
-        raise PermissionDenied("只有牵头的双随机办可以修改")
+    ensure(policies.can_keep_joint_items, actor)
+    ensure(policies.can_edit_joint_item, actor, item)
     partners = _joint_partners(actor, data["initiator"], data.get("partners") or [])
     before_items = sorted(item.items.values_list("pk", flat=True))
     linked = (
@@ -388,8 +374,7 @@ def entity_create(
     *, actor: Actor, data: dict[str, Any], tags: Sequence[str] = (), note: str = ""
 ) -> MarketEntity:
     """A new entity of the actor's region, put into the actor's registry when it is a department."""
-    if not (actor.has_role(*WRITER_ROLES) and actor.organization_kind in (OrgKind.DEPARTMENT, OrgKind.PLATFORM)):
-        raise PermissionDenied("只有本单位管理员或计划编制人员可以登记检查对象")
+    ensure(policies.can_write_entities, actor)
     check = clean_entity_code(data.get("code", ""), region_id=actor.region_id)
     entity = MarketEntity(code=check.normalized, code_kind=check.kind, is_legacy_code=check.legacy)
     _apply(entity, data, ENTITY_FIELDS)
@@ -405,8 +390,7 @@ def entity_create(
 
 @transaction.atomic
 def entity_update(*, actor: Actor, entity: MarketEntity, data: dict[str, Any]) -> MarketEntity:
-    if not (actor.has_role(*WRITER_ROLES) and actor.organization_kind in (OrgKind.DEPARTMENT, OrgKind.PLATFORM)):
-        raise PermissionDenied("只有本单位管理员或计划编制人员可以修改检查对象")
+    ensure(policies.can_edit_entity, actor, entity)
     before = audit.snapshot(entity)
     old_code = entity.code
     if "code" in data and data["code"] is not None:
@@ -450,7 +434,7 @@ def registry_entry_add(
     *, actor: Actor, entity: MarketEntity, tags: Sequence[str] = (), note: str = ""
 ) -> RegistryEntry:
     """Put a region's entity into the department's registry (or back in, if it was retired)."""
-    require_writer(actor)
+    ensure(policies.can_keep_registers, actor)
     entry = RegistryEntry.objects.filter(organization_id=actor.organization_id, entity=entity).first()
     if entry is None:
         entry = RegistryEntry(entity=entity, note=note[:300])
@@ -485,7 +469,7 @@ def _entries_for(actor: Actor, entity_ids: Sequence[int]) -> list[RegistryEntry]
 @transaction.atomic
 def registry_bulk_tag(*, actor: Actor, entity_ids: Sequence[int], tag_name: str) -> int:
     """Add a tag (分类标注) to the selected entries of the department's registry. Returns rows tagged."""
-    require_writer(actor)
+    ensure(policies.can_keep_registers, actor)
     tags = _tags(actor, [tag_name])
     if not tags:
         raise ValidationError({"tag": _("请填写标签名称")})
@@ -504,7 +488,7 @@ def registry_bulk_tag(*, actor: Actor, entity_ids: Sequence[int], tag_name: str)
 @transaction.atomic
 def entity_bulk_set_risk(*, actor: Actor, entity_ids: Sequence[int], risk_class: str) -> int:
     """Set the credit risk class of the selected entities (of the department's registry)."""
-    require_writer(actor)
+    ensure(policies.can_keep_registers, actor)
     if risk_class not in MarketEntity.Risk.values:
         raise ValidationError({"risk_class": _("请选择风险等级 A/B/C/D")})
     entries = _entries_for(actor, entity_ids)
@@ -523,7 +507,7 @@ def entity_bulk_set_risk(*, actor: Actor, entity_ids: Sequence[int], risk_class:
 @transaction.atomic
 def registry_bulk_retire(*, actor: Actor, entity_ids: Sequence[int], reason: str) -> int:
     """Move the selected entities out of the department's registry (the entity itself stays)."""
-    require_writer(actor)
+    ensure(policies.can_keep_registers, actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写移出原因")})
@@ -561,7 +545,7 @@ def _inspector_checks(actor: Actor, inspector: Inspector) -> None:
 
 @transaction.atomic
 def inspector_create(*, actor: Actor, data: dict[str, Any], specialties: Sequence[str] = ()) -> Inspector:
-    require_writer(actor)
+    ensure(policies.can_keep_registers, actor)
     inspector = Inspector()
     _apply(inspector, data, INSPECTOR_FIELDS)
     inspector.set_tenant(actor)
@@ -578,9 +562,8 @@ def inspector_create(*, actor: Actor, data: dict[str, Any], specialties: Sequenc
 def inspector_update(
     *, actor: Actor, inspector: Inspector, data: dict[str, Any], specialties: Sequence[str] | None = None
 ) -> Inspector:
-    require_writer(actor)
-    if not inspector.writable_by(actor):
-        raise PermissionDenied("不能修改其他单位的执法人员")
+    ensure(policies.can_keep_registers, actor)
+    ensure(policies.can_edit_inspector, actor, inspector)
     before = audit.snapshot(inspector)
     before_tags = sorted(inspector.specialties.values_list("name", flat=True))
     _apply(inspector, data, INSPECTOR_FIELDS)
@@ -602,9 +585,8 @@ def conflict_declare(
     declared_on: dt.date | None = None, approved_by: str = "",
 ) -> ConflictOfInterest:
     """利害关系申报: the inspector will never be drawn for the entity (曲阳 §16 回避)."""
-    require_writer(actor)
-    if not inspector.writable_by(actor):
-        raise PermissionDenied("不能为其他单位的执法人员申报")
+    ensure(policies.can_keep_registers, actor)
+    ensure(policies.can_edit_inspector, actor, inspector, message=_("不能为其他单位的执法人员申报"))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写回避事由")})
@@ -622,7 +604,8 @@ def conflict_declare(
 
 @transaction.atomic
 def conflict_withdraw(*, actor: Actor, conflict: ConflictOfInterest, reason: str = "") -> ConflictOfInterest:
-    require_writer(actor)
+    ensure(policies.can_keep_registers, actor)
+    ensure(policies.can_withdraw_conflict, actor, conflict)
     if not conflict.is_active:
         raise ValidationError(_("该申报已撤回"))
     before = audit.snapshot(conflict, ["is_active"])

@@ -3,6 +3,8 @@ list, the target registry and the inspector registry. Thin: parse, call one serv
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -15,16 +17,31 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from tenancy.context import OrgKind, Role
 from tenancy.i18n import join_clauses
 from tenancy.permissions import member_required
+from tenancy.policies import Predicate, ensure
 
-from . import forms, selectors, services
+from . import forms, policies, selectors, services
 from .models import CheckItem, Inspector, MarketEntity
+from .xlsx import export_response
 
-WRITERS = (Role.ADMIN, Role.PLANNER)
-DEPT = (OrgKind.DEPARTMENT,)
-DEPT_OFFICE = (OrgKind.DEPARTMENT, OrgKind.OFFICE)
+View = Callable[..., HttpResponse]
+
+
+def requires(predicate: Predicate) -> Callable[[View], View]:
+    """A signed-in member whom the policy ``predicate`` allows (from the actor alone); object
+    rules are asked once the view has read the object."""
+
+    def decorator(view: View) -> View:
+        @member_required()
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            ensure(predicate, request.actor)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 def _get(fn: Any, **kwargs: Any) -> Any:
@@ -44,18 +61,13 @@ def _query_without(q: QueryDict, *drop: str) -> QueryDict:
 
 def _export(request: HttpRequest, *, kind: str, queryset: Any, filename: str) -> HttpResponse:
     fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
-    try:
-        from .xlsx import export_response  # I1's Excel module
-    except ImportError:
-        messages.error(request, _("导出功能暂不可用"))
-        return redirect(request.path.rsplit("export/", 1)[0])
     return export_response(kind=kind, queryset=queryset, fmt=fmt, filename=filename)
 
 
 # =========================================================================== check items
 
 
-@member_required(kinds=DEPT_OFFICE)
+@requires(policies.can_read_registers)
 def item_list(request: HttpRequest) -> HttpResponse:
     q = request.GET
     items = selectors.item_list(
@@ -67,12 +79,12 @@ def item_list(request: HttpRequest) -> HttpResponse:
         {
             "items": items[:500], "count": items.count(), "q": q, "categories": CheckItem.Category.choices,
             "methods": CheckItem.Method.choices, "statuses": CheckItem.Status.choices,
-            "can_write": services.can_write(request.actor), "query": q.urlencode(),
+            "can_write": policies.can_keep_registers(request.actor), "query": q.urlencode(),
         },
     )
 
 
-@member_required(kinds=DEPT_OFFICE)
+@requires(policies.can_read_registers)
 def item_export(request: HttpRequest) -> HttpResponse:
     q = request.GET
     items = selectors.item_list(
@@ -81,7 +93,7 @@ def item_export(request: HttpRequest) -> HttpResponse:
     return _export(request, kind="items", queryset=items, filename="抽查事项清单")
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 def item_create(request: HttpRequest) -> HttpResponse:
     form = forms.CheckItemForm(request.POST or None, actor=request.actor)
     if request.method == "POST" and form.is_valid():
@@ -97,8 +109,7 @@ def item_create(request: HttpRequest) -> HttpResponse:
 
 def _item_detail(request: HttpRequest, item: CheckItem, point_form: forms.CheckPointForm | None = None, status: int = 200) -> HttpResponse:
     editable = (
-        services.can_write(request.actor) and item.organization_id == request.actor.organization_id
-        and item.is_current and item.status == CheckItem.Status.ACTIVE
+        policies.can_edit_item(request.actor, item) and item.is_current and item.status == CheckItem.Status.ACTIVE
     )
     return render(
         request, "inventory/item_detail.html",
@@ -112,12 +123,12 @@ def _item_detail(request: HttpRequest, item: CheckItem, point_form: forms.CheckP
     )
 
 
-@member_required(kinds=DEPT_OFFICE)
+@requires(policies.can_read_registers)
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _item_detail(request, _get(selectors.item_get, actor=request.actor, pk=pk))
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = _get(selectors.item_get, actor=request.actor, pk=pk)
     form = forms.CheckItemForm(request.POST or None, instance=item, actor=request.actor, editing=True)
@@ -141,7 +152,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 def item_retire(request: HttpRequest, pk: int) -> HttpResponse:
     item = _get(selectors.item_get, actor=request.actor, pk=pk)
     form = forms.ReasonForm(request.POST or None)
@@ -156,7 +167,7 @@ def item_retire(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "inventory/item_retire.html", {"form": form, "item": item})
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 @require_POST
 def point_add(request: HttpRequest, pk: int) -> HttpResponse:
     item = _get(selectors.item_get, actor=request.actor, pk=pk)
@@ -173,7 +184,7 @@ def point_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _item_detail(request, item, point_form=form, status=400)
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 def point_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit one check point: a page, or (htmx) an inline row of the check-form table."""
     point = _get(selectors.point_get, actor=request.actor, pk=pk)
@@ -194,7 +205,7 @@ def point_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"form": form, "point": point, "item": point.item})
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 @require_POST
 def point_delete(request: HttpRequest, pk: int) -> HttpResponse:
     point = _get(selectors.point_get, actor=request.actor, pk=pk)
@@ -207,7 +218,7 @@ def point_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("inventory:item_detail", pk=item.pk)
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 @require_POST
 def point_move(request: HttpRequest, pk: int) -> HttpResponse:
     point = _get(selectors.point_get, actor=request.actor, pk=pk)
@@ -222,16 +233,16 @@ def point_move(request: HttpRequest, pk: int) -> HttpResponse:
 # =========================================================================== joint items
 
 
-@member_required(kinds=DEPT_OFFICE)
+@requires(policies.can_read_registers)
 def joint_list(request: HttpRequest) -> HttpResponse:
     items = selectors.jointitem_list(actor=request.actor, q=request.GET.get("q", ""))
     return render(
         request, "inventory/joint_list.html",
-        {"items": items, "q": request.GET, "can_write": services.can_write(request.actor, kinds=(OrgKind.OFFICE,))},
+        {"items": items, "q": request.GET, "can_write": policies.can_keep_joint_items(request.actor)},
     )
 
 
-@member_required(*WRITERS, kinds=(OrgKind.OFFICE,))
+@requires(policies.can_keep_joint_items)
 def joint_create(request: HttpRequest) -> HttpResponse:
     form = forms.JointItemForm(request.POST or None, actor=request.actor)
     if request.method == "POST" and form.is_valid():
@@ -245,7 +256,7 @@ def joint_create(request: HttpRequest) -> HttpResponse:
     return render(request, "inventory/joint_form.html", {"form": form})
 
 
-@member_required(*WRITERS, kinds=(OrgKind.OFFICE,))
+@requires(policies.can_keep_joint_items)
 def joint_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = _get(selectors.jointitem_get, actor=request.actor, pk=pk)
     if item.organization_id != request.actor.organization_id:
@@ -265,7 +276,7 @@ def joint_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # =========================================================================== entities
 
 
-@member_required()
+@requires(policies.can_read_entities)
 def entity_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     form = forms.EntityFilterForm(request.GET or None, actor=actor)
@@ -295,20 +306,20 @@ def entity_list(request: HttpRequest) -> HttpResponse:
             "form": form, "page": page, "pager": pager, "query": base.urlencode(), "sort": sort,
             "total": None if partial else selectors.entity_total(actor=actor, filters=filters, defer=True),
             "count_query": _query_without(request.GET, "after", "before", "partial").urlencode(), "partial_rows": partial,
-            "can_write": services.can_write(actor), "can_create": services.can_write(actor),
+            "can_write": policies.can_keep_registers(actor),
             "bulk_form": forms.BulkForm(auto_id="bulk_%s"), "risks": MarketEntity.Risk.choices,
         },
     )
 
 
-@member_required()
+@requires(policies.can_read_entities)
 def entity_export(request: HttpRequest) -> HttpResponse:
     form = forms.EntityFilterForm(request.GET or None, actor=request.actor)
     rows = selectors.entity_export_queryset(actor=request.actor, filters=form.filters())
     return _export(request, kind="entities", queryset=rows, filename="检查对象名录库")
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 def entity_create(request: HttpRequest) -> HttpResponse:
     form = forms.EntityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -327,17 +338,17 @@ def entity_create(request: HttpRequest) -> HttpResponse:
     return render(request, "inventory/entity_form.html", {"form": form})
 
 
-@member_required()
+@requires(policies.can_read_entities)
 def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     entity = _get(selectors.entity_get, actor=request.actor, pk=pk)
     history = selectors.entity_history(actor=request.actor, entity=entity)
     return render(
         request, "inventory/entity_detail.html",
-        {"entity": entity, **history, "can_write": services.can_write(request.actor)},
+        {"entity": entity, **history, "can_write": policies.can_keep_registers(request.actor)},
     )
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 def entity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     entity = _get(selectors.entity_get, actor=request.actor, pk=pk)
     form = forms.EntityForm(request.POST or None, instance=entity, editing=True)
@@ -352,7 +363,7 @@ def entity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "inventory/entity_form.html", {"form": form, "entity": entity})
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 @require_POST
 def entity_join(request: HttpRequest, pk: int) -> HttpResponse:
     """加入本部门名录库: the same entity in a second department's registry (进一次门、查多项事)."""
@@ -362,7 +373,7 @@ def entity_join(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("inventory:entity_detail", pk=entity.pk)
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 @require_POST
 def entity_bulk(request: HttpRequest) -> HttpResponse:
     """Bulk actions on the selected rows: first a confirmation page, then the service."""
@@ -408,7 +419,7 @@ def entity_bulk(request: HttpRequest) -> HttpResponse:
 # =========================================================================== inspectors
 
 
-@member_required(kinds=DEPT_OFFICE)
+@requires(policies.can_read_registers)
 def inspector_list(request: HttpRequest) -> HttpResponse:
     form = forms.InspectorFilterForm(request.GET or None, actor=request.actor)
     inspectors = selectors.inspector_list(actor=request.actor, filters=form.filters() if request.GET else None)
@@ -416,12 +427,12 @@ def inspector_list(request: HttpRequest) -> HttpResponse:
         request, "inventory/inspector_list.html",
         {
             "form": form, "inspectors": inspectors[:1000], "count": inspectors.count(), "today": timezone.localdate(),
-            "can_write": services.can_write(request.actor), "query": request.GET.urlencode(),
+            "can_write": policies.can_keep_registers(request.actor), "query": request.GET.urlencode(),
         },
     )
 
 
-@member_required(kinds=DEPT_OFFICE)
+@requires(policies.can_read_registers)
 def inspector_export(request: HttpRequest) -> HttpResponse:
     form = forms.InspectorFilterForm(request.GET or None, actor=request.actor)
     inspectors = selectors.inspector_list(actor=request.actor, filters=form.filters())
@@ -449,12 +460,12 @@ def _inspector_form(request: HttpRequest, inspector: Inspector | None) -> HttpRe
     return render(request, "inventory/inspector_form.html", {"form": form, "inspector": inspector})
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 def inspector_create(request: HttpRequest) -> HttpResponse:
     return _inspector_form(request, None)
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 def inspector_edit(request: HttpRequest, pk: int) -> HttpResponse:
     inspector = _get(selectors.inspector_get, actor=request.actor, pk=pk)
     if inspector.organization_id != request.actor.organization_id:
@@ -462,23 +473,22 @@ def inspector_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _inspector_form(request, inspector)
 
 
-@member_required(kinds=DEPT_OFFICE)
+@requires(policies.can_read_registers)
 def inspector_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     inspector = _get(selectors.inspector_get, actor=actor, pk=pk)
-    own = inspector.organization_id == actor.organization_id
     return render(
         request, "inventory/inspector_detail.html",
         {
             "inspector": inspector, "conflicts": selectors.inspector_conflicts(actor=actor, inspector=inspector),
-            "personal": selectors.sees_personal_fields(actor, inspector.organization_id),
-            "can_write": own and services.can_write(actor), "today": timezone.localdate(),
+            "personal": policies.can_see_personal_fields(actor, inspector),
+            "can_write": policies.can_edit_inspector(actor, inspector), "today": timezone.localdate(),
             "conflict_form": forms.ConflictForm(actor=actor), "specialties": list(inspector.specialties.all()),
         },
     )
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 def conflict_add(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     inspector = _get(selectors.inspector_get, actor=actor, pk=pk)
@@ -500,7 +510,7 @@ def conflict_add(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "inventory/conflict_form.html", {"form": form, "inspector": inspector})
 
 
-@member_required(*WRITERS, kinds=DEPT)
+@requires(policies.can_keep_registers)
 @require_POST
 def conflict_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor

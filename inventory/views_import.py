@@ -13,21 +13,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from tenancy.context import Actor, Role
+from tenancy.context import Actor
 from tenancy.forms import Form
 from tenancy.i18n import join_clauses, translate_stored
 from tenancy.permissions import member_required
 
-from . import importing
+from . import importing, policies
 from .models import ImportJob
+from .views import requires
 from .xlsx import rejected_response, template_response
 
-IMPORTERS = (Role.ADMIN, Role.PLANNER)
 ERRORS_PER_PAGE = 50
 
 
 def _kinds(actor: Actor) -> list[tuple[str, str]]:
-    return [(k, label) for k, label in ImportJob.Kind.choices if importing.kind_allowed(actor, k)]
+    return [(k, label) for k, label in ImportJob.Kind.choices if policies.can_import_kind(actor, k)]
 
 
 class UploadForm(Form):
@@ -70,7 +70,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "inventory/import_list.html",
-        {"page": page, "kinds": _kinds(request.actor), "can_import": request.actor.has_role(*IMPORTERS)},
+        {"page": page, "kinds": _kinds(request.actor), "can_import": policies.can_import(request.actor)},
     )
 
 
@@ -81,7 +81,7 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     return template_response(kind)
 
 
-@member_required(*IMPORTERS)
+@requires(policies.can_import)
 def import_upload(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     if request.method == "POST":
@@ -114,9 +114,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
     actor = request.actor
     can_confirm = (
-        job.status in (ImportJob.Status.PREVIEWED, ImportJob.Status.FAILED)
-        and job.organization_id == actor.organization_id
-        and actor.has_role(*IMPORTERS)
+        job.status in (ImportJob.Status.PREVIEWED, ImportJob.Status.FAILED) and policies.can_confirm_import(actor, job)
     )
     return render(
         request,
@@ -127,7 +125,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "error_columns": _count_by_column(job.errors),
             "confirm_form": ConfirmForm(initial={"mode": ImportJob.Mode.VALID if job.rejected_count else ImportJob.Mode.ALL}),
             "can_confirm": can_confirm,
-            "can_upload": actor.has_role(*IMPORTERS) and importing.kind_allowed(actor, job.kind),
+            "can_upload": policies.can_import(actor) and policies.can_import_kind(actor, job.kind),
             "running": job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
         },
     )
@@ -141,7 +139,7 @@ def _count_by_column(errors: list[dict]) -> list[tuple[str, int]]:
 
 
 @require_POST
-@member_required(*IMPORTERS)
+@requires(policies.can_import)
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk, own=True)
     form = ConfirmForm(request.POST)
