@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.support import log_in, shot
-from tests.leak.cases_sampling_draws import make_completed_draw, make_ready_task
+from tests.factories import make_completed_draw, make_ready_task
 from tests.world import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser

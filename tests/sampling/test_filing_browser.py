@@ -9,7 +9,7 @@ from sampling.services import filings as services
 from tenancy.context import Role
 from tenancy.scoping import actor_scope
 from tests.browser.support import SCREENSHOTS, log_in, shot
-from tests.leak.cases_sampling_filings import make_simple_draw
+from tests.factories import make_completed_draw
 from tests.world import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def long_filing(world, transactional_db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    draw = make_simple_draw(world, "A1", targets=127, name="2026年第一批食品经营抽查")
+    draw = make_completed_draw(world, "A1", targets=127, name="2026年第一批食品经营抽查")
     with actor_scope(world.actor("A1", Role.PLANNER)) as actor:
         return services.filing_submit(actor=actor, draw=draw, note="请审核")
 
