@@ -1,6 +1,7 @@
 """The sidebar entries of inspections (``tenancy.navigation.NAV``), registered from
-``InspectionsConfig.ready``: "我的检查" at the top for an inspector (their own inspections, phone
-first), and under 检查实施 the department's and office's list and the follow-up."""
+``InspectionsConfig.ready``: "我的检查" at the top for whoever holds the inspector role (their own
+inspections, phone first), and under 检查实施 the department's and office's list and the
+follow-up for those who read them."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from .policies import DEPARTMENT_READERS as _READERS
 SECTION = "inspections.inspections"
 
 
-def inspector_only(actor: Actor) -> bool:
-    """An inspector of a department who reads no more than their own inspections."""
-    return actor.is_member and actor.is_department and holds(actor, Role.INSPECTOR) and not holds(actor, *_READERS)
+def inspects(actor: Actor) -> bool:
+    """A department's member holding the inspector role: their own inspections first."""
+    return actor.is_member and actor.is_department and holds(actor, Role.INSPECTOR)
 
 
 def reads_inspections(actor: Actor) -> bool:
@@ -27,7 +28,7 @@ def reads_inspections(actor: Actor) -> bool:
 
 
 ENTRIES = (
-    NavEntry(key="inspections.mine", label=_("我的检查"), url_name="inspections:list", order=20, visible=inspector_only),
+    NavEntry(key="inspections.mine", label=_("我的检查"), url_name="inspections:mine", order=20, visible=inspects),
     NavSection(key=SECTION, label=_("检查实施"), order=35),
     NavEntry(key="inspections.list", label=_("检查"), url_name="inspections:list", section=SECTION, order=10,
              visible=reads_inspections),

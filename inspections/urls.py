@@ -10,6 +10,7 @@ app_name = "inspections"
 
 urlpatterns = [
     path("", lists.inspection_list, name="list"),
+    path("mine/", lists.my_inspection_list, name="mine"),
     path("dispatches/<int:pk>/confirm/", lists.dispatch_confirm, name="dispatch_confirm"),
     path("<int:pk>/", fill.inspection_detail, name="detail"),
     path("<int:pk>/confirm/", fill.inspection_confirm, name="confirm"),

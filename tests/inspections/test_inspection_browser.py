@@ -19,6 +19,12 @@ from django_scopes import scopes_disabled
 from PIL import Image
 
 from inspections.models import Answer, Inspection, InspectionPart
+from inspections.policies import TEAM_PERMISSION
+from inspections.services import inspections as inspection_services
+from tenancy.actors import actor_for
+from tenancy.grants import objects_granted
+from tenancy.models import Membership, User
+from tenancy.scoping import actor_scope
 from tests.browser.support import log_in, shot
 from tests.factories import ship_result_codes
 from tests.inspections.conftest import drawn
@@ -232,4 +238,120 @@ def test_autosave_round_trip_on_a_slow_connection(browser, live_server, transact
     with scopes_disabled():
         assert Answer.objects.get(part__inspection=inspection, point=p1).note.startswith("第 5 次记录")
     assert page.errors == [], page.errors
+    context.close()
+
+
+def _fill_every_point(page, jpeg: bytes) -> None:
+    """Answer each check point of the page as its kind asks (choice, text, number, date, photo)."""
+    today = timezone.localdate().isoformat()
+    for point in page.locator("fieldset.point:has([data-evidence-input])").all():
+        point.scroll_into_view_if_needed()
+        radios = point.locator('label.choice:has(input[value="normal"])')
+        if radios.count():
+            radios.first.click()
+        for field in point.locator("[data-field^='point_']:not([data-field$='_note']) input, "
+                                   "[data-field^='point_']:not([data-field$='_note']) textarea").all():
+            kind = field.get_attribute("type") or "textarea"
+            if kind == "date":
+                field.fill(today)
+            elif field.get_attribute("inputmode") == "decimal":
+                field.fill("12")
+            elif kind in ("text", "textarea"):
+                field.fill("符合要求")
+        if point.locator(".text-warn, .muted:text('本要点以照片为结果')").count():
+            before = point.locator('[data-testid="evidence-thumb"]').count()
+            point.locator("[data-evidence-input]").set_input_files(
+                files=[{"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": jpeg}])
+            point.locator('[data-testid="evidence-thumb"]').nth(before).wait_for()
+
+
+def _demo_target() -> Inspection:
+    """An inspection the demo's inspector is on, confirmed and still to be filled (the draw is
+    random: when all of theirs wait for confirmation, the department's planner confirms one)."""
+    with scopes_disabled():
+        user = User.objects.get(username="yc_wl_inspector")
+        membership = Membership.objects.select_related("organization").get(user=user, is_inspector=True)
+        planner_membership = Membership.objects.filter(organization=membership.organization, is_planner=True).first()
+    actor = actor_for(user, membership.organization)
+    with actor_scope(actor):
+        mine = objects_granted(actor, TEAM_PERMISSION, Inspection.objects.filter(is_current=True)).select_related("entity")
+        target = mine.filter(status__in=("todo", "draft")).order_by("pk").first()
+        pending = mine.filter(status="pending").order_by("pk").first()
+    if target is None:
+        planner = actor_for(planner_membership.user, membership.organization)
+        with actor_scope(planner):
+            inspection_services.inspection_confirm(actor=planner, inspection=pending)
+        target = pending
+    assert target is not None, "the demo inspector is on no inspection"
+    return target
+
+
+@pytest.fixture
+def codes(transactional_db):
+    # Before the demo is seeded: its inspections' results are these codes.
+    ship_result_codes()
+
+
+def test_the_demo_inspector_fills_an_inspection_and_the_leader_returns_it_once_then_approves(
+    browser, live_server, codes, demo,
+):
+    target = _demo_target()
+    context, page = _phone(browser, live_server)
+    log_in(page, "yc_wl_inspector", demo)
+    page.click(".menu-toggle")
+    page.click('[data-testid="nav-inspections.mine"]')
+    assert page.inner_text('[data-testid="list-title"]') == "我的检查"
+    _no_overflow(page)
+    name = target.entity.name
+    page.click(f'[data-testid="inspection-link"]:text("{name}")')
+    assert page.inner_text('[data-testid="inspection-entity"]') == name
+    today = timezone.localdate().isoformat()
+    page.click('label.choice:has(input[name="method"][value="onsite"])')
+    page.fill('input[name="started_on"]', today)
+    page.fill('input[name="ended_on"]', today)
+    _fill_every_point(page, _jpeg())
+    _saved(page)
+    page.locator('[data-testid="signature-pad"]').scroll_into_view_if_needed()
+    if page.locator('[data-testid="signature-pad"]').is_visible():
+        _draw_signature(page)
+        page.click('[data-testid="signature-save"]')
+        page.wait_for_selector('[data-testid="signature-image"]:visible')
+    context.set_offline(True)
+    page.fill('textarea[name="note"]', "演示：离线时补记的检查情况")
+    page.wait_for_selector('#draft-form[data-save-state="offline"]')
+    context.set_offline(False)
+    _saved(page)
+    page.reload()
+    assert page.input_value('textarea[name="note"]') == "演示：离线时补记的检查情况"
+    page.click('label[for="code-01"]')
+    _saved(page)
+    page.click('[data-testid="submit-button"]')
+    page.wait_for_selector('[data-testid="inspection-status"]:text("已提交")')
+    url = page.url
+    assert page.errors == [], page.errors
+
+    lead_context, leader = _phone(browser, live_server)
+    log_in(leader, "yc_wl_leader", demo)
+    leader.goto(url + "review/")
+    leader.click('label.choice:has(input[name="decision"][value="return"])')
+    leader.fill('textarea[name="comment"]', "请补充经营许可证照片")
+    leader.click('[data-testid="review-submit"]')
+    leader.wait_for_selector('[data-testid="inspection-status"]:text("已退回")')
+
+    page.goto(url)
+    assert "请补充经营许可证照片" in page.inner_text('[data-testid="returned-comment"]')
+    page.set_input_files('[data-testid="evidence-input-part"]',
+                         files=[{"name": "许可证.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}])
+    page.wait_for_selector('[data-testid="evidence-general"] [data-testid="evidence-thumb"]')
+    page.click('[data-testid="submit-button"]')
+    page.wait_for_selector('[data-testid="inspection-status"]:text("已提交")')
+
+    leader.goto(url + "review/")
+    leader.click('label.choice:has(input[name="decision"][value="approve"])')
+    leader.click('[data-testid="review-submit"]')
+    leader.wait_for_selector('[data-testid="inspection-status"]:text("已通过")')
+    _no_overflow(leader)
+    shot(leader, "inspection-demo-approved-phone")
+    assert page.errors == [] and leader.errors == [], (page.errors, leader.errors)
+    lead_context.close()
     context.close()

@@ -27,6 +27,7 @@ from inspections.models import (
     ResultCode,
 )
 from inventory.models import CheckPoint
+from tenancy.models import Membership
 from tests.factories import ship_result_codes
 from tests.inspections.conftest import Drawn, drawn
 from tests.inspections.support import confirm_all, fill, first, fresh, png, points_of, submit
@@ -106,6 +107,14 @@ def test_an_inspector_lists_exactly_their_inspections_and_cannot_open_others(wor
         assert f">{other.entity.name}<" not in page
     shown = client.get(detail(own[0])).content.decode()
     assert with_address.name in shown and "阳城县凤城镇新建路 8 号" in shown and 'data-testid="map-link"' in shown
+    # An inspector who also reads the department's list finds their own under 我的检查.
+    with scopes_disabled():
+        Membership.objects.filter(user=user).update(is_viewer=True)
+    staff = client.get(reverse("inspections:list")).content.decode()
+    assert "检查实施" in staff and 'data-testid="mine-link"' in staff
+    mine_page = client.get(reverse("inspections:mine")).content.decode()
+    assert re.findall(r'data-testid="inspection-link">([^<]+)</a>', mine_page) == [i.entity.name for i in own]
+    assert as_user(world.user("A1", "planner")).get(reverse("inspections:mine")).status_code == 403
     # Another department's inspector and another county's never see it.
     for key in ("A2", "B1"):
         assert as_user(world.user(key, "planner")).get(detail(own[0])).status_code == 404

@@ -55,6 +55,7 @@ def _conflict(c) -> dict:
 
 CASES = {
     "inspections:list": Case(factory="inspection", kind="list", own=_OWN),
+    "inspections:mine": Case(factory="inspection", kind="list", own=_OWN),
     "inspections:detail": Case(factory="inspection", own=_OWN),
     "inspections:dispatch_confirm": Case(factory="inspection_dispatch", method="post", own=_OWN),
     "inspections:confirm": Case(factory="inspection", method="post", own=_OWN),
