@@ -38,6 +38,10 @@ from typing import Any
 from django.core.management import call_command
 from django.utils import timezone
 
+from deadlines.jobs import scan_now
+from deadlines.models import DueItem
+from deadlines.scan import may_send
+from deadlines.services import due_item_waive
 from inventory import importing
 from inventory import services as inventory_services
 from inventory.codes import make_uscc
@@ -364,14 +368,6 @@ def _imports(story: Story) -> None:
 def _deadlines(story: Story) -> None:
     """The filings and recusals opened due items; the scan, run as if two weeks had passed on a
     working morning, makes them overdue and sends reminders and escalations; the leader waives one."""
-    try:
-        from deadlines.jobs import scan_now
-        from deadlines.models import DueItem
-        from deadlines.scan import may_send
-        from deadlines.services import due_item_waive
-    except ImportError as exc:  # the app is young: say so, the crawl goes on
-        story.notes.append(f"deadlines: {exc}")
-        return
     # Two weeks on, at 10:00 on the first day reminders may go out (a working day, after 08:30).
     start = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) + dt.timedelta(days=14)
     later = next((d for d in (start + dt.timedelta(days=n) for n in range(30)) if may_send(d)), start)
