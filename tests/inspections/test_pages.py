@@ -136,6 +136,7 @@ def test_department_staff_filter_by_task_status_and_name_and_the_office_sees_joi
     todo = planner.get(reverse("inspections:list") + "?status=todo").content.decode()
     assert re.findall(r'data-testid="inspection-link">([^<]+)</a>', todo) == [ours[0].entity.name]
     by_task = planner.get(reverse("inspections:list") + f"?status=all&task={d.draw.task_id}").content.decode()
+    assert f'href="{reverse("inspections:task_records", args=[d.draw.task_id])}"' in by_task
     assert set(re.findall(r'data-testid="inspection-link">([^<]+)</a>', by_task)) == {i.entity.name for i in ours}
     named = planner.get(reverse("inspections:list") + f"?status=all&q={ours[1].entity.name}").content.decode()
     assert re.findall(r'data-testid="inspection-link">([^<]+)</a>', named) == [ours[1].entity.name]
@@ -341,6 +342,8 @@ def test_submission_errors_at_their_fields_then_submitted_and_locked(world):
     assert response.status_code == 302 and fresh(inspection).status == "submitted"
     page = client.get(detail(inspection)).content.decode()
     assert "检查结果已提交审核，审核期间不能修改。" in page and "data-autosave" not in page
+    assert f'href="{reverse("inspections:record_pdf", args=[inspection.pk])}"' in page
+    assert f'href="{reverse("inspections:notice_pdf", args=[inspection.pk])}"' in page
     assert 'data-testid="result-shown"' in page and "未发现问题" in page
     status, body = save(client, inspection, {"result_reason": "改"}, revision=fresh(inspection).revision)
     assert status == 403 and "尚未提交" in body["error"]
