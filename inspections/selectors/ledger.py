@@ -1,14 +1,20 @@
 """One ledger per firm: every inspection of an entity the reader may see, by any department, for
-the entity page's "检查记录" (``inventory.extensions.ENTITY_HISTORY``), and how many real
-inspections a firm had in a year."""
+the entity page's "检查记录" (``inventory.extensions.ENTITY_HISTORY``); how many real inspections
+each firm had in a year (the annual cap of 曲阳 §17, counted across the region); and the firms two
+departments are to visit in overlapping windows, to be offered as one joint visit (综合查一次).
+"""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, QuerySet
 
 from inspections.models import Inspection, InspectionPart
 from inventory.models import MarketEntity
 from tenancy.context import Actor
+from tenancy.scoping import region_tally_scope
 
 from .inspections import DRAW_BLOBS, visible_inspections
 
@@ -25,3 +31,57 @@ def entity_inspections(*, actor: Actor, entity: MarketEntity) -> list[Inspection
         .order_by("-window_end", "-pk")
     )
     return list(rows[:LEDGER_LIMIT])
+
+
+def inspected_times(*, actor: Actor, year: int) -> QuerySet:
+    """``(entity_id, times)`` rows: the inspections of each firm in ``year``'s plans by any
+    department of the actor's region — real inspections (one per visit: a joint visit once, a
+    correction not again, a target replaced before it was visited not at all), not selections.
+    Counted, never shown: an aggregate the draw's exclusion (the annual cap) and an office's
+    overview read; built in the region's tally scope, usable as a subquery."""
+    with region_tally_scope(actor):
+        return (
+            Inspection.objects.filter(plan__year=year, is_current=True).exclude(status=Inspection.Status.REPLACED)
+            .values("entity_id").annotate(times=Count("pk")).order_by()
+        )
+
+
+@dataclass
+class JointVisitOffer:
+    """A firm two or more departments are to visit in overlapping windows (综合查一次)."""
+
+    entity: MarketEntity
+    inspections: list[Inspection] = field(default_factory=list)
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @property
+    def departments(self) -> list[int]:
+        return sorted({i.organization_id for i in self.inspections})
+
+
+def joint_visit_offers(*, actor: Actor, today: dt.date | None = None) -> list[JointVisitOffer]:
+    """For an office: the firms of its region with open inspections of different departments whose
+    windows overlap (and have not ended), with the common window — each an offer to visit once."""
+    from django.utils import timezone  # noqa: PLC0415
+
+    today = today or timezone.localdate()
+    if not (actor.is_member and actor.is_office):
+        return []
+    rows = (
+        Inspection.objects.filter(is_current=True, status__in=(Inspection.Status.PENDING, Inspection.Status.TODO))
+        .exclude(window_end__lt=today).select_related("entity").order_by("entity_id", "window_start", "pk")
+    )
+    by_entity: dict[int, list[Inspection]] = {}
+    for inspection in rows:
+        by_entity.setdefault(inspection.entity_id, []).append(inspection)
+    offers: list[JointVisitOffer] = []
+    for visits in by_entity.values():
+        if len({v.organization_id for v in visits}) < 2:
+            continue
+        start = max((v.window_start for v in visits if v.window_start), default=None)
+        end = min((v.window_end for v in visits if v.window_end), default=None)
+        if start is not None and end is not None and start > end:
+            continue  # the windows do not overlap
+        offers.append(JointVisitOffer(entity=visits[0].entity, inspections=visits, start=start, end=end))
+    return offers
