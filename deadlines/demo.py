@@ -91,7 +91,7 @@ def _overdue_draw(org: Organization, stdout: Any, workdays_ago: int = DRAWN_WORK
     actor = actor_for(planner, org)
     with actor_scope(actor):
         try:
-            draw = draw_services.draw_run(actor=actor, task=task, public_entropy="上证指数 3312.45（演示）")
+            draw = draw_services.draw_run(actor=actor, task=task, public_entropy="上证指数 3312.45（演示）", witnesses=["县纪委监督员（演示）"])
         except ValidationError as exc:
             stdout.write(f"deadlines demo: no draw for {org.name}: {'；'.join(exc.messages)}")
             return None

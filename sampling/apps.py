@@ -11,7 +11,7 @@ class SamplingConfig(AppConfig):
         from . import events
 
         domain_events.declare("sampling", events.EVENTS)
-        from . import extensions
+        from . import extensions, policies  # noqa: F401  (policies: registered by key on import)
 
         extensions.register_with_tenancy()
         extensions.register_with_inventory()

@@ -20,18 +20,9 @@ from tenancy.context import Actor
 from tenancy.navigation import NavEntry, NavSection
 
 from .models import DrawSelection, SamplingPlan
+from .policies import works_in_department, works_on_plans
 
 SECTION = "sampling.sampling"
-
-
-def works_on_plans(actor: Actor) -> bool:
-    """Departments draft and draw; offices approve, draw joint tasks and take filings."""
-    return actor.is_member and (actor.is_department or actor.is_office)
-
-
-def works_in_department(actor: Actor) -> bool:
-    """Recusals are asked and decided inside the inspectors' own department."""
-    return actor.is_member and actor.is_department
 
 
 def register_with_tenancy() -> None:

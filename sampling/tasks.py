@@ -58,8 +58,11 @@ def draw_execute_task(draw_id: int, public_entropy: str, witnesses: list[str], j
 
 
 @shared_task(base=TenantTask)
-def draw_plan_all_task(plan_id: int, job_id: int, *, actor: Actor) -> dict[str, Any]:
-    """Draw every ready task of a plan (e.g. a joint plan's batches), each in its own transaction."""
+def draw_plan_all_task(
+    plan_id: int, job_id: int, witnesses: list[str] | None = None, public_entropy: str = "", *, actor: Actor
+) -> dict[str, Any]:
+    """Draw every ready task of a plan (e.g. a joint plan's batches), each in its own transaction,
+    before the witnesses ``draw_plan_all`` took (a task without them fails, as any draw would)."""
     plan = SamplingPlan.objects.filter(pk=plan_id).first()
     tasks = list(SamplingTask.objects.filter(plan=plan, status=SamplingTask.Status.READY).order_by("batch_no", "pk")) if plan else []
     job_update(job_id, status=Job.Status.RUNNING, progress=1)
@@ -67,11 +70,14 @@ def draw_plan_all_task(plan_id: int, job_id: int, *, actor: Actor) -> dict[str, 
     failed: list[dict[str, Any]] = []
     for index, task in enumerate(tasks):
         try:
+            names = draw_services.require_witnesses(witnesses or ())  # before any commitment
             open_draw = Draw.objects.filter(task=task, status=Draw.Status.COMMITTED).first()
             if open_draw is None:
                 with transaction.atomic():
                     open_draw = draw_services.draw_commit(actor=actor, task=task)
-            draw = draw_services.draw_execute(actor=actor, draw=open_draw)
+            draw = draw_services.draw_execute(
+                actor=actor, draw=open_draw, public_entropy=public_entropy, witnesses=names,
+            )
             done.append({"task": task.uid, "name": task.name, "draw_id": draw.pk})
         except (ValidationError, PermissionDenied) as exc:
             failed.append({"task": task.uid, "name": task.name, "error": _message(exc)})

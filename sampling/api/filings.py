@@ -6,18 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sampling.models import Filing
+from sampling.policies import can_decide_filings
 from sampling.selectors import filings as selectors
 from sampling.serializers.filings import FilingDecideSerializer, FilingSerializer
 from sampling.services import filings as services
 from tenancy.api import ScopedViewSet
 from tenancy.filters import SyncFilterSet
+from tenancy.policies import ensure
 
 
 class FilingFilter(SyncFilterSet):
@@ -51,8 +52,7 @@ class FilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     @action(detail=True, methods=["post"], serializer_class=FilingDecideSerializer)
     def decide(self, request: Request, pk: str | None = None) -> Response:
         filing = self.get_object()
-        if not (self.actor.is_office and self.actor.has_role(*selectors.DECIDER_ROLES)):
-            raise PermissionDenied("office roles only")
+        ensure(can_decide_filings, self.actor)
         serializer = FilingDecideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.filing_decide(actor=self.actor, filing=filing, **serializer.validated_data)

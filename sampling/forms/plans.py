@@ -52,18 +52,6 @@ class ItemChoiceField(forms.ModelMultipleChoiceField):
     show_org = False
 
 
-def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's errors on the form: on the field of that name, else above the form."""
-    if hasattr(exc, "error_dict"):
-        for key, messages in exc.message_dict.items():
-            target = key if key in form.fields else None
-            for message in messages:
-                form.add_error(target, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
-
-
 class StrataScopeMixin:
     """Strata (a ratio in % or a count per stratum) and scope filters, shared by plans and tasks."""
 

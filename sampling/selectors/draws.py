@@ -27,16 +27,16 @@ from sampling import hashrank
 from sampling.models import (
     Draw,
     DrawSelection,
-    PlanParticipant,
     RecusalRequest,
     SamplingTask,
     Substitution,
     TargetReplacement,
 )
+from sampling.policies import can_read_filing_record
 from sampling.pool import paused_gc
 from sampling.record_codec import decode_canonical, decode_excluded, pool_entries, pool_reference
 from sampling.teams import record_pool
-from tenancy.context import Actor, Role
+from tenancy.context import Actor
 from tenancy.i18n import join_list
 from tenancy.models import Job
 
@@ -64,22 +64,10 @@ def selection_get(*, actor: Actor, draw: Draw, pk: Any) -> DrawSelection:
     return get_object_or_404(DrawSelection, pk=pk, draw=draw)
 
 
-def can_run_ceremony(actor: Actor, obj: Draw | SamplingTask) -> bool:
-    return obj.organization_id == actor.organization_id and actor.has_role(Role.PLANNER, Role.ADMIN)
-
-
 def record_variant_for(*, actor: Actor, draw: Draw) -> str:
     """The filing record (with inspectors) for the owner, a joint plan's participants and the
     office of the draw's region; the public record for everyone else (DRAW.md §6)."""
-    if not actor.is_member:
-        return "public"
-    if actor.organization_id == draw.organization_id:
-        return "filing"
-    if actor.is_office and draw.region_id in actor.visible_region_ids:
-        return "filing"
-    if actor.is_department and PlanParticipant.objects.filter(plan_id=draw.plan_id, department_id=actor.organization_id).exists():
-        return "filing"
-    return "public"
+    return "filing" if can_read_filing_record(actor, draw) else "public"
 
 
 @dataclass

@@ -32,14 +32,13 @@ from sampling.models import (
     Substitution,
     TargetReplacement,
 )
+from sampling.policies import can_read_filed_record
 from sampling.record_codec import record_chunks, with_pool
 from sampling.selectors.draws import draw_record
-from tenancy.context import Actor, Role
+from tenancy.context import Actor
 
 # Tabs of the inbox; "pending" lists every undecided filing (overdue ones in red).
 TABS = ("pending", "overdue", "acknowledged", "returned", "all")
-DECIDER_ROLES = (Role.ADMIN, Role.LEADER, Role.PLANNER)
-SUBMITTER_ROLES = (Role.ADMIN, Role.LEADER, Role.PLANNER)
 
 
 class State:
@@ -67,11 +66,6 @@ def canonical_json(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def may_see_filing_record(*, actor: Actor, filing: Filing) -> bool:
-    """The full record (inspectors included) is for the office it went to and the filer only."""
-    return actor.is_member and actor.organization_id in (filing.office_id, filing.organization_id)
-
-
 def filed_record(filing: Filing) -> dict[str, Any]:
     """The record as filed (filing variant), as stored: its pool is usually a reference to the
     draw's frozen pool. Filings older than the stored record are rebuilt from the draw."""
@@ -81,7 +75,7 @@ def filed_record(filing: Filing) -> dict[str, Any]:
 def filing_record_chunks(*, actor: Actor, filing: Filing, variant: str) -> Iterator[bytes]:
     """The record as filed, in ``variant``, as the compact JSON the download sends — the pool
     written whole from the draw's frozen pool, a megabyte at a time. The caller checks
-    ``may_see_filing_record`` first for the filing variant."""
+    ``sampling.policies.can_read_filed_record`` first for the filing variant."""
     record = filed_record(filing)
     if variant != "filing":
         record = hashrank.public_record(record)
@@ -466,7 +460,7 @@ def filing_sheet(
         "replacements": replacements,
         "filed_event": next((e for e in substitutions + replacements if e["filed"]), None),
         "witnesses": witnesses,
-        "may_see_record": may_see_filing_record(actor=actor, filing=filing),
+        "may_see_record": can_read_filed_record(actor, filing),
     }
 
 

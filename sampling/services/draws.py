@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,11 +25,16 @@ from inventory.models import MarketEntity, RegistryEntry
 from inventory.selectors import codes_renamed_since
 from sampling import hashrank, record_codec, teams
 from sampling.models import Draw, DrawSelection, SamplingPlan, SamplingTask
+from sampling.policies import can_run_ceremony
 from sampling.pool import PoolResult, paused_gc
 from sampling.selectors.pool import inspector_pool_for, registry_org_ids, task_pool
 from tenancy import audit, events
 from tenancy.bulk import bulk_insert_stream, rows_later
-from tenancy.context import Actor, Role
+from tenancy.context import Actor
+from tenancy.jobs import job_create
+from tenancy.models import Job
+from tenancy.policies import ensure
+from tenancy.tasks import actor_ref
 
 ProgressFn = Callable[[int, str], None]
 
@@ -65,12 +71,6 @@ def draw_error_message(exc: hashrank.DrawError) -> str:
         return template % dict(d)
     except (KeyError, TypeError, ValueError):
         return template
-
-
-def _require_owner_planner(actor: Actor, obj: Draw | SamplingTask) -> None:
-    """Only the planner/admin of the owner runs a ceremony (a joint task: the owning office)."""
-    if obj.organization_id != actor.organization_id or not actor.has_role(Role.PLANNER, Role.ADMIN):
-        raise PermissionDenied(_("只有任务所属单位的计划编制人员或管理员可以进行抽取。"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def draw_commit(
 ) -> Draw:
     """Freeze the pool and the inspector side, draw the secret and publish the commitment."""
     task = SamplingTask.objects.select_for_update().select_related("plan").get(pk=task.pk)
-    _require_owner_planner(actor, task)
+    ensure(can_run_ceremony, actor, task)
     if task.status != SamplingTask.Status.READY:
         raise ValidationError(_("只有“待抽取”状态的任务可以承诺抽取（当前：%(status)s）。") % {"status": task.get_status_display()})
     if task.plan.status not in (SamplingPlan.Status.APPROVED, SamplingPlan.Status.PUBLISHED):
@@ -211,7 +211,7 @@ def draw_commit(
 def draw_abandon(*, actor: Actor, draw: Draw, reason: str) -> Draw:
     """Retire an open commitment; it stays listed with its reason (DRAW.md §1)."""
     draw = Draw.objects.select_for_update().get(pk=draw.pk)
-    _require_owner_planner(actor, draw)
+    ensure(can_run_ceremony, actor, draw)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写放弃原因。")})
@@ -229,8 +229,13 @@ def draw_abandon(*, actor: Actor, draw: Draw, reason: str) -> Draw:
 # The draw
 
 
-def _clean_witnesses(witnesses: Iterable[str]) -> list[str]:
-    return [w.strip() for w in witnesses if w and w.strip()]
+def require_witnesses(witnesses: Iterable[str]) -> list[str]:
+    """The witnesses' names, at least one (DRAW.md §3: the public entropy is entered before
+    witnesses, whose names go into the record): every draw, whoever starts it."""
+    names = [w.strip() for w in witnesses if w and w.strip()]
+    if not names:
+        raise ValidationError({"witnesses": _("请至少填写一名见证人。")})
+    return names
 
 
 def _entity_rows(keys: Sequence[str]) -> Any:
@@ -315,7 +320,7 @@ def _draw_execute(
     report = progress or (lambda pct, label: None)
     task = SamplingTask.objects.select_for_update().get(pk=draw.task_id)
     draw = Draw.objects.select_for_update().get(pk=draw.pk)
-    _require_owner_planner(actor, draw)
+    ensure(can_run_ceremony, actor, draw)
     if draw.status == Draw.Status.COMPLETED:
         raise ValidationError(_("该承诺已经完成抽取，结果见下方。"))
     if draw.status != Draw.Status.COMMITTED:
@@ -331,7 +336,7 @@ def _draw_execute(
     public_entropy = (public_entropy or "").strip()
     if "\x00" in public_entropy:
         raise ValidationError({"public_entropy": _("公开随机数中含有不允许的字符。")})
-    witnesses = _clean_witnesses(witnesses)
+    witnesses = require_witnesses(witnesses)
 
     report(10, _("读取冻结的对象池"))
     strata = [hashrank.Stratum(s["stratum"], ratio=s.get("ratio"), count=s.get("count")) for s in draw.strata]
@@ -413,10 +418,54 @@ def _draw_execute(
     return draw
 
 
+@dataclass(frozen=True)
+class DrawStarted:
+    """A draw as started: completed here, or queued as ``job`` (a pool above
+    ``settings.ASYNC_DRAW_POOL_THRESHOLD``), whose page the caller shows."""
+
+    draw: Draw
+    job: Job | None = None
+
+
+def draw_start(
+    *, actor: Actor, draw: Draw, public_entropy: str = "", witnesses: Iterable[str] = (), background: bool | None = None
+) -> DrawStarted:
+    """Draw a committed draw as a person starts it (the page, the command): who may and the
+    witnesses are checked before anything is queued; a large pool draws in the background
+    (``background=None``: decided by its size), a small one here."""
+    ensure(can_run_ceremony, actor, draw)
+    names = require_witnesses(witnesses)
+    entropy = (public_entropy or "").strip()
+    if background is None:
+        background = draw.pool_size > settings.ASYNC_DRAW_POOL_THRESHOLD and draw.status == Draw.Status.COMMITTED
+    if not background:
+        return DrawStarted(draw=draw_execute(actor=actor, draw=draw, public_entropy=entropy, witnesses=names))
+    from sampling.tasks import draw_execute_task  # noqa: PLC0415  (tasks import the services)
+
+    job = job_create(actor=actor, kind="draw", label=_("抽取：%(task)s") % {"task": draw.task.name}, params={"draw_id": draw.pk})
+    transaction.on_commit(lambda: draw_execute_task.delay(draw.pk, entropy, names, job.pk, actor=actor_ref(actor)))
+    return DrawStarted(draw=draw, job=job)
+
+
 def draw_run(
     *, actor: Actor, task: SamplingTask, public_entropy: str = "", witnesses: Iterable[str] = (), progress: ProgressFn | None = None
 ) -> Draw:
-    """The whole ceremony without a browser (``manage.py draw_run``): commit, then draw."""
+    """The whole ceremony without a browser (``manage.py draw_run``, a plan's ready tasks at
+    once): commit, then draw here. The witnesses are checked before the commitment."""
+    names = require_witnesses(witnesses)
     with transaction.atomic():
         draw = draw_commit(actor=actor, task=task)
-    return draw_execute(actor=actor, draw=draw, public_entropy=public_entropy, witnesses=witnesses, progress=progress)
+    return draw_execute(actor=actor, draw=draw, public_entropy=public_entropy, witnesses=names, progress=progress)
+
+
+def draw_plan_all(*, actor: Actor, plan: SamplingPlan, witnesses: Iterable[str] = (), public_entropy: str = "") -> Job:
+    """Queue the draw of every ready task of ``plan`` (a joint plan's batches) as one job: each
+    task committed and drawn in turn, with the same witnesses."""
+    ensure(can_run_ceremony, actor, plan)
+    names = require_witnesses(witnesses)
+    entropy = (public_entropy or "").strip()
+    from sampling.tasks import draw_plan_all_task  # noqa: PLC0415  (tasks import the services)
+
+    job = job_create(actor=actor, kind="draw_plan", label=_("批量抽取：%(plan)s") % {"plan": plan.name}, params={"plan_id": plan.pk})
+    transaction.on_commit(lambda: draw_plan_all_task.delay(plan.pk, job.pk, names, entropy, actor=actor_ref(actor)))
+    return job

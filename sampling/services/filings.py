@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
@@ -28,11 +28,17 @@ from django.utils.translation import gettext as _
 
 from sampling import pdf
 from sampling.models import Draw, Filing, FilingAttachment, FilingDecision, Substitution, TargetReplacement
+from sampling.policies import (
+    can_attach_to_filing,
+    can_decide_filing,
+    can_decide_filings,
+    can_file,
+    can_file_draw,
+    can_resubmit_filing,
+)
 from sampling.record_codec import record_sha256
 from sampling.selectors.draws import draw_record
 from sampling.selectors.filings import (
-    DECIDER_ROLES,
-    SUBMITTER_ROLES,
     RecordSource,
     annex_needed,
     filing_annex_rows,
@@ -44,6 +50,7 @@ from tenancy import audit, events, timelimits
 from tenancy.context import Actor, OrgKind
 from tenancy.i18n import fixed_label
 from tenancy.models import Organization, Region
+from tenancy.policies import ensure
 from tenancy.uploads import CheckedUpload, attachment_store
 
 JOINT_SELF_REASON = "联合抽查由本办组织"
@@ -119,12 +126,10 @@ def filing_submit(
     Once per draw and event, unless the standing filing was returned: then the new filing points
     at the returned one. A joint draw filed by the office with itself is acknowledged at once.
     """
-    if not actor.has_role(*SUBMITTER_ROLES):
-        raise PermissionDenied(_("只有管理员、计划编制人员或分管领导可以报送备案。"))
+    ensure(can_file, actor)
     # The row lock serializes two people pressing "报送备案" at once.
     draw = Draw.objects.select_for_update().select_related("task", "region").get(pk=draw.pk)
-    if draw.organization_id != actor.organization_id:
-        raise PermissionDenied(_("只有组织本次抽取的单位可以报送备案。"))
+    ensure(can_file_draw, actor, draw)
     if draw.status != Draw.Status.COMPLETED or draw.drawn_at is None:
         raise ValidationError(_("只有已完成的抽取才能报送备案。"))
     _check_event(draw=draw, kind=kind, substitution=substitution, replacement=replacement)
@@ -297,10 +302,8 @@ def _store_attachments(
 def filing_attach(*, actor: Actor, filing: Filing, attachments: Sequence[CheckedUpload]) -> list[FilingAttachment]:
     """补充附件: the filer adds files to a filing already sent (the 备案表 signed and scanned
     exists only after the PDF). Append-only: nothing is replaced or removed."""
-    if not actor.has_role(*SUBMITTER_ROLES):
-        raise PermissionDenied(_("只有管理员、计划编制人员或分管领导可以上传备案附件。"))
-    if filing.organization_id != actor.organization_id:
-        raise PermissionDenied(_("只有报送单位可以为备案补充附件。"))
+    ensure(can_file, actor, message=_("只有管理员、计划编制人员或分管领导可以上传备案附件。"))
+    ensure(can_attach_to_filing, actor, filing)
     if not attachments:
         raise ValidationError({"attachments": _("请选择要上传的文件。")})
     return _store_attachments(actor=actor, filing=filing, uploads=attachments)
@@ -326,11 +329,9 @@ def filing_decide(
 ) -> FilingDecision:
     """The office acknowledges (确认备案) or returns (退回, reason required) a filing, once, with
     ``attachments`` (its signed receipt, say)."""
-    if not (actor.is_office and actor.has_role(*DECIDER_ROLES)):
-        raise PermissionDenied(_("只有双随机办的管理员、计划编制人员或分管领导可以办理备案。"))
+    ensure(can_decide_filings, actor)
     filing = Filing.objects.select_for_update().get(pk=filing.pk)
-    if filing.office_id != actor.organization_id:
-        raise PermissionDenied(_("该备案不是报送给本单位的。"))
+    ensure(can_decide_filing, actor, filing)
     reason = (reason or "").strip()
     errors: dict[str, str] = {}
     if decision not in FilingDecision.Decision.values:
@@ -359,8 +360,7 @@ def filing_resubmit(
     *, actor: Actor, filing: Filing, note: str = "", attachments: Sequence[CheckedUpload] = ()
 ) -> Filing:
     """Answer a returned filing with a new one for the same draw and event."""
-    if filing.organization_id != actor.organization_id:
-        raise PermissionDenied(_("只有原报送单位可以重新报送。"))
+    ensure(can_resubmit_filing, actor, filing)
     decision = FilingDecision.objects.filter(filing=filing).first()
     if decision is None or decision.decision != FilingDecision.Decision.RETURNED:
         raise ValidationError(_("只有被退回的备案可以重新报送。"))

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -38,6 +38,13 @@ from sampling.models import (
     SamplingPlan,
     SamplingTask,
 )
+from sampling.policies import (
+    can_cancel_task,
+    can_decide_plan,
+    can_edit_plan,
+    can_publish_plan,
+    can_write_plans,
+)
 from sampling.pool import (
     DEFAULT_RATIOS,
     REASON_BY_PLAN,
@@ -48,9 +55,10 @@ from sampling.pool import (
 )
 from sampling.selectors.pool import plan_lineage_ids, plan_pool_counts, task_pool_counts
 from tenancy import audit, events
-from tenancy.context import Actor, Role
+from tenancy.context import Actor
 from tenancy.i18n import join_list, stored_format
 from tenancy.models import Organization
+from tenancy.policies import ensure
 from tenancy.scoping import assert_writable
 from tenancy.text import describe_control_char, first_control_char
 
@@ -105,17 +113,6 @@ def default_strata() -> list[dict[str, str]]:
 
 # ---------------------------------------------------------------------------------------------
 # Checks
-
-
-def _require_role(actor: Actor, *roles: str, message: str) -> None:
-    if not actor.has_role(*roles):
-        raise PermissionDenied(message)
-
-
-def _require_owner(actor: Actor, plan: SamplingPlan) -> None:
-    # Participants see a joint plan but only its owner (the office) changes it.
-    if plan.organization_id != actor.organization_id:
-        raise PermissionDenied("只有计划所属单位可以修改该计划")
 
 
 def clean_strata(strata: Any, mode: str, *, field: str = "strata") -> list[dict[str, Any]]:
@@ -333,15 +330,13 @@ def _record_create(actor: Actor, obj: Any, relations: dict[str, Any], note: str 
 @transaction.atomic
 def plan_create(*, actor: Actor, data: dict[str, Any]) -> SamplingPlan:
     """A draft plan of the actor's organization; a leading-group office writes joint plans only."""
-    _require_role(actor, Role.PLANNER, Role.ADMIN, message="只有计划编制人员可以编制抽查计划")
+    ensure(can_write_plans, actor)
     if actor.is_office:
         kind = SamplingPlan.Kind.JOINT
-    elif actor.is_department:
+    else:
         if data.get("kind") == SamplingPlan.Kind.JOINT:
             raise ValidationError({"kind": "部门联合抽查计划由双随机办编制"})
         kind = SamplingPlan.Kind.DEPARTMENT
-    else:
-        raise PermissionDenied("该单位不能编制抽查计划")
     values = _clean_plan_data(actor, data, kind)
     plan = SamplingPlan(kind=kind, status=SamplingPlan.Status.DRAFT, created_by_id=actor.user_id)
     for f in PLAN_FIELDS:
@@ -356,8 +351,8 @@ def plan_create(*, actor: Actor, data: dict[str, Any]) -> SamplingPlan:
 @transaction.atomic
 def plan_update(*, actor: Actor, plan: SamplingPlan, data: dict[str, Any]) -> SamplingPlan:
     """Edit a draft (a new plan, a returned one, or an adjustment not yet submitted)."""
-    _require_role(actor, Role.PLANNER, Role.ADMIN, message="只有计划编制人员可以修改抽查计划")
-    _require_owner(actor, plan)
+    ensure(can_write_plans, actor, message="只有计划编制人员可以修改抽查计划")
+    ensure(can_edit_plan, actor, plan)
     plan = SamplingPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status not in EDITABLE:
         raise ValidationError("只有草案状态的计划可以修改；已批准的计划请通过“调整计划”生成新版本")
@@ -390,8 +385,8 @@ def _transition(*, actor: Actor, plan: SamplingPlan, expected: tuple[str, ...], 
 
 @transaction.atomic
 def plan_submit(*, actor: Actor, plan: SamplingPlan) -> SamplingPlan:
-    _require_role(actor, Role.PLANNER, Role.ADMIN, message="只有计划编制人员可以提交审批")
-    _require_owner(actor, plan)
+    ensure(can_write_plans, actor, message="只有计划编制人员可以提交审批")
+    ensure(can_edit_plan, actor, plan)
     plan, before = _transition(actor=actor, plan=plan, expected=EDITABLE, message="只有草案可以提交审批")
     if not plan.items.exists():
         raise ValidationError("计划没有抽查事项，不能提交")
@@ -433,8 +428,7 @@ def _review(*, actor: Actor, plan: SamplingPlan, decision: str, opinion: str, at
 def plan_approve(*, actor: Actor, plan: SamplingPlan, opinion: str = "") -> SamplingPlan:
     """A leader of the owner approves, with an optional opinion (审批意见); an approved adjustment
     supersedes the version before it."""
-    _require_role(actor, Role.LEADER, message="只有分管领导可以审批抽查计划")
-    _require_owner(actor, plan)
+    ensure(can_decide_plan, actor, plan)
     opinion = _clean_opinion(opinion, required=False, missing="")
     plan, before = _transition(
         actor=actor, plan=plan, expected=(SamplingPlan.Status.SUBMITTED,), message="只有待审批的计划可以批准"
@@ -459,8 +453,7 @@ def plan_approve(*, actor: Actor, plan: SamplingPlan, opinion: str = "") -> Samp
 def plan_return(*, actor: Actor, plan: SamplingPlan, opinion: str) -> SamplingPlan:
     """A leader sends a submitted plan back to draft; the opinion (why) is required and kept as
     the plan's review (``PlanReview``), which the plan page shows."""
-    _require_role(actor, Role.LEADER, message="只有分管领导可以退回抽查计划")
-    _require_owner(actor, plan)
+    ensure(can_decide_plan, actor, plan)
     opinion = _clean_opinion(opinion, required=True, missing=_("退回时请填写审批意见（退回原因）"))
     plan, before = _transition(
         actor=actor, plan=plan, expected=(SamplingPlan.Status.SUBMITTED,), message="只有待审批的计划可以退回"
@@ -476,8 +469,7 @@ def plan_return(*, actor: Actor, plan: SamplingPlan, opinion: str) -> SamplingPl
 @transaction.atomic
 def plan_publish(*, actor: Actor, plan: SamplingPlan) -> SamplingPlan:
     """Mark an approved plan (or adjustment) as published (秦皇岛: 年度计划……及时向社会公开)."""
-    _require_role(actor, Role.PLANNER, Role.ADMIN, Role.LEADER, message="没有公开抽查计划的权限")
-    _require_owner(actor, plan)
+    ensure(can_publish_plan, actor, plan)
     plan, before = _transition(
         actor=actor, plan=plan, expected=(SamplingPlan.Status.APPROVED,), message="只有已批准的计划可以公开"
     )
@@ -492,8 +484,8 @@ def plan_publish(*, actor: Actor, plan: SamplingPlan) -> SamplingPlan:
 def plan_adjust(*, actor: Actor, plan: SamplingPlan, reason: str, data: dict[str, Any] | None = None) -> SamplingPlan:
     """A new draft version of an approved/published plan, with the reason; the old one stays in force
     until the new version is approved. ``data`` (optional) are the adjusted values."""
-    _require_role(actor, Role.PLANNER, Role.ADMIN, message="只有计划编制人员可以调整抽查计划")
-    _require_owner(actor, plan)
+    ensure(can_write_plans, actor, message="只有计划编制人员可以调整抽查计划")
+    ensure(can_edit_plan, actor, plan)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写调整原因"})
@@ -769,8 +761,8 @@ TASK_FIELDS = (
 @transaction.atomic
 def task_create(*, actor: Actor, plan: SamplingPlan, data: dict[str, Any]) -> SamplingTask:
     """A task (one batch) of an approved/published plan, in draft."""
-    _require_role(actor, Role.PLANNER, Role.ADMIN, message="只有计划编制人员可以创建抽查任务")
-    _require_owner(actor, plan)
+    ensure(can_write_plans, actor, message="只有计划编制人员可以创建抽查任务")
+    ensure(can_edit_plan, actor, plan)
     plan = SamplingPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status not in IN_FORCE:
         raise ValidationError("只有已批准或已公开的计划可以创建抽查任务")
@@ -790,9 +782,9 @@ def task_create(*, actor: Actor, plan: SamplingPlan, data: dict[str, Any]) -> Sa
 @transaction.atomic
 def task_update(*, actor: Actor, task: SamplingTask, data: dict[str, Any]) -> SamplingTask:
     """Edit a task that has not been drawn (draft or ready)."""
-    _require_role(actor, Role.PLANNER, Role.ADMIN, message="只有计划编制人员可以修改抽查任务")
+    ensure(can_write_plans, actor, message="只有计划编制人员可以修改抽查任务")
     task = SamplingTask.objects.select_for_update().select_related("plan").get(pk=task.pk)
-    _require_owner(actor, task.plan)
+    ensure(can_edit_plan, actor, task.plan)
     if task.status not in (SamplingTask.Status.DRAFT, SamplingTask.Status.READY):
         raise ValidationError("已抽取或已结束的任务不能修改")
     if task.draws.filter(status__in=[Draw.Status.COMMITTED, Draw.Status.RUNNING]).exists():
@@ -812,9 +804,9 @@ def task_update(*, actor: Actor, task: SamplingTask, data: dict[str, Any]) -> Sa
 @transaction.atomic
 def task_set_ready(*, actor: Actor, task: SamplingTask) -> SamplingTask:
     """Draft → ready (待抽取): the draw ceremony may start."""
-    _require_role(actor, Role.PLANNER, Role.ADMIN, message="只有计划编制人员可以下达抽查任务")
+    ensure(can_write_plans, actor, message="只有计划编制人员可以下达抽查任务")
     task = SamplingTask.objects.select_for_update().select_related("plan").get(pk=task.pk)
-    _require_owner(actor, task.plan)
+    ensure(can_edit_plan, actor, task.plan)
     if task.status != SamplingTask.Status.DRAFT:
         raise ValidationError("只有草稿状态的任务可以设为待抽取")
     if task.plan.status not in IN_FORCE:
@@ -828,12 +820,11 @@ def task_set_ready(*, actor: Actor, task: SamplingTask) -> SamplingTask:
 
 @transaction.atomic
 def task_cancel(*, actor: Actor, task: SamplingTask, reason: str) -> SamplingTask:
-    _require_role(actor, Role.PLANNER, Role.ADMIN, Role.LEADER, message="没有取消抽查任务的权限")
+    ensure(can_cancel_task, actor, task)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写取消原因"})
     task = SamplingTask.objects.select_for_update().select_related("plan").get(pk=task.pk)
-    _require_owner(actor, task.plan)
     if task.status not in (SamplingTask.Status.DRAFT, SamplingTask.Status.READY):
         raise ValidationError("已抽取的任务不能取消")
     if task.draws.filter(status__in=[Draw.Status.COMMITTED, Draw.Status.RUNNING]).exists():

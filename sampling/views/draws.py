@@ -10,25 +10,24 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sampling import record_codec
-from sampling.forms.draws import AbandonForm, CommitForm, ExecuteForm
+from sampling.forms import apply_service_errors
+from sampling.forms.draws import AbandonForm, CommitForm, ExecuteForm, PlanDrawForm
 from sampling.models import Draw, SamplingPlan
+from sampling.policies import can_run_ceremony
 from sampling.selectors import draws as sel
 from sampling.selectors import filings as filing_sel
 from sampling.services import draws as svc
 from sampling.xlsx import XLSX_TYPE, targets_workbook
 from tenancy.context import Role
-from tenancy.jobs import job_create
 from tenancy.models import Job
 from tenancy.permissions import member_required
-from tenancy.tasks import actor_ref
 
 RESULT_ROWS_SHOWN = 500
 EXCLUDED_SHOWN = 200
@@ -54,7 +53,7 @@ def _start_page(request: HttpRequest, task: Any, form: CommitForm | None = None,
     draws = list(sel.draw_list(actor=actor, task=task))
     open_draw = next((d for d in draws if d.status in (Draw.Status.COMMITTED, Draw.Status.RUNNING)), None)
     completed = next((d for d in draws if d.status == Draw.Status.COMPLETED), None)
-    can_run = sel.can_run_ceremony(actor, task)
+    can_run = can_run_ceremony(actor, task)
     frozen, freeze_error = None, ""
     if can_run and open_draw is None and completed is None:
         try:
@@ -113,7 +112,6 @@ def _detail_context(request: HttpRequest, draw: Draw, **extra: Any) -> dict[str,
         "draw": draw,
         "task": draw.task,
         "event": sel.commitment_event(draw),
-        "can_run": sel.can_run_ceremony(actor, draw),
         "variant": sel.record_variant_for(actor=actor, draw=draw),
         "execute_form": ExecuteForm(),
         "abandon_form": AbandonForm(),
@@ -126,12 +124,8 @@ def _detail_context(request: HttpRequest, draw: Draw, **extra: Any) -> dict[str,
             results=results,
             selected_total=sum(a["selected"] for a in draw.allocation),
             reserve_total=draw.selections.filter(reserve_order__isnull=False).count(),
-            is_leader=actor.has_role(Role.LEADER) and actor.organization_id == draw.organization_id,
-            can_request=actor.has_role(Role.INSPECTOR, Role.PLANNER, Role.ADMIN),
             # Filing is the next step after a draw (阳城 DRC: within 2 days): say where it stands.
             filing=filing_sel.latest_filing_of_draw(actor=actor, draw=draw),
-            can_file=(actor.organization_id == draw.organization_id
-                      and actor.has_role(*filing_sel.SUBMITTER_ROLES)),
         )
     context.update(extra)
     return context
@@ -151,24 +145,18 @@ def draw_execute(request: HttpRequest, pk: int) -> HttpResponse:
     form = ExecuteForm(request.POST)
     if not form.is_valid():
         return render(request, "sampling/draw_detail.html", _detail_context(request, draw, execute_form=form), status=400)
-    entropy, witnesses = form.cleaned_data["public_entropy"], form.cleaned_data["witnesses"]
-    if not sel.can_run_ceremony(actor, draw):
-        raise PermissionDenied("not the owner")
-    if draw.pool_size > settings.ASYNC_DRAW_POOL_THRESHOLD and draw.status == Draw.Status.COMMITTED:
-        # A large pool draws in the background; the page polls the job (one transaction there too).
-        from sampling.tasks import draw_execute_task
-
-        job = job_create(actor=actor, kind="draw", label=_("抽取：%(task)s") % {"task": draw.task.name}, params={"draw_id": draw.pk})
-        transaction.on_commit(
-            lambda: draw_execute_task.delay(draw.pk, entropy, witnesses, job.pk, actor=actor_ref(actor))
-        )
-        return redirect("sampling:draw_progress", pk=job.pk)
     try:
-        svc.draw_execute(actor=actor, draw=draw, public_entropy=entropy, witnesses=witnesses)
+        started = svc.draw_start(
+            actor=actor, draw=draw, public_entropy=form.cleaned_data["public_entropy"],
+            witnesses=form.cleaned_data["witnesses"],
+        )
     except ValidationError as exc:
-        form.add_error(None, error_text(exc))
+        apply_service_errors(form, exc)
         draw.refresh_from_db()
         return render(request, "sampling/draw_detail.html", _detail_context(request, draw, execute_form=form), status=400)
+    if started.job is not None:
+        # A large pool draws in the background; the page polls the job (one transaction there too).
+        return redirect("sampling:draw_progress", pk=started.job.pk)
     messages.success(request, _("抽取完成，结果已生成。"))
     return redirect("sampling:draw_detail", pk=draw.pk)
 
@@ -258,10 +246,14 @@ def draw_plan_all(request: HttpRequest, pk: int) -> HttpResponse:
     """Draw every ready task of a plan (a joint plan's batches) as one background job."""
     actor = request.actor
     plan = get_object_or_404(SamplingPlan, pk=pk)
-    if plan.organization_id != actor.organization_id:
-        raise PermissionDenied("not the owner")
-    from sampling.tasks import draw_plan_all_task
-
-    job = job_create(actor=actor, kind="draw_plan", label=_("批量抽取：%(plan)s") % {"plan": plan.name}, params={"plan_id": plan.pk})
-    transaction.on_commit(lambda: draw_plan_all_task.delay(plan.pk, job.pk, actor=actor_ref(actor)))
+    form = PlanDrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(m for errors in form.errors.values() for m in errors))
+        return redirect("sampling:plan_detail", pk=plan.pk)
+    try:
+        job = svc.draw_plan_all(actor=actor, plan=plan, witnesses=form.cleaned_data["witnesses"],
+                                public_entropy=form.cleaned_data["public_entropy"])
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("sampling:plan_detail", pk=plan.pk)
     return redirect("sampling:draw_progress", pk=job.pk)

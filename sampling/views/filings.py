@@ -18,6 +18,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sampling import pdf
 from sampling.forms.filings import FilingAttachForm, FilingDecisionForm, FilingFilterForm, FilingSubmitForm
 from sampling.models import Draw, Filing
+from sampling.policies import (
+    FILERS,
+    FILING_DECIDERS,
+    can_attach_to_filing,
+    can_decide_filing,
+    can_file,
+    can_read_filed_record,
+    can_resubmit_filing,
+)
 from sampling.selectors import filings as selectors
 from sampling.services import filings as services
 from tenancy import timelimits
@@ -67,7 +76,7 @@ def filing_list(request: HttpRequest) -> HttpResponse:
         "query": params.urlencode(),
         "awaiting": selectors.draws_awaiting_filing(actor=actor)[:50] if actor.is_department or actor.is_office else [],
         "returned": selectors.returned_unanswered(actor=actor)[:50],
-        "may_submit": actor.has_role(*selectors.SUBMITTER_ROLES),
+        "may_submit": can_file(actor),
     }
     return render(request, "sampling/filing_list.html", context)
 
@@ -85,19 +94,13 @@ def _detail_context(
 ) -> dict:
     actor = request.actor
     sheet = selectors.filing_sheet(actor=actor, filing=filing, limit=selectors.PAGE_ROWS)
-    may_decide = (
-        actor.is_office
-        and filing.office_id == actor.organization_id
-        and actor.has_role(*selectors.DECIDER_ROLES)
-        and sheet["state"] in (selectors.State.PENDING, selectors.State.OVERDUE)
-    )
+    may_decide = can_decide_filing(actor, filing) and sheet["state"] in (selectors.State.PENDING, selectors.State.OVERDUE)
     may_resubmit = (
         sheet["state"] == selectors.State.RETURNED
-        and filing.organization_id == actor.organization_id
-        and actor.has_role(*selectors.SUBMITTER_ROLES)
+        and can_resubmit_filing(actor, filing)
         and not Filing.objects.filter(previous=filing).exists()
     )
-    may_attach = filing.organization_id == actor.organization_id and actor.has_role(*selectors.SUBMITTER_ROLES)
+    may_attach = can_attach_to_filing(actor, filing)
     attachments = selectors.filing_attachments(actor=actor, filing=filing)
     return {
         **sheet,
@@ -128,7 +131,7 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sampling/filing_detail.html", _detail_context(request, filing))
 
 
-@member_required(*selectors.DECIDER_ROLES, kinds=(OrgKind.OFFICE,))
+@member_required(*FILING_DECIDERS, kinds=(OrgKind.OFFICE,))
 @require_POST
 def filing_decide(request: HttpRequest, pk: int) -> HttpResponse:
     filing = _get_filing(request, pk)
@@ -152,7 +155,7 @@ def filing_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sampling/filing_detail.html", _detail_context(request, filing, decision_form=form), status=400)
 
 
-@member_required(*selectors.SUBMITTER_ROLES, kinds=KINDS)
+@member_required(*FILERS, kinds=KINDS)
 @require_POST
 def filing_attach(request: HttpRequest, pk: int) -> HttpResponse:
     """补充附件: the filer adds files (the signed 备案表, scanned) to a filing it sent."""
@@ -200,7 +203,7 @@ def _submit_page(request: HttpRequest, *, draw: Draw, previous: Filing | None, f
     )
 
 
-@member_required(*selectors.SUBMITTER_ROLES, kinds=KINDS)
+@member_required(*FILERS, kinds=KINDS)
 @require_http_methods(["GET", "POST"])
 def filing_submit(request: HttpRequest, pk: int) -> HttpResponse:
     """报送备案 for a draw (pk = the draw): a confirmation page, then the submission."""
@@ -220,7 +223,7 @@ def filing_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return _submit_page(request, draw=draw, previous=None, form=form, status=400 if request.method == "POST" else 200)
 
 
-@member_required(*selectors.SUBMITTER_ROLES, kinds=KINDS)
+@member_required(*FILERS, kinds=KINDS)
 @require_http_methods(["GET", "POST"])
 def filing_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
     """重新报送 a returned filing (pk = the returned filing)."""
@@ -290,7 +293,7 @@ def filing_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def filing_record(request: HttpRequest, pk: int) -> HttpResponse:
     """The record as filed: ``?variant=filing`` (full, office and filer only) or ``public``."""
     filing = _get_filing(request, pk)
-    allowed = selectors.may_see_filing_record(actor=request.actor, filing=filing)
+    allowed = can_read_filed_record(request.actor, filing)
     variant = request.GET.get("variant") or ("filing" if allowed else "public")
     if variant not in ("filing", "public"):
         variant = "public"

@@ -16,16 +16,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inventory.models import MarketEntity, Tag
-from sampling.forms.plans import PlanForm, ReasonForm, ReviewForm, TaskForm, apply_service_errors
+from sampling.forms import apply_service_errors
+from sampling.forms.plans import PlanForm, ReasonForm, ReviewForm, TaskForm
 from sampling.models import SamplingPlan, SamplingTask
+from sampling.policies import (
+    can_cancel_task,
+    can_decide_plan,
+    can_edit_plan,
+    can_publish_plan,
+    can_run_ceremony,
+    can_write_plans,
+)
 from sampling.selectors import draws as draw_sel
 from sampling.selectors import plans as sel
 from sampling.services import plans as svc
 from tenancy.context import Role
 from tenancy.permissions import member_required
+from tenancy.policies import WRITERS, acts_for
 
 KINDS = ("department", "office")
-WRITERS = (Role.PLANNER, Role.ADMIN)
 
 
 def _int(raw: str | None) -> int | None:
@@ -54,7 +63,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     return render(request, "sampling/plan_list.html", {
         "page": page, "q": q, "query": params.urlencode(), "years": sel.plan_years(actor=request.actor),
         "statuses": SamplingPlan.Status.choices, "kinds": SamplingPlan.Kind.choices,
-        "can_create": request.actor.has_role(*WRITERS),
+        "can_create": can_write_plans(request.actor),
     })
 
 
@@ -127,7 +136,6 @@ def plan_adjust(request: HttpRequest, pk: int) -> HttpResponse:
 def _plan_detail(request: HttpRequest, plan: SamplingPlan, *, review_form: ReviewForm | None = None,
                  status: int = 200) -> HttpResponse:
     actor = request.actor
-    is_owner = plan.organization_id == actor.organization_id
     reviews = sel.plan_reviews(actor=actor, plan=plan)
     return render(request, "sampling/plan_detail.html", {
         "plan": plan,
@@ -138,12 +146,12 @@ def _plan_detail(request: HttpRequest, plan: SamplingPlan, *, review_form: Revie
         "versions": sel.plan_versions(actor=actor, plan=plan),
         "reviews": reviews,
         "returned": sel.plan_last_return(reviews=reviews, plan=plan),
-        "is_owner": is_owner,
-        "can_write": is_owner and actor.has_role(*WRITERS),
-        "can_draw_all": (is_owner and actor.has_role(*WRITERS)
-                         and plan.tasks.filter(status=SamplingTask.Status.READY).exists()),
-        "can_decide": is_owner and actor.has_role(Role.LEADER),
-        "can_publish": is_owner and actor.has_role(*WRITERS, Role.LEADER),
+        # Display, not permission: a joint plan's participant sees its own part of the pool.
+        "is_owner": acts_for(actor, plan.organization_id),
+        "can_write": can_edit_plan(actor, plan),
+        "can_draw_all": can_run_ceremony(actor, plan) and plan.tasks.filter(status=SamplingTask.Status.READY).exists(),
+        "can_decide": can_decide_plan(actor, plan),
+        "can_publish": can_publish_plan(actor, plan),
         "review_form": review_form or ReviewForm(),
         "scope_rows": _scope_rows(plan.scope),
     }, status=status)
@@ -300,7 +308,7 @@ def _draw_url(task: SamplingTask) -> str:
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     task = sel.task_get(actor=actor, pk=pk)
-    is_owner = task.organization_id == actor.organization_id
+    is_owner = acts_for(actor, task.organization_id)
     my_part = next((e for e in task.team_requirements if e.get("department") == actor.organization_id), None)
     return render(request, "sampling/task_detail.html", {
         "task": task,
@@ -311,8 +319,8 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "team": sel.task_team_rows(actor=actor, task=task),
         "my_part": my_part,
         "is_owner": is_owner,
-        "can_write": is_owner and actor.has_role(*WRITERS),
-        "can_cancel": is_owner and actor.has_role(*WRITERS, Role.LEADER),
+        "can_write": can_edit_plan(actor, task),
+        "can_cancel": can_cancel_task(actor, task),
         "draw_url": _draw_url(task) if task.status == SamplingTask.Status.READY and is_owner else None,
         # Every commitment of the task, abandoned ones too, so each reader finds the results page.
         "draws": draw_sel.draw_list(actor=actor, task=task),

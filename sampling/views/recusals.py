@@ -17,12 +17,14 @@ from django.utils.translation import gettext as _
 from inventory.models import Inspector
 from sampling.forms.recusals import RecusalDecideForm, RecusalRequestForm, ReplacementForm
 from sampling.models import Draw
+from sampling.policies import can_decide_recusal
 from sampling.selectors import draws as draw_sel
 from sampling.selectors import recusals as sel
 from sampling.services import recusals as svc
 from sampling.views.draws import completed_draw_or_404, error_text
 from tenancy.context import Role
 from tenancy.permissions import member_required
+from tenancy.policies import WRITERS, holds
 from tenancy.uploads import attachment_response
 
 SLOT_CARDS_UP_TO = 20
@@ -56,7 +58,7 @@ def recusal_request(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     draw = completed_draw_or_404(request, pk)
     search: dict[str, Any] = {}
-    if actor.has_role(Role.PLANNER, Role.ADMIN):
+    if holds(actor, *WRITERS):  # a planner asks for any member, an inspector for their own places
         groups = _target_choices(request, "slot", lambda only: sel.team_choices(draw=draw, only=only))
         search = _search_context(request, draw)
     else:
@@ -93,7 +95,7 @@ def recusal_request(request: HttpRequest, pk: int) -> HttpResponse:
 def recusal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     req = sel.recusal_get(actor=actor, pk=pk)
-    can_decide = svc.can_decide(actor, req) and req.status == "pending"
+    can_decide = can_decide_recusal(actor, req) and req.status == "pending"
     form = RecusalDecideForm(request.POST or None)
     if request.method == "POST":
         if not can_decide:

@@ -37,7 +37,7 @@ CASES = {
     "sampling:draw_record": Case(factory="draw_completed"),
     "sampling:draw_targets_xlsx": Case(factory="draw_completed"),
     "sampling:draw_progress": Case(factory="draw_job"),
-    "sampling:draw_plan_all": Case(factory="draw_task", method="post", kwargs=_plan),
+    "sampling:draw_plan_all": Case(factory="draw_task", method="post", kwargs=_plan, data={"witnesses": "甲"}),
     "sampling:recusal_request": Case(factory="draw_completed"),
     "sampling:recusal_decide": Case(factory="draw_recusal"),
     "sampling:recusal_attachment": Case(factory="draw_recusal_attachment"),

@@ -49,13 +49,13 @@ def test_draw_run_then_draw_record_verifies(world, tmp_path):
 def test_draw_run_refusals_are_clear(world):
     few = make_ready_task(world, "A1", entities=8, inspectors=1)
     with pytest.raises(CommandError, match="只有 1 名符合条件的执法人员"):
-        _run("draw_run", str(few.pk))
+        _run("draw_run", str(few.pk), "--witness", "甲")
     task = make_ready_task(world, "A1", entities=8, inspectors=3)
     block_all_but_one(world, task)
     with pytest.raises(CommandError, match="执法人员不足"):
-        _run("draw_run", str(task.pk))
+        _run("draw_run", str(task.pk), "--witness", "甲")
     with pytest.raises(CommandError, match="找不到"):
-        _run("draw_run", "999999")
+        _run("draw_run", "999999", "--witness", "甲")
     with scopes_disabled():
         draw = Draw.objects.get(task=task)  # the commitment stays; nothing was drawn
     assert draw.status == "committed"

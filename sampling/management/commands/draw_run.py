@@ -1,7 +1,9 @@
-"""``manage.py draw_run TASK_ID [--entropy TEXT] [--witness NAME ...]``: a whole ceremony headless.
+"""``manage.py draw_run TASK_ID --witness NAME [--witness NAME ...] [--entropy TEXT]``: a whole
+ceremony headless.
 
 Commits (freezing the pool, publishing the commitment) and draws, acting for the task's owner;
-prints the draw id. Refusals (not ready, not enough inspectors …) print the reason and exit 1.
+prints the draw id. Refusals (no witness, not ready, not enough inspectors …) print the reason
+and exit 1.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class Command(OwnerCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("task_id", type=int)
         parser.add_argument("--entropy", default="", help="公开随机数 / public entropy")
-        parser.add_argument("--witness", action="append", default=[], help="见证人姓名（可多次） / witness name (repeatable)")
+        parser.add_argument("--witness", action="append", default=[], help="见证人姓名（至少一人，可多次） / witness name (at least one, repeatable)")
 
     def owner_of(self, **options: Any) -> Any:
         task = SamplingTask.objects.select_related("organization__region").filter(pk=options["task_id"]).first()
@@ -31,9 +33,8 @@ class Command(OwnerCommand):
 
     def handle_for(self, actor: Actor, *args: Any, **options: Any) -> None:
         task = SamplingTask.objects.get(pk=options["task_id"])
-        witnesses = options["witness"] or ["命令行"]
         try:
-            draw = draw_run(actor=actor, task=task, public_entropy=options["entropy"], witnesses=witnesses)
+            draw = draw_run(actor=actor, task=task, public_entropy=options["entropy"], witnesses=options["witness"])
         except (ValidationError, PermissionDenied) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
             raise CommandError("；".join(messages)) from exc
