@@ -3,9 +3,10 @@ after deadlines' demo; idempotent: a second run finds the task and adds nothing)
 
 阳城县文化和旅游局 draws a task of its plan (文化市场专项检查) in a ceremony; the draw makes its
 inspections, and each team member gets an account of their own (an inspector's login: the
-account holds the team's grant on the inspections they are on; the department's demo inspector,
-``yc_wl_inspector``, is the first of them). Then, every step through the services as the pages
-take it, the inspections stand in every state, in the order of the draw:
+account holds the team's grant on the inspections they are on). The task asks for a specialty
+of the department's demo inspector, ``yc_wl_inspector``, so that account is on several teams;
+their inspections take the states first. Then, every step through the services as the pages take
+it, the inspections stand in every state:
 
 1. 待确认 — dispatched, not yet checked and confirmed by the department;
 2. 待检查 — confirmed, not started;
@@ -37,7 +38,7 @@ from inspections.models import Inspection, InspectionPart
 from inspections.services import handling as handling_services
 from inspections.services import inspections as inspection_services
 from inspections.services import reviews, teams
-from inventory import services as inventory_services
+from inventory.services import inspectors as inspector_services
 from inventory.models import CheckPoint, Inspector
 from sampling.models import SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
@@ -53,6 +54,8 @@ DEPARTMENT = "140522-WLJ"  # 阳城县文化和旅游局
 # Per stratum of the plan's risk classes: at least eight targets on the demo's registry.
 STRATA = [{"stratum": "A", "count": 3}, {"stratum": "B", "count": 3}, {"stratum": "C", "count": 2}, {"stratum": "D", "count": 2}]
 STATES = ("pending", "todo", "draft", "submitted", "returned", "approved", "followup_open", "followup_closed")
+# Which states go first to the inspections the demo inspector is on (they see those).
+FOR_THE_DEMO_INSPECTOR = ("draft", "returned", "submitted", "followup_open", "todo", "approved", "followup_closed", "pending")
 
 
 def _user(org: Organization, role: str) -> User | None:
@@ -101,10 +104,26 @@ def _signature_png() -> SimpleUploadedFile:
 # The task, its draw and the team's accounts
 
 
+def _specialty(org: Organization) -> str | None:
+    """A specialty of the department's demo inspector (``yc_wl_inspector``'s record) that enough
+    eligible colleagues share: the task asks for it, so the demo inspector is on several teams
+    (a new user logged in as the inspector sees their inspections in several states)."""
+    user = _user(org, "inspector")
+    today = timezone.localdate()
+    own = Inspector.objects.filter(organization=org, user=user).order_by("pk").first() if user else None
+    if own is None:
+        return None
+    eligible = Inspector.objects.filter(organization=org, status=Inspector.Status.ACTIVE).exclude(cert_expires_on__lt=today)
+    counts = [(eligible.filter(specialties=tag).count(), tag.name) for tag in own.specialties.order_by("name")]
+    counts = [(n, name) for n, name in counts if n >= 4]
+    return max(counts)[1] if counts else None
+
+
 def _task(org: Organization, stdout: Any) -> SamplingTask | None:
     planner = _actor(org, "planner")
     today = timezone.localdate()
     with actor_scope(planner):
+        specialty = _specialty(org)
         plan = (
             SamplingPlan.objects.filter(organization=org, kind=SamplingPlan.Kind.DEPARTMENT, year=today.year,
                                         status__in=(SamplingPlan.Status.APPROVED, SamplingPlan.Status.PUBLISHED))
@@ -118,6 +137,7 @@ def _task(org: Organization, stdout: Any) -> SamplingTask | None:
             "batch_no": min(quarter, plan.batches), "name": f"{today.year}年文化市场专项检查（检查实施演示）",
             "uid": task_uid(org, today.year), "items": list(plan.items.order_by("code")[:2]), "reserve_size": 1,
             "strata": STRATA, "team_requirements": [{"department": org.pk, "count": 2}],
+            "specialties": [specialty] if specialty else [],
             "window_start": max(today - dt.timedelta(days=20), dt.date(today.year, 1, 1)),
             "window_end": min(today + dt.timedelta(days=40), dt.date(today.year, 12, 31)), "ready": True,
         })
@@ -139,7 +159,7 @@ def _team_accounts(org: Organization, inspections: list[Inspection]) -> None:
             Membership.objects.get_or_create(
                 user=user, organization=org, defaults={"region_id": org.region_id, "is_inspector": True, "is_viewer": False},
             )
-            inventory_services.inspector_update(actor=admin, inspector=inspector, data={"user": user})
+            inspector_services.inspector_update(actor=admin, inspector=inspector, data={"user": user})
         teams.grant_team(actor=admin, inspection_ids=[i.pk for i in inspections], inspector_ids=members)
 
 
@@ -159,9 +179,13 @@ class Demo:
             return Inspection.objects.get(pk=inspection.pk)
 
     def member(self, inspection: Inspection) -> Actor:
-        """The first team member with an account (the grant holder)."""
+        """The team member who fills it: the demo inspector when on the team, else the first
+        member with an account (the grant holder)."""
         with actor_scope(self.planner):
             users = dict(Inspector.objects.filter(pk__in=inspection.team, user__isnull=False).values_list("pk", "user_id"))
+        demo_user = _user(self.org, "inspector")
+        if demo_user is not None and demo_user.pk in users.values():
+            return actor_for(demo_user, self.org)
         user = User.objects.get(pk=next(users[i] for i in inspection.team if i in users))
         return actor_for(user, self.org)
 
@@ -266,6 +290,29 @@ STEPS: dict[str, Callable[[Demo, Inspection], None]] = {
 }
 
 
+def assign_states(inspections: list[Inspection], theirs: set[int]) -> dict[str, Inspection]:
+    """State → inspection: the demo inspector's inspections (``theirs``) take the states of
+    ``FOR_THE_DEMO_INSPECTOR`` first, the others the remaining states in their order."""
+    mine = [i for i in inspections if i.pk in theirs]
+    others = [i for i in inspections if i.pk not in theirs]
+    chosen: dict[str, Inspection] = dict(zip(FOR_THE_DEMO_INSPECTOR, mine, strict=False))
+    rest = [s for s in STATES if s not in chosen]
+    chosen.update(zip(rest, others, strict=False))
+    return chosen
+
+
+def _states(demo: Demo, inspections: list[Inspection]) -> dict[str, int]:
+    user = _user(demo.org, "inspector")
+    with actor_scope(demo.planner):
+        own = set(Inspector.objects.filter(organization=demo.org, user=user).values_list("pk", flat=True)) if user else set()
+    theirs = {i.pk for i in inspections if own & set(i.team)}
+    reached: dict[str, int] = {}
+    for state, inspection in assign_states(inspections, theirs).items():
+        STEPS[state](demo, demo.fresh(inspection))
+        reached[state] = inspection.pk
+    return reached
+
+
 def seed(*, orgs: dict[str, Organization], entities: int, stdout: Any) -> None:
     org = orgs.get(DEPARTMENT)
     if org is None:
@@ -292,15 +339,13 @@ def seed(*, orgs: dict[str, Organization], entities: int, stdout: Any) -> None:
             inspections = list(Inspection.objects.filter(draw=draw).order_by("selection__rank", "pk"))
         _team_accounts(org, inspections)
         demo = Demo(org)
-        reached: dict[str, int] = {}
-        for state, inspection in zip(STATES, inspections, strict=False):
-            STEPS[state](demo, demo.fresh(inspection))
-            reached[state] = inspection.pk
+        reached = _states(demo, inspections)
         # The targets beyond the eight wait for their department's confirmation, as drawn.
     missing = [s for s in STATES if s not in reached]
     stdout.write(
         f"inspections demo: {draw.task_uid} drawn, {len(inspections)} inspections in 阳城县文化和旅游局"
         + (f" (not reached: {', '.join(missing)})" if missing else "")
+        + "; log in as yc_wl_inspector, yc_wl_leader or yc_wl_planner"
     )
 
 

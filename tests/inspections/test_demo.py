@@ -15,14 +15,22 @@ from django_scopes import scopes_disabled
 from inspections import demo
 from inspections.documents.records import record_of
 from inspections.models import Answer, Evidence, Handling, HandlingStep, Inspection, Review
+from inspections.policies import TEAM_PERMISSION
 from inspections.selectors.inspections import visible_inspections
 from inspections.selectors.progress import task_progress
 from sampling.models import Draw, SamplingTask
 from tenancy.actors import actor_for
+from tenancy.grants import objects_granted
 from tenancy.models import AuditEntry, Organization, User
 from tenancy.scoping import actor_scope
 
 pytestmark = pytest.mark.django_db
+
+# The demo's states and the status each leaves the inspection in.
+STATUS_OF = {
+    "pending": "pending", "todo": "todo", "draft": "draft", "submitted": "submitted", "returned": "returned",
+    "approved": "approved", "followup_open": "approved", "followup_closed": "approved",
+}
 
 
 @pytest.fixture
@@ -41,11 +49,12 @@ def test_the_demo_draw_has_inspections_in_every_state(seeded):
         draw = Draw.objects.get(task=task)
         rows = list(Inspection.objects.filter(task=task).order_by("selection__rank", "pk"))
         assert draw.status == Draw.Status.COMPLETED and len(rows) >= len(demo.STATES)
-        by_state = dict(zip(demo.STATES, rows, strict=False))
-        assert [i.status for i in rows[: len(demo.STATES)]] == [
-            "pending", "todo", "draft", "submitted", "returned", "approved", "approved", "approved",
-        ]
-        assert all(i.status == "pending" for i in rows[len(demo.STATES):])  # the rest wait for confirmation
+        by_state = _by_state(rows)
+        assert set(by_state) == set(demo.STATES), sorted(by_state)
+        statuses = sorted(i.status for i in rows)
+        assert statuses.count("approved") == 3 and statuses.count("todo") == statuses.count("draft") == 1
+        assert statuses.count("submitted") == statuses.count("returned") == 1
+        assert statuses.count("pending") == len(rows) - 7  # the rest wait for their confirmation
         assert by_state["pending"].confirmed_at is None and by_state["todo"].confirmed_at is not None
 
         draft = by_state["draft"]
@@ -88,6 +97,38 @@ def test_the_demo_draw_has_inspections_in_every_state(seeded):
         for inspection in rows[: len(demo.STATES)]:
             record = record_of(inspection)
             assert record["entity"]["name"] == inspection.entity.name
+
+
+def _by_state(rows: list[Inspection]) -> dict[str, Inspection]:
+    """The demo's state names → an inspection in it (the approved ones told apart by follow-up)."""
+    out: dict[str, Inspection] = {}
+    for inspection in rows:
+        handlings = list(Handling.objects.filter(inspection=inspection))
+        if inspection.status != "approved":
+            out.setdefault(inspection.status, inspection)
+        elif not handlings:
+            out["approved"] = inspection
+        else:
+            out["followup_closed" if handlings[0].status == Handling.Status.CLOSED else "followup_open"] = inspection
+    return out
+
+
+def test_the_demo_inspector_is_on_teams_and_sees_their_inspections(seeded):
+    with scopes_disabled():
+        org = Organization.objects.get(code=demo.DEPARTMENT)
+        task = SamplingTask.objects.get(uid=demo.task_uid(org, timezone.localdate().year))
+        user = User.objects.get(username="yc_wl_inspector")
+        own = set(user.inspector_profiles.values_list("pk", flat=True))
+        theirs = [i for i in Inspection.objects.filter(task=task) if own & set(i.team)]
+        assert task.specialties and len(theirs) >= 2
+        # Their inspections took the states a new inspector should see first (any beyond: pending).
+        order = demo.FOR_THE_DEMO_INSPECTOR
+        expected = [STATUS_OF[s] for s in order[: len(theirs)]] + ["pending"] * max(0, len(theirs) - len(order))
+        assert sorted(i.status for i in theirs) == sorted(expected)
+    with actor_scope(actor_for(user, org)) as actor:
+        # The team's grant (the demo's accounts also read the department's as viewers).
+        granted = objects_granted(actor, TEAM_PERMISSION, Inspection.objects.filter(task=task))
+        assert {i.pk for i in granted} == {i.pk for i in theirs}
 
 
 def test_team_members_see_their_inspections(seeded):
