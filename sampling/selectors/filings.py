@@ -435,7 +435,7 @@ def filing_sheet(
         {"stratum": a.get("stratum"), "eligible": a.get("eligible") or 0, "selected": a.get("selected") or 0}
         for a in source.fields.get("allocation") or []
     ]
-    witnesses = [w.get("name", "") if isinstance(w, dict) else str(w) for w in draw.witnesses or []]
+    witnesses = [str(w) for w in draw.witnesses or []]
     targets_total, reserve_total = source.count("selected"), source.count("reserve")
     return {
         "filing": filing,
