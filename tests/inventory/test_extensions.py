@@ -10,8 +10,9 @@ import pytest
 from django.template import engines
 from django.urls import reverse
 
-from inventory import extensions, services
+from inventory import extensions
 from inventory.extensions import ENTITY_HISTORY, ITEM_USAGE, EntityHistorySection, ItemUsage
+from inventory.services import items as item_services
 from tenancy.scoping import actor_scope
 from tests.factories import make_conflict, make_entity, make_item
 
@@ -42,11 +43,11 @@ def test_a_registered_usage_makes_an_edit_a_new_version(world):
     item = make_item(world, "A1")
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        assert extensions.checkitem_use(item) is None and not services.checkitem_in_use(item)
+        assert extensions.checkitem_use(item) is None and not item_services.checkitem_in_use(item)
         ITEM_USAGE.register(ItemUsage(key="tests.inspections", uses=lambda i: "检查记录" if i.pk == item.pk else None))
         try:
             assert extensions.checkitem_use(item) == "检查记录"
-            new = services.checkitem_update(actor=actor, item=item, data={"name": "改名后的事项"}, reason="修订")
+            new = item_services.checkitem_update(actor=actor, item=item, data={"name": "改名后的事项"}, reason="修订")
         finally:
             ITEM_USAGE.unregister("tests.inspections")
     assert new.pk != item.pk and new.version == 2 and new.name == "改名后的事项"
