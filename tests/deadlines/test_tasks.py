@@ -53,7 +53,7 @@ def _due_tomorrow(world):
     with scopes_disabled():
         for role in (Role.PLANNER, Role.ADMIN):
             User.objects.filter(pk=world.user("A1", role).pk).update(email=f"a1.{role}@example.cn")
-    draw = make_completed_draw(world, "A1", drawn_at=at("2026-12-04T16:30:00"), targets=3)
+    make_completed_draw(world, "A1", drawn_at=at("2026-12-04T16:30:00"), targets=3)
 
 
 @pytest.mark.django_db
