@@ -21,7 +21,10 @@ On top of ``seed_demo`` (small: a few dozen entities per department) the 阳城�
 - the deadlines scan two weeks on (items overdue, reminders and escalations sent), one item waived;
 - old data the validation of today would refuse, written straight into the table (a migrated
   registry): control characters in an entity's, an inspector's and a check item's name;
-- API tokens for the department's planner, the office's planner and the platform's admin.
+- API tokens for the department's planner, the office's planner and the platform's admin;
+- the demo's inspections of the department (``inspections.demo``: one in each state — not
+  confirmed, not started, a draft, submitted, returned, approved, approved with a follow-up open
+  and one closed) and a zip of their 检查记录表 the worker built for the department's planner.
 
 Everything the crawl needs to find is returned in ``Story`` so the test can check it was reached.
 """
@@ -96,6 +99,8 @@ class Story:
     control_inspector: Inspector = None  # type: ignore[assignment]
     control_item: CheckItem = None  # type: ignore[assignment]
     api_keys: dict[str, str] = field(default_factory=dict)  # "dept_planner" / "office_planner" / "platform_admin"
+    inspections: dict[str, Any] = field(default_factory=dict)  # the demo's inspections by state (inspections.demo)
+    records_job: Job = None  # type: ignore[assignment]  # the department planner's zip of the records, built
     notes: list[str] = field(default_factory=list)
 
     def user(self, org_code: str, role: str) -> User:
@@ -134,6 +139,7 @@ def build_story() -> Story:
     _deadlines(story)
     _old_data(story)
     _api_tokens(story)
+    _inspections(story)
     return story
 
 
@@ -412,3 +418,36 @@ def _api_tokens(story: Story) -> None:
         admin = story.actor(org, Role.ADMIN)
         with actor_scope(admin):
             _, story.api_keys[key] = tenancy_services.api_token_create(actor=admin, user=story.user(org, user_role), name=f"爬虫测试{key}")
+
+
+# ----------------------------------------------------------------------------------- inspections
+
+
+def _inspections(story: Story) -> None:
+    """The demo's inspections in every state, and the worker's half of a zip of their records
+    (its progress page is reached only after the POST that starts it)."""
+    from inspections import demo
+    from inspections.documents.archive import JOB_KIND
+    from inspections.models import Handling, Inspection
+    from inspections.tasks import task_records_zip_task
+    from tenancy.tasks import actor_ref
+
+    planner = story.actor(DEPARTMENT, Role.PLANNER)
+    with actor_scope(planner):
+        task = SamplingTask.objects.filter(uid=demo.task_uid(story.orgs[DEPARTMENT], timezone.localdate().year)).first()
+        if task is None:
+            story.notes.append("inspections: the demo drew no task of the department")
+            return
+        for inspection in Inspection.objects.filter(task=task).order_by("selection__rank", "pk"):
+            handling = Handling.objects.filter(inspection=inspection).first()
+            state = inspection.status if handling is None else (
+                "followup_closed" if handling.status == Handling.Status.CLOSED else "followup_open"
+            )
+            story.inspections.setdefault(state, inspection)
+        missing = set(demo.STATES) - set(story.inspections)
+        if missing:
+            story.notes.append(f"inspections: the demo reached no {sorted(missing)}")
+        job = job_create(actor=planner, kind=JOB_KIND, label=f"检查记录表打包：{task.name}", params={"task_id": task.pk})
+    task_records_zip_task(task.pk, job.pk, actor=actor_ref(planner))
+    with actor_scope(planner):
+        story.records_job = Job.objects.get(pk=job.pk)

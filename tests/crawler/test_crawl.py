@@ -97,7 +97,10 @@ def _page_names() -> set[str]:
 def _after_post(story: Story, org: str) -> list[str]:
     """Pages a user reaches only through a POST's redirect (a batch draw's and an import's progress)."""
     if org == DEPARTMENT:
-        return [reverse("inventory:import_progress", kwargs={"pk": j.pk}) for j in (story.import_job, story.refused_job)]
+        pages = [reverse("inventory:import_progress", kwargs={"pk": j.pk}) for j in (story.import_job, story.refused_job)]
+        if story.records_job is not None:
+            pages.append(reverse("inspections:records_job", kwargs={"pk": story.records_job.pk}))
+        return pages
     if org == OFFICE:
         return [reverse("sampling:draw_progress", kwargs={"pk": j.pk}) for j in story.draw_jobs]
     return []
@@ -130,6 +133,10 @@ def _story_paths(story: Story) -> frozenset[str]:
     }
     if story.joint_draw is not None:
         paths.add(reverse("sampling:draw_detail", kwargs={"pk": story.joint_draw.pk}))
+    # The demo's inspections, one in each state, and their documents.
+    for inspection in story.inspections.values():
+        for name in ("inspections:detail", "inspections:record_preview", "inspections:notice_preview"):
+            paths.add(reverse(name, kwargs={"pk": inspection.pk}))
     return frozenset(paths)
 
 
@@ -156,6 +163,9 @@ def test_the_story_holds_the_states_the_crawl_must_meet(story: Story):
         assert "\x01" in story.control_entity.name and "\x02" in story.control_inspector.name
         assert "\x0c" in story.control_item.name
         assert set(story.api_keys) >= {"dept_planner"}
+        assert set(story.inspections) >= {"pending", "todo", "draft", "submitted", "returned", "approved", "followup_open",
+                                          "followup_closed"}, sorted(story.inspections)
+        assert story.records_job.status == "done" and story.records_job.result["count"] >= len(story.inspections)
         from deadlines.models import DueItem, Notification
 
         states = set(DueItem.objects.values_list("state", flat=True))
