@@ -2,8 +2,10 @@
 it offers the apps after it.
 
 ``register_with_tenancy()`` (called from ``SamplingConfig.ready``) registers the 随机抽查 links
-(``tenancy.navigation.NAV``; deadlines adds its due list under the same heading) and the
-dashboard's counts (``tenancy.dashboard.DASHBOARD_CARDS``); ``register_with_inventory()`` (also
+(``tenancy.navigation.NAV``; deadlines adds its due list under the same heading), who takes part
+in a joint plan and what a participant writes (``tenancy.joint``: ``sampling.plan`` and the
+fields ``sampling.policies.JOINT_FIELDS`` grants) and the dashboard's counts
+(``tenancy.dashboard.DASHBOARD_CARDS``); ``register_with_inventory()`` (also
 from ``ready()``) tells inventory which check items sampling uses (``inventory.extensions.ITEM_USAGE``)
 and adds the draws to an entity's history (``inventory.extensions.ENTITY_HISTORY``).
 """
@@ -15,12 +17,12 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.extensions import ENTITY_HISTORY, ITEM_USAGE, EntityHistorySection, ItemUsage
 from inventory.models import CheckItem, JointCheckItem, MarketEntity
-from tenancy import dashboard, navigation
+from tenancy import dashboard, joint, navigation
 from tenancy.context import Actor
 from tenancy.navigation import NavEntry, NavSection
 
-from .models import DrawSelection, SamplingPlan
-from .policies import works_in_department, works_on_plans
+from .models import PLAN_PARTICIPATION, DrawSelection, SamplingPlan
+from .policies import JOINT_FIELDS, joined_plans, works_in_department, works_on_plans
 
 SECTION = "sampling.sampling"
 
@@ -40,6 +42,9 @@ def register_with_tenancy() -> None:
                  order=40, visible=works_on_plans),
     ):
         navigation.NAV.register(entry)
+    joint.PARTICIPATIONS.register(joint.Participation(key=PLAN_PARTICIPATION, joined=joined_plans))
+    for label, fields in JOINT_FIELDS.items():
+        joint.JOINT_WRITES.register(joint.JointWrite(key=label, fields=fields))
     dashboard.DASHBOARD_CARDS.register(dashboard.DashboardCards(key="sampling", provider=selectors.dashboard_cards, order=20))
 
 

@@ -2,7 +2,8 @@
 
 Draws, substitutions, replacements, filings and decisions are append-only: a correction is a
 new row pointing at the old one. Joint plans (部门联合抽查) are owned by a leading-group office and
-visible to each participating department (``JointVisibleModel``).
+visible to each participating department (``tenancy.joint.JointVisibleModel`` with the
+participation ``sampling.plan``; which fields a participant writes: ``sampling.policies``).
 """
 
 from __future__ import annotations
@@ -19,34 +20,27 @@ from django.utils.translation import pgettext_lazy
 from inventory.fields import CodeField
 from tenancy.context import Actor
 from tenancy.i18n import stored_format
+from tenancy.joint import JointVisibleModel
 from tenancy.scoping import TenantModel
 from tenancy.uploads import AttachmentBase
 
+# The key sampling's rows name in tenancy.joint.PARTICIPATIONS (registered by sampling.extensions).
+PLAN_PARTICIPATION = "sampling.plan"
 
-class JointVisibleModel(TenantModel):
-    """Owned by one organization; a department also sees the rows of joint plans it takes part in."""
 
-    # The lookup from this model to its plan ("" for the plan itself).
-    plan_path: ClassVar[str] = "plan"
+class PlanRow(JointVisibleModel):
+    """A row of a plan (the plan itself included): seen by the departments taking part in it."""
+
+    participation: ClassVar[str] = PLAN_PARTICIPATION
 
     class Meta:
         abstract = True
 
-    @classmethod
-    def scope_q(cls, actor: Actor) -> Q:
-        own = Q(organization_id__in=actor.visible_org_ids)
-        if not actor.is_department:
-            return own
-        # The participants table is read unscoped here, inside the one visibility rule.
-        joint_plans = PlanParticipant._base_manager.filter(department_id=actor.organization_id).values("plan_id")
-        lookup = f"{cls.plan_path}_id__in" if cls.plan_path else "pk__in"
-        return own | Q(**{lookup: joint_plans})
 
-
-class SamplingPlan(JointVisibleModel):
+class SamplingPlan(PlanRow):
     """年度抽查计划: a department's, or a leading-group office's joint plan across departments."""
 
-    plan_path: ClassVar[str] = ""
+    joint_path: ClassVar[str] = ""
 
     class Kind(models.TextChoices):
         DEPARTMENT = "department", _("部门抽查")
@@ -122,7 +116,7 @@ class SamplingPlan(JointVisibleModel):
         return stored_format(pgettext_lazy("stored format", "%(name)s（第%(version)s版）"), {"name": self.name, "version": self.version})
 
 
-class PlanReview(JointVisibleModel):
+class PlanReview(PlanRow):
     """计划审批记录: one step of a plan's approval (submitted, approved, returned) with its opinion.
 
     A domain fact the plan page shows as its history (the audit log records changes, it is not
@@ -158,7 +152,7 @@ class PlanReview(JointVisibleModel):
         raise ValidationError("计划审批记录只能追加，不能删除")
 
 
-class PlanParticipant(TenantModel):
+class PlanParticipant(PlanRow):
     """A department taking part in a joint plan, with its own items (owner = the plan's owner)."""
 
     plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="participants", verbose_name="计划")
@@ -175,17 +169,8 @@ class PlanParticipant(TenantModel):
     def __str__(self) -> str:
         return str(self.department_id)
 
-    @classmethod
-    def scope_q(cls, actor: Actor) -> Q:
-        # A participating department sees every participant of the joint plans it takes part in.
-        own = Q(organization_id__in=actor.visible_org_ids)
-        if not actor.is_department:
-            return own
-        joint_plans = PlanParticipant._base_manager.filter(department_id=actor.organization_id).values("plan_id")
-        return own | Q(plan_id__in=joint_plans)
 
-
-class HigherPlanCoverage(JointVisibleModel):
+class HigherPlanCoverage(PlanRow):
     """An entity already covered by a higher-level plan (上级部门已安排抽查), excluded from draws."""
 
     plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="higher_coverage", verbose_name="计划")
@@ -198,7 +183,7 @@ class HigherPlanCoverage(JointVisibleModel):
         constraints = [models.UniqueConstraint(fields=["plan", "entity"], name="higher_coverage_unique")]
 
 
-class SamplingTask(JointVisibleModel):
+class SamplingTask(PlanRow):
     """One batch of a plan (e.g. 2023 第二季度): items, scope, team requirements, inspection window."""
 
     class Status(models.TextChoices):
@@ -235,7 +220,7 @@ class SamplingTask(JointVisibleModel):
         return self.name
 
 
-class Draw(JointVisibleModel):
+class Draw(PlanRow):
     """One draw of a task: frozen pool → commitment → public entropy → draw → reveal (DRAW.md).
 
     A committed draw that is never completed is ``abandoned`` and stays listed. At most one
@@ -299,7 +284,7 @@ class Draw(JointVisibleModel):
         return f"{self.task_uid} #{self.pk}"
 
 
-class DrawSelection(JointVisibleModel):
+class DrawSelection(PlanRow):
     """A selected target (rank ≥ 1) or a reserve (rank null) of a completed draw, with its team."""
 
     class Status(models.TextChoices):
@@ -356,7 +341,7 @@ class DrawSelection(JointVisibleModel):
         return f"{self.rank or '备'} {self.key}"
 
 
-class RecusalRequest(JointVisibleModel):
+class RecusalRequest(PlanRow):
     """回避/无法参加: an inspector (or planner) asks to take an inspector off a target's team."""
 
     class Kind(models.TextChoices):
@@ -405,7 +390,7 @@ class RecusalAttachment(AttachmentBase):
         return Q(organization_id__in=actor.visible_org_ids) | Q(request_id__in=requests)
 
 
-class Substitution(JointVisibleModel):
+class Substitution(PlanRow):
     """递补: ``out`` leaves a target's team and ``in`` takes the same position (DRAW.md §5)."""
 
     draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="substitutions", verbose_name="抽取")
@@ -427,7 +412,7 @@ class Substitution(JointVisibleModel):
         constraints = [models.UniqueConstraint(fields=["draw", "seq"], name="substitution_unique_seq")]
 
 
-class TargetReplacement(JointVisibleModel):
+class TargetReplacement(PlanRow):
     """A drawn target found deregistered or unreachable, replaced by its stratum's next reserve."""
 
     draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="replacements", verbose_name="抽取")
@@ -445,7 +430,7 @@ class TargetReplacement(JointVisibleModel):
         constraints = [models.UniqueConstraint(fields=["draw", "seq"], name="replacement_unique_seq")]
 
 
-class Filing(JointVisibleModel):
+class Filing(PlanRow):
     """备案: a completed draw (or a later substitution/replacement) sent to the leading-group office.
 
     Its state is its decisions: none yet (待确认), acknowledged (已确认) or returned (已退回); a

@@ -17,6 +17,17 @@ API, the sidebar and the leak matrix ask the same functions.
   filing and answer a return; the office it is addressed to (its administrators, planners and
   leader) acknowledges or returns it. The full record as filed is read by those two only.
 
+Joint plans: the office owns the plan and every row of its draws; the departments taking part
+see them (``joined_plans``, the participation ``sampling.plan`` of ``tenancy.joint``) and write
+only what ``JOINT_FIELDS`` grants, through the write guard:
+
+* a selection's ``team``: the leader of a department taking part, when a recusal of one of its
+  inspectors is approved and the substitute takes the place (曲阳 §16: 经所在单位主管负责人批准);
+* a recusal request's decision (``status``, ``decided_by``, ``decided_at``, ``decision_note``): the
+  leader of the inspector's own department (``can_decide_recusal``).
+
+Everything else of a joint draw (the draw, its replacements, its filing) is the office's.
+
 Scoping decides what is found (another tenant's row is a 404); these rules decide, for a visible
 row, whether the actor may act on it (403). How a rule is phrased depends only on fields of the
 object and the actor, except the joint plans a department takes part in (one indexed query).
@@ -27,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.context import Actor, Role
@@ -54,14 +66,20 @@ def works_in_department(actor: Actor) -> bool:
     return actor.is_member and actor.is_department
 
 
+def joined_plans(actor: Actor) -> QuerySet | None:
+    """The joint plans the actor's department takes part in (a query the visibility rule embeds;
+    the participants table is read unscoped here, inside the rule), or None for other kinds."""
+    from sampling.models import PlanParticipant  # noqa: PLC0415  (the models name this module's rules by key)
+
+    if not actor.is_department:
+        return None
+    return PlanParticipant._base_manager.filter(department_id=actor.organization_id).values("plan_id")
+
+
 def takes_part_in(actor: Actor, plan_id: int) -> bool:
     """The actor acts for a department taking part in the joint plan ``plan_id``."""
-    from sampling.models import PlanParticipant  # noqa: PLC0415  (models import nothing from here)
-
-    return (
-        actor.is_member and actor.is_department
-        and PlanParticipant._base_manager.filter(plan_id=plan_id, department_id=actor.organization_id).exists()
-    )
+    joined = joined_plans(actor) if actor.is_member else None
+    return joined is not None and joined.filter(plan_id=plan_id).exists()
 
 
 @policy("sampling.read_filing_record", _("抽取记录（含执法人员）只有组织单位、联合抽查参与部门和本地区双随机办可以查看。"))
@@ -199,3 +217,29 @@ def can_decide_filing(actor: Actor, filing: Any) -> bool:
 def can_read_filed_record(actor: Actor, filing: Any) -> bool:
     """The full record as filed (inspectors included): the office it went to and the filer."""
     return actor.is_member and actor.organization_id in (filing.office_id, filing.organization_id)
+
+
+# --------------------------------------------------------------------------- joint writes
+
+
+DECISION_FIELDS = frozenset({"status", "decided_by", "decided_at", "decision_note"})
+
+
+def selection_fields(actor: Actor, selection: Any) -> frozenset[str]:
+    """A joint draw's selection: its team, for the leader of a department taking part (the
+    substitute of an inspector whose recusal that leader approved takes the place)."""
+    if holds(actor, Role.LEADER) and takes_part_in(actor, selection.plan_id):
+        return frozenset({"team"})
+    return frozenset()
+
+
+def recusal_fields(actor: Actor, request: Any) -> frozenset[str]:
+    """A recusal request another organization filed: its decision, for the inspector's leader."""
+    return DECISION_FIELDS if can_decide_recusal(actor, request) else frozenset()
+
+
+# Model label -> the fields of its rows a participant (not the owner) may write.
+JOINT_FIELDS = {
+    "sampling.drawselection": selection_fields,
+    "sampling.recusalrequest": recusal_fields,
+}

@@ -2,17 +2,22 @@
 
 This module is the only place (with the entry points in ``tenancy/``) that opens scopes. Every
 tenant model's default manager filters by the active ``Actor``; a query with no active scope
-raises ``ScopeError`` (django-scopes). Writes are checked by a ``pre_save``/``pre_delete`` guard.
+raises ``ScopeError`` (django-scopes). Writes are checked by a ``pre_save``/``pre_delete`` guard:
+the owner writes a row; an organization taking part in joint work writes the fields its app
+grants it (``tenancy.joint``), and only by naming them (``save(update_fields=…)``).
+
+Rules that count across the organizations of a region (at most 2 inspections of a firm a year,
+by anyone) ask ``region_counts``: numbers, never the rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.db.models.signals import pre_delete, pre_save
 from django_scopes import get_scope, scope, scopes_disabled
 from django_scopes.manager import DisabledQuerySet
@@ -40,20 +45,6 @@ def actor_scope(actor: Actor) -> Iterator[Actor]:
     """Open the tenant scope of ``actor``. Only entry points in ``tenancy/`` call this."""
     with scope(**{SCOPE_DIMENSION: actor}):
         yield actor
-
-
-@contextmanager
-def region_tally_scope(actor: Actor) -> Iterator[Actor]:
-    """Read every organization of the actor's region subtree, for the rules that count across
-    departments (at most 2 inspections per firm per year by anyone: 曲阳 §17). Callers aggregate
-    (a count per entity) and never hand the rows on: it widens what is counted, not what is shown."""
-    from .models import Organization  # here: tenancy.models imports this module
-
-    with system_scope():
-        orgs = frozenset(Organization.objects.filter(region_id__in=actor.visible_region_ids).values_list("id", flat=True))
-    widened = replace(actor, visible_org_ids=actor.visible_org_ids | orgs, organization_kind="office")
-    with scope(**{SCOPE_DIMENSION: widened}):
-        yield widened
 
 
 @contextmanager
@@ -99,7 +90,13 @@ class ScopedModel(models.Model):
         return Q(pk__in=[])
 
     def writable_by(self, actor: Actor) -> bool:
+        """Whether ``actor`` may write the whole row (create, change any field, delete)."""
         raise NotImplementedError
+
+    def writable_fields(self, actor: Actor) -> frozenset[str]:
+        """The fields ``actor`` may change in a row it may not write whole (joint work:
+        ``tenancy.joint.JointVisibleModel``); none by default."""
+        return frozenset()
 
 
 class TenantModel(ScopedModel):
@@ -166,14 +163,47 @@ def assert_writable(actor: Actor, rows: Iterable[ScopedModel]) -> None:
             raise TenantWriteError(f"{type(row).__name__} {row.pk} is outside {actor.organization_name}")
 
 
-def _guard(sender: type, instance: models.Model, **kwargs: object) -> None:
+def _fields_granted(actor: Actor, instance: ScopedModel, update_fields: Iterable[str] | None) -> bool:
+    """A save of named fields of an existing row, every one granted to ``actor`` (joint work)."""
+    if update_fields is None or instance._state.adding:
+        return False
+    named = set(update_fields) - {"updated_at"}
+    return bool(named) and named <= instance.writable_fields(actor)
+
+
+def _guard(sender: type, instance: models.Model, **kwargs: Any) -> None:
     if kwargs.get("raw") or not isinstance(instance, ScopedModel) or scoping_disabled():
         return
     actor = current_actor()
-    if actor is None or actor.is_public or not instance.writable_by(actor):
+    if actor is None or actor.is_public:
+        allowed = False
+    else:
+        allowed = instance.writable_by(actor) or _fields_granted(actor, instance, kwargs.get("update_fields"))
+    if not allowed:
+        fields = kwargs.get("update_fields")
+        detail = f" (fields {sorted(fields)})" if fields else ""
         raise TenantWriteError(
-            f"Refused to write {type(instance).__name__} outside the active tenant scope"
+            f"Refused to write {type(instance).__name__}{detail} outside the active tenant scope"
         )
+
+
+def region_counts(actor: Actor, model: type[models.Model], *, by: str, where: Q, at_least: int = 1) -> dict[Any, int]:
+    """How many rows of ``model`` match ``where`` in every organization of the actor's region
+    subtree, per value of ``by`` (an entity id, say), for the values counted ``at_least`` times.
+
+    For rules that count across departments (at most 2 inspections of a firm a year, by anyone:
+    曲阳 §17): the caller gets numbers, never a row of another organization.
+    """
+    from .models import Organization  # here: tenancy.models imports this module
+
+    with system_scope():
+        orgs = set(Organization.objects.filter(region_id__in=actor.visible_region_ids).values_list("id", flat=True))
+        rows = (
+            model._base_manager.filter(organization_id__in=orgs | set(actor.visible_org_ids)).filter(where)
+            .values(by).annotate(times=Count("pk")).filter(times__gte=at_least).order_by()
+            .values_list(by, "times")
+        )
+        return dict(rows)
 
 
 def connect_guards() -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, Q
 
 from inspections.models import Inspection, InspectionPart
 from inventory.models import MarketEntity
 from tenancy.context import Actor
-from tenancy.scoping import region_tally_scope
+from tenancy.scoping import region_counts
 
 from .inspections import DRAW_BLOBS, visible_inspections
 
@@ -33,17 +33,16 @@ def entity_inspections(*, actor: Actor, entity: MarketEntity) -> list[Inspection
     return list(rows[:LEDGER_LIMIT])
 
 
-def inspected_times(*, actor: Actor, year: int) -> QuerySet:
-    """``(entity_id, times)`` rows: the inspections of each firm in ``year``'s plans by any
-    department of the actor's region — real inspections (one per visit: a joint visit once, a
-    correction not again, a target replaced before it was visited not at all), not selections.
-    Counted, never shown: an aggregate the draw's exclusion (the annual cap) and an office's
-    overview read; built in the region's tally scope, usable as a subquery."""
-    with region_tally_scope(actor):
-        return (
-            Inspection.objects.filter(plan__year=year, is_current=True).exclude(status=Inspection.Status.REPLACED)
-            .values("entity_id").annotate(times=Count("pk")).order_by()
-        )
+def inspected_times(*, actor: Actor, year: int) -> dict[int, int]:
+    """``{entity_id: times}``: the inspections of each firm in ``year``'s plans by any department
+    of the actor's region — real inspections (one per visit: a joint visit once, a correction not
+    again, a target replaced before it was visited not at all), not selections. Numbers, never
+    rows (``tenancy.scoping.region_counts``): what the draw's exclusion (the annual cap) and an
+    office's overview read."""
+    return region_counts(
+        actor, Inspection, by="entity_id",
+        where=Q(plan__year=year, is_current=True) & ~Q(status=Inspection.Status.REPLACED),
+    )
 
 
 @dataclass

@@ -46,7 +46,7 @@ from sampling.teams import DEFAULT_TEAM_SIZE, InspectorPool
 from tenancy import db
 from tenancy.context import Actor
 from tenancy.models import Organization, Region
-from tenancy.scoping import region_tally_scope
+from tenancy.scoping import region_counts
 
 _COUNTED = (DrawSelection.Status.SELECTED, DrawSelection.Status.REPLACEMENT)
 
@@ -119,15 +119,16 @@ def _reason_of(*, actor: Actor, plan: SamplingPlan, year: int) -> Any:
         )
         rules.append(When(pk__in=drawn.values("entity_id"), then=Value(REASON_BY_PLAN)))
     if plan.annual_cap > 0:
-        # "By anyone": every department of the region counts, though none of their rows is shown.
-        with region_tally_scope(actor):
-            times = (
-                DrawSelection.objects.filter(draw__plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED)
-                .values("entity_id").annotate(times=Count("pk")).filter(times__gte=plan.annual_cap)
-            )
-            counts = sorted(set(times.values_list("times", flat=True)), reverse=True)
-        for n in counts:  # "本年度已被抽查N次", with each entity's own N
-            rules.append(When(pk__in=times.filter(times=n).values("entity_id"), then=Value(REASON_CAP % {"n": n})))
+        # "By anyone": every department of the region counts — numbers, never their rows.
+        times = region_counts(
+            actor, DrawSelection, by="entity_id", at_least=plan.annual_cap,
+            where=Q(draw__plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED),
+        )
+        by_times: dict[int, list[int]] = {}
+        for entity_id, n in times.items():
+            by_times.setdefault(n, []).append(entity_id)
+        for n in sorted(by_times, reverse=True):  # "本年度已被抽查N次", with each entity's own N
+            rules.append(When(pk__any=sorted(by_times[n]), then=Value(REASON_CAP % {"n": n})))
     return Case(*rules, default=Value(None), output_field=CharField()) if rules else Value(None, output_field=CharField())
 
 

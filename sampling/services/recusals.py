@@ -28,8 +28,15 @@ from sampling.models import (
     Substitution,
     TargetReplacement,
 )
-from sampling.policies import TeamPlace, can_ask_recusal_for, can_decide_recusal, can_replace_target
+from sampling.policies import (
+    DECISION_FIELDS,
+    TeamPlace,
+    can_ask_recusal_for,
+    can_decide_recusal,
+    can_replace_target,
+)
 from sampling.services.draws import draw_error_message
+from sampling.services.filings import filing_submit
 from tenancy import audit, events
 from tenancy.context import Actor
 from tenancy.i18n import fixed_label
@@ -116,19 +123,14 @@ def _substitute(
 def _set_team(actor: Actor, selection: DrawSelection, team: list[int]) -> None:
     before = audit.snapshot(selection, ["team"])
     selection.team = team
-    if selection.writable_by(actor):
-        selection.save(update_fields=["team", "updated_at"])
-    else:
-        # A joint draw belongs to the office, but 曲阳 §16 has the inspector's own department
-        # leader approve: the team change of a row the department can see (scoped query) is allowed.
-        DrawSelection.objects.filter(pk=selection.pk).update(team=team, updated_at=timezone.now())
+    # On a joint draw the office owns the row and the inspector's own leader changes its team:
+    # the write guard lets exactly this field through (sampling.policies.JOINT_FIELDS).
+    selection.save(update_fields=["team", "updated_at"])
     audit.record_update(actor=actor, obj=selection, before=before, action="team_change")
 
 
 def _file(*, actor: Actor, draw: Draw, kind: str, **objects: Any) -> None:
-    """File the event with the office (曲阳 §16: 报县双随机办备案) through S2b's service."""
-    from sampling.services.filings import filing_submit
-
+    """File the event with the office (曲阳 §16: 报县双随机办备案)."""
     if actor.organization_id != draw.organization_id:
         # A joint draw's inspector approved by their own department's leader: the office owns the
         # draw and is the filing's addressee itself, so the event is on record with it already.
@@ -197,13 +199,9 @@ def recusal_decide(*, actor: Actor, request: RecusalRequest, approve: bool, note
     req.decided_by_id = actor.user_id
     req.decided_at = timezone.now()
     req.decision_note = note[:300]
-    if req.writable_by(actor):
-        req.save()
-    else:  # a planner of the draw's owner asked; the inspector's leader answers (see _set_team)
-        RecusalRequest.objects.filter(pk=req.pk).update(
-            status=req.status, decided_by_id=req.decided_by_id, decided_at=req.decided_at,
-            decision_note=req.decision_note, updated_at=timezone.now(),
-        )
+    # Filed by whoever asked (the draw's owner, on a joint draw the office), decided by the
+    # inspector's leader: the decision's fields only (sampling.policies.JOINT_FIELDS).
+    req.save(update_fields=[*DECISION_FIELDS, "updated_at"])
     audit.record_update(actor=actor, obj=req, before=before, action="recusal_decide")
     events.emit("sampling.recusal.decided", actor=actor, obj=req)
     if approve:

@@ -48,7 +48,7 @@ def test_real_inspections_are_counted_across_departments_and_overlapping_visits_
     factories.draw_selecting(plan, both)
     year = timezone.localdate().year
     with actor_scope(world.actor("A2", "planner")) as a2_planner:
-        times = {row["entity_id"]: row["times"] for row in inspected_times(actor=a2_planner, year=year)}
+        times = inspected_times(actor=a2_planner, year=year)
         assert Inspection.objects.filter(draw=d.draw).count() == 0  # A1's own rows stay unseen
     assert {e.pk: times[e.pk] for e in both} == {both[0].pk: 2, both[1].pk: 2}
     assert all(times[v.entity_id] == 1 for v in visits[2:])
