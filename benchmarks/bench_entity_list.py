@@ -21,7 +21,7 @@ from django.test import Client
 from django.urls import reverse
 
 from benchmarks.support import summary_ms, timed
-from inventory import selectors
+from inventory.selectors import entities as entity_selectors
 from inventory.codes import make_uscc
 from inventory.demo import PROFILES, ROADS, SURNAMES, TOWNS, TRADE
 from inventory.models import MarketEntity, RegistryEntry
@@ -102,12 +102,12 @@ def _explain(user: User, org: Organization, deep: tuple[str, int]) -> None:
     actor = actor_for(user, org)
     with actor_scope(actor):
         for label, filters, after in (
-            ("name fragment", selectors.EntityFilters(q=TRADE[3]), ""),
-            ("code prefix", selectors.EntityFilters(q=deep[0][:12]), ""),
-            ("deep page", selectors.EntityFilters(), selectors._encode(*deep)),
+            ("name fragment", entity_selectors.EntityFilters(q=TRADE[3]), ""),
+            ("code prefix", entity_selectors.EntityFilters(q=deep[0][:12]), ""),
+            ("deep page", entity_selectors.EntityFilters(), entity_selectors._encode(*deep)),
         ):
-            qs = selectors._keyset_query(
-                selectors.entity_queryset(actor=actor, filters=filters), sort="code", after=after, before="", size=50
+            qs = entity_selectors._keyset_query(
+                entity_selectors.entity_queryset(actor=actor, filters=filters), sort="code", after=after, before="", size=50
             )[0]
             print(f"--- {label}\n{qs.explain(analyze=True)}", flush=True)
 
@@ -165,7 +165,7 @@ def run(args: Any) -> None:
     cursors = []
     for code, pk in deep:
         for step in range(25):
-            cursors.append(selectors._encode(code, pk - step))
+            cursors.append(entity_selectors._encode(code, pk - step))
     itc = iter(cursors)
     summary_ms("deep keyset page, sort=code (50)", timed(lambda: get(f"after={next(itc)}"), 50))
 

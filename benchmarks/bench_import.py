@@ -24,7 +24,8 @@ from openpyxl import Workbook
 
 from benchmarks.support import peak_rss_mb
 from inventory.codes import make_uscc
-from inventory.importing import import_preview, import_run
+from inventory.importer.jobs import import_run
+from inventory.services.imports import import_preview
 from inventory.models import ImportJob, MarketEntity, RegistryEntry
 from tenancy.actors import actor_for
 from tenancy.context import OrgKind, Role

@@ -30,7 +30,7 @@ def main() -> None:
 
     from benchmarks.bench_import import ORG_CODE, _department
     from benchmarks.support import peak_rss_mb
-    from inventory.importing import import_preview
+    from inventory.services.imports import import_preview
     from tenancy.scoping import actor_scope
 
     actor = _department()

@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from inventory import services as inventory_services
+from inventory.services import inspectors as inspector_services
 from inventory.models import CheckItem, Inspector
 from sampling.models import Draw, DrawSelection, RecusalRequest, SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
@@ -156,7 +156,7 @@ def _certificate_due_this_week(org: Organization) -> None:
     due = today if calendar.is_workday(today) else calendar.add_workdays(today, 1).date
     actor = actor_for(admin, org)
     with actor_scope(actor):
-        inventory_services.inspector_update(
+        inspector_services.inspector_update(
             actor=actor, inspector=inspector, data={"cert_expires_on": due + dt.timedelta(days=30)}
         )
 

@@ -40,6 +40,7 @@ SECTION = "inventory.registers"
 
 def register_with_tenancy() -> None:
     from . import policies, selectors  # noqa: PLC0415  (called from ready(): the models are loaded)
+    from .selectors import entities as entity_selectors  # noqa: PLC0415
 
     for entry in (
         NavSection(key=SECTION, label=_("一单两库"), order=20),
@@ -57,11 +58,11 @@ def register_with_tenancy() -> None:
         navigation.NAV.register(entry)
     dashboard.DASHBOARD_CARDS.register(dashboard.DashboardCards(key="inventory", provider=selectors.dashboard_cards, order=10))
     ENTITY_HISTORY.register(EntityHistorySection(
-        key="inventory.registries", title=_("所在名录库"), selector=selectors.entity_registry_entries,
+        key="inventory.registries", title=_("所在名录库"), selector=entity_selectors.entity_registry_entries,
         template="inventory/_history_entries.html", order=10,
     ))
     ENTITY_HISTORY.register(EntityHistorySection(
-        key="inventory.conflicts", title=_("利害关系申报"), selector=selectors.entity_conflicts,
+        key="inventory.conflicts", title=_("利害关系申报"), selector=entity_selectors.entity_conflicts,
         template="inventory/_history_conflicts.html", order=50,
     ))
 

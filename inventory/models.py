@@ -422,8 +422,8 @@ class ImportJob(TenantModel):
     errors = models.JSONField(_("错误明细"), default=list, blank=True)
     message = models.TextField(_("说明"), blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    # Written by the worker while it runs (importing._heartbeat): none for a few minutes, and the
-    # job died with its worker (importing.fail_if_stale).
+    # Written by the worker while it runs (importer.jobs._heartbeat): none for a few minutes, and the
+    # job died with its worker (importer.jobs.fail_if_stale).
     heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
 
     class Meta:

@@ -7,7 +7,7 @@ from celery import shared_task
 from tenancy.context import Actor
 from tenancy.tasks import TenantTask
 
-from .importing import import_claim, import_run
+from .importer.jobs import import_claim, import_run
 from .models import ImportJob
 
 

@@ -1,6 +1,6 @@
 """Workbook templates, exports and the rejected-rows file of the three registries.
 
-Everything here is driven by the column tables of ``inventory/importing.py`` so that a template
+Everything here is driven by the column tables of ``inventory/importer/columns.py`` so that a template
 filled in, an export, and the rejected rows all re-import to the same data.
 """
 
@@ -23,7 +23,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from tenancy.text import strip_control_chars
 
-from .importing import COLUMNS, Column, rejected_rows
+from .importer.columns import COLUMNS, Column
+from .importer.rows import rejected_rows
 from .models import CheckItem, ImportJob, Inspector, MarketEntity, RegistryEntry
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -229,7 +230,7 @@ def export_response(*, kind: str, queryset: QuerySet[Model], fmt: str, filename:
 
 def rejected_bytes(job: ImportJob) -> bytes:
     """The rows of ``job`` that were rejected, as uploaded, with a 错误原因 column: fix and re-import.
-    The rows are streamed from the stored file (importing.rejected_rows)."""
+    The rows are streamed from the stored file (``importer.rows.rejected_rows``)."""
     return workbook_bytes(rejected_rows(job), "未导入的行")
 
 

@@ -9,7 +9,7 @@ and keeps a plain path that gives the same answer on SQLite:
 * ``= ANY(array)`` for long membership lists (``tenancy/lookups.py``; SQLite: ``IN``);
 * a second, autocommitted connection for progress and heartbeats while the work's transaction
   is open (``tenancy/bulk.py``, the importer; SQLite allows one writer: progress shows at the end);
-* the planner's row estimate for a huge list's total (``inventory/selectors.py``; SQLite: exact);
+* the planner's row estimate for a huge list's total (``inventory/selectors/entities.py``; SQLite: exact);
 * grouping a pool's codes in the database (``sampling/selectors/pool.py``; SQLite: in Python);
 * ``COLLATE "C"`` for codes (``inventory/fields.py``; SQLite compares bytes already).
 

@@ -26,7 +26,7 @@ from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from inventory.models import ConflictOfInterest, Inspector, MarketEntity, RegistryEntry, Tag
-from inventory.selectors import industry_q
+from inventory.selectors.entities import industry_q
 from sampling import hashrank
 from sampling.models import Draw, DrawSelection, HigherPlanCoverage, SamplingPlan, SamplingTask
 from sampling.pool import (

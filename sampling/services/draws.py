@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.models import MarketEntity, RegistryEntry
-from inventory.selectors import codes_renamed_since
+from inventory.selectors.entities import codes_renamed_since
 from sampling import hashrank, record_codec, teams
 from sampling.models import Draw, DrawSelection, SamplingPlan, SamplingTask
 from sampling.policies import can_run_ceremony

@@ -68,7 +68,7 @@ def test_the_inspector_form_refuses_a_bad_phone_and_keeps_what_was_typed(world, 
 
 
 def test_the_import_uses_the_same_phone_rule(world, settings, tmp_path):
-    from inventory.importing import import_preview
+    from inventory.services.imports import import_preview
     from tenancy.scoping import actor_scope
     from tests.inventory.fixtures.sheets import csv_bytes
 

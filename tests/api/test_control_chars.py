@@ -99,7 +99,7 @@ FORMS = our_classes(forms.BaseForm)
 
 def test_the_form_walk_finds_the_forms():
     names = {f"{c.__module__}.{c.__qualname__}" for c in FORMS}
-    assert {"inventory.forms.InspectorForm", "inventory.forms.EntityForm", "sampling.forms.plans.PlanForm",
+    assert {"inventory.forms.inspectors.InspectorForm", "inventory.forms.entities.EntityForm", "sampling.forms.plans.PlanForm",
             "sampling.forms.recusals.RecusalRequestForm", "sampling.forms.filings.FilingDecisionForm"} <= names
 
 
@@ -186,8 +186,8 @@ def test_every_serializer_of_our_apps_refuses_control_characters(serializer_clas
 
 def test_the_serializer_walk_finds_the_writable_ones():
     names = {f"{c.__module__}.{c.__qualname__}" for c in SERIALIZERS}
-    assert {"inventory.serializers.EntitySerializer", "inventory.serializers.InspectorSerializer",
-            "inventory.serializers.CheckItemSerializer", "sampling.serializers.filings.FilingDecideSerializer"} <= names
+    assert {"inventory.serializers.entities.EntitySerializer", "inventory.serializers.inspectors.InspectorSerializer",
+            "inventory.serializers.items.CheckItemSerializer", "sampling.serializers.filings.FilingDecideSerializer"} <= names
 
 
 def api(world, org: str = "A1", role: str = "admin") -> APIClient:
@@ -267,7 +267,7 @@ def test_every_spreadsheet_writer_cleans_its_cells():
 
 @pytest.mark.django_db
 def test_the_rejected_rows_file_writes_out_cells_that_hold_control_characters(world, settings, tmp_path):
-    from inventory.importing import import_preview
+    from inventory.services.imports import import_preview
     from inventory.xlsx import rejected_bytes
     from tenancy.scoping import actor_scope
     from tests.inventory.fixtures.sheets import csv_bytes

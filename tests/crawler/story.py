@@ -45,8 +45,8 @@ from deadlines.jobs import scan_now
 from deadlines.models import DueItem
 from deadlines.scan import may_send
 from deadlines.services import due_item_waive
-from inventory import importing
-from inventory import services as inventory_services
+from inventory.services import imports as import_services
+from inventory.services import inspectors as inspector_services
 from inventory.codes import make_uscc
 from inventory.models import CheckItem, ImportJob, Inspector, MarketEntity, RegistryEntry
 from sampling.models import Draw, DrawSelection, Filing, FilingDecision, SamplingPlan, SamplingTask
@@ -248,7 +248,7 @@ def _recusal_and_replacement(story: Story) -> None:
         assert first is not None and first.team, "the demo draw selects targets with teams"
         member = Inspector.objects.get(pk=first.team[0])
         # The inspector's account is linked to the inspector drawn (the admin does it on the inspector page).
-        inventory_services.inspector_update(actor=admin, inspector=member, data={"user": story.user(DEPARTMENT, Role.INSPECTOR)})
+        inspector_services.inspector_update(actor=admin, inspector=member, data={"user": story.user(DEPARTMENT, Role.INSPECTOR)})
     inspector = story.actor(DEPARTMENT, Role.INSPECTOR)
     with actor_scope(inspector):
         request = recusal_services.recusal_request(
@@ -360,11 +360,11 @@ def _imports(story: Story) -> None:
     ]
     data = ("\n".join(rows) + "\n").encode("utf-8-sig")
     with actor_scope(admin):
-        job = importing.import_preview(actor=admin, kind=ImportJob.Kind.ENTITIES, data=data, filename="新增文化经营场所.csv")
+        job = import_services.import_preview(actor=admin, kind=ImportJob.Kind.ENTITIES, data=data, filename="新增文化经营场所.csv")
         assert job.rejected_count >= 3 and job.valid_rows >= 2, (job.rejected_count, job.valid_rows, job.errors)
-        story.import_job = importing.import_confirm(actor=admin, job=job, mode=ImportJob.Mode.VALID)
-        refused = importing.import_preview(actor=admin, kind=ImportJob.Kind.ENTITIES, data=data, filename="再次上传.csv")
-        story.refused_job = importing.import_confirm(actor=admin, job=refused, mode=ImportJob.Mode.ALL)
+        story.import_job = import_services.import_confirm(actor=admin, job=job, mode=ImportJob.Mode.VALID)
+        refused = import_services.import_preview(actor=admin, kind=ImportJob.Kind.ENTITIES, data=data, filename="再次上传.csv")
+        story.refused_job = import_services.import_confirm(actor=admin, job=refused, mode=ImportJob.Mode.ALL)
         assert story.refused_job.status == ImportJob.Status.REFUSED
 
 

@@ -21,7 +21,7 @@ from deadlines.dashboard import PANEL_ROWS, week_end
 from deadlines.models import DueItem
 from deadlines.rules import RULES
 from deadlines.services import item_open
-from inventory import services as inventory_services
+from inventory.services import inspectors as inspector_services
 from inventory.models import Inspector
 from sampling.models import Draw, DrawSelection, PlanParticipant, RecusalRequest, SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
@@ -79,7 +79,7 @@ def certificate(world, org: str, name: str, expires: dt.date, user=None) -> Insp
     if user is not None:
         data["user"] = user
     with actor_scope(actor):
-        return inventory_services.inspector_create(actor=actor, data=data)
+        return inspector_services.inspector_create(actor=actor, data=data)
 
 
 def plan_waiting_for_the_leader(world, org: str) -> SamplingPlan:

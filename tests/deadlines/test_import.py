@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from deadlines import builtin
 from deadlines.models import DueItem
-from inventory.importing import import_confirm, import_preview
+from inventory.services.imports import import_confirm, import_preview
 from inventory.models import ImportJob, Inspector
 from tenancy.context import Role
 from tenancy.scoping import actor_scope

@@ -16,7 +16,7 @@ from django_scopes import scopes_disabled
 from deadlines import builtin
 from deadlines.calendar import current_calendar
 from deadlines.models import DueItem, Notification
-from inventory import services as inventory_services
+from inventory.services import inspectors as inspector_services
 from sampling.models import Filing, RecusalRequest, SamplingPlan
 from sampling.services import draws as draw_services
 from sampling.services import filings as filing_services
@@ -153,13 +153,13 @@ def test_a_plan_is_due_for_approval_then_for_its_batches(world):
 
 def test_an_inspectors_certificate_is_due_through_the_inventory_services(world):
     with actor_scope(world.actor("A1", Role.ADMIN)) as actor:
-        inspector = inventory_services.inspector_create(
+        inspector = inspector_services.inspector_create(
             actor=actor, data={"name": "王五", "cert_no": "J-001", "cert_expires_on": dt.date(2027, 6, 30)}
         )
     [item] = items(rule=builtin.CERT_EXPIRY)
     assert item.due_on == dt.date(2027, 5, 31)
     with actor_scope(world.actor("A1", Role.ADMIN)) as actor:
-        inventory_services.inspector_update(actor=actor, inspector=inspector, data={"cert_expires_on": dt.date(2032, 6, 30)})
+        inspector_services.inspector_update(actor=actor, inspector=inspector, data={"cert_expires_on": dt.date(2032, 6, 30)})
     states = [(i.state, i.due_on) for i in items(rule=builtin.CERT_EXPIRY)]
     assert states == [(DueItem.State.DONE, dt.date(2027, 5, 31)), (DueItem.State.OPEN, dt.date(2032, 5, 31))]
 

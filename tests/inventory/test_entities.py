@@ -12,9 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from inventory import selectors, services
+from inventory import selectors
 from inventory.codes import make_regno, make_uscc
 from inventory.models import MarketEntity, RegistryEntry, Tag
+from inventory.selectors import entities as entity_selectors
+from inventory.services import entities as entity_services
+from inventory.services import imports as import_services
 from tenancy.models import AuditEntry
 from tenancy.scoping import actor_scope
 from tests.factories import draw_selecting, make_conflict, make_entity, make_inspector, make_plan
@@ -30,21 +33,21 @@ def test_create_validates_code_flags_legacy_and_refuses_duplicates(world):
     with actor_scope(actor):
         bad = good[:-1] + ("0" if good[-1] != "0" else "1")
         with pytest.raises(ValidationError) as e:
-            services.entity_create(actor=actor, data={"code": bad, "name": "某公司"})
+            entity_services.entity_create(actor=actor, data={"code": bad, "name": "某公司"})
         assert "校验位错误" in e.value.message_dict["code"][0]
-        entity = services.entity_create(actor=actor, data={"code": good.lower(), "name": "阳城县皇城旅行社有限公司"}, tags=["旅行社"])
+        entity = entity_services.entity_create(actor=actor, data={"code": good.lower(), "name": "阳城县皇城旅行社有限公司"}, tags=["旅行社"])
         assert entity.code == good and entity.code_kind == "uscc" and not entity.is_legacy_code
         entry = RegistryEntry.objects.get(entity=entity)
         assert entry.organization_id == world.orgs["A1"].pk and [t.name for t in entry.tags.all()] == ["旅行社"]
-        legacy = services.entity_create(actor=actor, data={"code": make_regno(A_REGION + "00000001"), "name": "老字号饭店"})
+        legacy = entity_services.entity_create(actor=actor, data={"code": make_regno(A_REGION + "00000001"), "name": "老字号饭店"})
         assert legacy.is_legacy_code and legacy.code_kind == "regno"
     # The same code from another department of the county: a clear error, then "join".
     other = world.actor("A2", "admin")
     with actor_scope(other):
         with pytest.raises(ValidationError) as e:
-            services.entity_create(actor=other, data={"code": good, "name": "重复"})
+            entity_services.entity_create(actor=other, data={"code": good, "name": "重复"})
         assert "阳城县皇城旅行社有限公司" in e.value.message_dict["code"][0]
-        services.registry_entry_add(actor=other, entity=entity)
+        entity_services.registry_entry_add(actor=other, entity=entity)
         assert RegistryEntry.objects.filter(entity=entity).count() == 1  # A2 sees only its own entry
     with scopes_disabled():
         assert RegistryEntry.objects.filter(entity=entity).count() == 2
@@ -54,7 +57,7 @@ def test_create_validates_code_flags_legacy_and_refuses_duplicates(world):
 def test_viewer_cannot_create(world):
     actor = world.actor("A1", "viewer")
     with actor_scope(actor), pytest.raises(PermissionDenied):
-        services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "000000001"), "name": "x"})
+        entity_services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "000000001"), "name": "x"})
 
 
 def _codes(page) -> list[str]:
@@ -68,25 +71,25 @@ def test_keyset_paging_never_skips_or_repeats(world, sort):
     make_entity(world, "A2")  # another department's registry: not in A1's list
     actor = world.actor("A1", "viewer")
     with actor_scope(actor):
-        expected = set(selectors.entity_queryset(actor=actor).values_list("code", flat=True))
+        expected = set(entity_selectors.entity_queryset(actor=actor).values_list("code", flat=True))
         assert len(expected) == 23
         seen: list[str] = []
         pages = []
-        page = selectors.entity_page(actor=actor, filters=selectors.EntityFilters(), sort=sort, size=5)
+        page = entity_selectors.entity_page(actor=actor, filters=entity_selectors.EntityFilters(), sort=sort, size=5)
         while True:
             pages.append(page)
             seen += _codes(page)
             if not page.next_cursor:
                 break
-            page = selectors.entity_page(actor=actor, filters=selectors.EntityFilters(), sort=sort, after=page.next_cursor, size=5)
+            page = entity_selectors.entity_page(actor=actor, filters=entity_selectors.EntityFilters(), sort=sort, after=page.next_cursor, size=5)
         assert len(seen) == 23 and set(seen) == expected
         assert [len(p.rows) for p in pages] == [5, 5, 5, 5, 3]
         assert pages[0].prev_cursor is None and pages[-1].next_cursor is None
         # Walking back from the last page gives the same pages in reverse.
-        back = selectors.entity_page(actor=actor, filters=selectors.EntityFilters(), sort=sort, before=pages[-1].prev_cursor, size=5)
+        back = entity_selectors.entity_page(actor=actor, filters=entity_selectors.EntityFilters(), sort=sort, before=pages[-1].prev_cursor, size=5)
         assert _codes(back) == _codes(pages[-2])
         # A tampered cursor is the first page, not an error.
-        first = selectors.entity_page(actor=actor, filters=selectors.EntityFilters(), sort=sort, after="garbage!", size=5)
+        first = entity_selectors.entity_page(actor=actor, filters=entity_selectors.EntityFilters(), sort=sort, after="garbage!", size=5)
         assert _codes(first) == _codes(pages[0])
 
 
@@ -95,11 +98,11 @@ def test_filters_and_search(world):
     make_entity(world, "A1", name="阳城县网吧", risk_class="A", industry_code="R9013")
     make_entity(world, "A1", name="阳城县某合作社", entity_type="cooperative", status="revoked", on_dishonest_list=True)
     actor = world.actor("A1", "viewer")
-    F = selectors.EntityFilters
+    F = entity_selectors.EntityFilters
 
     def names(**kw):
         with actor_scope(actor):
-            return sorted(e.name for e in selectors.entity_queryset(actor=actor, filters=F(**kw)))
+            return sorted(e.name for e in entity_selectors.entity_queryset(actor=actor, filters=F(**kw)))
 
     assert names(q="相府") == ["阳城县皇城相府大酒店"]
     assert len(names(q=hotel.code[:8].lower())) == 3  # a code prefix shared by all three
@@ -112,7 +115,7 @@ def test_filters_and_search(world):
     assert names(status="revoked", entity_type="cooperative") == ["阳城县某合作社"]
     assert names(complaints_min=3) == ["阳城县皇城相府大酒店"]
     with actor_scope(actor := world.actor("A1", "planner")):
-        services.registry_bulk_tag(actor=actor, entity_ids=[hotel.pk], tag_name="星级饭店")
+        entity_services.registry_bulk_tag(actor=actor, entity_ids=[hotel.pk], tag_name="星级饭店")
         tag = Tag.objects.get(name="星级饭店")
     assert names(tag=tag.pk) == ["阳城县皇城相府大酒店"]
 
@@ -123,7 +126,7 @@ def test_office_lists_the_whole_region(world):
     make_entity(world, "B1", name="外县对象")
     actor = world.actor("AO", "viewer")
     with actor_scope(actor):
-        assert sorted(e.name for e in selectors.entity_queryset(actor=actor)) == ["乙部门对象", "甲部门对象"]
+        assert sorted(e.name for e in entity_selectors.entity_queryset(actor=actor)) == ["乙部门对象", "甲部门对象"]
 
 
 def test_bulk_actions_count_and_audit(world):
@@ -132,15 +135,15 @@ def test_bulk_actions_count_and_audit(world):
     actor = world.actor("A1", "planner")
     ids = [e.pk for e in mine] + [foreign.pk]
     with actor_scope(actor):
-        assert services.registry_bulk_tag(actor=actor, entity_ids=ids, tag_name="网吧") == 3
-        assert services.registry_bulk_tag(actor=actor, entity_ids=ids, tag_name="网吧") == 0  # idempotent
-        assert services.entity_bulk_set_risk(actor=actor, entity_ids=ids, risk_class="C") == 3
+        assert entity_services.registry_bulk_tag(actor=actor, entity_ids=ids, tag_name="网吧") == 3
+        assert entity_services.registry_bulk_tag(actor=actor, entity_ids=ids, tag_name="网吧") == 0  # idempotent
+        assert entity_services.entity_bulk_set_risk(actor=actor, entity_ids=ids, risk_class="C") == 3
         assert AuditEntry.objects.filter(action="set_risk").count() == 3
         with pytest.raises(ValidationError):
-            services.registry_bulk_retire(actor=actor, entity_ids=ids, reason="")
-        assert services.registry_bulk_retire(actor=actor, entity_ids=ids[:2], reason="已注销") == 2
+            entity_services.registry_bulk_retire(actor=actor, entity_ids=ids, reason="")
+        assert entity_services.registry_bulk_retire(actor=actor, entity_ids=ids[:2], reason="已注销") == 2
         assert AuditEntry.objects.filter(action="retire", note="已注销").count() == 2
-        assert selectors.entity_queryset(actor=actor).count() == 1
+        assert entity_selectors.entity_queryset(actor=actor).count() == 1
     with scopes_disabled():
         assert MarketEntity.objects.get(pk=foreign.pk).risk_class == "B"  # not in A1's registry: untouched
         assert set(MarketEntity.objects.filter(pk__in=[e.pk for e in mine]).values_list("risk_class", flat=True)) == {"C"}
@@ -267,24 +270,24 @@ def test_total_past_the_cap_says_so(world, monkeypatch):
     for i in range(6):
         make_entity(world, "A1", risk_class="D" if i < 4 else "A")
     actor = world.actor("A1", "viewer")
-    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
-    F = selectors.EntityFilters
+    monkeypatch.setattr(entity_selectors, "COUNT_CAP", 3)
+    F = entity_selectors.EntityFilters
     with actor_scope(actor):
-        assert selectors.entity_total(actor=actor, filters=F(risk=["A"])) == selectors.Total(2)
-        assert selectors.entity_total(actor=actor, filters=F(risk=["D"])) == selectors.Total(3, "more")
-        whole = selectors.entity_total(actor=actor, filters=F())
+        assert entity_selectors.entity_total(actor=actor, filters=F(risk=["A"])) == entity_selectors.Total(2)
+        assert entity_selectors.entity_total(actor=actor, filters=F(risk=["D"])) == entity_selectors.Total(3, "more")
+        whole = entity_selectors.entity_total(actor=actor, filters=F())
         if connection.vendor == "postgresql":
             # The planner's estimate for a registry past the cap; no row is counted.
             assert whole.kind in ("about", "more") and whole.value >= 3
         else:
-            assert whole == selectors.Total(6)  # SQLite has no estimate: counted
+            assert whole == entity_selectors.Total(6)  # SQLite has no estimate: counted
 
 
 def test_large_filtered_count_is_deferred_to_its_own_request(world, login, monkeypatch):
     for _ in range(5):
         make_entity(world, "A1", risk_class="D")
     # PostgreSQL's statistics of a registry of a million rows, which a test database cannot have.
-    monkeypatch.setattr(selectors, "_estimated_rows", lambda queryset: 10 * selectors.COUNT_CAP)
+    monkeypatch.setattr(entity_selectors, "_estimated_rows", lambda queryset: 10 * entity_selectors.COUNT_CAP)
     client = login(world.user("A1", "viewer"))
     body = client.get(reverse("inventory:entity_list") + "?risk=D").content.decode()
     placeholder = re.search(r'<p[^>]*data-testid="entity-count"[^>]*>', body).group(0)
@@ -310,7 +313,6 @@ def test_establishment_date_cannot_be_in_the_future(world, login):
 
     from rest_framework.test import APIClient
 
-    from inventory import importing
     from inventory.models import ImportJob
 
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
@@ -318,16 +320,16 @@ def test_establishment_date_cannot_be_in_the_future(world, login):
     # Service (the form's and the API's path): the model's clean.
     with actor_scope(actor):
         with pytest.raises(ValidationError) as e:
-            services.entity_create(
+            entity_services.entity_create(
                 actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K30001"), "name": "未来公司", "established_on": dt.date(2030, 1, 1)}
             )
         assert "成立日期不能晚于今天" in e.value.message_dict["established_on"][0]
-        today = services.entity_create(
+        today = entity_services.entity_create(
             actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K30002"), "name": "今天成立", "established_on": timezone.localdate()}
         )
         assert today.established_on == timezone.localdate()
         with pytest.raises(ValidationError):
-            services.entity_update(actor=actor, entity=today, data={"established_on": tomorrow})
+            entity_services.entity_update(actor=actor, entity=today, data={"established_on": tomorrow})
     # The form keeps what was typed and says why.
     client = login(world.user("A1", "planner"))
     response = client.post(reverse("inventory:entity_create"), {
@@ -344,11 +346,11 @@ def test_establishment_date_cannot_be_in_the_future(world, login):
     assert posted.status_code == 400 and "成立日期不能晚于今天" in posted.json()["established_on"][0]
     # The import and the bulk API: a row error on the column.
     with actor_scope(actor):
-        job = importing.import_preview(
+        job = import_services.import_preview(
             actor=actor, kind=ImportJob.Kind.ENTITIES, filename="future.csv",
             data=f"统一社会信用代码,主体名称,成立日期\n{make_uscc('91', A_REGION, 'MA0K30005')},导入未来公司,2030-01-01\n".encode(),
         )
-        result = importing.entity_bulk_upsert(actor=actor, records=[
+        result = import_services.entity_bulk_upsert(actor=actor, records=[
             {"code": make_uscc("91", A_REGION, "MA0K30006"), "name": "批量未来公司", "established_on": "2030-01-01"}
         ])
     assert job.rejected_count == 1 and "成立日期不能晚于今天" in job.errors[0]["reason"]
@@ -360,17 +362,16 @@ def test_establishment_date_cannot_be_in_the_future(world, login):
 def test_industry_codes_are_stored_with_their_section_letter_by_form_api_and_import(world):
     """"5211" and "F5211" are one code (GB/T 4754 section F holds divisions 51-52): the service
     (form and API) and the importer store "F5211", and refuse a letter that is not the division's."""
-    from inventory import importing
     from inventory.models import ImportJob
 
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        digits = services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K40001"), "name": "数字行业", "industry_code": "5211"})
-        lettered = services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K40002"), "name": "字母行业", "industry_code": "f5211"})
+        digits = entity_services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K40001"), "name": "数字行业", "industry_code": "5211"})
+        lettered = entity_services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K40002"), "name": "字母行业", "industry_code": "f5211"})
         with pytest.raises(ValidationError) as e:
-            services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K40003"), "name": "错门类", "industry_code": "A5211"})
+            entity_services.entity_create(actor=actor, data={"code": make_uscc("91", A_REGION, "MA0K40003"), "name": "错门类", "industry_code": "A5211"})
         assert "GB/T 4754" in e.value.message_dict["industry_code"][0]
-        job = importing.import_preview(
+        job = import_services.import_preview(
             actor=actor, kind=ImportJob.Kind.ENTITIES, filename="industry.csv",
             data=(f"统一社会信用代码,主体名称,行业代码\n{make_uscc('91', A_REGION, 'MA0K40004')},导入行业,5211\n"
                   f"{make_uscc('91', A_REGION, 'MA0K40005')},导入错门类,A5211\n").encode(),

@@ -13,9 +13,10 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
 
-from inventory import selectors, services
 from inventory.codes import make_regno, make_uscc
 from inventory.models import EntityCodeChange, MarketEntity
+from inventory.selectors import entities as entity_selectors
+from inventory.services import entities as entity_services
 from sampling.models import DrawSelection
 from sampling.services import draws as draw_services
 from tenancy.models import AuditEntry
@@ -34,9 +35,9 @@ def test_a_changed_code_is_kept_with_who_changed_it_and_found_by_the_old_code(wo
     actor = world.actor("A1", "planner")
     before = timezone.now()
     with actor_scope(actor):
-        services.entity_update(actor=actor, entity=entity, data={"name": "老字号饭店（更名）"})
+        entity_services.entity_update(actor=actor, entity=entity, data={"name": "老字号饭店（更名）"})
         assert not EntityCodeChange.objects.exists()  # no code change, no row
-        services.entity_update(actor=actor, entity=entity, data={"code": uscc.lower()})
+        entity_services.entity_update(actor=actor, entity=entity, data={"code": uscc.lower()})
         change = EntityCodeChange.objects.get()
     assert (change.entity_id, change.old_code, change.new_code) == (entity.pk, legacy, uscc)
     assert change.changed_by_id == world.user("A1", "planner").pk and change.actor_name == actor.username
@@ -45,10 +46,10 @@ def test_a_changed_code_is_kept_with_who_changed_it_and_found_by_the_old_code(wo
     for org, found in (("A2", {legacy: entity.pk}), ("AO", {legacy: entity.pk}), ("B1", {})):
         other = world.actor(org, "viewer")
         with actor_scope(other):
-            assert selectors.codes_renamed_since(actor=other, old_codes=[legacy, "nope"], since=before) == found
+            assert entity_selectors.codes_renamed_since(actor=other, old_codes=[legacy, "nope"], since=before) == found
     with actor_scope(actor):
         later = timezone.now() + dt.timedelta(seconds=1)
-        assert selectors.codes_renamed_since(actor=actor, old_codes=[legacy], since=later) == {}
+        assert entity_selectors.codes_renamed_since(actor=actor, old_codes=[legacy], since=later) == {}
 
 
 def test_the_api_records_a_code_change_as_made_through_the_api(world):
@@ -70,7 +71,7 @@ def test_a_draw_finds_entities_whose_code_changed_after_the_pool_was_frozen(worl
         pool = list(MarketEntity.objects.filter(name__contains="LEAKA1MARK对象").order_by("pk"))
         old_codes = {e.pk: e.code for e in pool}
         for i, e in enumerate(pool):
-            services.entity_update(actor=actor, entity=e, data={"code": make_uscc("91", A_REGION, f"MA0R{i:05d}")})
+            entity_services.entity_update(actor=actor, entity=e, data={"code": make_uscc("91", A_REGION, f"MA0R{i:05d}")})
         draw = draw_services.draw_execute(actor=actor, draw=draw, public_entropy=PUBLIC_ENTROPY, witnesses=WITNESSES)
         selections = list(DrawSelection.objects.filter(draw=draw))
     assert len(selections) >= 2

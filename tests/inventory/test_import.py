@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
-from inventory.importing import entity_bulk_upsert, import_confirm, import_preview
+from inventory.importer import entity_upsert, jobs, upserts
+from inventory.importer import rows as importer_rows
 from inventory.models import CheckItem, ImportJob, Inspector, MarketEntity, RegistryEntry, Tag
+from inventory.services.imports import entity_bulk_upsert, import_confirm, import_preview
 from inventory.xlsx import rejected_bytes
 from tenancy.models import AuditEntry, OrgUnit
 from tenancy.scoping import actor_scope
@@ -352,9 +354,7 @@ def test_reimport_puts_a_retired_entry_back(world):
 
 
 def test_error_list_is_capped_but_rejected_file_is_complete(world, settings, monkeypatch):
-    import inventory.importing as importing
-
-    monkeypatch.setattr(importing, "MAX_STORED_ERRORS", 3)
+    monkeypatch.setattr(importer_rows, "MAX_STORED_ERRORS", 3)
     rows = [["统一社会信用代码", "名称"]] + [[f"BAD{i}", f"坏{i}"] for i in range(5)] + [[CODES[0], "好"]]
     actor = world.actor("A1")
     with actor_scope(actor):
@@ -443,7 +443,7 @@ def test_cells_equal_in_python_but_of_other_types_are_validated_apart(world):
 
 
 # ---------------------------------------------------------------- the streamed entity import
-# import_run parses in a second thread while it writes (inventory.importing._stream_entities);
+# import_run parses in a second thread while it writes (inventory.importer.pipeline.stream_entities);
 # with small chunks these files span several, so the late surprises reach rows already written.
 
 
@@ -460,9 +460,8 @@ def _stream_file(rows: int, *, repeat_at: int | None = None, bad_at: int | None 
 
 
 def test_streamed_import_equals_the_plain_one(world, monkeypatch):
-    from inventory import importing
 
-    monkeypatch.setattr(importing, "CHUNK", 3)
+    monkeypatch.setattr(upserts, "CHUNK", 3)
     job = run(world.actor("A1", "planner"), "entities", _stream_file(20))
     assert (job.status, job.created_count, job.rejected_count) == (ImportJob.Status.DONE, 20, 0)
     with scopes_disabled():
@@ -472,9 +471,8 @@ def test_streamed_import_equals_the_plain_one(world, monkeypatch):
 
 
 def test_a_code_repeated_in_a_later_chunk_rejects_both_rows_and_keeps_the_others(world, monkeypatch):
-    from inventory import importing
 
-    monkeypatch.setattr(importing, "CHUNK", 3)
+    monkeypatch.setattr(upserts, "CHUNK", 3)
     job = run(world.actor("A1", "planner"), "entities", _stream_file(12, repeat_at=10), mode="valid")
     assert (job.status, job.created_count, job.rejected_count) == (ImportJob.Status.DONE, 10, 2)
     assert {e["row"] for e in job.errors} == {2, 12} and "重复" in job.errors[0]["reason"]
@@ -486,9 +484,8 @@ def test_a_code_repeated_in_a_later_chunk_rejects_both_rows_and_keeps_the_others
 
 def test_a_code_repeated_inside_one_chunk_rejects_both_rows_and_keeps_the_others(world, monkeypatch):
     """Both rows reach one COPY: the unique key refuses it, and the import still ends well."""
-    from inventory import importing
 
-    monkeypatch.setattr(importing, "CHUNK", 3)
+    monkeypatch.setattr(upserts, "CHUNK", 3)
     job = run(world.actor("A1", "planner"), "entities", _stream_file(12, repeat_at=1), mode="valid")
     assert (job.status, job.created_count, job.rejected_count) == (ImportJob.Status.DONE, 10, 2)
     assert {e["row"] for e in job.errors} == {2, 3}
@@ -496,15 +493,14 @@ def test_a_code_repeated_inside_one_chunk_rejects_both_rows_and_keeps_the_others
 
 
 def test_mode_all_with_an_error_in_the_last_chunk_writes_nothing(world, monkeypatch):
-    from inventory import importing
 
-    monkeypatch.setattr(importing, "CHUNK", 3)
+    monkeypatch.setattr(upserts, "CHUNK", 3)
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
         job = import_preview(actor=actor, kind="entities", data=_stream_file(12), filename="名录.xlsx")
     # The stored file changed under the job (as if the preview had been of another version): the
     # run re-validates, meets the error in its last chunk, and undoes the chunks it wrote.
-    monkeypatch.setattr(importing, "job_source", lambda _job: nullcontext(io.BytesIO(_stream_file(12, bad_at=11))))
+    monkeypatch.setattr(jobs, "job_source", lambda _job: nullcontext(io.BytesIO(_stream_file(12, bad_at=11))))
     with actor_scope(actor):
         job = import_confirm(actor=actor, job=job, mode="all")
     assert job.status == ImportJob.Status.REFUSED and job.rejected_count == 1
@@ -516,9 +512,8 @@ def test_mode_all_with_an_error_in_the_last_chunk_writes_nothing(world, monkeypa
 def test_row_errors_from_the_parsing_thread_are_in_the_users_language(world, monkeypatch):
     from django.utils import translation
 
-    from inventory import importing
 
-    monkeypatch.setattr(importing, "CHUNK", 3)
+    monkeypatch.setattr(upserts, "CHUNK", 3)
     with translation.override("en"):
         job = run(world.actor("A1", "planner"), "entities", _stream_file(8, repeat_at=6), mode="valid")
     assert job.rejected_count == 2
@@ -528,9 +523,8 @@ def test_row_errors_from_the_parsing_thread_are_in_the_users_language(world, mon
 def test_a_failing_write_stops_the_parsing_thread_and_rolls_back(world, monkeypatch):
     import threading
 
-    from inventory import entity_upsert, importing
 
-    monkeypatch.setattr(importing, "CHUNK", 3)
+    monkeypatch.setattr(upserts, "CHUNK", 3)
     calls = []
 
     def failing(self, plan):

@@ -16,9 +16,13 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
-from inventory import importing
-from inventory.importing import ReadLimits, import_confirm, import_preview, parse_table
+from inventory.importer import reading
+from inventory.importer import rows as importer_rows
+from inventory.importer.reading import ReadLimits
+from inventory.importer.rows import parse_table
 from inventory.models import ImportJob, MarketEntity
+from inventory.services import imports as import_services
+from inventory.services.imports import import_confirm, import_preview
 from inventory.xlsx import rejected_bytes
 from tenancy.scoping import actor_scope
 
@@ -99,12 +103,12 @@ def test_the_unpacked_size_cap_refuses_the_file(world, tmp_path, settings):
 
 
 def test_a_csv_line_too_long_is_a_row_error_not_held(world, monkeypatch):
-    monkeypatch.setattr(importing, "CSV_LINE_CHARS", 1000)
+    monkeypatch.setattr(reading, "CSV_LINE_CHARS", 1000)
     data = csv_bytes([["统一社会信用代码", "名称"], [CODES[0], "甲"], [CODES[1], "乙" * 5000], [CODES[2], "丙"],
                       [CODES[3], '多行\n' * 600], [CODES[4], "丁"]])
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        parsed = parse_table(data, "名录.csv", "entities", importing.parse_context(actor))
+        parsed = parse_table(data, "名录.csv", "entities", importer_rows.parse_context(actor))
     assert parsed.total_rows == 5 and sorted(e["row"] for e in parsed.errors) == [3, 5]
     assert all("该行内容过长" in e["reason"] for e in parsed.errors)
     assert parsed.valid_rows == 3  # rows 2, 4 and 6: the quoted record's rest did not become rows
@@ -134,7 +138,7 @@ def test_valid_entity_rows_are_not_held_and_repeats_are_still_found(world):
     rows = [["统一社会信用代码", "名称"]] + [[CODES[i % 30], f"对象{i}"] for i in range(33)]  # rows 32-34 repeat 2-4
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        parsed = parse_table(xlsx(rows), "x.xlsx", "entities", importing.parse_context(actor))
+        parsed = parse_table(xlsx(rows), "x.xlsx", "entities", importer_rows.parse_context(actor))
     assert parsed.rows is None
     assert parsed.rejected_count == 6 and parsed.late_rejections == 6
     reasons = {e["row"]: e["reason"] for e in parsed.errors}
@@ -144,7 +148,7 @@ def test_valid_entity_rows_are_not_held_and_repeats_are_still_found(world):
 def test_the_rejected_rows_file_is_complete_when_the_page_list_is_cut(world, monkeypatch):
     """Errors past the stored ones are counted, not kept; the download validates again in two
     streaming passes and lists every rejected row with its reasons, repeats included."""
-    monkeypatch.setattr(importing, "MAX_STORED_ERRORS", 2)
+    monkeypatch.setattr(importer_rows, "MAX_STORED_ERRORS", 2)
     rows = [["统一社会信用代码", "名称"], [CODES[0], "甲"], ["BAD1", "坏1"], [CODES[1], "乙"], ["BAD2", "坏2"],
             [CODES[0], "重复"], ["BAD3", "坏\x013"]]
     actor = world.actor("A1")
@@ -207,7 +211,7 @@ def test_a_cell_with_a_control_character_is_a_row_error_naming_row_column_and_ch
 def test_the_api_bulk_upsert_refuses_a_control_character_with_a_field_error(world):
     actor = world.actor("A1", "admin")
     with actor_scope(actor):
-        result = importing.entity_bulk_upsert(actor=actor, records=[{"code": CODES[5], "name": "甲\x00公司"}])
+        result = import_services.entity_bulk_upsert(actor=actor, records=[{"code": CODES[5], "name": "甲\x00公司"}])
     assert result.created == 0 and [(e["row"], e["field"]) for e in result.errors] == [(0, "name")]
     assert "U+0000" in result.errors[0]["reason"]
 
@@ -312,7 +316,7 @@ def test_a_csv_of_one_huge_line_is_read_in_bounded_memory(tmp_path):
     with open(path, "rb") as stream:
         tracemalloc.start()
         try:
-            rows = list(importing.read_rows(stream, "hostile.csv", ReadLimits(None, None)))
+            rows = list(reading.read_rows(stream, "hostile.csv", ReadLimits(None, None)))
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -330,7 +334,7 @@ def test_a_cell_that_sent_the_reader_to_openpyxl_no_longer_escapes_the_bound(tmp
     with open(path, "rb") as stream:
         tracemalloc.start()
         try:
-            rows = list(importing.read_rows(stream, "hostile.xlsx"))
+            rows = list(reading.read_rows(stream, "hostile.xlsx"))
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()

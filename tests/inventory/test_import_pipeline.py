@@ -1,4 +1,4 @@
-"""The import pipeline (inventory/entity_upsert.py): when the import opens its own transaction on
+"""The import pipeline (inventory/importer/entity_upsert.py, importer/pipeline.py): when the import opens its own transaction on
 PostgreSQL, a second thread looks chunks up through a connection of its own and prepares them
 while this one writes. It must leave exactly what the one-step-after-another upsert leaves.
 
@@ -15,10 +15,11 @@ import pytest
 from django.db import connection
 from django_scopes import scopes_disabled
 
-from inventory import importing
-from inventory.importing import import_confirm, import_preview, import_run
+from inventory.importer import entity_upsert, jobs, upserts
+from inventory.importer.jobs import import_run
 from inventory.models import ImportJob, MarketEntity, RegistryEntry
-from inventory.services import registry_bulk_retire
+from inventory.services.entities import registry_bulk_retire
+from inventory.services.imports import import_confirm, import_preview
 from tenancy.models import AuditEntry
 from tenancy.scoping import actor_scope
 
@@ -33,21 +34,21 @@ pytestmark = [
 @pytest.fixture(autouse=True)
 def small_chunks(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(importing, "CHUNK", 3)
+    monkeypatch.setattr(upserts, "CHUNK", 3)
 
 
 def import_file(actor, table, *, mode="valid", beside=True, monkeypatch=None):
     """Run an import the way the Celery task does (inventory.tasks.import_job_run): the preview
     committed, then ``import_run`` outside any transaction of the caller."""
     used = []
-    original = importing.reads_beside_see_all
+    original = jobs.reads_beside_see_all
 
     def spy():
         outcome = original() and beside
         used.append(outcome)
         return outcome
 
-    monkeypatch.setattr(importing, "reads_beside_see_all", spy)
+    monkeypatch.setattr(jobs, "reads_beside_see_all", spy)
     with actor_scope(actor):
         job = import_preview(actor=actor, kind="entities", data=xlsx(table), filename="名录.xlsx")
         if mode == ImportJob.Mode.ALL and job.rejected_count:
@@ -139,7 +140,7 @@ def test_pipeline_mode_all_with_a_late_error_writes_nothing(world, monkeypatch):
     bad[-1][0] = CODES[10][:-1] + ("0" if CODES[10][-1] != "0" else "1")  # wrong check character
     # The stored file changes under the job (as if the preview had been of another version): the
     # run re-validates, meets the error in its last chunk, and undoes the chunks it wrote.
-    monkeypatch.setattr(importing, "job_source", lambda _job: nullcontext(io.BytesIO(xlsx(bad))))
+    monkeypatch.setattr(jobs, "job_source", lambda _job: nullcontext(io.BytesIO(xlsx(bad))))
     job = import_file(world.actor("A1", "planner"), good, mode="all", monkeypatch=monkeypatch)
     assert job.status == ImportJob.Status.REFUSED and job.rejected_count == 1
     with scopes_disabled():
@@ -149,12 +150,11 @@ def test_pipeline_mode_all_with_a_late_error_writes_nothing(world, monkeypatch):
 def test_a_running_import_beats_while_it_waits(world, monkeypatch, settings):
     """The worker's job writes heartbeat_at from a thread of its own while the import runs, even
     through a write that reports no progress (a lock wait, a long statement): only a dead
-    process stops beating (inventory.importing.fail_if_stale)."""
+    process stops beating (inventory.importer.jobs.fail_if_stale)."""
     import time
 
     from django.utils import timezone
 
-    from inventory import entity_upsert
     from tenancy.jobs import PROGRESS_DB
 
     settings.IMPORT_STALE_AFTER_SECONDS = 10  # a beat every second

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from inventory import selectors, services
 from inventory.models import ConflictOfInterest, Inspector
+from inventory.selectors import inspectors as inspector_selectors
+from inventory.services import inspectors as inspector_services
 from tenancy.models import AuditEntry, OrgUnit
 from tenancy.scoping import actor_scope
 from tests.factories import make_entity, make_inspector
@@ -25,23 +26,23 @@ def test_create_update_with_specialties_unit_and_user(world):
         unit = OrgUnit.objects.create(organization=world.orgs["A1"], region=world.orgs["A1"].region, name="执法队")
         foreign_unit = OrgUnit.objects.create(organization=world.orgs["A2"], region=world.orgs["A2"].region, name="别人的股室")
     with actor_scope(actor):
-        inspector = services.inspector_create(
+        inspector = inspector_services.inspector_create(
             actor=actor, data={"name": " 王正斌 ", "cert_no": "14052201001", "unit": unit, "status": "active",
                                "user": world.user("A1", "inspector")},
             specialties=["旅行社", "网吧"],
         )
         assert inspector.name == "王正斌" and sorted(t.name for t in inspector.specialties.all()) == ["旅行社", "网吧"]
         with pytest.raises(ValidationError) as e:
-            services.inspector_create(actor=actor, data={"name": "重复", "cert_no": "14052201001"})
+            inspector_services.inspector_create(actor=actor, data={"name": "重复", "cert_no": "14052201001"})
         assert "已在本单位名录库中" in e.value.message_dict["cert_no"][0]
         with pytest.raises(ValidationError) as e:
-            services.inspector_create(actor=actor, data={"name": "x", "cert_no": "X1", "user": world.user("A2", "inspector")})
+            inspector_services.inspector_create(actor=actor, data={"name": "x", "cert_no": "X1", "user": world.user("A2", "inspector")})
         assert "本单位成员" in e.value.message_dict["user"][0]
         with pytest.raises(ValidationError):
-            services.inspector_update(actor=actor, inspector=inspector, data={"unit": foreign_unit})
+            inspector_services.inspector_update(actor=actor, inspector=inspector, data={"unit": foreign_unit})
         inspector.refresh_from_db()
         assert inspector.unit_id == unit.pk
-        services.inspector_update(actor=actor, inspector=inspector, data={"status": "leave"}, specialties=["旅行社"])
+        inspector_services.inspector_update(actor=actor, inspector=inspector, data={"status": "leave"}, specialties=["旅行社"])
         inspector.refresh_from_db()
         assert inspector.status == "leave" and not inspector.eligible_on()
         assert AuditEntry.objects.filter(target_type="inventory.inspector", action="update").exists()
@@ -54,7 +55,7 @@ def test_expired_certificate_is_ineligible_and_red(world, login):
     assert not expired.eligible_on() and valid.eligible_on()
     actor = world.actor("A1", "viewer")
     with actor_scope(actor):
-        only_expired = selectors.inspector_list(actor=actor, filters=selectors.InspectorFilters(expired=True))
+        only_expired = inspector_selectors.inspector_list(actor=actor, filters=inspector_selectors.InspectorFilters(expired=True))
         assert [i.name for i in only_expired] == ["李过期"]
     client = login(world.user("A1", "viewer"))
     body = client.get(reverse("inventory:inspector_list")).content.decode()
@@ -80,13 +81,13 @@ def test_conflicts_declare_and_withdraw(world, login):
     entity = make_entity(world, "A2")  # same county, another department's registry: still declarable
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        conflict = services.conflict_declare(actor=actor, inspector=inspector, entity=entity, reason="配偶在该公司任职", approved_by="王局长")
+        conflict = inspector_services.conflict_declare(actor=actor, inspector=inspector, entity=entity, reason="配偶在该公司任职", approved_by="王局长")
         with pytest.raises(ValidationError):
-            services.conflict_declare(actor=actor, inspector=inspector, entity=entity, reason="再次申报")
-        services.conflict_withdraw(actor=actor, conflict=conflict)
+            inspector_services.conflict_declare(actor=actor, inspector=inspector, entity=entity, reason="再次申报")
+        inspector_services.conflict_withdraw(actor=actor, conflict=conflict)
         assert not ConflictOfInterest.objects.get(pk=conflict.pk).is_active
         with pytest.raises(ValidationError):
-            services.conflict_withdraw(actor=actor, conflict=conflict)
+            inspector_services.conflict_withdraw(actor=actor, conflict=conflict)
     client = login(world.user("A1", "planner"))
     response = client.post(reverse("inventory:conflict_add", args=[inspector.pk]), {"entity_code": entity.code.lower(), "reason": "近亲属"})
     assert response.status_code == 302

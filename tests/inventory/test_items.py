@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from inventory import services
 from inventory.models import CheckItem, CheckPoint, JointCheckItem
+from inventory.services import items as item_services
 from sampling.models import SamplingPlan, SamplingTask
 from tenancy.models import AuditEntry
 from tenancy.scoping import actor_scope
@@ -29,7 +29,7 @@ def use_in_task(world, item: CheckItem) -> SamplingTask:
 def test_create_item_with_points_and_audit(world):
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        item = services.checkitem_create(
+        item = item_services.checkitem_create(
             actor=actor,
             data={"code": " LY-001 ", "name": "旅行社经营行为检查", "category": "key", "method": "onsite"},
             points=[{"project": "经营许可", "answer_kind": "status"}, {"project": "合同签订", "answer_kind": "photo", "photo_required": True}],
@@ -38,7 +38,7 @@ def test_create_item_with_points_and_audit(world):
         assert [p.project for p in item.points.order_by("order")] == ["经营许可", "合同签订"]
         assert AuditEntry.objects.filter(action="create", target_type="inventory.checkitem", target_id=str(item.pk)).exists()
         with pytest.raises(ValidationError) as e:
-            services.checkitem_create(actor=actor, data={"code": "LY-001", "name": "重复"})
+            item_services.checkitem_create(actor=actor, data={"code": "LY-001", "name": "重复"})
         assert "已在本单位清单中" in str(e.value.message_dict["code"])
 
 
@@ -46,14 +46,14 @@ def test_viewer_and_office_cannot_write(world):
     for key, role in (("A1", "viewer"), ("A1", "inspector"), ("AO", "admin")):
         actor = world.actor(key, role)
         with actor_scope(actor), pytest.raises(PermissionDenied):
-            services.checkitem_create(actor=actor, data={"code": "X", "name": "X"})
+            item_services.checkitem_create(actor=actor, data={"code": "X", "name": "X"})
 
 
 def test_edit_unused_item_in_place(world):
     item = make_item(world, "A1")
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        saved = services.checkitem_update(actor=actor, item=item, data={"name": "新名称"})
+        saved = item_services.checkitem_update(actor=actor, item=item, data={"name": "新名称"})
         assert saved.pk == item.pk and saved.version == 1 and saved.name == "新名称"
         assert CheckItem.objects.filter(code=item.code).count() == 1
 
@@ -64,8 +64,8 @@ def test_edit_item_in_use_makes_new_version_and_keeps_old(world):
     actor = world.actor("A1", "planner")
     old_name = item.name
     with actor_scope(actor):
-        assert services.checkitem_in_use(item)
-        new = services.checkitem_update(actor=actor, item=item, data={"name": "修订后的事项"}, reason="条例修订")
+        assert item_services.checkitem_in_use(item)
+        new = item_services.checkitem_update(actor=actor, item=item, data={"name": "修订后的事项"}, reason="条例修订")
         assert new.pk != item.pk and new.version == 2 and new.previous_id == item.pk and new.is_current
         assert new.change_reason == "条例修订"
         old = CheckItem.objects.get(pk=item.pk)
@@ -78,7 +78,7 @@ def test_edit_item_in_use_makes_new_version_and_keeps_old(world):
         assert AuditEntry.objects.filter(action="new_version", target_id=str(new.pk)).exists()
         # The old version can no longer be edited.
         with pytest.raises(ValidationError):
-            services.checkitem_update(actor=actor, item=old, data={"name": "x"})
+            item_services.checkitem_update(actor=actor, item=old, data={"name": "x"})
 
 
 def test_point_edit_on_item_in_use_edits_the_copy(world):
@@ -87,7 +87,7 @@ def test_point_edit_on_item_in_use_edits_the_copy(world):
     actor = world.actor("A1", "admin")
     with actor_scope(actor):
         first = item.points.order_by("order").first()
-        point = services.checkpoint_update(actor=actor, point=first, data={"project": "改后的项目"})
+        point = item_services.checkpoint_update(actor=actor, point=first, data={"project": "改后的项目"})
         assert point.item_id != item.pk
         new_item = CheckItem.objects.get(pk=point.item_id)
         assert new_item.version == 2
@@ -99,11 +99,11 @@ def test_points_add_move_delete_keep_order(world):
     item = make_item(world, "A1", points=3)
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        p4 = services.checkpoint_add(actor=actor, item=item, data={"project": "第四项", "answer_kind": "number"})
+        p4 = item_services.checkpoint_add(actor=actor, item=item, data={"project": "第四项", "answer_kind": "number"})
         assert p4.order == 4
-        services.checkpoint_move(actor=actor, point=p4, direction="up")
+        item_services.checkpoint_move(actor=actor, point=p4, direction="up")
         assert list(item.points.order_by("order").values_list("project", flat=True)) == ["检查项目1", "检查项目2", "第四项", "检查项目3"]
-        services.checkpoint_delete(actor=actor, point=item.points.get(project="检查项目1"))
+        item_services.checkpoint_delete(actor=actor, point=item.points.get(project="检查项目1"))
         assert list(item.points.order_by("order").values_list("order", "project")) == [(1, "检查项目2"), (2, "第四项"), (3, "检查项目3")]
 
 
@@ -112,12 +112,12 @@ def test_retire_needs_reason(world):
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
         with pytest.raises(ValidationError):
-            services.checkitem_retire(actor=actor, item=item, reason=" ")
-        services.checkitem_retire(actor=actor, item=item, reason="法规废止")
+            item_services.checkitem_retire(actor=actor, item=item, reason=" ")
+        item_services.checkitem_retire(actor=actor, item=item, reason="法规废止")
         item.refresh_from_db()
         assert item.status == "retired" and item.retired_reason == "法规废止"
         with pytest.raises(ValidationError):
-            services.checkitem_update(actor=actor, item=item, data={"name": "x"})
+            item_services.checkitem_update(actor=actor, item=item, data={"name": "x"})
 
 
 def test_item_pages(world, login):
@@ -157,20 +157,20 @@ def test_viewer_gets_403_on_edit_and_sees_no_buttons(world, login):
 def test_joint_items_kept_by_office_read_by_departments(world, login):
     office = world.actor("AO", "planner")
     with actor_scope(office):
-        item = services.jointitem_create(
+        item = item_services.jointitem_create(
             actor=office,
             data={"field": "文化旅游", "name": "旅游市场联合检查", "target": "旅行社", "initiator": world.orgs["A1"], "partners": [world.orgs["A2"]]},
         )
         assert list(item.partners.all()) == [world.orgs["A2"]]
         with pytest.raises(ValidationError):
-            services.jointitem_create(
+            item_services.jointitem_create(
                 actor=office, data={"field": "x", "name": "x", "target": "x", "initiator": world.orgs["B1"], "partners": []}
             )
     dept = world.actor("A2", "admin")
     with actor_scope(dept):
         assert list(JointCheckItem.objects.values_list("name", flat=True)) == ["旅游市场联合检查"]
         with pytest.raises(PermissionDenied):
-            services.jointitem_update(actor=dept, item=item, data={"field": "x", "name": "x", "target": "x", "initiator": world.orgs["A1"]})
+            item_services.jointitem_update(actor=dept, item=item, data={"field": "x", "name": "x", "target": "x", "initiator": world.orgs["A1"]})
     with actor_scope(world.actor("B1", "admin")):
         assert not JointCheckItem.objects.exists()
     body = login(world.user("A1", "viewer")).get(reverse("inventory:joint_list")).content.decode()
@@ -227,8 +227,8 @@ def test_item_on_an_approved_or_published_plan_is_in_use(world, status):
     on_plan(item, status)
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        assert services.checkitem_in_use(item)
-        new = services.checkitem_update(actor=actor, item=item, data={"name": "按新条例修订"}, reason="条例修订")
+        assert item_services.checkitem_in_use(item)
+        new = item_services.checkitem_update(actor=actor, item=item, data={"name": "按新条例修订"}, reason="条例修订")
         assert new.pk != item.pk and new.version == 2
         old = CheckItem.objects.get(pk=item.pk)
         assert not old.is_current and old.name != "按新条例修订"
@@ -241,8 +241,8 @@ def test_item_on_a_draft_plan_is_edited_in_place(world, status):
     on_plan(item, status)
     actor = world.actor("A1", "planner")
     with actor_scope(actor):
-        assert not services.checkitem_in_use(item)
-        saved = services.checkitem_update(actor=actor, item=item, data={"name": "草案阶段修改"})
+        assert not item_services.checkitem_in_use(item)
+        saved = item_services.checkitem_update(actor=actor, item=item, data={"name": "草案阶段修改"})
         assert saved.pk == item.pk and saved.version == 1
 
 
@@ -250,17 +250,17 @@ def test_item_linked_to_a_joint_item_of_an_approved_joint_plan_is_in_use(world):
     item = make_item(world, "A1")
     office = world.actor("AO", "planner")
     with actor_scope(office):
-        joint = services.jointitem_create(
+        joint = item_services.jointitem_create(
             actor=office,
             data={"field": "文化旅游", "name": "旅游市场联合检查", "target": "旅行社", "initiator": world.orgs["A1"],
                   "partners": [], "items": [item]},
         )
-    assert not services.checkitem_in_use(item)  # linked, but on no approved plan yet
+    assert not item_services.checkitem_in_use(item)  # linked, but on no approved plan yet
     plan = on_plan(item, "draft", joint=joint)
-    assert not services.checkitem_in_use(item)
+    assert not item_services.checkitem_in_use(item)
     with scopes_disabled():
         SamplingPlan.objects.filter(pk=plan.pk).update(status="approved")
-    assert services.checkitem_in_use(item)
+    assert item_services.checkitem_in_use(item)
 
 
 def test_item_page_warns_when_on_an_approved_plan(world, login):
@@ -278,19 +278,19 @@ def test_joint_item_links_department_items(world, login):
     office = world.actor("AO", "planner")
     base = {"field": "文化旅游", "name": "旅游市场联合检查", "target": "旅行社"}
     with actor_scope(office):
-        joint = services.jointitem_create(
+        joint = item_services.jointitem_create(
             actor=office, data={**base, "initiator": world.orgs["A1"], "partners": [world.orgs["A2"]], "items": [a1, a2]},
         )
         assert sorted(joint.items.values_list("pk", flat=True)) == sorted([a1.pk, a2.pk])
         # Another county's item is not visible to the office: refused, whatever the input says.
         with pytest.raises(ValidationError) as e:
-            services.jointitem_update(actor=office, item=joint, data={**base, "initiator": world.orgs["A1"], "items": [a1, b1]})
+            item_services.jointitem_update(actor=office, item=joint, data={**base, "initiator": world.orgs["A1"], "items": [a1, b1]})
         assert "items" in e.value.message_dict
         # An item of a department that does not take part.
         with pytest.raises(ValidationError) as e:
-            services.jointitem_update(actor=office, item=joint, data={**base, "initiator": world.orgs["A1"], "items": [a1, other]})
+            item_services.jointitem_update(actor=office, item=joint, data={**base, "initiator": world.orgs["A1"], "items": [a1, other]})
         assert "发起部门或配合部门" in "".join(e.value.message_dict["items"])
-        services.jointitem_update(
+        item_services.jointitem_update(
             actor=office, item=joint, data={**base, "initiator": world.orgs["A1"], "partners": [world.orgs["A2"]], "items": [a2]}
         )
         assert list(joint.items.values_list("pk", flat=True)) == [a2.pk]

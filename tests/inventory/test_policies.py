@@ -7,7 +7,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from inventory import importing, policies, services
+from inventory import policies
+from inventory.services import imports as import_services
+from inventory.services import inspectors as inspector_services
 from tenancy.context import Role
 from tenancy.policies import POLICIES, allowed
 from tenancy.scoping import actor_scope
@@ -79,18 +81,18 @@ def test_services_refuse_with_the_policys_message(world):
     viewer = world.actor("A1", "viewer")
     with actor_scope(viewer):
         with pytest.raises(PermissionDenied, match="只有本单位管理员或计划编制人员可以修改"):
-            services.inspector_update(actor=viewer, inspector=inspector, data={"name": "改名"})
+            inspector_services.inspector_update(actor=viewer, inspector=inspector, data={"name": "改名"})
         with pytest.raises(PermissionDenied, match="只有本单位管理员或计划编制人员可以导入"):
-            importing.import_preview(actor=viewer, kind="entities", data=b"code,name\n", filename="x.csv")
+            import_services.import_preview(actor=viewer, kind="entities", data=b"code,name\n", filename="x.csv")
         with pytest.raises(PermissionDenied, match="只有本单位管理员或计划编制人员可以批量写入检查对象"):
-            importing.entity_bulk_upsert(actor=viewer, records=[{"code": "x", "name": "甲"}])
+            import_services.entity_bulk_upsert(actor=viewer, records=[{"code": "x", "name": "甲"}])
     admin = world.actor("A1", "admin")
     code = make_entity(world, "A1").code
     with actor_scope(admin):
-        job = importing.import_preview(actor=admin, kind="entities", data=f"统一社会信用代码,名称\n{code},甲\n".encode(), filename="x.csv")
+        job = import_services.import_preview(actor=admin, kind="entities", data=f"统一社会信用代码,名称\n{code},甲\n".encode(), filename="x.csv")
     other = world.actor("AO", "admin")  # the office sees its departments' imports, but imports only its own
     with actor_scope(other), pytest.raises(PermissionDenied, match="只能导入本单位上传的文件"):
-        importing.import_confirm(actor=other, job=job, mode="valid")
+        import_services.import_confirm(actor=other, job=job, mode="valid")
 
 
 def test_pages_offer_what_the_policies_allow(world, login):

@@ -10,8 +10,10 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
-from inventory.importing import COLUMNS, import_confirm, import_preview
+from inventory.importer.columns import COLUMNS
 from inventory.models import CheckItem, ImportJob, Inspector, MarketEntity, RegistryEntry
+from inventory.services import entities as entity_services
+from inventory.services.imports import import_confirm, import_preview
 from inventory.xlsx import escape_cell, export_response, template_bytes
 from tenancy.models import OrgUnit
 from tenancy.scoping import actor_scope
@@ -179,9 +181,8 @@ def test_department_export_lists_only_its_active_registry(world, login):
     run(actor, "entities", xlsx(MESSY), "a.xlsx")
     run(world.actor("A2"), "entities", xlsx([["统一社会信用代码", "名称", "分类标注"], [CODES[5], "乙部门的对象", "乙标签"]]), "b.xlsx")
     with actor_scope(actor):
-        from inventory import services
 
-        services.registry_bulk_retire(
+        entity_services.registry_bulk_retire(
             actor=actor, entity_ids=list(MarketEntity.objects.filter(code=CODES[1]).values_list("pk", flat=True)),
             reason="已迁出",
         )

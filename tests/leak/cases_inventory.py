@@ -1,4 +1,4 @@
-"""Leak-matrix entries for the 一单两库 pages and API routes (inventory/urls.py, inventory/api.py)."""
+"""Leak-matrix entries for the 一单两库 pages and API routes (inventory/urls.py, inventory/api/)."""
 
 from __future__ import annotations
 

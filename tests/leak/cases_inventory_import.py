@@ -1,4 +1,4 @@
-"""Leak-matrix entries for the import pages (inventory/urls_import.py)."""
+"""Leak-matrix entries for the import pages (inventory/urls.py, inventory/views/imports.py)."""
 
 from __future__ import annotations
 

@@ -288,7 +288,7 @@ def test_a_code_changed_after_the_commitment_still_draws_its_entity(world):
     """A legacy 注册号 replaced by the USCC between the commitment and the draw: the frozen key is
     the old code, and the selection still points at the entity (found through the audit log)."""
     from inventory.codes import make_uscc
-    from inventory.services import entity_update
+    from inventory.services.entities import entity_update
 
     task = make_ready_task(world, "A1", entities=8, inspectors=4)
     with scopes_disabled():

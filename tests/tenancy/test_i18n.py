@@ -19,7 +19,9 @@ from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
-from inventory import codes, importing
+from inventory import codes
+from inventory.importer.columns import ENTITY_COLUMNS
+from inventory.services.imports import entity_bulk_upsert, import_preview
 from inventory.models import CheckItem, ImportJob, Inspector, MarketEntity
 from tenancy.i18n import fixed_labels, join_clauses, join_list, translate_stored
 from tenancy.scoping import actor_scope
@@ -104,13 +106,13 @@ def test_spreadsheet_vocabulary_stays_chinese_whatever_the_language(world):
         assert str(MarketEntity.Risk.A.label) == "A (low risk)"  # pages translate …
         assert fixed_labels(MarketEntity.Risk)["A"] == "A 低风险"  # … the spreadsheets do not
         assert fixed_labels(MarketEntity.EntityType)["individual"] == "个体工商户"
-        column = {c.field: c for c in importing.ENTITY_COLUMNS}["risk_class"]
+        column = {c.field: c for c in ENTITY_COLUMNS}["risk_class"]
         assert column.export("D") == "D 高风险" and "D 高风险" in column.choices
     code = codes.make_uscc("91", "140522", "MA0K00001")
     actor = world.actor("A1", "planner")
     with translation.override("en"), actor_scope(actor):
         # The API's bulk upsert and the spreadsheets share the column parsers: Chinese labels.
-        result = importing.entity_bulk_upsert(
+        result = entity_bulk_upsert(
             actor=actor,
             records=[{"code": code, "name": "甲公司", "entity_type": "个体工商户", "risk_class": "C 较高风险", "status": "注销"}],
         )
@@ -176,7 +178,7 @@ def _world_with_data(world) -> dict[str, object]:
     inspector = make_inspector(world, "A1", status=Inspector.Status.SECONDED, cert_expires_on=dt.date(2020, 1, 1))
     conflict = make_conflict(world, "A1")
     with translation.override("zh-hans"), actor_scope(world.actor("A1", "planner")):
-        job = importing.import_preview(
+        job = import_preview(
             actor=world.actor("A1", "planner"), kind=ImportJob.Kind.ENTITIES, filename="registry.csv",
             data=(
                 # Header spellings no page uses as a label: stripping them as user data hides nothing.

@@ -20,17 +20,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
-from inventory.importing import (
-    COLUMNS,
-    MAX_STORED_ERRORS,
-    ImportRefused,
-    ReadLimits,
-    import_preview,
-    import_run,
-    parse_context,
-    parse_table,
-)
+from inventory.importer.columns import COLUMNS
+from inventory.importer.jobs import import_run
+from inventory.importer.reading import ImportRefused, ReadLimits
+from inventory.importer.rows import MAX_STORED_ERRORS, parse_context, parse_table
 from inventory.models import ImportJob
+from inventory.services.imports import import_preview
 from tenancy.actors import organization_by_code_or_name
 from tenancy.commands import TenantCommand
 from tenancy.context import Actor

@@ -11,7 +11,7 @@ Each chunk of rows goes through three steps:
 3. ``write`` writes it: new tags, changed and new entities, registry entries, tag links, audit.
 
 :func:`upsert_entities` runs the steps one after another. An import of a large file runs them as
-a pipeline (``inventory.importing._stream_entities``): the database writes chunk *n* while a second thread looks
+a pipeline (``inventory.importer.pipeline.stream_entities``): the database writes chunk *n* while a second thread looks
 up and prepares chunk *n + 1* through a second connection. That connection sees only what was
 committed before the import, which is what the lookups need as long as no code repeats in the
 file; a file with repeated codes is refused by the file-wide check at the end, and the importer
@@ -27,12 +27,11 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from inventory.models import MarketEntity, RegistryEntry, Tag
 from tenancy import audit
 from tenancy.bulk import PlannerStatistics, bulk_insert, bulk_insert_links, bulk_update_values, chunks
 from tenancy.context import Actor
 from tenancy.scoping import assert_writable
-
-from .models import MarketEntity, RegistryEntry, Tag
 
 Progress = Callable[[int], None]
 
@@ -128,7 +127,7 @@ class EntityUpsert:
     # ---------------------------------------------------------------------------- 1. lookup
 
     def lookup(self, chunk: list[dict[str, Any]]) -> Found:
-        """Reads on this thread's connection (in the pipeline: one of its own, see importing)."""
+        """Reads on this thread's connection (in the pipeline: one of its own, see ``importer.pipeline``)."""
         actor = self.actor
         stored = {
             row[1]: dict(zip(self.read_columns, row, strict=True))

@@ -1,76 +1,44 @@
-"""Import pages: history, upload, preview with every error, mode choice, progress, rejected rows."""
+"""Import pages: history, upload, preview with every error, mode choice, progress, rejected rows.
+"""
 
 from __future__ import annotations
 
-from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from tenancy.context import Actor
-from tenancy.forms import Form
+from inventory import policies
+from inventory.forms.imports import ConfirmForm, UploadForm, kind_choices
+from inventory.importer import reading
+from inventory.models import ImportJob
+from inventory.selectors import imports as import_selectors
+from inventory.services import imports as import_services
+from inventory.views import requires
+from inventory.xlsx import rejected_response, template_response
 from tenancy.i18n import join_clauses, translate_stored
 from tenancy.permissions import member_required
-
-from . import importing, policies
-from .models import ImportJob
-from .views import requires
-from .xlsx import rejected_response, template_response
 
 ERRORS_PER_PAGE = 50
 
 
-def _kinds(actor: Actor) -> list[tuple[str, str]]:
-    return [(k, label) for k, label in ImportJob.Kind.choices if policies.can_import_kind(actor, k)]
-
-
-class UploadForm(Form):
-    kind = forms.ChoiceField(label=gettext_lazy("导入类型"))
-    file = forms.FileField(
-        label=gettext_lazy("文件"),
-        help_text=gettext_lazy("Excel（.xlsx）或 CSV（UTF-8 或 GBK 编码）；表头上方可以有标题行，列的顺序不限。"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,.txt", "data-testid": "import-file"}),
-    )
-
-    def __init__(self, *args: object, actor: Actor, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = _kinds(actor)
-        self.fields["kind"].widget.attrs["data-testid"] = "import-kind"
-
-    def clean_file(self) -> object:
-        upload = self.cleaned_data["file"]
-        limit = settings.IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise ValidationError(_("文件过大：上限为 %(mb)s MB") % {"mb": round(limit / 2**20, 1)})
-        return upload
-
-
-class ConfirmForm(Form):
-    mode = forms.ChoiceField(
-        label=gettext_lazy("导入方式"), choices=ImportJob.Mode.choices, widget=forms.RadioSelect, initial=ImportJob.Mode.ALL
-    )
-
-
 def _job_or_404(request: HttpRequest, pk: int, *, own: bool = False) -> ImportJob:
     try:
-        return importing.import_job_get(actor=request.actor, pk=pk, own=own)
+        return import_selectors.import_job_get(actor=request.actor, pk=pk, own=own)
     except ImportJob.DoesNotExist:
         raise Http404
 
 
 @member_required()
 def import_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(importing.import_job_list(actor=request.actor), 30).get_page(request.GET.get("page"))
+    page = Paginator(import_selectors.import_job_list(actor=request.actor), 30).get_page(request.GET.get("page"))
     return render(
         request,
         "inventory/import_list.html",
-        {"page": page, "kinds": _kinds(request.actor), "can_import": policies.can_import(request.actor)},
+        {"page": page, "kinds": kind_choices(request.actor), "can_import": policies.can_import(request.actor)},
     )
 
 
@@ -89,7 +57,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                job = importing.import_preview(  # the upload as a file: read as a stream, not whole
+                job = import_services.import_preview(  # the upload as a file: read as a stream, not whole
                     actor=actor, kind=form.cleaned_data["kind"], data=upload, filename=upload.name
                 )
             except ValidationError as exc:
@@ -105,7 +73,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     else:
         initial_kind = request.GET.get("kind")
         form = UploadForm(actor=actor, initial={"kind": initial_kind} if initial_kind else None)
-    return render(request, "inventory/import_upload.html", {"form": form, "kinds": _kinds(actor)})
+    return render(request, "inventory/import_upload.html", {"form": form, "kinds": kind_choices(actor)})
 
 
 @member_required()
@@ -147,7 +115,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("请选择导入方式"))
         return redirect("inventory:import_detail", pk=job.pk)
     try:
-        job = importing.import_confirm(actor=request.actor, job=job, mode=form.cleaned_data["mode"])
+        job = import_services.import_confirm(actor=request.actor, job=job, mode=form.cleaned_data["mode"])
     except ValidationError as exc:
         messages.error(request, join_clauses(exc.messages))
     else:
@@ -175,5 +143,5 @@ def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     try:
         return rejected_response(job)
-    except (importing.ImportRefused, FileNotFoundError, OSError):
+    except (reading.ImportRefused, FileNotFoundError, OSError):
         raise Http404

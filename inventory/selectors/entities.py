@@ -1,7 +1,8 @@
-"""Reads of 一单两库 for views and the API. Every query goes through the scoped managers.
+"""Reads of the entity registry: the filtered list, an entity and its history, registry entries,
+code changes.
 
-The entity list uses KEYSET pagination — a cursor on (sort key, id), never OFFSET — so the
-1,000th page of a 1,000,000-entity registry costs what the first does.
+The entity list uses KEYSET pagination — a cursor on (sort key, id), never OFFSET — so a page
+deep in a registry of a million entities costs what the first does.
 """
 
 from __future__ import annotations
@@ -16,31 +17,20 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from tenancy import db
-from tenancy.context import Actor, OrgKind
-
-from . import codes, extensions
-from .models import (
-    CheckItem,
-    CheckPoint,
+from inventory import codes, extensions
+from inventory.models import (
     ConflictOfInterest,
     EntityCodeChange,
-    Inspector,
-    JointCheckItem,
     MarketEntity,
     RegistryEntry,
     Tag,
 )
+from tenancy import db
+from tenancy.context import Actor
 
 PAGE_SIZE = 50
-
-# --------------------------------------------------------------------------- check items
-
 
 
 def industry_q(prefixes: list[str]) -> Q:
@@ -61,74 +51,6 @@ def industry_q(prefixes: list[str]) -> Q:
             low, high = codes.INDUSTRY_SECTIONS[canonical]
             q |= reduce(or_, (Q(industry_code__startswith=f"{d:02d}") for d in range(low, high + 1)))
     return q
-
-
-def item_list(
-    *, actor: Actor, q: str = "", category: str = "", method: str = "", status: str = "", history: bool = False
-) -> QuerySet[CheckItem]:
-    items = CheckItem.objects.select_related("responsible_unit", "organization").annotate(point_count=Count("points"))
-    if not history:
-        items = items.filter(is_current=True)
-    q = codes.normalize_text(q)
-    if q:
-        items = items.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(legal_basis__icontains=q))
-    if category:
-        items = items.filter(category=category)
-    if method:
-        items = items.filter(method=method)
-    if status:
-        items = items.filter(status=status)
-    return items.order_by("organization_id", "code", "-version")
-
-
-def item_get(*, actor: Actor, pk: int) -> CheckItem:
-    return CheckItem.objects.select_related("responsible_unit", "organization", "previous").get(pk=pk)
-
-
-def item_points(*, actor: Actor, item: CheckItem) -> list[CheckPoint]:
-    return list(CheckPoint.objects.filter(item=item).order_by("order", "id"))
-
-
-def item_versions(*, actor: Actor, item: CheckItem) -> list[CheckItem]:
-    """Every version of the item's code in its organization, newest first (the version history)."""
-    return list(
-        CheckItem.objects.filter(organization_id=item.organization_id, code=item.code).order_by("-version")
-    )
-
-
-def point_get(*, actor: Actor, pk: int) -> CheckPoint:
-    return CheckPoint.objects.select_related("item").get(pk=pk)
-
-
-def jointitem_list(*, actor: Actor, q: str = "") -> QuerySet[JointCheckItem]:
-    # The linked department items go through CheckItem's scoped manager: a department sees the
-    # links to its own items only, the office those of every department of its region.
-    items = JointCheckItem.objects.select_related("initiator", "organization").prefetch_related(
-        "partners", Prefetch("items", queryset=CheckItem.objects.select_related("organization").order_by("organization__name", "code"))
-    )
-    q = codes.normalize_text(q)
-    if q:
-        items = items.filter(Q(name__icontains=q) | Q(field__icontains=q) | Q(target__icontains=q))
-    return items.order_by("field", "name", "id")
-
-
-def jointitem_get(*, actor: Actor, pk: int) -> JointCheckItem:
-    return JointCheckItem.objects.select_related("initiator", "organization").get(pk=pk)
-
-
-def jointitem_item_choices(*, actor: Actor, keep: list[int] | tuple[int, ...] = ()) -> QuerySet[CheckItem]:
-    """The departments' own check items a joint item can link to (对应部门事项): the current, active
-    items of the departments the actor sees (an office: its region), plus ``keep`` (the links the
-    joint item already has, even if an item was revised or retired since)."""
-    current = Q(is_current=True, status=CheckItem.Status.ACTIVE, organization__kind=OrgKind.DEPARTMENT)
-    return (
-        CheckItem.objects.filter(current | Q(pk__in=list(keep)))
-        .select_related("organization")
-        .order_by("organization__name", "code", "-version")
-    )
-
-
-# --------------------------------------------------------------------------- entities
 
 
 @dataclass
@@ -152,6 +74,8 @@ SORTS: dict[str, tuple[str, bool]] = {
     "complaints": ("complaint_count", True),
     "updated": ("updated_at", True),
 }
+
+
 _CODE_LIKE = re.compile(r"^[0-9A-Z][0-9A-Z-]*$")
 
 
@@ -429,87 +353,3 @@ def registry_entry_list(*, actor: Actor) -> QuerySet[RegistryEntry]:
 
 def registry_entry_get(*, actor: Actor, pk: int) -> RegistryEntry:
     return registry_entry_list(actor=actor).get(pk=pk)
-
-
-# --------------------------------------------------------------------------- inspectors
-
-
-@dataclass
-class InspectorFilters:
-    q: str = ""
-    unit: int | None = None
-    status: str = ""
-    specialty: int | None = None
-    expired: bool | None = None
-
-
-def inspector_list(*, actor: Actor, filters: InspectorFilters | None = None) -> QuerySet[Inspector]:
-    f = filters or InspectorFilters()
-    today = timezone.localdate()
-    inspectors = Inspector.objects.select_related("unit", "organization", "user").prefetch_related(
-        Prefetch("specialties", queryset=Tag.objects.order_by("name"))
-    )
-    q = codes.normalize_text(f.q)
-    if q:
-        inspectors = inspectors.filter(Q(name__icontains=q) | Q(cert_no__icontains=q))
-    if f.unit:
-        inspectors = inspectors.filter(unit_id=f.unit)
-    if f.status:
-        inspectors = inspectors.filter(status=f.status)
-    if f.specialty:
-        inspectors = inspectors.filter(specialties=f.specialty)
-    if f.expired is True:
-        inspectors = inspectors.filter(cert_expires_on__lt=today)
-    elif f.expired is False:
-        inspectors = inspectors.filter(Q(cert_expires_on__isnull=True) | Q(cert_expires_on__gte=today))
-    return inspectors.order_by("organization_id", "name", "cert_no", "id")
-
-
-def inspector_get(*, actor: Actor, pk: int) -> Inspector:
-    return Inspector.objects.select_related("unit", "organization", "user").get(pk=pk)
-
-
-def inspector_conflicts(*, actor: Actor, inspector: Inspector) -> list[ConflictOfInterest]:
-    return list(
-        ConflictOfInterest.objects.filter(inspector=inspector).select_related("entity").order_by("-is_active", "-declared_on")
-    )
-
-
-def conflict_get(*, actor: Actor, pk: int) -> ConflictOfInterest:
-    return ConflictOfInterest.objects.select_related("inspector", "entity").get(pk=pk)
-
-
-def specialty_tags(*, actor: Actor) -> QuerySet[Tag]:
-    return Tag.objects.filter(organization_id=actor.organization_id, kind=Tag.Kind.INSPECTOR).order_by("name")
-
-
-# --------------------------------------------------------------------------- dashboard
-
-
-def dashboard_cards(*, actor: Actor) -> list[dict[str, Any]]:
-    if actor.organization_kind not in (OrgKind.DEPARTMENT, OrgKind.OFFICE):
-        return []
-    today = timezone.localdate()
-    items = CheckItem.objects.filter(is_current=True, status=CheckItem.Status.ACTIVE).count()
-    if actor.is_department:
-        entities = RegistryEntry.objects.filter(
-            organization_id=actor.organization_id, status=RegistryEntry.Status.ACTIVE
-        ).count()
-    else:
-        entities = MarketEntity.objects.count()
-    inspectors = Inspector.objects.filter(status=Inspector.Status.ACTIVE)
-    eligible = inspectors.filter(Q(cert_expires_on__isnull=True) | Q(cert_expires_on__gte=today)).count()
-    expired = Inspector.objects.exclude(status=Inspector.Status.LEFT).filter(cert_expires_on__lt=today).count()
-    cards: list[dict[str, Any]] = [
-        {"key": "items", "label": _("现行抽查事项"), "value": items, "url": reverse("inventory:item_list")},
-        {"key": "entities", "label": _("名录库检查对象"), "value": entities, "url": reverse("inventory:entity_list")},
-        {"key": "inspectors", "label": _("可抽取执法人员"), "value": eligible, "url": reverse("inventory:inspector_list")},
-    ]
-    if expired:
-        cards.append(
-            {
-                "key": "expired_certs", "label": _("执法证已过期"), "value": expired, "state": "bad",
-                "url": reverse("inventory:inspector_list") + "?expired=yes", "note": _("过期人员不能被抽取"),
-            }
-        )
-    return cards

@@ -1,0 +1,1 @@
+"""DRF serializers of inventory by area: items, entities, inspectors."""
