@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -67,7 +68,7 @@ def handling_list(request: HttpRequest) -> HttpResponse:
     return render(request, "inspections/handling_list.html", {
         "page": page, "status": status, "statuses": STATUS_FILTERS, "measure": measure,
         "measures": Handling.Measure.choices,
-        "query": "&".join(f"{k}={v}" for k, v in (("status", status), ("measure", measure)) if v),
+        "query": urlencode([(k, v) for k, v in (("status", status), ("measure", measure)) if v]),
     })
 
 

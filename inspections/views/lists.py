@@ -14,6 +14,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -44,15 +45,15 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         return _mine(request, status)
     mine_too = actor.is_department and actor.has_role(Role.INSPECTOR)
     q = request.GET.get("q", "").strip()[:60]
-    task_id = request.GET.get("task", "")
+    task = _id(request.GET.get("task", ""))
     rows = sel.current_or_pending(sel.visible_inspections(actor))
     tasks = _tasks(rows)
     if status == OPEN:
         rows = rows.filter(status__in=Inspection.OPEN_STATES)
     elif status != "all":
         rows = rows.filter(status=status)
-    if task_id.isdigit():
-        rows = rows.filter(task_id=int(task_id))
+    if task is not None:
+        rows = rows.filter(task_id=task)
     if q:
         rows = rows.filter(Q(entity__name__icontains=q) | Q(entity__code__iexact=q))
     rows = (
@@ -64,9 +65,9 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     return render(request, "inspections/list.html", {
         "dispatches": _dispatches(actor), "mine_too": mine_too,
         "page": page, "rows": [_row(i) for i in page], "staff": True, "status": status, "q": q,
-        "task": int(task_id) if task_id.isdigit() else None, "tasks": tasks, "statuses": STATUS_FILTERS,
+        "task": task, "tasks": tasks, "statuses": STATUS_FILTERS,
         "title": _("检查实施"),
-        "query": "&".join(f"{k}={v}" for k, v in (("status", status), ("q", q), ("task", task_id)) if v),
+        "query": urlencode([(k, v) for k, v in (("status", status), ("q", q), ("task", task)) if v]),
     })
 
 
@@ -116,6 +117,12 @@ def dispatch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, gettext("已比对确认“%(task)s”派发的检查对象（%(n)s 户可以开始检查）。")
                          % {"task": dispatch.task.name, "n": count})
     return redirect(reverse("inspections:list") + f"?task={dispatch.task_id}")
+
+
+def _id(value: str) -> int | None:
+    """A row id from the query string, or None (not a number, or past any id there is)."""
+    value = value.strip()
+    return int(value) if value.isdigit() and len(value) <= 18 else None
 
 
 def _tasks(rows: QuerySet[Inspection]) -> list[SamplingTask]:

@@ -140,6 +140,9 @@ def test_department_staff_filter_by_task_status_and_name_and_the_office_sees_joi
     assert set(re.findall(r'data-testid="inspection-link">([^<]+)</a>', by_task)) == {i.entity.name for i in ours}
     named = planner.get(reverse("inspections:list") + f"?status=all&q={ours[1].entity.name}").content.decode()
     assert re.findall(r'data-testid="inspection-link">([^<]+)</a>', named) == [ours[1].entity.name]
+    # Hostile filters answer with the whole list, never an error.
+    for query in ("?task=" + "9" * 5000, "?task=-1&status=nope", "?page=" + "9" * 5000, "?q=" + "名" * 500):
+        assert planner.get(reverse("inspections:list") + query).status_code == 200
     by_code = planner.get(reverse("inspections:list") + f"?status=all&q={ours[1].entity.code}").content.decode()
     assert re.findall(r'data-testid="inspection-link">([^<]+)</a>', by_code) == [ours[1].entity.name]
     office = as_user(world.user("AO", "leader")).get(reverse("inspections:list")).content.decode()
