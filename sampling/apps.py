@@ -14,4 +14,5 @@ class SamplingConfig(AppConfig):
         from . import extensions, policies  # noqa: F401  (policies: registered by key on import)
 
         extensions.register_with_tenancy()
+        extensions.register_own()
         extensions.register_with_inventory()

@@ -1,5 +1,14 @@
-"""What sampling plugs into tenancy's registries, and (below, as they come) the extension points
-it offers the apps after it.
+"""What sampling plugs into tenancy's registries, and the extension points it offers the apps
+after it.
+
+``DRAW_EXCLUSIONS``: who is left out of a draw's pool beyond sampling's own rules (deregistered,
+covered by a higher-level plan, already drawn by the plan). An entry's ``excluded(actor=, plan=,
+year=)`` gives ``(reason, entity ids)`` pairs: the reason is written into the draw record in
+Chinese (mark it with ``gettext_noop``), the first rule that applies to an entity is its reason,
+entries apply in ``(order, key)`` order. A rule that counts across departments asks
+``tenancy.scoping.region_counts`` (numbers, never rows); ``sampling.pool.cap_exclusions`` turns
+counts into pairs. Sampling registers the annual cap counted from selections
+(``sampling.annual_cap``); an inspections app may add one counting real inspections.
 
 ``register_with_tenancy()`` (called from ``SamplingConfig.ready``) registers the 随机抽查 links
 (``tenancy.navigation.NAV``; deadlines adds its due list under the same heading), who takes part
@@ -12,6 +21,9 @@ and adds the draws to an entity's history (``inventory.extensions.ENTITY_HISTORY
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -20,11 +32,31 @@ from inventory.models import CheckItem, JointCheckItem, MarketEntity
 from tenancy import dashboard, joint, navigation
 from tenancy.context import Actor
 from tenancy.navigation import NavEntry, NavSection
+from tenancy.registry import Registry
 
 from .models import PLAN_PARTICIPATION, DrawSelection, SamplingPlan
 from .policies import JOINT_FIELDS, joined_plans, works_in_department, works_on_plans
 
 SECTION = "sampling.sampling"
+
+
+@dataclass(frozen=True)
+class DrawExclusion:
+    key: str
+    excluded: Callable[..., Iterable[tuple[str, Sequence[int]]]]
+    order: int = 100
+
+
+DRAW_EXCLUSIONS: Registry[DrawExclusion] = Registry(
+    "draw_exclusions", doc="Who a draw's pool leaves out, beyond sampling's own rules, with the reason recorded."
+)
+
+
+def register_own() -> None:
+    """Sampling's own entries in the registries it offers."""
+    from .selectors.pool import drawn_times_excluded  # noqa: PLC0415  (called from ready(): the models are loaded)
+
+    DRAW_EXCLUSIONS.register(DrawExclusion(key="sampling.annual_cap", excluded=drawn_times_excluded, order=10))
 
 
 def register_with_tenancy() -> None:

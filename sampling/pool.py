@@ -199,6 +199,16 @@ def strata_in_effect(plan: SamplingPlan, task: SamplingTask | None = None) -> li
     return sorted(result, key=lambda s: s.stratum.encode("utf-8"))
 
 
+def cap_exclusions(times: dict[int, int], cap: int) -> list[tuple[str, list[int]]]:
+    """(reason, entity ids) of the entities counted ``cap`` times or more, most-counted first, each
+    with its own count ("本年度已被抽查N次"): the shape ``DRAW_EXCLUSIONS`` entries give."""
+    by_times: dict[int, list[int]] = {}
+    for entity_id, n in times.items():
+        if n >= cap:
+            by_times.setdefault(n, []).append(entity_id)
+    return [(REASON_CAP % {"n": n}, sorted(by_times[n])) for n in sorted(by_times, reverse=True)]
+
+
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while a pool's million small objects are built (frozen,

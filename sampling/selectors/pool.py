@@ -28,17 +28,18 @@ from django.utils.translation import gettext as _
 from inventory.models import ConflictOfInterest, Inspector, MarketEntity, RegistryEntry, Tag
 from inventory.selectors.entities import industry_q
 from sampling import hashrank
+from sampling.extensions import DRAW_EXCLUSIONS
 from sampling.models import Draw, DrawSelection, HigherPlanCoverage, SamplingPlan, SamplingTask
 from sampling.pool import (
     FOCUS_LABEL,
     REASON_BY_PLAN,
-    REASON_CAP,
     REASON_HIGHER,
     REASON_INACTIVE,
     RISK_LABELS,
     SINGLE_LABEL,
     PoolCounts,
     PoolResult,
+    cap_exclusions,
     merged_scope,
     strata_in_effect,
 )
@@ -118,18 +119,25 @@ def _reason_of(*, actor: Actor, plan: SamplingPlan, year: int) -> Any:
             draw__plan_id__in=plan_lineage_ids(plan), status__in=_COUNTED, draw__status=Draw.Status.COMPLETED
         )
         rules.append(When(pk__in=drawn.values("entity_id"), then=Value(REASON_BY_PLAN)))
-    if plan.annual_cap > 0:
-        # "By anyone": every department of the region counts — numbers, never their rows.
-        times = region_counts(
-            actor, DrawSelection, by="entity_id", at_least=plan.annual_cap,
-            where=Q(draw__plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED),
-        )
-        by_times: dict[int, list[int]] = {}
-        for entity_id, n in times.items():
-            by_times.setdefault(n, []).append(entity_id)
-        for n in sorted(by_times, reverse=True):  # "本年度已被抽查N次", with each entity's own N
-            rules.append(When(pk__any=sorted(by_times[n]), then=Value(REASON_CAP % {"n": n})))
+    # Then the registered exclusions (sampling.extensions.DRAW_EXCLUSIONS), in their order.
+    for exclusion in DRAW_EXCLUSIONS:
+        for reason, entity_ids in exclusion.excluded(actor=actor, plan=plan, year=year):
+            if entity_ids:
+                rules.append(When(pk__any=sorted(entity_ids), then=Value(reason)))
     return Case(*rules, default=Value(None), output_field=CharField()) if rules else Value(None, output_field=CharField())
+
+
+def drawn_times_excluded(*, actor: Actor, plan: SamplingPlan, year: int) -> list[tuple[str, list[int]]]:
+    """The annual cap counted from selections (曲阳 §17: 同一年度内对同一企业的抽查次数不超过2次):
+    an entity drawn ``plan.annual_cap`` times this year by any department of the region — numbers,
+    never their rows (``region_counts``)."""
+    if plan.annual_cap <= 0:
+        return []
+    times = region_counts(
+        actor, DrawSelection, by="entity_id", at_least=plan.annual_cap,
+        where=Q(draw__plan__year=year, status__in=_COUNTED, draw__status=Draw.Status.COMPLETED),
+    )
+    return cap_exclusions(times, plan.annual_cap)
 
 
 def _stratum_of(plan: SamplingPlan) -> Any:
