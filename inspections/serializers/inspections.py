@@ -41,6 +41,8 @@ class InspectionSerializer(ModelSerializer):
     entity_code = serializers.CharField(source="entity.code", read_only=True, help_text="统一社会信用代码/编码")
     entity_name = serializers.CharField(source="entity.name", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    # Blank until the team chooses one: the schema's enum says so.
+    method = serializers.ChoiceField(choices=Inspection.Method.choices, allow_blank=True, read_only=True)
     method_label = serializers.CharField(source="get_method_display", read_only=True)
     results = ResultCodeSerializer(many=True, read_only=True, help_text="检查结果（全国统一表述） / result codes, national wording")
 
@@ -58,6 +60,8 @@ class InspectionSerializer(ModelSerializer):
 class AnswerSerializer(ModelSerializer):
     point = serializers.IntegerField(source="point_id", read_only=True)
     item = serializers.IntegerField(source="item_id", read_only=True)
+    status = serializers.ChoiceField(choices=Answer.Status.choices, allow_blank=True, read_only=True,
+                                     help_text="正常/不正常/不涉及；其他结果类型的要点为空")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
@@ -122,6 +126,9 @@ class PartSerializer(ModelSerializer):
 
 
 class HandlingStepSerializer(ModelSerializer):
+    status_from = serializers.ChoiceField(choices=Handling.Status.choices, allow_blank=True, read_only=True,
+                                          help_text="原状态；登记时为空")
+
     class Meta:
         model = HandlingStep
         fields = ["status_from", "status_to", "note", "at"]

@@ -44,6 +44,7 @@ from tests.factories import (
     make_due_item,
     make_entity,
     make_filing,
+    make_filled_inspection,
     make_inspector,
     make_item,
     make_joint_item,
@@ -115,6 +116,7 @@ def api_world(world, settings, tmp_path, in_process) -> dict[str, dict[str, str]
     make_joint_item(world, "AO")
     filing = make_filing(world, "A1")  # a completed draw of A1, filed with the office
     due_item = make_due_item(world, "A1")  # the filing due on another draw of A1
+    inspection = make_filled_inspection(world, "A1")  # confirmed, answered, signed; the planner may read it
     make_completed_draw(world, "B1")
     entities, inspector, item, plan, task = own
     with scopes_disabled():
@@ -135,6 +137,12 @@ def api_world(world, settings, tmp_path, in_process) -> dict[str, dict[str, str]
         "/api/v1/regions/{code}/": {"code": "140522"},
         "/api/v1/registry-entries/{id}/": {"id": str(entry.pk)},
         "/api/v1/tasks/{id}/": {"id": str(task.pk)},
+        **{path: {"id": str(inspection.pk)} for path in (
+            "/api/v1/inspections/{id}/", "/api/v1/inspections/{id}/record.pdf", "/api/v1/inspections/{id}/confirm/",
+            "/api/v1/inspections/{id}/draft/", "/api/v1/inspections/{id}/submit/", "/api/v1/inspections/{id}/approve/",
+            "/api/v1/inspections/{id}/return/",
+        )},
+        "/api/v1/inspection-progress/{id}/": {"id": str(inspection.task_id)},
     }
 
 
