@@ -34,7 +34,7 @@ from sampling.models import SamplingTask
 from tenancy.context import Actor
 
 from .records import RecordReader
-from .render import Renderer
+from .render import renderer
 
 JOB_KIND = "inspection_records"
 # How often a running job writes its progress (seconds): often enough for a bar, not a write per PDF.
@@ -67,14 +67,14 @@ def write_zip(
 ) -> int:
     """Write the records of ``ids`` as PDFs into a zip on ``handle``; returns how many."""
     reader = RecordReader()
-    renderer = Renderer()
+    render = renderer()
     done = 0
     with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for record in reader.records(ids):
             done += 1
             info = zipfile.ZipInfo(member_name(record, done), date_time=timezone.localtime().timetuple()[:6])
             info.compress_type = zipfile.ZIP_STORED
-            archive.writestr(info, renderer.pdf("record", record))
+            archive.writestr(info, render.pdf("record", record))
             if progress is not None:
                 progress(done, len(ids))
     return done

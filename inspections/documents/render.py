@@ -7,11 +7,14 @@ them by file path, and the signature is inlined as a data: URI — a PDF never f
 
 ``Renderer`` keeps one WeasyPrint ``FontConfiguration`` (and the parsed stylesheets) for all the
 PDFs it makes: a new configuration per document leaves its fonts behind in the process, a few
-megabytes per PDF, which a zip of a thousand records cannot afford.
+megabytes per PDF — a zip of a thousand records could not afford it, nor a web worker serving
+downloads all day. Each thread keeps one (``renderer()``): WeasyPrint's font objects are not
+shared across threads.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,16 @@ class Renderer:
         )
 
 
+_local = threading.local()
+
+
+def renderer() -> Renderer:
+    """This thread's renderer, made on first use."""
+    if getattr(_local, "renderer", None) is None:
+        _local.renderer = Renderer()
+    return _local.renderer
+
+
 def document_pdf(kind: str, record: dict[str, Any]) -> bytes:
-    """One PDF (a page's download): a renderer of its own."""
-    return Renderer().pdf(kind, record)
+    """One PDF (a page's or the API's download)."""
+    return renderer().pdf(kind, record)
