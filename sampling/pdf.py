@@ -3,13 +3,13 @@ and its .xlsx annex, the full list of targets and reserves when the sheet lists 
 ``settings.FILING_PDF_MAX_ROWS``.
 
 The print stylesheet (``static/css/print.css``: A4, header, page numbers, one CJK family "Noto
-Sans CJK SC" — each further CJK face embedded costs the worker ~50 MB while it is subset) is
+Sans CJK SC" — each further CJK face embedded costs the worker memory while it is subset) is
 linked by URL in the preview and handed to WeasyPrint by file path, so the PDF never fetches
 anything over the network.
 
 The annex is written by openpyxl in write-only mode (rows stream to a temporary file, a chunk of
-names read at a time) into a temporary file, hashed as it is read back: a 93,000-target annex
-never sits in memory.
+names read at a time) into a temporary file, hashed as it is read back: a long annex never sits
+in memory.
 """
 
 from __future__ import annotations

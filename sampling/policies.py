@@ -41,6 +41,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from sampling.models import PlanParticipant
 from tenancy.context import Actor, Role
 from tenancy.policies import WRITERS, acts_for, holds, policy
 
@@ -69,8 +70,6 @@ def works_in_department(actor: Actor) -> bool:
 def joined_plans(actor: Actor) -> QuerySet | None:
     """The joint plans the actor's department takes part in (a query the visibility rule embeds;
     the participants table is read unscoped here, inside the rule), or None for other kinds."""
-    from sampling.models import PlanParticipant  # noqa: PLC0415  (the models name this module's rules by key)
-
     if not actor.is_department:
         return None
     return PlanParticipant._base_manager.filter(department_id=actor.organization_id).values("plan_id")

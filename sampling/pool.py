@@ -56,11 +56,6 @@ SCOPE_KEYS = ("entity_types", "industry_prefixes", "tags", "region_codes")
 # SamplingPlan.StrataMode.SINGLE: one stratum instead of the risk classes.
 STRATA_SINGLE = "single"
 
-def stratum_label(risk_class: str) -> str:
-    """"A" -> "A-低风险" … The label is what the draw record shows as the stratum."""
-    return RISK_LABELS[risk_class]
-
-
 def _short(label: str) -> str:
     """The stratum key a plan's JSON may use: "A" for "A-低风险", the label otherwise."""
     for short, full in RISK_LABELS.items():

@@ -78,16 +78,16 @@ def decode_excluded(blob: bytes | memoryview | None) -> list[dict[str, str]]:
 
 def record_json(record: dict[str, Any]) -> str:
     """A record as the JSON text the downloads and ``draw_record`` give: compact, because an
-    indent makes ``json`` fall back to its pure-Python encoder — for a million-key pool 5.6 s and
-    1.4 GB instead of 1.6 s and 0.75 GB."""
+    indent makes ``json`` fall back to its pure-Python encoder, several times slower and larger
+    in memory for a million-key pool."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 # --------------------------------------------------------------------------------------------
 # A record whose pool is a reference to the draw's frozen pool
 #
-# A filing keeps the record as filed, but not its pool: a million entries are 70 MB of JSON per
-# filing, and the draw's frozen pool never changes (PostgreSQL refuses it: migration sampling
+# A filing keeps the record as filed, but not its pool: a million entries are tens of megabytes
+# of JSON per filing, and the draw's frozen pool never changes (PostgreSQL refuses it: migration sampling
 # 0008). The stored record holds ``{"$ref": "draw.pool", "draw": id, "pool_hash": …}`` in the
 # pool's place — the key keeps its position, so the JSON written from it is byte for byte the
 # JSON of the record with the pool inline — and the pool is written from the canonical form,

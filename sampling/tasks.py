@@ -94,8 +94,8 @@ def draw_plan_all_task(
 @shared_task(base=TenantTask)
 def filing_pdf_task(filing_id: int, *, actor: Actor) -> str | None:
     """Render and attach a long 备案表 (``filing_submit`` queues it when the filing commits)."""
-    # Its id only: the service reads the row itself, without the filed record (a 93,000-target
-    # record decoded here stayed alive through the layout: 150 MB of the worker's peak).
+    # Its id only: the service reads the row itself, without the filed record (a long record
+    # decoded here would stay alive through the layout).
     filing = Filing.objects.filter(pk=filing_id).only("pk").first()
     if filing is None:
         return None

@@ -76,10 +76,5 @@ def pool_hash_of(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def names_by_id(entries: Iterable[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """The stored inspector entries of a draw by inspector id (teams are stored as ids)."""
-    return {int(e["id"]): e for e in entries}
-
-
 def keys_to_ids(entries: Iterable[dict[str, Any]]) -> dict[str, int]:
     return {e["key"]: int(e["id"]) for e in entries}

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from inventory.models import Inspector
 from sampling import hashrank, pdf
 from sampling.models import (
     Draw,
@@ -33,7 +34,7 @@ from sampling.models import (
     TargetReplacement,
 )
 from sampling.policies import can_read_filed_record
-from sampling.record_codec import record_chunks, with_pool
+from sampling.record_codec import record_chunks
 from sampling.selectors.draws import draw_record
 from tenancy.context import Actor
 
@@ -80,13 +81,6 @@ def filing_record_chunks(*, actor: Actor, filing: Filing, variant: str) -> Itera
     if variant != "filing":
         record = hashrank.public_record(record)
     return record_chunks(record, draw=filing.draw)
-
-
-def filing_record_for(*, actor: Actor, filing: Filing, variant: str) -> dict[str, Any]:
-    """The record as filed, in ``variant``, as one object with its pool inline (a million objects
-    for a million entities: the downloads stream ``filing_record_chunks`` instead)."""
-    record = with_pool(filed_record(filing), filing.draw)
-    return record if variant == "filing" else hashrank.public_record(record)
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,8 +205,8 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 
 
 def json_array_items(text: str | None) -> Iterator[Any]:
-    """The elements of a JSON array given as text, decoded one at a time: the text of 93,000
-    targets is 9 MB, the list of their dicts 60 MB more."""
+    """The elements of a JSON array given as text, decoded one at a time: the list of dicts of
+    tens of thousands of targets takes several times the memory of their text."""
     if not text:
         return
     pos = _SPACE.match(text, 0).end()
@@ -265,8 +259,8 @@ class _RecordInMemory(RecordSource):
 
 class _RecordInDatabase(RecordSource):
     """The stored record read in parts: the short fields as values, each long list as the JSON
-    text the database gives for it. A 93,000-target record decoded whole took 200 MB of a
-    worker that then lays out the PDF; read this way, ~25 MB."""
+    text the database gives for it: a long record is never decoded whole in a worker that then
+    lays out the PDF."""
 
     def __init__(self, filing: Filing, fields: dict[str, Any]) -> None:
         super().__init__()
@@ -324,8 +318,6 @@ class _TargetRows:
     at a time (one query of names per chunk): the first ones for the sheet, all for the annex."""
 
     def __init__(self, filing: Filing, source: RecordSource) -> None:
-        from inventory.models import Inspector  # noqa: PLC0415
-
         self.draw = filing.draw
         self.source = source
         self.inspectors = _inspector_names(self.draw)
@@ -506,10 +498,6 @@ def filing_annex_file(*, actor: Actor, filing: Filing) -> Any | None:
 def filing_attachments(*, actor: Actor, filing: Filing) -> list[FilingAttachment]:
     """The files sent with the filing and with the office's decision on it, oldest first."""
     return list(FilingAttachment.objects.filter(filing=filing).select_related("uploaded_by").order_by("created_at", "id"))
-
-
-def filing_attachment_get(*, actor: Actor, pk: int) -> FilingAttachment:
-    return FilingAttachment.objects.select_related("filing").get(pk=pk)
 
 
 def filing_attachment_queryset(*, actor: Actor) -> QuerySet[FilingAttachment]:

@@ -1,8 +1,8 @@
 """The reads a draw freezes: the eligible entity pool of a plan or a task (``task_pool``; the
 plan page previews ``plan_pool`` and the counts), and the inspector side (``inspector_pool_for``).
 
-The rules are listed in ``sampling.pool``. Until the inspections app exists, "inspected" means
-selected in a completed draw.
+The rules are listed in ``sampling.pool``; exclusions beyond the pool's own are registered in
+``sampling.extensions.DRAW_EXCLUSIONS`` (sampling's: the annual cap counted from selections).
 
 Reads go through the scoped managers: a participant department of a joint plan sees the part of
 the pool its own registry contributes, the office that owns the plan sees all of it. Built for a

@@ -225,15 +225,15 @@ def _render_pdf(actor: Actor, filing: Filing) -> list[str]:
     the targets (the PDF prints the annex's SHA-256). Returns the fields it set.
 
     A worker loads the filing without its record: the record's long lists are read an element
-    at a time (``record_source``) — decoded whole, a 93,000-target record took 200 MB of the
-    process that then lays out the PDF."""
+    at a time (``record_source``): decoded whole, a record of tens of thousands of targets would
+    stay in the memory of the process that then lays out the PDF."""
     source = record_source(filing)
     changed: list[str] = []
     if annex_needed(filing, source) and not _stored(filing.annex):
         _attach_annex(actor, filing, source)
         changed += ["annex", "annex_sha256"]
-        # openpyxl's workbook and sheets refer to each other: their shared-string table of a
-        # 93,000-row annex (~80 MB) waits for the cycle collector, which must run before layout.
+        # openpyxl's workbook and sheets refer to each other: the shared-string table of a long
+        # annex waits for the cycle collector, which must run before layout.
         gc.collect()
     sheet = filing_sheet(actor=actor, filing=filing, source=source)
     del source  # the sheet holds its first rows only

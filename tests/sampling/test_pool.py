@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 
 from sampling import hashrank
 from sampling.models import HigherPlanCoverage, SamplingPlan
-from sampling.pool import FOCUS_LABEL, REASON_BY_PLAN, REASON_HIGHER, REASON_INACTIVE, stratum_label
+from sampling.pool import FOCUS_LABEL, REASON_BY_PLAN, REASON_HIGHER, REASON_INACTIVE, RISK_LABELS
 from sampling.selectors.pool import plan_pool, plan_pool_counts, task_pool, task_pool_counts
 from tenancy.scoping import actor_scope
 from tests.factories import draw_selecting
@@ -30,7 +30,7 @@ def assert_counts_match(pool, counts) -> None:
 
 
 def test_stratum_labels():
-    assert [stratum_label(c) for c in "ABCD"] == RISK
+    assert [RISK_LABELS[c] for c in "ABCD"] == RISK  # the strata as draw records name them
 
 
 def test_risk_strata_counts_and_candidates(world):
