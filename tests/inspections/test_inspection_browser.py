@@ -359,6 +359,14 @@ def test_the_demo_inspector_fills_an_inspection_and_the_leader_returns_it_once_t
     leader.wait_for_selector('[data-testid="inspection-status"]:text("已通过")')
     _no_overflow(leader)
     shot(leader, "inspection-demo-approved-phone")
+    # The follow-up pages on the phone: the demo's open 责令改正 and its forms.
+    leader.goto(f"{live_server.url}/inspections/handlings/")
+    _no_overflow(leader)
+    leader.locator('[data-testid="handling-row"] a').first.click()
+    assert leader.inner_text('[data-testid="handling-title"]') == "责令改正"
+    leader.wait_for_selector('[data-testid="handling-close-form"]')
+    _no_overflow(leader)
+    shot(leader, "inspection-demo-handling-phone")
     assert page.errors == [] and leader.errors == [], (page.errors, leader.errors)
     lead_context.close()
     context.close()
