@@ -21,10 +21,10 @@ from django.test import Client
 from django.urls import reverse
 
 from benchmarks.support import summary_ms, timed
-from inventory.selectors import entities as entity_selectors
 from inventory.codes import make_uscc
 from inventory.demo import PROFILES, ROADS, SURNAMES, TOWNS, TRADE
 from inventory.models import MarketEntity, RegistryEntry
+from inventory.selectors import entities as entity_selectors
 from tenancy.models import Membership, Organization, Region, User
 from tenancy.scoping import system_scope
 

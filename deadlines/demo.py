@@ -28,8 +28,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.services import inspectors as inspector_services
 from inventory.models import CheckItem, Inspector
+from inventory.services import inspectors as inspector_services
 from sampling.models import Draw, DrawSelection, RecusalRequest, SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
 from sampling.services import plans as plan_services

@@ -38,8 +38,8 @@ from inspections.models import Inspection, InspectionPart
 from inspections.services import handling as handling_services
 from inspections.services import inspections as inspection_services
 from inspections.services import reviews, teams
-from inventory.services import inspectors as inspector_services
 from inventory.models import CheckPoint, Inspector
+from inventory.services import inspectors as inspector_services
 from sampling.models import SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
 from sampling.services import plans as plan_services

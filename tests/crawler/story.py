@@ -45,10 +45,10 @@ from deadlines.jobs import scan_now
 from deadlines.models import DueItem
 from deadlines.scan import may_send
 from deadlines.services import due_item_waive
-from inventory.services import imports as import_services
-from inventory.services import inspectors as inspector_services
 from inventory.codes import make_uscc
 from inventory.models import CheckItem, ImportJob, Inspector, MarketEntity, RegistryEntry
+from inventory.services import imports as import_services
+from inventory.services import inspectors as inspector_services
 from sampling.models import Draw, DrawSelection, Filing, FilingDecision, SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
 from sampling.services import filings as filing_services

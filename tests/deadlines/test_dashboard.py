@@ -21,8 +21,8 @@ from deadlines.dashboard import PANEL_ROWS, week_end
 from deadlines.models import DueItem
 from deadlines.rules import RULES
 from deadlines.services import item_open
-from inventory.services import inspectors as inspector_services
 from inventory.models import Inspector
+from inventory.services import inspectors as inspector_services
 from sampling.models import Draw, DrawSelection, PlanParticipant, RecusalRequest, SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
 from sampling.services import filings as filing_services

@@ -12,8 +12,8 @@ from django_scopes import scopes_disabled
 
 from deadlines import builtin
 from deadlines.models import DueItem
-from inventory.services.imports import import_confirm, import_preview
 from inventory.models import ImportJob, Inspector
+from inventory.services.imports import import_confirm, import_preview
 from tenancy.context import Role
 from tenancy.scoping import actor_scope
 from tests.inventory.fixtures.sheets import xlsx

@@ -21,8 +21,8 @@ from openpyxl import load_workbook
 
 from inventory import codes
 from inventory.importer.columns import ENTITY_COLUMNS
-from inventory.services.imports import entity_bulk_upsert, import_preview
 from inventory.models import CheckItem, ImportJob, Inspector, MarketEntity
+from inventory.services.imports import entity_bulk_upsert, import_preview
 from tenancy.i18n import fixed_labels, join_clauses, join_list, translate_stored
 from tenancy.scoping import actor_scope
 from tests.factories import make_conflict, make_entity, make_inspector, make_item, make_joint_item
