@@ -16,6 +16,7 @@ GLOBAL_MODELS = {
     "tenancy.Region": "GB/T 2260 divisions: public reference data",
     "deadlines.HolidayYear": "the State Council's holiday arrangement: one national calendar, entered by a platform admin",
     "deadlines.HolidayDate": "the dates of a HolidayYear: national reference data",
+    "inspections.ResultCode": "the national result codes (检查结果代码): one table, extended by platform admins",
 }
 
 
