@@ -8,16 +8,32 @@
   handler subscribed to the events they listen to) and its joint-task milestones
   (``deadlines.milestones.MILESTONES``): ``inspections.due``;
 * the firm's ledger, "检查记录", on the entity page (``inventory.extensions.ENTITY_HISTORY``).
+
+``register_with_sampling()`` plugs into sampling's own extension points:
+
+* the annual cap (曲阳 §17: 同一年度内对同一企业的抽查次数不超过2次) counted from real
+  inspections (``selectors.ledger.inspected_times``) in place of sampling's count of selections
+  (``sampling.extensions.DRAW_EXCLUSIONS``, ``replaces="sampling.annual_cap"``);
+* the task page's cards (``sampling.extensions.TASK_SECTIONS``): the task's progress
+  (``selectors.progress``) and, for an office, the joint visits its targets could be (综合查一次,
+  ``selectors.ledger.joint_visit_offers``).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from tenancy import events
+from tenancy.context import Actor
 
 from . import due
 from . import events as inspection_events
+
+if TYPE_CHECKING:
+    from sampling.models import SamplingPlan
 
 
 def register() -> None:
@@ -42,3 +58,38 @@ def register() -> None:
         key="inspections.inspections", title=_("检查记录"), selector=entity_inspections,
         template="inspections/_entity_inspections.html", order=40,
     ))
+
+
+# The reason written into the draw record: the count is of inspections, not of draws.
+REASON_INSPECTED = gettext_noop("本年度已检查%(n)s次")
+
+
+def register_with_sampling() -> None:
+    from sampling.extensions import DRAW_EXCLUSIONS, TASK_SECTIONS, DrawExclusion, TaskSection  # noqa: PLC0415
+
+    from .selectors import sections  # noqa: PLC0415  (ready(): models loaded)
+
+    DRAW_EXCLUSIONS.register(DrawExclusion(
+        key="inspections.annual_cap", excluded=inspected_times_excluded, order=10, replaces="sampling.annual_cap",
+    ))
+    TASK_SECTIONS.register(TaskSection(
+        key="inspections.progress", title=_("检查进度"), selector=sections.task_progress_section,
+        template="inspections/sections/task_progress.html", order=10,
+    ))
+    TASK_SECTIONS.register(TaskSection(
+        key="inspections.joint_visits", title=_("综合查一次"), selector=sections.task_joint_visits_section,
+        template="inspections/sections/task_joint_visits.html", order=20,
+    ))
+
+
+def inspected_times_excluded(*, actor: Actor, plan: SamplingPlan, year: int) -> list[tuple[str, list[int]]]:
+    """The annual cap from real inspections: a firm inspected ``plan.annual_cap`` times in
+    ``year`` by any department of the region is left out, with its own count as the reason."""
+    from .selectors.ledger import inspected_times  # noqa: PLC0415
+
+    if plan.annual_cap <= 0:
+        return []
+    by_times: dict[int, list[int]] = {}
+    for entity_id, n in inspected_times(actor=actor, year=year, at_least=plan.annual_cap).items():
+        by_times.setdefault(n, []).append(entity_id)
+    return [(REASON_INSPECTED % {"n": n}, sorted(by_times[n])) for n in sorted(by_times, reverse=True)]

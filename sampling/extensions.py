@@ -8,7 +8,15 @@ Chinese (mark it with ``gettext_noop``), the first rule that applies to an entit
 entries apply in ``(order, key)`` order. A rule that counts across departments asks
 ``tenancy.scoping.region_counts`` (numbers, never rows); ``sampling.pool.cap_exclusions`` turns
 counts into pairs. Sampling registers the annual cap counted from selections
-(``sampling.annual_cap``); an inspections app may add one counting real inspections.
+(``sampling.annual_cap``); a later app counting real inspections registers its own with
+``replaces="sampling.annual_cap"``, and while both are registered only the replacing one applies
+(iterating ``DRAW_EXCLUSIONS`` gives the rules in effect; ``replaced()`` what stands aside).
+
+``TASK_SECTIONS``: cards of the task page (``sampling/task_detail.html``) from the apps after
+sampling. An entry's ``selector(actor=, task=)`` returns the template's context (a dict, read
+through the scoped managers, a few queries) or ``None`` when the section has nothing for this
+reader; ``template`` renders it inside the card (``data`` holds the context, ``task`` the task),
+under ``title``. Sections are shown in ``(order, key)`` order after the task's own cards.
 
 ``register_with_tenancy()`` (called from ``SamplingConfig.ready``) registers the 随机抽查 links
 (``tenancy.navigation.NAV``; deadlines adds its due list under the same heading), who takes part
@@ -21,8 +29,9 @@ and adds the draws to an entity's history (``inventory.extensions.ENTITY_HISTORY
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +43,7 @@ from tenancy.context import Actor
 from tenancy.navigation import NavEntry, NavSection
 from tenancy.registry import Registry
 
-from .models import PLAN_PARTICIPATION, DrawSelection, SamplingPlan
+from .models import PLAN_PARTICIPATION, DrawSelection, SamplingPlan, SamplingTask
 from .policies import JOINT_FIELDS, joined_plans, works_in_department, works_on_plans
 
 SECTION = "sampling.sampling"
@@ -45,11 +54,57 @@ class DrawExclusion:
     key: str
     excluded: Callable[..., Iterable[tuple[str, Sequence[int]]]]
     order: int = 100
+    # The key of a rule this one stands in for: the same rule counted better (the annual cap from
+    # real inspections in place of selections), never both, or an entity would get either reason.
+    replaces: str = ""
 
 
-DRAW_EXCLUSIONS: Registry[DrawExclusion] = Registry(
+class DrawExclusionRegistry(Registry[DrawExclusion]):
+    """``DRAW_EXCLUSIONS``: iterating gives the rules in effect — an entry that another registered
+    entry ``replaces`` stands aside, and applies again once the replacing one is unregistered."""
+
+    def replaced(self) -> dict[str, str]:
+        """``{key standing aside: key of the entry replacing it}``."""
+        everything = super().__iter__()
+        return {e.replaces: e.key for e in everything if e.replaces and e.replaces in self and e.replaces != e.key}
+
+    def __iter__(self) -> Iterator[DrawExclusion]:
+        aside = self.replaced()
+        return iter([e for e in super().__iter__() if e.key not in aside])
+
+
+DRAW_EXCLUSIONS = DrawExclusionRegistry(
     "draw_exclusions", doc="Who a draw's pool leaves out, beyond sampling's own rules, with the reason recorded."
 )
+
+
+@dataclass(frozen=True)
+class TaskSection:
+    key: str
+    title: str | Promise
+    selector: Callable[..., dict[str, Any] | None]
+    template: str
+    order: int = 100
+
+
+TASK_SECTIONS: Registry[TaskSection] = Registry(
+    "task sections", doc="Cards of the task page from later apps: selector(actor=, task=) -> context or None."
+)
+
+
+def task_sections(*, actor: Actor, task: SamplingTask) -> list[dict[str, Any]]:
+    """The registered sections that have something for ``actor`` on ``task``'s page, in order:
+    key, testid, title, template and data (the selector's context)."""
+    shown: list[dict[str, Any]] = []
+    for section in TASK_SECTIONS:
+        data = section.selector(actor=actor, task=task)
+        if data is None:
+            continue
+        shown.append({
+            "key": section.key, "testid": "task-section-" + section.key.replace(".", "-"),
+            "title": section.title, "template": section.template, "data": data,
+        })
+    return shown
 
 
 def register_own() -> None:

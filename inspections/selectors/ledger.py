@@ -33,14 +33,14 @@ def entity_inspections(*, actor: Actor, entity: MarketEntity) -> list[Inspection
     return list(rows[:LEDGER_LIMIT])
 
 
-def inspected_times(*, actor: Actor, year: int) -> dict[int, int]:
+def inspected_times(*, actor: Actor, year: int, at_least: int = 1) -> dict[int, int]:
     """``{entity_id: times}``: the inspections of each firm in ``year``'s plans by any department
     of the actor's region — real inspections (one per visit: a joint visit once, a correction not
-    again, a target replaced before it was visited not at all), not selections. Numbers, never
-    rows (``tenancy.scoping.region_counts``): what the draw's exclusion (the annual cap) and an
-    office's overview read."""
+    again, a target replaced before it was visited not at all), not selections — for the firms
+    inspected ``at_least`` times. Numbers, never rows (``tenancy.scoping.region_counts``): what
+    the draw's exclusion (the annual cap) and an office's overview read."""
     return region_counts(
-        actor, Inspection, by="entity_id",
+        actor, Inspection, by="entity_id", at_least=at_least,
         where=Q(plan__year=year, is_current=True) & ~Q(status=Inspection.Status.REPLACED),
     )
 
@@ -59,9 +59,10 @@ class JointVisitOffer:
         return sorted({i.organization_id for i in self.inspections})
 
 
-def joint_visit_offers(*, actor: Actor, today: dt.date | None = None) -> list[JointVisitOffer]:
+def joint_visit_offers(*, actor: Actor, today: dt.date | None = None, task_id: int | None = None) -> list[JointVisitOffer]:
     """For an office: the firms of its region with open inspections of different departments whose
-    windows overlap (and have not ended), with the common window — each an offer to visit once."""
+    windows overlap (and have not ended), with the common window — each an offer to visit once;
+    ``task_id``: only the firms one of that task's inspections is to visit."""
     from django.utils import timezone  # noqa: PLC0415
 
     today = today or timezone.localdate()
@@ -69,8 +70,11 @@ def joint_visit_offers(*, actor: Actor, today: dt.date | None = None) -> list[Jo
         return []
     rows = (
         Inspection.objects.filter(is_current=True, status__in=(Inspection.Status.PENDING, Inspection.Status.TODO))
-        .exclude(window_end__lt=today).select_related("entity").order_by("entity_id", "window_start", "pk")
+        .exclude(window_end__lt=today)
     )
+    if task_id is not None:
+        rows = rows.filter(entity_id__in=rows.filter(task_id=task_id).values("entity_id"))
+    rows = rows.select_related("entity", "task", "organization").order_by("entity_id", "window_start", "pk")
     by_entity: dict[int, list[Inspection]] = {}
     for inspection in rows:
         by_entity.setdefault(inspection.entity_id, []).append(inspection)

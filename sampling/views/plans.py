@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inventory.models import MarketEntity, Tag
+from sampling.extensions import task_sections
 from sampling.forms import apply_service_errors
 from sampling.forms.plans import PlanForm, ReasonForm, ReviewForm, TaskForm
 from sampling.models import SamplingPlan, SamplingTask
@@ -325,6 +326,8 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Every commitment of the task, abandoned ones too, so each reader finds the results page.
         "draws": draw_sel.draw_list(actor=actor, task=task),
         "reason_form": ReasonForm(),
+        # Cards of the apps after sampling (sampling.extensions.TASK_SECTIONS).
+        "sections": task_sections(actor=actor, task=task),
     })
 
 
