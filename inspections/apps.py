@@ -11,6 +11,6 @@ class InspectionsConfig(AppConfig):
         from . import demo, extensions, navigation
 
         extensions.register()
-        extensions.register_with_sampling()  # the annual cap from inspections, the task page's cards
+        extensions.register_integration()  # the annual cap, the task page's cards, the office's panel
         navigation.register()
         demo.register()  # seed_demo's inspections (tenancy.demo.DEMO_SEEDERS)

@@ -9,14 +9,16 @@
   (``deadlines.milestones.MILESTONES``): ``inspections.due``;
 * the firm's ledger, "检查记录", on the entity page (``inventory.extensions.ENTITY_HISTORY``).
 
-``register_with_sampling()`` plugs into sampling's own extension points:
+``register_integration()`` plugs into sampling's own extension points and the dashboard:
 
 * the annual cap (曲阳 §17: 同一年度内对同一企业的抽查次数不超过2次) counted from real
   inspections (``selectors.ledger.inspected_times``) in place of sampling's count of selections
   (``sampling.extensions.DRAW_EXCLUSIONS``, ``replaces="sampling.annual_cap"``);
 * the task page's cards (``sampling.extensions.TASK_SECTIONS``): the task's progress
   (``selectors.progress``) and, for an office, the joint visits its targets could be (综合查一次,
-  ``selectors.ledger.joint_visit_offers``).
+  ``selectors.ledger.joint_visit_offers``);
+* an office's dashboard panel (``tenancy.dashboard.PANELS``, ``inspections:panel_visits``): every
+  such offer in its region, and how often its firms were inspected this year.
 """
 
 from __future__ import annotations
@@ -64,8 +66,9 @@ def register() -> None:
 REASON_INSPECTED = gettext_noop("本年度已检查%(n)s次")
 
 
-def register_with_sampling() -> None:
+def register_integration() -> None:
     from sampling.extensions import DRAW_EXCLUSIONS, TASK_SECTIONS, DrawExclusion, TaskSection  # noqa: PLC0415
+    from tenancy.dashboard import PANELS, DashboardPanel  # noqa: PLC0415
 
     from .selectors import sections  # noqa: PLC0415  (ready(): models loaded)
 
@@ -80,6 +83,13 @@ def register_with_sampling() -> None:
         key="inspections.joint_visits", title=_("综合查一次"), selector=sections.task_joint_visits_section,
         template="inspections/sections/task_joint_visits.html", order=20,
     ))
+    PANELS.register(DashboardPanel(
+        key="inspections.visits", title=_("综合查一次"), url_name="inspections:panel_visits", visible=_office, order=45,
+    ))
+
+
+def _office(actor: Actor) -> bool:
+    return actor.is_member and actor.is_office
 
 
 def inspected_times_excluded(*, actor: Actor, plan: SamplingPlan, year: int) -> list[tuple[str, list[int]]]:

@@ -4,7 +4,7 @@ the follow-up (后续处置)."""
 
 from django.urls import include, path
 
-from .views import fill, handling, lists, review
+from .views import fill, handling, lists, panels, review
 
 app_name = "inspections"
 
@@ -29,6 +29,8 @@ urlpatterns = [
     path("handlings/<int:pk>/", handling.handling_detail, name="handling_detail"),
     path("handlings/<int:pk>/update/", handling.handling_update, name="handling_update"),
     path("handlings/<int:pk>/close/", handling.handling_close, name="handling_close"),
+    # The office's dashboard panel: 综合查一次 and this year's inspections per firm.
+    path("panels/visits/", panels.panel_visits, name="panel_visits"),
     # The 检查记录表, the 检查结果告知书 and a task's records as one zip (inspections.documents).
     path("", include("inspections.documents.urls")),
 ]

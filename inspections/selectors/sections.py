@@ -1,21 +1,28 @@
 """What inspections shows on sampling's task page (``sampling.extensions.TASK_SECTIONS``): the
 task's progress, and for an office the firms its targets share with another department's visit
-in an overlapping window (综合查一次). Each returns the section's context, or ``None`` when the
-section has nothing for this reader."""
+in an overlapping window (综合查一次) — each the section's context, or ``None`` when the section
+has nothing for this reader; and an office's dashboard panel over its region: every such offer,
+and how often the firms were inspected this year (the annual cap of 曲阳 §17)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
+from inventory.models import MarketEntity
 from sampling.models import SamplingTask
 from tenancy.context import Actor
 
 from .inspections import visible_inspections
-from .ledger import joint_visit_offers
+from .ledger import inspected_times, joint_visit_offers
 from .progress import task_progress
+
+PANEL_OFFERS = 20
+PANEL_FIRMS = 20
 
 DRAWN_STATES = (SamplingTask.Status.DRAWN, SamplingTask.Status.CLOSED)
 
@@ -40,3 +47,20 @@ def task_joint_visits_section(*, actor: Actor, task: SamplingTask) -> dict[str, 
     if not offers:
         return None
     return {"offers": offers}
+
+
+def office_visits_panel(*, actor: Actor, today: dt.date | None = None) -> dict[str, Any]:
+    """An office's region: the firms two departments are to visit in overlapping windows (the
+    first ``PANEL_OFFERS``, soonest common window first), and this year's real inspections per
+    firm — how many firms were inspected once, twice, more, and the most visited by name."""
+    today = today or timezone.localdate()
+    offers = sorted(joint_visit_offers(actor=actor, today=today), key=lambda o: (o.end or dt.date.max, o.entity.pk))
+    times = inspected_times(actor=actor, year=today.year)
+    frequent = sorted(((n, entity_id) for entity_id, n in times.items() if n >= 2), key=lambda p: (-p[0], p[1]))[:PANEL_FIRMS]
+    names = MarketEntity.objects.in_bulk([entity_id for _n, entity_id in frequent])
+    return {
+        "offers": offers[:PANEL_OFFERS], "offer_total": len(offers), "year": today.year,
+        "visited": len(times), "once": sum(1 for n in times.values() if n == 1),
+        "twice": sum(1 for n in times.values() if n == 2), "more": sum(1 for n in times.values() if n > 2),
+        "frequent": [(names[entity_id], n) for n, entity_id in frequent if entity_id in names],
+    }

@@ -13,7 +13,7 @@ USERS = {
     "yc_fg_planner": ["deadlines-mine"],
     "yc_fg_inspector": ["deadlines-mine"],
     "yc_fg_leader": ["deadlines-mine", "deadlines-organization"],
-    "yc_office_leader": ["deadlines-mine", "deadlines-region", "deadlines-joint"],
+    "yc_office_leader": ["deadlines-mine", "deadlines-region", "deadlines-joint", "inspections-visits"],
 }
 
 

@@ -201,3 +201,28 @@ def test_firms_two_departments_visit_in_overlapping_windows_are_offered_to_the_o
     # A department reads no other department's visits: no offer on its page.
     mine = login(world.user("A1", "planner")).get(url).content.decode()
     assert "joint-visit-offer" not in mine and "市场监管专项" not in mine
+
+
+def test_the_offices_panel_lists_the_regions_offers_and_how_often_firms_were_inspected(world, client, login):
+    from tests.leak.cases_inspections_integration import make_joint_visit_offer
+
+    shared = make_joint_visit_offer(world, "A1")  # drawn by A1 and by A2
+    elsewhere = make_joint_visit_offer(world, "B1")  # another county's
+    x, _y, _task = _capped_world(world)  # x inspected twice by A1
+    url = reverse("inspections:panel_visits")
+    office = login(world.user("AO", "leader"))
+    dashboard = office.get(reverse("dashboard")).content.decode()
+    assert url in dashboard  # loaded after the page
+    panel = office.get(url).content.decode()
+    offers = re.findall(r'<tr data-testid="joint-visit-offer">(.*?)</tr>', panel, re.S)
+    assert [shared.code in o for o in offers] == [True]  # x is A1's alone: no offer
+    assert elsewhere.name not in panel
+    frequent = dict(re.findall(r'data-testid="frequent-firm">.*?<a [^>]*>([^<]+)</a>.*?<td class="num[^"]*"[^>]*>(\d+)</td>', panel, re.S))
+    assert frequent == {shared.name: "2", x.name: "2"}
+    counts = re.search(r'data-testid="visit-counts">(.*?)</p>', panel, re.S).group(1)
+    with scopes_disabled():
+        visited = Inspection.objects.filter(organization__region=world.regions["A"]).values("entity").distinct().count()
+    assert f"已安排检查 {visited} 户" in counts and "2 次 2 户" in counts and "3 次及以上 0 户" in counts
+    client.logout()
+    assert login(world.user("A1", "leader")).get(url).status_code == 403
+    assert url not in client.get(reverse("dashboard")).content.decode()
