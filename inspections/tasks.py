@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from sampling.models import SamplingTask
 from tenancy.context import Actor
-from tenancy.jobs import job_update
+from tenancy.jobs import job_heartbeat, job_update
 from tenancy.models import Job
 from tenancy.tasks import TenantTask
 
@@ -25,9 +25,10 @@ def task_records_zip_task(task_id: int, job_id: int, *, actor: Actor) -> dict[st
         return None
     job_update(job_id, status=Job.Status.RUNNING, progress=1, message=_("正在生成检查记录表"))
     try:
-        result = archive.build_task_zip(
-            actor=actor, task=task, report=lambda pct, message: job_update(job_id, progress=pct, message=message),
-        )
+        with job_heartbeat(job_id):
+            result = archive.build_task_zip(
+                actor=actor, task=task, report=lambda pct, message: job_update(job_id, progress=pct, message=message),
+            )
     except Exception as exc:
         job_update(job_id, status=Job.Status.FAILED, message=_("生成失败：%(error)s") % {"error": exc})
         raise

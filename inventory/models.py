@@ -383,7 +383,12 @@ class ConflictOfInterest(TenantModel):
 
 
 class ImportJob(TenantModel):
-    """One uploaded spreadsheet: preview (every error), then import all-or-nothing or the valid rows."""
+    """One uploaded spreadsheet: preview (every error), then import all-or-nothing or the valid rows.
+
+    What is the import's own is here: the file, its kind and mode, the counts and the errors.
+    Where it stands — pending (checked, waiting for confirmation), queued, running, done,
+    refused, failed — with its progress, message and heartbeat is its ``run``, a ``tenancy.Job``
+    like any background job's (``tenancy/jobs.py`` writes it)."""
 
     class Kind(models.TextChoices):
         ENTITIES = "entities", _("检查对象")
@@ -395,20 +400,23 @@ class ImportJob(TenantModel):
         VALID = "valid", _("只导入有效行")
 
     class Status(models.TextChoices):
-        UPLOADED = "uploaded", _("已上传")
-        PREVIEWED = "previewed", _("已校验")
+        """The run's states as an import names them (the values are ``tenancy.Job.Status``'s)."""
+
+        PREVIEWED = "pending", _("已校验")
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("导入中")
         DONE = "done", _("已完成")
         REFUSED = "refused", _("未导入")
         FAILED = "failed", _("失败")
 
+    run = models.OneToOneField(
+        "tenancy.Job", on_delete=models.PROTECT, related_name="import_job", verbose_name=_("后台任务"),
+    )
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
     filename = models.CharField(_("文件名"), max_length=200)
     sha256 = models.CharField(_("文件摘要"), max_length=64, blank=True)
     mode = models.CharField(_("导入方式"), max_length=6, choices=Mode.choices, default=Mode.ALL)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.UPLOADED)
     created_by = models.ForeignKey(
         "tenancy.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("上传人")
     )
@@ -418,13 +426,7 @@ class ImportJob(TenantModel):
     updated_count = models.PositiveIntegerField(_("更新"), default=0)
     unchanged_count = models.PositiveIntegerField(_("未变化"), default=0)
     rejected_count = models.PositiveIntegerField(_("拒绝"), default=0)
-    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     errors = models.JSONField(_("错误明细"), default=list, blank=True)
-    message = models.TextField(_("说明"), blank=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    # Written by the worker while it runs (importer.jobs._heartbeat): none for a few minutes, and the
-    # job died with its worker (importer.jobs.fail_if_stale).
-    heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("导入记录")
@@ -434,3 +436,29 @@ class ImportJob(TenantModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.filename}"
 
+    # Read through to the run, so pages, the command and tests ask the import where it stands.
+    @property
+    def status(self) -> str:
+        return self.run.status
+
+    def get_status_display(self) -> str:
+        try:
+            return str(self.Status(self.run.status).label)
+        except ValueError:  # a state imports never take (cancelled): the job's own word
+            return self.run.get_status_display()
+
+    @property
+    def progress(self) -> int:
+        return self.run.progress
+
+    @property
+    def message(self) -> str:
+        return self.run.message
+
+    @property
+    def finished_at(self) -> dt.datetime | None:
+        return self.run.finished_at
+
+    @property
+    def heartbeat_at(self) -> dt.datetime | None:
+        return self.run.heartbeat_at

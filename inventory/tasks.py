@@ -17,6 +17,6 @@ def import_job_run(job_id: int, *, actor: Actor) -> str:
     if not import_claim(job_id=job_id, organization_id=actor.organization_id):
         # Delivered twice (acks_late), or a job confirmed again after its worker died while this
         # old delivery still waited: the other run has it.
-        return ImportJob.objects.get(pk=job_id, organization_id=actor.organization_id).status
-    job = ImportJob.objects.get(pk=job_id, organization_id=actor.organization_id)
+        return ImportJob.objects.select_related("run").get(pk=job_id, organization_id=actor.organization_id).status
+    job = ImportJob.objects.select_related("run").get(pk=job_id, organization_id=actor.organization_id)
     return import_run(actor=actor, job=job, report_progress=True).status

@@ -19,7 +19,7 @@ from sampling.models import Draw, Filing, SamplingPlan, SamplingTask
 from sampling.services import draws as draw_services
 from sampling.services import filings as filing_services
 from tenancy.context import Actor
-from tenancy.jobs import job_update
+from tenancy.jobs import job_heartbeat, job_update
 from tenancy.models import Job
 from tenancy.tasks import TenantTask
 
@@ -42,10 +42,11 @@ def draw_execute_task(draw_id: int, public_entropy: str, witnesses: list[str], j
         return draw.pk
     job_update(job_id, status=Job.Status.RUNNING, progress=1)
     try:
-        draw_services.draw_execute(
-            actor=actor, draw=draw, public_entropy=public_entropy, witnesses=witnesses,
-            progress=lambda pct, label: job_update(job_id, progress=pct, message=label),
-        )
+        with job_heartbeat(job_id):
+            draw_services.draw_execute(
+                actor=actor, draw=draw, public_entropy=public_entropy, witnesses=witnesses,
+                progress=lambda pct, label: job_update(job_id, progress=pct, message=label),
+            )
     except (ValidationError, PermissionDenied) as exc:
         if Draw.objects.filter(pk=draw.pk, status=Draw.Status.COMPLETED).exists():
             # Another delivery of this task (or a press in the page) finished the same draw first.
@@ -72,12 +73,13 @@ def draw_plan_all_task(
         try:
             names = draw_services.require_witnesses(witnesses or ())  # before any commitment
             open_draw = Draw.objects.filter(task=task, status=Draw.Status.COMMITTED).first()
-            if open_draw is None:
-                with transaction.atomic():
-                    open_draw = draw_services.draw_commit(actor=actor, task=task)
-            draw = draw_services.draw_execute(
-                actor=actor, draw=open_draw, public_entropy=public_entropy, witnesses=names,
-            )
+            with job_heartbeat(job_id):
+                if open_draw is None:
+                    with transaction.atomic():
+                        open_draw = draw_services.draw_commit(actor=actor, task=task)
+                draw = draw_services.draw_execute(
+                    actor=actor, draw=open_draw, public_entropy=public_entropy, witnesses=names,
+                )
             done.append({"task": task.uid, "name": task.name, "draw_id": draw.pk})
         except (ValidationError, PermissionDenied) as exc:
             failed.append({"task": task.uid, "name": task.name, "error": _message(exc)})

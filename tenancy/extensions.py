@@ -1,11 +1,14 @@
 """What tenancy registers in its own registries (called from ``TenancyConfig.ready``): the links
-to its pages — the dashboard, and the audit log under the 管理 heading later apps add to."""
+to its pages — the dashboard, and the audit log under the 管理 heading later apps add to — and the
+periodic sweep that fails background jobs whose worker died (``tenancy.jobs``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils.translation import gettext_lazy as _
 
-from . import navigation, policies
+from . import jobs, navigation, periodic, policies
 from .navigation import NavEntry, NavSection
 
 ADMIN_SECTION = "tenancy.admin"
@@ -19,3 +22,7 @@ def register() -> None:
                  visible=policies.can_read_audit_log),
     ):
         navigation.NAV.register(entry)
+    periodic.JOBS.register(periodic.PeriodicJob(
+        key="tenancy.stale_jobs", schedule=dt.timedelta(minutes=1), run=jobs.fail_stale_jobs, expires=60, order=1,
+        description="后台任务超过规定时间没有心跳即标记失败：每分钟",
+    ))

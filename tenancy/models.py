@@ -240,13 +240,19 @@ class Job(TenantModel):
     """A long-running piece of work (bulk draw, import, PDF batch) whose progress a page polls.
 
     A job that fails or is cancelled leaves nothing half-written: the work itself runs in one
-    transaction; this row only reports.
+    transaction; this row only reports (``tenancy/jobs.py`` writes it). A worker beats
+    (``heartbeat_at``) while it runs; a queued or running job without a beat for
+    ``JOB_STALE_AFTER_SECONDS`` died with its worker and is marked failed.
     """
 
     class Status(models.TextChoices):
+        # Prepared, waiting for someone to start it (an import checked, not yet confirmed).
+        PENDING = "pending", _("待确认")
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("进行中")
         DONE = "done", _("已完成")
+        # Ran, and by its rule did nothing (an all-or-nothing import of a file with errors).
+        REFUSED = "refused", _("未执行")
         FAILED = "failed", _("失败")
         CANCELLED = "cancelled", _("已取消")
 
@@ -260,6 +266,7 @@ class Job(TenantModel):
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="发起人")
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
 
     class Meta:
         verbose_name = "后台任务"

@@ -51,7 +51,7 @@ from sampling.services import recusals as recusal_services
 from tenancy.actors import actor_for
 from tenancy.context import Actor, OrgKind, Role
 from tenancy.jobs import job_create
-from tenancy.models import AuditEntry, Membership, Organization, TaskFailure
+from tenancy.models import AuditEntry, Job, Membership, Organization, TaskFailure
 from tenancy.scoping import actor_scope
 from tenancy.uploads import check_upload
 
@@ -195,9 +195,13 @@ def make_import_job(world, org_key: str) -> ImportJob:
     code = make_uscc("91", org.region.code, "MA0000001")
     content = f"统一社会信用代码,名称\n{code},{marker(org_key)}公司\nBAD,{marker(org_key)}\n".encode()
     with scopes_disabled():
+        run = Job.objects.create(
+            organization=org, region=org.region, kind="import", label=f"{marker(org_key)}.csv",
+            status=ImportJob.Status.PREVIEWED,
+        )
         job = ImportJob(
-            organization=org, region=org.region, kind=ImportJob.Kind.ENTITIES, filename=f"{marker(org_key)}.csv",
-            status=ImportJob.Status.PREVIEWED, total_rows=2, valid_rows=1, rejected_count=1,
+            run=run, organization=org, region=org.region, kind=ImportJob.Kind.ENTITIES, filename=f"{marker(org_key)}.csv",
+            total_rows=2, valid_rows=1, rejected_count=1,
             errors=[{"row": 3, "column": "统一社会信用代码", "value": "BAD", "reason": marker(org_key)}],
         )
         job.file.save(f"{marker(org_key)}.csv", ContentFile(content), save=False)

@@ -192,8 +192,9 @@ IMPORT_MAX_BYTES = int(env("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 # the command line's own file cap (`import_registry --max-bytes`), its unpacked cap in the same ratio.
 IMPORT_MAX_UNPACKED_BYTES = int(env("IMPORT_MAX_UNPACKED_BYTES", str(512 * 1024 * 1024)))
 IMPORT_COMMAND_MAX_BYTES = int(env("IMPORT_COMMAND_MAX_BYTES", str(2 * 1024 * 1024 * 1024)))
-# A queued or running import whose worker gave no sign of life this long is marked failed.
-IMPORT_STALE_AFTER_SECONDS = int(env("IMPORT_STALE_AFTER_SECONDS", "300"))
+# A queued or running background job (an import, a batch draw, a PDF batch) whose worker gave no
+# sign of life this long is marked failed (tenancy/jobs.py); IMPORT_… is the name it had.
+JOB_STALE_AFTER_SECONDS = int(env("JOB_STALE_AFTER_SECONDS", env("IMPORT_STALE_AFTER_SECONDS", "300")))
 # Attachments (signed scans, evidence photos): PDF/JPEG/PNG checked by content, 10 MB each (tenancy/uploads.py).
 ATTACHMENT_MAX_BYTES = int(env("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,8 +29,12 @@ from inventory.models import ImportJob, MarketEntity
 from inventory.tasks import import_job_run
 from tenancy.audit import record
 from tenancy.context import Actor
+from tenancy.jobs import job_create
+from tenancy.models import Job
 from tenancy.policies import ensure
 from tenancy.tasks import actor_ref
+
+JOB_KIND = "import"
 
 
 def _check_kind(actor: Actor, kind: str) -> None:
@@ -43,8 +47,8 @@ def _check_kind(actor: Actor, kind: str) -> None:
 
 @transaction.atomic
 def import_preview(*, actor: Actor, kind: str, data: Source, filename: str, limits: ReadLimits | None = None) -> ImportJob:
-    """Store the upload and validate every row: an ``ImportJob`` (status previewed) with its
-    counts and first errors. ``data``: the upload as a file (read as a stream, never whole) or
+    """Store the upload and validate every row: an ``ImportJob`` with its counts and first errors,
+    and its run (a ``tenancy.Job``) pending, waiting for the confirmation. ``data``: the upload as a file (read as a stream, never whole) or
     bytes. A refused file raises ``ValidationError({"file": ...})`` and nothing is stored."""
     ensure(policies.can_import, actor)
     _check_kind(actor, kind)
@@ -62,14 +66,18 @@ def import_preview(*, actor: Actor, kind: str, data: Source, filename: str, limi
     stream.seek(0)
     while chunk := stream.read(1 << 20):
         digest.update(chunk)
-    job = ImportJob(
-        kind=kind, filename=filename, sha256=digest.hexdigest(), status=ImportJob.Status.PREVIEWED,
-        created_by_id=actor.user_id, total_rows=parsed.total_rows, valid_rows=parsed.valid_rows,
-        rejected_count=parsed.rejected_count, errors=parsed.errors,
+    # The run is written in this transaction, with the import it belongs to.
+    run = job_create(
+        actor=actor, kind=JOB_KIND, label=filename, params={"kind": kind}, status=Job.Status.PENDING, using=DEFAULT_DB_ALIAS,
         message=(_("表头在第 %(row)s 行") % {"row": parsed.header_row})
         + (("；" + _("未识别的列（将忽略）：%(cols)s") % {"cols": "、".join(parsed.ignored_headers)}) if parsed.ignored_headers else "")
         + (("；" + _("错误过多，页面只列出前 %(n)s 处；下载的错误行文件包含全部") % {"n": rows.MAX_STORED_ERRORS})
            if parsed.errors_cut else ""),
+    )
+    job = ImportJob(
+        run=run, kind=kind, filename=filename, sha256=digest.hexdigest(),
+        created_by_id=actor.user_id, total_rows=parsed.total_rows, valid_rows=parsed.valid_rows,
+        rejected_count=parsed.rejected_count, errors=parsed.errors,
     )
     job.set_tenant(actor)
     stream.seek(0)
@@ -91,23 +99,25 @@ def import_confirm(*, actor: Actor, job: ImportJob, mode: str) -> ImportJob:
     if job.status not in (ImportJob.Status.PREVIEWED, ImportJob.Status.FAILED):
         raise ValidationError(_("该文件已处理（%(s)s），如需再次导入请重新上传") % {"s": job.get_status_display()})
     job.mode = mode
-    job.progress, job.finished_at = 0, None
+    job.save(update_fields=["mode", "updated_at"])
+    run = job.run
+    run.progress, run.finished_at = 0, None
     if mode == ImportJob.Mode.ALL and job.rejected_count:
-        job.status = ImportJob.Status.REFUSED
-        job.message = _("有 %(n)s 行错误，按“全部有效才导入”未导入任何数据") % {"n": job.rejected_count}
-        job.finished_at = timezone.now()
-        job.save()
-        record(actor=actor, action="import_refused", target=job, note=job.message)
+        run.status = Job.Status.REFUSED
+        run.message = _("有 %(n)s 行错误，按“全部有效才导入”未导入任何数据") % {"n": job.rejected_count}
+        run.finished_at = timezone.now()
+        run.save()
+        record(actor=actor, action="import_refused", target=job, note=run.message)
         return job
     if job.total_rows > settings.ASYNC_IMPORT_ROW_THRESHOLD:
-        job.status = ImportJob.Status.QUEUED
-        job.heartbeat_at = timezone.now()  # the staleness of a queued job counts from here
-        job.message = ""
-        job.save()
+        run.status = Job.Status.QUEUED
+        run.heartbeat_at = timezone.now()  # the staleness of a queued job counts from here
+        run.message = ""
+        run.save()
         ref = actor_ref(actor)
         transaction.on_commit(lambda: import_job_run.delay(job.pk, actor=ref))
         return job
-    job.save()
+    run.save()
     return import_run(actor=actor, job=job, report_progress=False)
 
 

@@ -24,6 +24,7 @@ from inventory.models import ImportJob, MarketEntity
 from inventory.services import imports as import_services
 from inventory.services.imports import import_confirm, import_preview
 from inventory.xlsx import rejected_bytes
+from tenancy.models import Job
 from tenancy.scoping import actor_scope
 
 from .fixtures.sheets import CODES, csv_bytes, xlsx
@@ -225,15 +226,16 @@ def stuck_job(world, *, minutes_ago: float, status: str = ImportJob.Status.RUNNI
         job = import_preview(actor=actor, kind="entities", data=xlsx([["统一社会信用代码", "名称"], [CODES[7], "甲"]]),
                              filename="名录.xlsx")
     with scopes_disabled():
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=status, progress=6, mode="valid", heartbeat_at=timezone.now() - dt.timedelta(minutes=minutes_ago))
+        ImportJob.objects.filter(pk=job.pk).update(mode="valid")
+        Job.objects.filter(pk=job.run_id).update(
+            status=status, progress=6, heartbeat_at=timezone.now() - dt.timedelta(minutes=minutes_ago))
     return job
 
 
 def test_a_job_without_heartbeat_is_marked_failed_when_looked_at_and_can_run_again(world, login, settings):
     """"导入中 6%" forever, and confirming again did nothing: a worker killed mid-import left
     its job running. Past the stale time it is failed, with the reason, and can be confirmed."""
-    settings.IMPORT_STALE_AFTER_SECONDS = 300
+    settings.JOB_STALE_AFTER_SECONDS = 300
     fresh = stuck_job(world, minutes_ago=1)
     stale = stuck_job(world, minutes_ago=6)
     client = login(world.user("A1", "planner"))
@@ -256,10 +258,10 @@ def test_a_job_without_heartbeat_is_marked_failed_when_looked_at_and_can_run_aga
 
 
 def test_the_list_shows_a_dead_job_failed_and_a_queued_one_counts_from_its_confirm(world, login, settings):
-    settings.IMPORT_STALE_AFTER_SECONDS = 300
+    settings.JOB_STALE_AFTER_SECONDS = 300
     dead = stuck_job(world, minutes_ago=30, status=ImportJob.Status.QUEUED)
     with scopes_disabled():  # a job stuck before heartbeats existed: its last save counts
-        ImportJob.objects.filter(pk=dead.pk).update(heartbeat_at=None, updated_at=timezone.now() - dt.timedelta(hours=2))
+        Job.objects.filter(pk=dead.run_id).update(heartbeat_at=None, updated_at=timezone.now() - dt.timedelta(hours=2))
     client = login(world.user("A1", "viewer"))
     listing = client.get(reverse("inventory:import_list")).content.decode()
     assert "失败" in listing and "排队中" not in listing

@@ -10,6 +10,7 @@ from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
 from inventory.models import MarketEntity
+from tenancy.models import Job
 from tests.browser.support import log_in, shot
 from tests.world import PASSWORD, build_world
 
@@ -96,7 +97,7 @@ def test_a_job_whose_worker_died_is_shown_failed_and_run_again(page, world_live,
 
     from inventory.models import ImportJob
 
-    settings.IMPORT_STALE_AFTER_SECONDS = 300
+    settings.JOB_STALE_AFTER_SECONDS = 300
     log_in(page, "a1_planner", PASSWORD)
     page.goto(page.base + "/inventory/imports/new/?kind=entities")
     good = tmp_path / "名录.xlsx"
@@ -106,8 +107,9 @@ def test_a_job_whose_worker_died_is_shown_failed_and_run_again(page, world_live,
     page.wait_for_selector("[data-testid=confirm-form]")
     with scopes_disabled():
         job = ImportJob.objects.get()
-        ImportJob.objects.filter(pk=job.pk).update(status="running", progress=6, mode="all",
-                                                   heartbeat_at=timezone.now() - dt.timedelta(minutes=7))
+        ImportJob.objects.filter(pk=job.pk).update(mode="all")
+        Job.objects.filter(pk=job.run_id).update(status="running", progress=6,
+                                                 heartbeat_at=timezone.now() - dt.timedelta(minutes=7))
     page.goto(page.base + f"/inventory/imports/{job.pk}/")
     assert page.inner_text("[data-testid=import-status]") == "失败"
     assert "后台导入中断" in page.inner_text("[data-testid=import-message]")

@@ -43,7 +43,7 @@ def test_clean_file_exits_0_and_reimport_changes_nothing(world, tmp_path):
     assert code == 0 and out.splitlines()[0] == "2 rows: 0 created, 0 updated, 0 rejected"
     with scopes_disabled():
         assert MarketEntity.objects.count() == 2
-        assert ImportJob.objects.filter(organization__code="T-A1", status="done").count() == 2
+        assert ImportJob.objects.filter(organization__code="T-A1", run__status="done").count() == 2
 
 
 def test_rejected_rows_exit_1_with_one_line_each(world, tmp_path):
@@ -114,7 +114,7 @@ def test_big_file_is_imported_in_process_not_queued(world, tmp_path, settings, m
     assert code == 1 and out.splitlines()[0] == "2 rows: 0 created, 0 updated, 1 rejected" and not queued
     with scopes_disabled():
         assert not MarketEntity.objects.filter(code=CODES[10]).exists()
-        assert ImportJob.objects.filter(status=ImportJob.Status.REFUSED).count() == 1
+        assert ImportJob.objects.filter(run__status=ImportJob.Status.REFUSED).count() == 1
 
 
 def test_unknown_org_is_refused_with_status_2(world, tmp_path):

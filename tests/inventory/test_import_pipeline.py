@@ -20,7 +20,8 @@ from inventory.importer.jobs import import_run
 from inventory.models import ImportJob, MarketEntity, RegistryEntry
 from inventory.services.entities import registry_bulk_retire
 from inventory.services.imports import import_confirm, import_preview
-from tenancy.models import AuditEntry
+from tenancy.jobs import job_update
+from tenancy.models import AuditEntry, Job
 from tenancy.scoping import actor_scope
 
 from .fixtures.sheets import CODES, xlsx
@@ -54,8 +55,8 @@ def import_file(actor, table, *, mode="valid", beside=True, monkeypatch=None):
         if mode == ImportJob.Mode.ALL and job.rejected_count:
             return import_confirm(actor=actor, job=job, mode=mode)  # refused before any run
         job.mode = mode
-        job.status = ImportJob.Status.QUEUED
         job.save()
+        job_update(job.run_id, status=Job.Status.QUEUED)
         job = import_run(actor=actor, job=job, report_progress=True)
     assert used == [beside], "the import did not take the path the test meant"
     return job
@@ -157,7 +158,7 @@ def test_a_running_import_beats_while_it_waits(world, monkeypatch, settings):
 
     from tenancy.jobs import PROGRESS_DB
 
-    settings.IMPORT_STALE_AFTER_SECONDS = 10  # a beat every second
+    settings.JOB_STALE_AFTER_SECONDS = 10  # a beat every second
     seen = []
     original = entity_upsert.EntityUpsert.write
 
@@ -165,7 +166,7 @@ def test_a_running_import_beats_while_it_waits(world, monkeypatch, settings):
         if not seen:
             started = timezone.now()
             time.sleep(2.5)
-            beat = ImportJob.objects.using(PROGRESS_DB).values_list("heartbeat_at", flat=True).get(pk=job_id[0])
+            beat = Job.objects.using(PROGRESS_DB).values_list("heartbeat_at", flat=True).get(import_job=job_id[0])
             seen.append(beat > started)
         return original(self, plan)
 
@@ -175,8 +176,9 @@ def test_a_running_import_beats_while_it_waits(world, monkeypatch, settings):
     with actor_scope(actor):
         job = import_preview(actor=actor, kind="entities", data=xlsx(first_file()), filename="名录.xlsx")
         job_id.append(job.pk)
-        job.mode, job.status = ImportJob.Mode.VALID, ImportJob.Status.RUNNING
+        job.mode = ImportJob.Mode.VALID
         job.save()
+        job_update(job.run_id, status=Job.Status.RUNNING)
         job = import_run(actor=actor, job=job, report_progress=True)
     assert job.status == ImportJob.Status.DONE and seen == [True]
     import threading

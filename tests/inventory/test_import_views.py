@@ -11,6 +11,7 @@ from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
 from inventory.models import ImportJob, MarketEntity
+from tenancy.models import Job
 
 from .fixtures.sheets import CODES, csv_bytes, xlsx
 
@@ -97,13 +98,13 @@ def test_progress_partial_polls_while_queued(world, login):
     upload(client, xlsx(ROWS))
     with scopes_disabled():
         job = ImportJob.objects.get()
-        ImportJob.objects.filter(pk=job.pk).update(status="running", progress=40)
+        Job.objects.filter(pk=job.run_id).update(status="running", progress=40)
     partial = client.get(reverse("inventory:import_progress", args=[job.pk]), HTTP_HX_REQUEST="true")
     body = partial.content.decode()
     assert 'hx-trigger="every 2s"' in body and '<progress value="40" max="100"' in body and "HX-Refresh" not in partial
     detail = client.get(reverse("inventory:import_detail", args=[job.pk])).content.decode()
     assert 'data-testid="import-progress"' in detail and 'data-testid="confirm-form"' not in detail
     with scopes_disabled():
-        ImportJob.objects.filter(pk=job.pk).update(status="done", progress=100, message="导入完成")
+        Job.objects.filter(pk=job.run_id).update(status="done", progress=100, message="导入完成")
     done = client.get(reverse("inventory:import_progress", args=[job.pk]), HTTP_HX_REQUEST="true")
     assert done["HX-Refresh"] == "true" and "every 2s" not in done.content.decode()
