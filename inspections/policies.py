@@ -77,9 +77,17 @@ def _office_reads(actor: Actor, inspection: Inspection) -> bool:
     return inspection.organization_id in actor.visible_org_ids and inspection.plan.kind == "joint"
 
 
+def _platform_reads(actor: Actor, inspection: Inspection) -> bool:
+    # The provincial platform syncs every result of its province, read-only.
+    return actor.is_member and actor.is_platform and inspection.organization_id in actor.visible_org_ids
+
+
 @policy("inspections.view", _("只有检查组成员、参与部门的工作人员和双随机办可以查看该检查。"))
 def can_view(actor: Actor, inspection: Inspection) -> bool:
-    return _department_reader(actor, inspection) or _office_reads(actor, inspection) or on_team(actor, inspection)
+    return (
+        _department_reader(actor, inspection) or _office_reads(actor, inspection) or on_team(actor, inspection)
+        or _platform_reads(actor, inspection)
+    )
 
 
 @policy("inspections.confirm", _("只有派发部门的计划编制人员、管理员或分管领导可以比对确认检查对象。"))

@@ -39,6 +39,8 @@ def visible_inspections(actor: Actor) -> QuerySet[Inspection]:
         return rows.filter(Q(organization_id=actor.organization_id) | Q(plan__kind="joint"))
     if actor.is_member and actor.is_department and holds(actor, Role.INSPECTOR):
         return objects_granted(actor, policies.TEAM_PERMISSION, rows)
+    if actor.is_member and actor.is_platform:
+        return rows.filter(organization_id__in=actor.visible_org_ids)
     return rows.none()
 
 

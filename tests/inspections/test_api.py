@@ -329,3 +329,25 @@ def test_the_schema_builds_with_the_inspection_endpoints(world):
     names = {p["name"] for p in paths["/api/v1/inspections/"]["get"]["parameters"]}
     assert names >= {"task", "draw", "status", "entity", "updated_since", "cursor", "page_size"}
     assert "application/pdf" in paths["/api/v1/inspections/{id}/record.pdf"]["get"]["responses"]["200"]["content"]
+
+
+def test_the_provincial_platform_reads_its_provinces_inspections_only(world):
+    """The provincial platform syncs every inspection of its province (county A is in 山西,
+    county B in 河北), read-only: a write is refused by the policy."""
+    from tests.deadlines.conftest import add_platform
+
+    a = drawn(world, "A1", entities=12, inspectors=4)
+    b = drawn(world, "B1", entities=12, inspectors=4)
+    _org, user = add_platform(world)
+    with scopes_disabled():
+        a_ids = sorted(Inspection.objects.filter(draw=a.draw).values_list("pk", flat=True))
+        b_id = Inspection.objects.filter(draw=b.draw).values_list("pk", flat=True).first()
+    client = client_of(user)
+    rows = client.get("/api/v1/inspections/", {"page_size": 1000}).json()["results"]
+    assert sorted(r["id"] for r in rows) == a_ids and a_ids
+    assert client.get(f"/api/v1/inspections/{a_ids[0]}/").json()["id"] == a_ids[0]
+    assert client.get(f"/api/v1/inspections/{b_id}/").status_code == 404
+    refused = post(client, f"/api/v1/inspections/{a_ids[0]}/confirm/")
+    assert refused.status_code == 400 and refused.json() == {"non_field_errors": ["本单位不参与该检查，无需确认。"]}
+    with scopes_disabled():
+        assert not InspectionPart.objects.filter(inspection_id=a_ids[0], confirmed_at__isnull=False).exists()
