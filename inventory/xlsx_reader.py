@@ -1,7 +1,7 @@
 """Fast, bounded reading of an .xlsx workbook's first sheet: (row number, cell values) per row.
 
 openpyxl's read-only mode builds a Python object per cell and pulls every XML event through
-Python (≈ 3,000 rows/s); ``iterparse`` still hands a hundred thousand rows' five million events
+Python; ``iterparse`` still hands a hundred thousand rows' five million events
 to Python one by one. Here the sheet XML is cut into blocks of whole ``<row>`` elements (at the
 text ``</row>``, which no cell content can contain: ``<`` inside text is always escaped) and each
 block is parsed at once by the C parser; Python only walks the finished rows' cells.

@@ -15,7 +15,6 @@ from inventory.models import CheckItem, CheckPoint, ImportJob, Inspector, Tag
 from tenancy import events
 from tenancy.audit import new_entry, record, record_many
 from tenancy.bulk import (
-    bulk_insert,
     chunks,
 )
 from tenancy.context import Actor
@@ -46,17 +45,6 @@ def _tags_by_name(actor: Actor, kind: str, names: Iterable[str]) -> dict[str, Ta
         Tag.objects.bulk_create(new)
         tags.update({t.name: t for t in new})
     return tags
-
-
-def _insert(actor: Actor, model: Any, rows: list[Any]) -> None:
-    """Insert unsaved rows (checked by ``assert_writable``); primary keys are NOT set afterwards."""
-    if rows:
-        bulk_insert(actor=actor, model=model, rows=rows)
-
-
-def _insert_with_ids(actor: Actor, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows and return their new primary keys in order (no read-back query)."""
-    return bulk_insert(actor=actor, model=model, rows=rows, with_ids=True) if rows else []  # type: ignore[return-value]
 
 
 def upsert_entities(

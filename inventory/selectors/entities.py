@@ -222,8 +222,8 @@ def keyset_page(
 # Counted exactly up to this many rows; past it a filtered list says "more than 10,000" and the
 # whole registry gives its planner estimate. A capped count walks at most COUNT_CAP + 1 rows, but
 # a filter no index serves (a 2-character name fragment, abnormal + risk D) still reads the whole
-# registry: ~230 ms at 1,000,000 entities, so a large registry's filtered count is deferred to a
-# request of its own (``?part=count``) and the page does not wait for it.
+# registry, so a large registry's filtered count is deferred to a request of its own
+# (``?part=count``) and the page does not wait for it.
 COUNT_CAP = 10_000
 
 
@@ -349,7 +349,3 @@ def entity_tags(*, actor: Actor) -> QuerySet[Tag]:
 
 def registry_entry_list(*, actor: Actor) -> QuerySet[RegistryEntry]:
     return RegistryEntry.objects.select_related("entity").prefetch_related("tags")
-
-
-def registry_entry_get(*, actor: Actor, pk: int) -> RegistryEntry:
-    return registry_entry_list(actor=actor).get(pk=pk)

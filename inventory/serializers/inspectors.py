@@ -10,6 +10,7 @@ from rest_framework import serializers
 from inventory import policies
 from inventory.forms import clean_phone
 from inventory.models import Inspector
+from tenancy.models import OrgUnit
 from tenancy.serializers import ModelSerializer
 
 
@@ -46,8 +47,6 @@ class InspectorSerializer(ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and getattr(request, "actor", None) is not None and "unit" in self.fields:
-            from tenancy.models import OrgUnit
-
             self.fields["unit"].queryset = OrgUnit.objects.filter(organization_id=request.actor.organization_id)
 
     def to_representation(self, obj: Inspector) -> dict[str, Any]:

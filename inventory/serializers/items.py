@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from inventory.models import CheckItem, CheckPoint
+from tenancy.models import OrgUnit
 from tenancy.serializers import ModelSerializer
 
 
@@ -37,6 +38,4 @@ class CheckItemSerializer(ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and getattr(request, "actor", None) is not None and "responsible_unit" in self.fields:
-            from tenancy.models import OrgUnit
-
             self.fields["responsible_unit"].queryset = OrgUnit.objects.filter(organization_id=request.actor.organization_id)
