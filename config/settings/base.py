@@ -265,6 +265,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Group operations by resource (entities, draws, …), not by the version segment.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Several models have a choice set named "status": each gets a name of its own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "InspectionStatusEnum": "inspections.models.Inspection.Status",
+        "AnswerStatusEnum": "inspections.models.Answer.Status",
+        "HandlingStatusEnum": "inspections.models.Handling.Status",
+    },
 }
 
 # Content-Security-Policy: everything from our own origin, nothing inline.
