@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inspections.models import Answer, Inspection, ResultCode
 from inventory.models import CheckPoint
+from tenancy.forms import Form
 from tenancy.uploads import DEFAULT_KINDS, KINDS, check_upload
 
 VISIT_NAMES = ("method", "started_on", "ended_on", "results", "result_reason", "signature_refused", "refusal_reason")
@@ -72,7 +73,7 @@ def result_code_groups() -> list[ResultGroup]:
     return [g for g in groups if g.codes]
 
 
-class DraftForm(forms.Form):
+class DraftForm(Form):
     """The visit's fields (``visit``) and the actor's department part's (``part``: its note and
     ``points``): see the module."""
 
@@ -214,7 +215,7 @@ def draft_payload(
     return visit, answers, None if note is None else str(note)
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(Form):
     """A photo or PDF of the visit, of the part, or of one check point."""
 
     file = forms.FileField(
@@ -230,7 +231,7 @@ class EvidenceForm(forms.Form):
         return check_upload(self.cleaned_data["file"])
 
 
-class SignatureForm(forms.Form):
+class SignatureForm(Form):
     """The firm's signature as drawn on the screen (a PNG made by the page's canvas)."""
 
     file = forms.FileField(label=_("签字图片"))
@@ -239,9 +240,9 @@ class SignatureForm(forms.Form):
         return check_upload(self.cleaned_data["file"], kinds=("png", "jpeg"))
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(Form):
     reason = forms.CharField(label=_("撤回原因"), max_length=200)
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(Form):
     note = forms.CharField(label=_("比对说明"), required=False, max_length=500)

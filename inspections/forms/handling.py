@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inspections.models import Handling
 from tenancy.context import Actor
+from tenancy.forms import Form
 from tenancy.models import Organization
 
 from .fill import DateInput
@@ -44,7 +45,7 @@ class MeasureFieldsMixin:
         ]
 
 
-class HandlingForm(MeasureFieldsMixin, forms.Form):
+class HandlingForm(MeasureFieldsMixin, Form):
     measure = forms.ChoiceField(label=_("处置措施"), choices=[("", "—"), *M.choices])
     description = forms.CharField(label=_("处置内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     due_on = forms.CharField(label=_("处置期限"), required=False, widget=DateInput(),
@@ -68,7 +69,7 @@ class HandlingForm(MeasureFieldsMixin, forms.Form):
         }
 
 
-class HandlingUpdateForm(MeasureFieldsMixin, forms.Form):
+class HandlingUpdateForm(MeasureFieldsMixin, Form):
     revision = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ChoiceField(label=_("状态"), choices=())
     description = forms.CharField(label=_("处置内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -104,7 +105,7 @@ class HandlingUpdateForm(MeasureFieldsMixin, forms.Form):
         }
 
 
-class HandlingCloseForm(forms.Form):
+class HandlingCloseForm(Form):
     outcome = forms.CharField(label=_("处置结果"), widget=forms.Textarea(attrs={"rows": 3}))
     recheck_result = forms.CharField(label=_("复查结果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     case_no = forms.CharField(label=_("案件编号"), required=False, max_length=60)

@@ -7,11 +7,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.forms import Form
+
 APPROVE = "approve"
 RETURN = "return"
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(Form):
     decision = forms.ChoiceField(
         label=_("审核意见"), choices=[(APPROVE, _("通过")), (RETURN, _("退回修改"))], widget=forms.RadioSelect,
     )
@@ -27,7 +29,7 @@ class ReviewForm(forms.Form):
         return data
 
 
-class CorrectForm(forms.Form):
+class CorrectForm(Form):
     reason = forms.CharField(
         label=_("更正原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("更正将生成新版本，原审核通过的版本保留并可查看；新版本审核通过后成为现行版本。"),

@@ -10,7 +10,6 @@ import pkgutil
 
 import pytest
 from django import forms
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -27,15 +26,16 @@ from tenancy.serializers import TextInputsMixin as SerializerTextInputs
 from tenancy.validators import guard_form_field, our_app_configs
 from tests.factories import make_entity, make_inspector, make_item
 
-APPS = tuple(config.label for config in our_app_configs())
+CONFIGS = tuple(our_app_configs())
+APPS = tuple(config.name for config in CONFIGS)  # module paths (a test app's label is not one)
 BAD = "阳城\x01县"
 
 
 def our_modules():
-    for label in APPS:
-        package = importlib.import_module(label)
+    for name in APPS:
+        package = importlib.import_module(name)
         yield package
-        for info in pkgutil.walk_packages(package.__path__, prefix=f"{label}."):
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{name}."):
             if ".migrations" in info.name or info.name.endswith(".tests"):
                 continue
             yield importlib.import_module(info.name)
@@ -45,7 +45,7 @@ def our_classes(base: type) -> list[type]:
     found = {}
     for module in our_modules():
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, base) and value.__module__.split(".")[0] in APPS:
+            if isinstance(value, type) and issubclass(value, base) and value.__module__.startswith(tuple(f"{name}." for name in APPS)):
                 found[f"{value.__module__}.{value.__qualname__}"] = value
     return [found[k] for k in sorted(found)]
 
@@ -54,8 +54,8 @@ def our_classes(base: type) -> list[type]:
 
 
 def text_model_fields():
-    for label in APPS:
-        for model in apps.get_app_config(label).get_models():
+    for config in CONFIGS:
+        for model in config.get_models():
             for field in model._meta.get_fields():
                 if isinstance(field, models.CharField | models.TextField) and field.model is model:
                     yield pytest.param(field, id=f"{model._meta.label}.{field.name}")
