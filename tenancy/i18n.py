@@ -204,6 +204,10 @@ def translate_composed(text: Any) -> str:
         return translated
     if "\n" in text:
         return "\n".join(translate_composed(line) for line in text.split("\n"))
+    # Several formats may match one text (a name may hold another format's literal): the reading
+    # that leaves the least Chinese is the one whose words were all recognised; on a tie, the
+    # format with the most literal text.
+    best, best_left = text, len(_CJK.findall(text))
     for msgid, prefix, suffix, pattern in _stored_formats(language):
         if not (text.startswith(prefix) and text.endswith(suffix)):
             continue
@@ -212,7 +216,12 @@ def translate_composed(text: Any) -> str:
             continue
         params = {k: v if k in NAMES else translate_composed(v) for k, v in match.groupdict().items()}
         try:
-            return pgettext(STORED_FORMAT, msgid) % params
+            reading = pgettext(STORED_FORMAT, msgid) % params
         except (KeyError, TypeError, ValueError):
             continue
-    return text
+        left = len(_CJK.findall(reading))
+        if left < best_left or best is text:
+            best, best_left = reading, left
+        if left == 0:
+            break
+    return best
