@@ -18,6 +18,9 @@ pytestmark = pytest.mark.browser
 
 
 def _as(page, username: str, password: str) -> None:
+    # Leave the page first: a request it still has in flight (the lazy panels, the bell) would
+    # set the session cookie again after it is cleared, and the login page would redirect home.
+    page.goto("about:blank")
     page.context.clear_cookies()
     log_in(page, username, password)
 
