@@ -570,3 +570,86 @@ class HandlingStep(AppendOnly, TenantModel):
     def scope_q(cls, actor: Actor) -> Q:
         handlings = Handling._base_manager.filter(Handling.scope_q(actor)).values("id")
         return Q(organization_id__in=actor.visible_org_ids) | Q(handling_id__in=handlings)
+
+
+# --------------------------------------------------------------------------------------------
+# 综合查一次: one visit of a firm for several departments' inspections
+
+
+class CombinedVisit(TenantModel):
+    """综合查一次: two or more current inspections of one firm, of different departments' tasks
+    whose windows overlap, carried out as one visit on an agreed day (进一次门、查多项事).
+
+    Owned by the leading-group office that accepted the offer: the 双随机办 coordinates joint
+    inspections across departments, and it alone reads every department's inspection of its
+    region (a department never sees another's), so only it can check the offer and agree a day
+    for all. Each inspection stays its own — each department fills and reviews its part — and the
+    annual cap counts the combined visit once. Never deleted: a cancellation keeps who, when and
+    why, and frees the inspections to be combined again. The inspections are its ``members``.
+    A department sees the combined visits of the inspections it sees."""
+
+    entity = models.ForeignKey(
+        "inventory.MarketEntity", on_delete=models.PROTECT, related_name="+", verbose_name="检查对象",
+        db_constraint=False,
+    )
+    visit_on = models.DateField("上门日期")
+    note = models.TextField("说明", blank=True)
+    created_by = models.ForeignKey(
+        "tenancy.User", null=True, on_delete=models.PROTECT, related_name="+", verbose_name="安排人"
+    )
+    cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        "tenancy.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="取消人"
+    )
+    cancel_reason = models.CharField("取消原因", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "综合查一次"
+        verbose_name_plural = "综合查一次"
+        ordering = ["-visit_on", "-id"]
+        indexes = [models.Index(fields=["entity", "cancelled_at"], name="combined_visit_entity")]
+
+    def __str__(self) -> str:
+        return f"{self.entity.name} {self.visit_on:%Y-%m-%d}" if self.entity_id else f"#{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.cancelled_at is None
+
+    @classmethod
+    def scope_q(cls, actor: Actor) -> Q:
+        visits = Inspection._base_manager.filter(Inspection.scope_q(actor)).values("id")
+        members = CombinedVisitMember._base_manager.filter(inspection_id__in=visits).values("combined_visit_id")
+        return Q(organization_id__in=actor.visible_org_ids) | Q(pk__in=members)
+
+
+class CombinedVisitMember(TenantModel):
+    """综合查一次的检查: one inspection of a combined visit (owned with it). ``active`` until the
+    combined visit is cancelled: an inspection is in one active combined visit at most."""
+
+    combined_visit = models.ForeignKey(
+        CombinedVisit, on_delete=models.PROTECT, related_name="members", verbose_name="综合查一次"
+    )
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="combined_memberships", verbose_name="检查"
+    )
+    active = models.BooleanField("有效", default=True)
+
+    class Meta:
+        verbose_name = "综合查一次的检查"
+        verbose_name_plural = "综合查一次的检查"
+        ordering = ["combined_visit", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["combined_visit", "inspection"], name="combined_member_unique"),
+            models.UniqueConstraint(
+                fields=["inspection"], condition=Q(active=True), name="combined_member_one_active_per_inspection"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.combined_visit_id}/{self.inspection_id}"
+
+    @classmethod
+    def scope_q(cls, actor: Actor) -> Q:
+        visits = CombinedVisit._base_manager.filter(CombinedVisit.scope_q(actor)).values("id")
+        return Q(organization_id__in=actor.visible_org_ids) | Q(combined_visit_id__in=visits)
