@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inspections.models import Handling
 from tenancy.context import Actor
@@ -48,7 +49,7 @@ class MeasureFieldsMixin:
 class HandlingForm(MeasureFieldsMixin, Form):
     measure = forms.ChoiceField(label=_("处置措施"), choices=[("", "—"), *M.choices])
     description = forms.CharField(label=_("处置内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    due_on = forms.CharField(label=_("处置期限"), required=False, widget=DateInput(),
+    due_on = forms.CharField(label=pgettext_lazy("follow-up field", "处置期限"), required=False, widget=DateInput(),
                              help_text=_("责令改正：整改期限（必填）。"))
     recheck_on = forms.CharField(label=_("复查日期"), required=False, widget=DateInput())
     case_no = forms.CharField(label=_("案件编号"), required=False, max_length=60)
@@ -73,7 +74,7 @@ class HandlingUpdateForm(MeasureFieldsMixin, Form):
     revision = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ChoiceField(label=_("状态"), choices=())
     description = forms.CharField(label=_("处置内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    due_on = forms.CharField(label=_("处置期限"), required=False, widget=DateInput())
+    due_on = forms.CharField(label=pgettext_lazy("follow-up field", "处置期限"), required=False, widget=DateInput())
     recheck_on = forms.CharField(label=_("复查日期"), required=False, widget=DateInput())
     recheck_result = forms.CharField(label=_("复查结果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     case_no = forms.CharField(label=_("案件编号"), required=False, max_length=60)

@@ -7,6 +7,7 @@ conflict, withdraw a wrong photo. Thin: parse, call one service, answer.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -96,6 +97,20 @@ def _posted(request: HttpRequest) -> tuple[dict[str, Any], bool]:
     return values, request.POST.get("full") == "1"
 
 
+# A check point's answer or note as the form names it (``point_<pk>``, ``point_<pk>_note``).
+POINT_FIELD = re.compile(r"point_(\d+)(?:_note)?")
+
+
+def _refuse_foreign_points(values: dict[str, Any], points: list[Any]) -> None:
+    """A post naming a check point outside the actor's own part (another department's, on a joint
+    visit) is refused as a whole, not saved in part: its answers are that department's alone."""
+    own = {p.pk for p in points}
+    for key in values:
+        match = POINT_FIELD.fullmatch(key)
+        if match and int(match.group(1)) not in own:
+            raise PermissionDenied(_("该检查要点不属于本部门的检查事项。"))
+
+
 def _revision(value: Any) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -115,6 +130,7 @@ def inspection_save(request: HttpRequest, pk: int) -> HttpResponse:
     points = list(svc.required_points(part)) if fillable and part is not None else []
     try:
         values, full = _posted(request)
+        _refuse_foreign_points(values, points)
         # What the actor may not write is refused by the service (403), never dropped in silence.
         visit, answers, note = draft_payload(values, points=points, full=full)
         result = svc.inspection_save(

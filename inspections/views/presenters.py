@@ -1,6 +1,11 @@
 """What the inspection page shows, gathered in one place: the visit, each department's part
 with its check points, answers and evidence, what the actor may do (``inspections.policies``),
-the save conflicts, the review history, the versions and the follow-up."""
+the save conflicts, the review history, the versions and the follow-up.
+
+On a joint visit (one inspection, a part per department) the team that visits together sees the
+whole visit: the actor's own part first, then the other departments' parts read-only — their
+check points, answers, notes, evidence and who filled them. Those parts' items are read past
+the actor's scope once the visit itself was found in it (``items_of_parts``, as the record does)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from urllib.parse import quote
 from django.utils.translation import gettext as _
 
 from inspections import policies
+from inspections.documents.records import items_of_parts
 from inspections.forms.fill import DraftForm, point_name, result_code_groups
 from inspections.models import Answer, DraftConflict, Evidence, Handling, Inspection, InspectionPart, Review
 from inspections.services import inspections as svc
@@ -88,6 +94,7 @@ class PartView:
     editable: bool
     groups: list[ItemGroup]
     evidence: list[Evidence]
+    inspectors: list[str] = field(default_factory=list)  # who fills it (the draw's names)
 
 
 def inspection_parts(inspection: Inspection) -> list[InspectionPart]:
@@ -101,10 +108,28 @@ def inspection_parts(inspection: Inspection) -> list[InspectionPart]:
     return parts
 
 
+def _pool_names(inspection: Inspection) -> dict[int, str]:
+    return {int(e["id"]): e.get("name") or e.get("key", "") for e in inspection.draw.inspector_pool if e.get("id") is not None}
+
+
 def team_names(inspection: Inspection) -> list[str]:
     """The team as drawn, by the names the draw froze (readable by every participant)."""
-    names = {int(e["id"]): e.get("name") or e.get("key", "") for e in inspection.draw.inspector_pool}
+    names = _pool_names(inspection)
     return [names.get(int(i), f"#{i}") for i in inspection.team]
+
+
+def _points_of_others(parts: list[InspectionPart]) -> dict[int, list[CheckPoint]]:
+    """The check points of other departments' parts, in the form's order (item code, order),
+    each carrying its item (read past the actor's scope: see the module's docstring)."""
+    out: dict[int, list[CheckPoint]] = {}
+    for part_id, items in items_of_parts(p.pk for p in parts).items():
+        points = []
+        for item in items:
+            for point in item.point_list:
+                point.item = item
+                points.append(point)
+        out[part_id] = points
+    return out
 
 
 def inspection_page(
@@ -129,7 +154,12 @@ def inspection_page(
             by_point[row.answer.point_id].append(row)
         else:
             general[row.part_id].append(row)
-    points_of = {p.pk: list(svc.required_points(p)) for p in parts}
+    # The actor's own department's parts through the scope (the form and the service read the
+    # same points); the other departments' parts past it.
+    others = [p for p in parts if p.organization_id not in actor.visible_org_ids]
+    points_of = {p.pk: list(svc.required_points(p)) for p in parts if p not in others}
+    points_of |= {p.pk: [] for p in others} | _points_of_others(others)
+    names = _pool_names(inspection)
     if form is None and (can_fill or can_edit_visit):
         form = DraftForm(
             inspection=inspection, visit=can_edit_visit, part=can_fill,
@@ -151,7 +181,8 @@ def inspection_page(
                 row.input, row.note, row.errors = bound[point.pk]["field"], bound[point.pk]["note"], bound[point.pk]["errors"]
             group.rows.append(row)
         views.append(PartView(part=part, mine=part is my_part, editable=editable, groups=list(groups.values()),
-                              evidence=general.get(part.pk, [])))
+                              evidence=general.get(part.pk, []),
+                              inspectors=[names.get(int(i), f"#{i}") for i in part.inspectors]))
     views.sort(key=lambda v: (not v.mine, v.part.pk))
     versions = list(
         Inspection.objects.filter(selection_id=inspection.selection_id).exclude(pk=inspection.pk)
