@@ -18,4 +18,6 @@ EVENTS: tuple[tuple[str, str], ...] = (
     ("inspections.handling.added", "handling_add: a follow-up measure was recorded (obj: Handling)"),
     ("inspections.handling.updated", "handling_update: a follow-up measure changed (obj: Handling)"),
     ("inspections.handling.closed", "handling_close: a follow-up measure was closed (obj: Handling)"),
+    ("inspections.combined_visit.accepted", "combined_visit_accept: an office arranged a combined visit (综合查一次) of several departments' inspections (obj: CombinedVisit)"),
+    ("inspections.combined_visit.cancelled", "combined_visit_cancel: an office cancelled a combined visit (obj: CombinedVisit)"),
 )

@@ -34,6 +34,8 @@ ENTRIES = (
              visible=reads_inspections),
     NavEntry(key="inspections.handlings", label=_("后续处置"), url_name="inspections:handling_list", section=SECTION,
              order=20, visible=reads_inspections),
+    NavEntry(key="inspections.combined", label=_("综合查一次"), url_name="inspections:combined_list", section=SECTION,
+             order=30, visible=reads_inspections),
 )
 
 

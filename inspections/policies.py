@@ -178,3 +178,58 @@ def readable(actor: Actor, obj: Any) -> bool:
     """Whether ``actor`` may read ``obj`` (an inspection, or a row hanging on one)."""
     inspection = obj if isinstance(obj, Inspection) else obj.inspection
     return can_view(actor, inspection)
+
+
+# --------------------------------------------------------------------------------------------
+# 综合查一次 (CombinedVisit): one visit of a firm for several departments' inspections
+#
+# Only the leading-group office arranges and cancels one. It coordinates the region's joint
+# inspections (双随机办) and it alone reads every department's inspection of the firm; a
+# department's leader sees only their own department's, so could neither check the offer's
+# conditions nor agree a day for the other team without reading what it may not. A department
+# that cannot keep the day asks the office, which cancels with the reason.
+
+# Who in an office arranges and cancels combined visits.
+COMBINED_STAFF = (Role.PLANNER, Role.ADMIN, Role.LEADER)
+
+
+def _combined_members(combined: Any) -> list[Inspection]:
+    """The inspections of a combined visit (a fact of the visible visit, read past the reader's
+    scope as ``parts_of`` reads parts: the other department's row is only asked who may see it)."""
+    cached = getattr(combined, "_member_inspections", None)
+    if cached is None:
+        cached = list(Inspection._base_manager.filter(combined_memberships__combined_visit_id=combined.pk).select_related("plan"))
+        combined._member_inspections = cached
+    return cached
+
+
+def coordinates(actor: Actor, combined: Any) -> bool:
+    """The actor is a member of an office that sees the combined visit's owner (the owner, or an
+    office above it): it reads every department's part of the visit, as it arranged it."""
+    return actor.is_member and actor.is_office and combined.organization_id in actor.visible_org_ids
+
+
+@policy("inspections.combine", _("只有双随机办的计划编制人员、管理员或分管领导可以安排综合查一次。"))
+def can_combine(actor: Actor) -> bool:
+    return actor.is_member and actor.is_office and holds(actor, *COMBINED_STAFF)
+
+
+@policy("inspections.view_combined", _("只有双随机办和参与该综合查一次的部门可以查看。"))
+def can_view_combined(actor: Actor, combined: Any) -> bool:
+    """The office (and the offices above it); in a department, whoever may see one of its
+    inspections (the staff of the department, the inspectors on a team). What they see of the
+    other department's inspection is its department, team names and the agreed day."""
+    if coordinates(actor, combined):
+        return True
+    return any(can_view(actor, inspection) for inspection in _combined_members(combined))
+
+
+@policy("inspections.cancel_combined", _("只有安排该综合查一次的双随机办可以取消，且尚未取消。"))
+def can_cancel_combined(actor: Actor, combined: Any) -> bool:
+    return combined.cancelled_at is None and acts_for(actor, combined.organization_id) and holds(actor, *COMBINED_STAFF)
+
+
+def reads_combined_part(actor: Actor, combined: Any, inspection: Inspection) -> bool:
+    """Whether the combined visit's record shows ``inspection``'s part in full to ``actor``: the
+    office that coordinates it, and whoever may see that inspection anyway."""
+    return coordinates(actor, combined) or can_view(actor, inspection)

@@ -4,7 +4,7 @@ the follow-up (后续处置)."""
 
 from django.urls import include, path
 
-from .views import fill, handling, lists, panels, review
+from .views import combined, fill, handling, lists, panels, review
 
 app_name = "inspections"
 
@@ -31,6 +31,13 @@ urlpatterns = [
     path("handlings/<int:pk>/close/", handling.handling_close, name="handling_close"),
     # The office's dashboard panel: 综合查一次 and this year's inspections per firm.
     path("panels/visits/", panels.panel_visits, name="panel_visits"),
+    # 综合查一次: an offer accepted as one visit, the list, one combined visit and its record.
+    path("combined/", combined.combined_list, name="combined_list"),
+    path("combined/offers/<int:entity>/", combined.combined_accept, name="combined_accept"),
+    path("combined/<int:pk>/", combined.combined_detail, name="combined_detail"),
+    path("combined/<int:pk>/cancel/", combined.combined_cancel, name="combined_cancel"),
+    path("combined/<int:pk>/record/", combined.combined_record, name="combined_record"),
+    path("combined/<int:pk>/record.pdf", combined.combined_record_pdf, name="combined_record_pdf"),
     # The 检查记录表, the 检查结果告知书 and a task's records as one zip (inspections.documents).
     path("", include("inspections.documents.urls")),
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.urls import path
 
+from .combined import CombinedVisitViewSet
 from .inspections import InspectionViewSet, record_pdf_view
 from .progress import TaskProgressViewSet
 
@@ -14,6 +15,7 @@ from .progress import TaskProgressViewSet
 def register(router: Any) -> None:
     router.register("inspections", InspectionViewSet, basename="inspection")
     router.register("inspection-progress", TaskProgressViewSet, basename="inspectionprogress")
+    router.register("combined-visits", CombinedVisitViewSet, basename="combinedvisit")
 
 
 urlpatterns = [

@@ -30,6 +30,7 @@ from inspections.documents.archive import member_name
 from inspections.documents.records import items_of_parts, record_of
 from inspections.documents.render import document_pdf
 from inspections.models import Answer, Handling, HandlingStep, Inspection, InspectionPart, Review
+from inspections.selectors.combined import with_combined
 from inspections.selectors.inspections import visible_inspections
 from inspections.serializers.inspections import (
     CommentSerializer,
@@ -90,7 +91,7 @@ class InspectionFilter(SyncFilterSet):
 
 
 def _detail_queryset(rows: QuerySet[Inspection]) -> QuerySet[Inspection]:
-    return rows.select_related("task", "entity", "organization", "signature").prefetch_related(
+    return with_combined(rows).select_related("task", "entity", "organization", "signature").prefetch_related(
         "results",
         Prefetch("parts", queryset=InspectionPart.objects.select_related("organization").prefetch_related(
             Prefetch("answers", queryset=Answer.objects.order_by("item_id", "point_id"))
@@ -116,7 +117,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         if self.action == "record_pdf":
             return rows
         if self.action == "list":
-            return rows.select_related("task", "entity", "organization").prefetch_related("results")
+            return with_combined(rows).select_related("task", "entity", "organization").prefetch_related("results")
         return _detail_queryset(rows)
 
     def get_serializer_class(self) -> type:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 
-from inspections.models import Inspection, InspectionPart
+from inspections.models import CombinedVisit, CombinedVisitMember, Inspection, InspectionPart
 from inventory.models import MarketEntity
 from tenancy.context import Actor
 from tenancy.scoping import region_counts
@@ -35,14 +35,38 @@ def entity_inspections(*, actor: Actor, entity: MarketEntity) -> list[Inspection
 
 def inspected_times(*, actor: Actor, year: int, at_least: int = 1) -> dict[int, int]:
     """``{entity_id: times}``: the inspections of each firm in ``year``'s plans by any department
-    of the actor's region — real inspections (one per visit: a joint visit once, a correction not
-    again, a target replaced before it was visited not at all), not selections — for the firms
-    inspected ``at_least`` times. Numbers, never rows (``tenancy.scoping.region_counts``): what
-    the draw's exclusion (the annual cap) and an office's overview read."""
-    return region_counts(
-        actor, Inspection, by="entity_id", at_least=at_least,
-        where=Q(plan__year=year, is_current=True) & ~Q(status=Inspection.Status.REPLACED),
-    )
+    of the actor's region — real inspections (one per visit: a joint visit once, a combined visit
+    (综合查一次) once however many departments' inspections it carries, a correction not again, a
+    target replaced before it was visited not at all), not selections — for the firms inspected
+    ``at_least`` times. Numbers, never rows (``tenancy.scoping.region_counts``): what the draw's
+    exclusion (the annual cap) and an office's overview read."""
+    counted = Q(plan__year=year, is_current=True) & ~Q(status=Inspection.Status.REPLACED)
+    # A combined visit's members are found by their selection: a correction (a new version of
+    # the same selection) stays in the visit it was combined in.
+    combined = CombinedVisitMember._base_manager.filter(active=True).values("inspection__selection_id")
+    times = region_counts(actor, Inspection, by="entity_id", at_least=at_least, where=counted)
+    if not times:
+        return times
+    # Each combined visit: its counted inspections (n) are one visit, n - 1 fewer.
+    members = region_counts(actor, Inspection, by="entity_id", where=counted & Q(selection_id__in=combined))
+    if members:
+        # How many combined visits hold them: numbers only, read past the scope as region_counts
+        # does (the visit may be owned by an office above the region, which region_counts leaves out).
+        counted_members = CombinedVisitMember._base_manager.filter(
+            active=True, inspection__selection_id__in=Inspection._base_manager.filter(counted).values("selection_id"),
+        ).values("combined_visit_id")
+        visits = dict(
+            CombinedVisit._base_manager.filter(cancelled_at__isnull=True, pk__in=counted_members, entity_id__in=list(members))
+            .values("entity_id").annotate(n=Count("pk")).order_by().values_list("entity_id", "n")
+        )
+        for entity_id, n in members.items():
+            if entity_id in times:
+                times[entity_id] -= n - visits.get(entity_id, 0)
+    return {entity_id: n for entity_id, n in times.items() if n >= at_least}
+
+
+# The states an offer is made for, and a combined visit is accepted in: not started yet.
+OFFER_STATES = (Inspection.Status.PENDING, Inspection.Status.TODO)
 
 
 @dataclass
@@ -59,19 +83,25 @@ class JointVisitOffer:
         return sorted({i.organization_id for i in self.inspections})
 
 
-def joint_visit_offers(*, actor: Actor, today: dt.date | None = None, task_id: int | None = None) -> list[JointVisitOffer]:
+def joint_visit_offers(
+    *, actor: Actor, today: dt.date | None = None, task_id: int | None = None, entity_id: int | None = None,
+) -> list[JointVisitOffer]:
     """For an office: the firms of its region with open inspections of different departments whose
     windows overlap (and have not ended), with the common window — each an offer to visit once;
-    ``task_id``: only the firms one of that task's inspections is to visit."""
+    ``task_id``: only the firms one of that task's inspections is to visit; ``entity_id``: that
+    firm's offer only. An inspection already in a combined visit (综合查一次) is offered no more."""
     from django.utils import timezone  # noqa: PLC0415
 
     today = today or timezone.localdate()
     if not (actor.is_member and actor.is_office):
         return []
     rows = (
-        Inspection.objects.filter(is_current=True, status__in=(Inspection.Status.PENDING, Inspection.Status.TODO))
+        Inspection.objects.filter(is_current=True, status__in=OFFER_STATES)
         .exclude(window_end__lt=today)
+        .exclude(pk__in=CombinedVisitMember.objects.filter(active=True).values("inspection_id"))
     )
+    if entity_id is not None:
+        rows = rows.filter(entity_id=entity_id)
     if task_id is not None:
         rows = rows.filter(entity_id__in=rows.filter(task_id=task_id).values("entity_id"))
     rows = rows.select_related("entity", "task", "organization").order_by("entity_id", "window_start", "pk")

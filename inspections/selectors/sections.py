@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from inspections import policies
 from inventory.models import MarketEntity
 from sampling.models import SamplingTask
 from tenancy.context import Actor
@@ -46,7 +47,7 @@ def task_joint_visits_section(*, actor: Actor, task: SamplingTask) -> dict[str, 
     offers = joint_visit_offers(actor=actor, task_id=task.pk)
     if not offers:
         return None
-    return {"offers": offers}
+    return {"offers": offers, "can_combine": policies.can_combine(actor)}
 
 
 def office_visits_panel(*, actor: Actor, today: dt.date | None = None) -> dict[str, Any]:
@@ -63,4 +64,5 @@ def office_visits_panel(*, actor: Actor, today: dt.date | None = None) -> dict[s
         "visited": len(times), "once": sum(1 for n in times.values() if n == 1),
         "twice": sum(1 for n in times.values() if n == 2), "more": sum(1 for n in times.values() if n > 2),
         "frequent": [(names[entity_id], n) for n, entity_id in frequent if entity_id in names],
+        "can_combine": policies.can_combine(actor),
     }

@@ -45,6 +45,14 @@ class InspectionSerializer(ModelSerializer):
     method = serializers.ChoiceField(choices=Inspection.Method.choices, allow_blank=True, read_only=True)
     method_label = serializers.CharField(source="get_method_display", read_only=True)
     results = ResultCodeSerializer(many=True, read_only=True, help_text="检查结果（全国统一表述） / result codes, national wording")
+    # Annotated by selectors.combined.with_combined.
+    combined_visit = serializers.IntegerField(
+        source="combined_visit_pk", read_only=True, allow_null=True, default=None,
+        help_text="综合查一次 id（/api/v1/combined-visits/{id}/），未安排为 null / the combined visit it is in",
+    )
+    combined_visit_on = serializers.DateField(
+        read_only=True, allow_null=True, default=None, help_text="综合查一次的上门日期 / the agreed visit day",
+    )
 
     class Meta:
         model = Inspection
@@ -52,7 +60,7 @@ class InspectionSerializer(ModelSerializer):
             "id", "task", "task_uid", "task_name", "draw", "plan", "organization", "entity_code", "entity_name",
             "status", "status_label", "window_start", "window_end", "confirmed_at", "method", "method_label",
             "started_on", "ended_on", "results", "result_reason", "version", "previous", "is_current",
-            "submitted_at", "approved_at", "created_at", "updated_at",
+            "submitted_at", "approved_at", "created_at", "updated_at", "combined_visit", "combined_visit_on",
         ]
         read_only_fields = fields
 

@@ -23,6 +23,7 @@ from inspections import policies
 from inspections.forms.fill import ConfirmForm
 from inspections.models import Dispatch, Inspection, InspectionPart
 from inspections.selectors import inspections as sel
+from inspections.selectors.combined import agreed_dates
 from inspections.services import inspections as svc
 from sampling.models import SamplingTask
 from tenancy.context import Actor, Role
@@ -85,9 +86,11 @@ def _mine(request: HttpRequest, status: str) -> HttpResponse:
     found = sel.my_inspections(actor=request.actor, open_only=status == OPEN)
     if status not in (OPEN, "all"):
         found = [r for r in found if r.inspection.status == status]
+    agreed = agreed_dates(r.inspection for r in found)  # 综合查一次: the day the teams visit together
     rows = [{
         "inspection": r.inspection, "entity": r.inspection.entity, "map_url": map_url(r.address), "items": r.items,
         "badge": STATUS_BADGE.get(r.inspection.status, ""), "due_on": r.due_on, "late": r.late,
+        "combined_on": agreed.get(r.inspection.pk),
     } for r in found]
     return render(request, "inspections/list.html", {
         "rows": rows, "staff": False, "status": status, "statuses": STATUS_FILTERS, "title": _("我的检查"),

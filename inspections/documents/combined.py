@@ -1,0 +1,79 @@
+"""The record of a combined visit (综合查一次, 一企一表): one sheet for the firm holding every
+department's part of that visit — each inspection's record as ``records.RecordReader`` reads it
+(items, check points and answers, result, signature) — previewed as HTML and printed to PDF by the
+same template, with the print stylesheets and fonts of ``render.Renderer``.
+
+Who reads which part is ``policies.reads_combined_part``: the office that coordinates the visit
+reads every part; a department (or an inspector) its own in full, and of the other department's
+only its name, team and the agreed day — what the combined visit's page shows it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from inspections import policies
+from inspections.models import CombinedVisit
+from inspections.selectors.combined import combined_view
+from tenancy.context import Actor
+
+from .records import RecordReader
+from .render import renderer
+
+TEMPLATE = "inspections/documents/combined_record.html"
+
+
+def combined_record(*, actor: Actor, combined: CombinedVisit) -> dict[str, Any]:
+    """The sheet's content as plain values (the template only prints it)."""
+    view = combined_view(actor=actor, combined=combined)
+    full = [p.inspection.pk for p in view.parties if policies.reads_combined_part(actor, combined, p.inspection)]
+    records = {r["pk"]: r for r in RecordReader().records(full)}
+    entity = combined.entity
+    visits = []
+    for party in view.parties:
+        record = records.get(party.inspection.pk)
+        visits.append({
+            "departments": party.label, "team": party.team, "record": record,
+            "task": record["task"]["name"] if record else "",
+        })
+    return {
+        "pk": combined.pk,
+        "number": f"ZH{combined.created_at:%Y}-{combined.pk:05d}",
+        "owner": combined.organization.name,
+        "entity": {
+            "name": entity.name, "code": entity.code, "address": entity.address,
+            "legal_representative": entity.legal_representative, "type": entity.get_entity_type_display(),
+        },
+        "visit_on": combined.visit_on,
+        "note": combined.note,
+        "created_by": str(combined.created_by) if combined.created_by_id else "",
+        "created_at": combined.created_at,
+        "cancelled": combined.cancelled_at is not None,
+        "cancelled_at": combined.cancelled_at,
+        "cancel_reason": combined.cancel_reason,
+        "departments": [v["departments"] for v in visits],
+        "visits": visits,
+    }
+
+
+def combined_html(record: dict[str, Any], *, for_pdf: bool = False) -> str:
+    return render_to_string(TEMPLATE, {"r": record, "for_pdf": for_pdf, "printed_at": timezone.localtime()})
+
+
+def combined_pdf(record: dict[str, Any]) -> bytes:
+    """The sheet as PDF, with this thread's renderer's fonts and stylesheets."""
+    from weasyprint import HTML  # noqa: PLC0415  (heavy import, only where PDFs are made)
+
+    made = renderer()
+    return HTML(string=combined_html(record, for_pdf=True), base_url=str(settings.BASE_DIR)).write_pdf(
+        stylesheets=made.stylesheets, font_config=made.fonts,
+    )
+
+
+def filename(record: dict[str, Any]) -> str:
+    name = "".join("_" if ch in "/\\\\:*?\"<>|" else ch for ch in record["entity"]["name"])
+    return f"综合查一次检查记录表-{name}-{record['visit_on']:%Y%m%d}.pdf"
