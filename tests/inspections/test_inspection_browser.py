@@ -5,11 +5,16 @@ and submits; the leader returns it once with a comment and approves it the secon
 
 Also: what was typed while saves failed is offered back after a reload and saved on request, and
 the autosave's round trip is measured under a throttled connection (CDP
-Network.emulateNetworkConditions), printed for the record."""
+Network.emulateNetworkConditions), printed for the record. A problem result gets its follow-up
+on the phone — the inspector orders a 责令改正 with a deadline, the leader moves it to 待复查 and
+closes it after the re-check — and the record PDF downloaded from the inspection page carries the
+measure in the bundled CJK font's own glyphs (read back as an image, as test_documents does)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import shutil
 import statistics
 import time
 
@@ -17,18 +22,22 @@ import pytest
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from PIL import Image
+from playwright.sync_api import expect
 
-from inspections.models import Answer, Inspection, InspectionPart
+from inspections.models import Answer, Handling, HandlingStep, Inspection, InspectionPart
 from inspections.policies import TEAM_PERMISSION
 from inspections.services import inspections as inspection_services
+from inspections.services import reviews
 from tenancy.actors import actor_for
+from tenancy.context import Role
 from tenancy.grants import objects_granted
 from tenancy.models import Membership, User
 from tenancy.scoping import actor_scope
 from tests.browser.support import log_in, shot
 from tests.factories import ship_result_codes
 from tests.inspections.conftest import drawn
-from tests.inspections.support import confirm_all, first, points_of
+from tests.inspections.support import confirm_all, fill, first, fresh, points_of, submit
+from tests.inspections.test_documents import assert_glyphs_are_the_fonts, pdf_text
 from tests.world import PASSWORD, build_world
 
 pytestmark = [pytest.mark.browser]
@@ -369,4 +378,137 @@ def test_the_demo_inspector_fills_an_inspection_and_the_leader_returns_it_once_t
     shot(leader, "inspection-demo-handling-phone")
     assert page.errors == [] and leader.errors == [], (page.errors, leader.errors)
     lead_context.close()
+    context.close()
+
+
+def _errors(page) -> list[str]:
+    return [e.inner_text() for e in page.locator(".errorlist li").all()]
+
+
+def _refused_once(page) -> None:
+    """A refused form answers 400, which the browser logs: that one entry and nothing else."""
+    assert len(page.errors) == 1 and "status of 400" in page.errors[0], page.errors
+    page.errors.clear()
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
+                    reason="poppler-utils (pdftotext, pdftoppm) not installed")
+def test_a_problem_result_gets_a_follow_up_closed_after_a_recheck_and_the_record_pdf_shows_it(
+    browser, live_server, transactional_db, settings, tmp_path,
+):
+    settings.MEDIA_ROOT = tmp_path
+    ship_result_codes()
+    world = build_world()
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    confirm_all(world, inspection)
+    # The result found a problem (the form's own path is the tests above): submitted, approved.
+    fill(d, inspection, status="abnormal", results=["05"], result_reason="旅行社业务经营许可证已过期")
+    submit(d, inspection)
+    leader_actor = world.actor("A1", Role.LEADER)
+    with actor_scope(leader_actor):
+        reviews.inspection_approve(actor=leader_actor, inspection=fresh(inspection), comment="同意")
+    inspection = fresh(inspection)
+    assert inspection.status == "approved"
+    ended = inspection.ended_on
+    due = ended + dt.timedelta(days=10)
+    recheck = ended + dt.timedelta(days=11)
+    inspector = d.users[inspection.team[0]]
+
+    # On site, the inspector orders the firm to put it right: 责令改正 with a deadline.
+    context, page = _phone(browser, live_server)
+    log_in(page, inspector.username, "x")
+    page.goto(f"{live_server.url}/inspections/{inspection.pk}/")
+    page.click('[data-testid="handling-add-link"]')
+    page.wait_for_load_state()
+    page.select_option('select[name="measure"]', "rectify")
+    # Only the measure's own fields are shown (the page's script hides the others).
+    for name in ("due_on", "recheck_on"):
+        expect(page.locator(f'[data-testid="field-{name}"]')).to_be_visible()
+    for name in ("case_no", "transfer_to", "transfer_to_name"):
+        expect(page.locator(f'[data-testid="field-{name}"]')).to_be_hidden()
+    _no_overflow(page)
+    description = "责令十日内办理许可证延续并在经营场所悬挂"
+    page.fill('textarea[name="description"]', description)
+    page.click('[data-testid="handling-submit"]')
+    # No deadline: refused, in Chinese, with what was typed still there.
+    page.wait_for_selector('[data-testid="field-due_on"] .errorlist')
+    assert _errors(page) == ["责令改正须写明整改期限。"]
+    assert page.input_value('textarea[name="description"]') == description
+    assert page.input_value('select[name="measure"]') == "rectify"
+    with scopes_disabled():
+        assert not Handling.objects.filter(inspection=inspection).exists()
+    _refused_once(page)
+    page.fill('input[name="due_on"]', due.isoformat())
+    page.fill('input[name="recheck_on"]', recheck.isoformat())
+    page.click('[data-testid="handling-submit"]')
+    page.wait_for_selector('[data-testid="handling-title"]')
+    assert page.inner_text('[data-testid="handling-title"]') == "责令改正"
+    assert page.inner_text('[data-testid="handling-status"]') == "待处置"
+    assert page.inner_text('[data-testid="handling-due"]') == due.isoformat()
+    # Closing is for the department's staff, not the team: the inspector gets no closing form.
+    assert page.locator('[data-testid="handling-close-form"]').count() == 0
+    _no_overflow(page)
+    handling_url = page.url
+    assert page.errors == [], page.errors
+    context.close()
+    with scopes_disabled():
+        row = Handling.objects.get(inspection=inspection)
+        assert (row.measure, row.status, row.due_on, row.recheck_on) == ("rectify", "open", due, recheck)
+        assert row.created_by_id == inspector.pk
+
+    # The leader: the firm says it has applied — 待复查; the re-check finds it done — 已办结.
+    context, leader = _phone(browser, live_server)
+    log_in(leader, world.user("A1", "leader").username, PASSWORD)
+    leader.goto(handling_url)
+    leader.select_option('[data-testid="handling-update-form"] select[name="status"]', "recheck")
+    leader.fill('[data-testid="handling-update-form"] textarea[name="note"]', "企业已提交许可证延续申请")
+    leader.click('[data-testid="handling-update-submit"]')
+    leader.wait_for_selector('[data-testid="handling-status"]:text("待复查")')
+    outcome = "已整改到位"
+    leader.fill('[data-testid="handling-close-form"] textarea[name="outcome"]', outcome)
+    leader.click('[data-testid="handling-close-submit"]')
+    # A 责令改正 closes only after its re-check: refused without one, the outcome kept.
+    leader.wait_for_selector('[data-testid="handling-close-form"] .errorlist')
+    assert _errors(leader) == ["责令改正须复查后办结，请填写复查结果。"]
+    assert leader.input_value('[data-testid="handling-close-form"] textarea[name="outcome"]') == outcome
+    assert leader.inner_text('[data-testid="handling-status"]') == "待复查"
+    _refused_once(leader)
+    recheck_result = "复查：新许可证已悬挂于前台"
+    leader.fill('[data-testid="handling-close-form"] textarea[name="recheck_result"]', recheck_result)
+    leader.click('[data-testid="handling-close-submit"]')
+    leader.wait_for_selector('[data-testid="handling-status"]:text("已办结")')
+    assert leader.inner_text('[data-testid="handling-outcome"]') == outcome
+    assert leader.locator('[data-testid="handling-close-form"]').count() == 0
+    assert leader.locator('[data-testid="handling-update-form"]').count() == 0
+    steps = leader.locator('[data-testid="handling-steps"] tbody tr')
+    assert steps.count() == 3  # 待处置; 待处置 → 待复查; 待复查 → 已办结
+    assert "待复查 → 已办结" in steps.nth(2).inner_text()
+    _no_overflow(leader)
+    shot(leader, "inspection-handling-closed-phone")
+    with scopes_disabled():
+        row = Handling.objects.get(inspection=inspection)
+        assert (row.status, row.outcome, row.recheck_result) == ("closed", outcome, recheck_result)
+        assert row.closed_by_id == world.user("A1", "leader").pk and row.closed_at is not None
+        assert list(HandlingStep.objects.filter(handling=row).order_by("at", "pk").values_list("status_from", "status_to")) == [
+            ("", "open"), ("open", "recheck"), ("recheck", "closed"),
+        ]
+
+    # The record PDF, downloaded from the inspection page, carries the measure — in the CJK font.
+    leader.goto(f"{live_server.url}/inspections/{inspection.pk}/")
+    with leader.expect_download() as download:
+        leader.click('[data-testid="record-pdf"]')
+    assert download.value.suggested_filename.endswith(".pdf")
+    pdf = (tmp_path / "record.pdf")
+    download.value.save_as(pdf)
+    pdf = pdf.read_bytes()
+    assert pdf.startswith(b"%PDF")
+    compact = "".join(pdf_text(pdf, layout=False).split())
+    with scopes_disabled():
+        entity = fresh(inspection).entity
+    assert "".join(entity.name.split()) in compact and entity.code in compact
+    assert "发现问题待后续处理" in compact and "旅行社业务经营许可证已过期" in compact
+    assert "责令改正" in compact and description in compact and "已办结" in compact
+    assert_glyphs_are_the_fonts(pdf, "责令改正")
+    assert leader.errors == [], leader.errors
     context.close()
