@@ -80,7 +80,7 @@ def _check(inspections: list[Inspection], wanted: set[int], visit_on: dt.date | 
             refuse("inspections", _("同一单位的两项检查不能综合查一次：每个部门选择一项检查。"))
         for inspection in inspections:
             if not inspection.is_current or inspection.status not in OFFER_STATES:
-                refuse("inspections", _("%(dept)s的检查已%(status)s，只有尚未开始的检查可以综合查一次。")
+                refuse("inspections", _("%(dept)s的检查状态为“%(status)s”，只有尚未开始的检查可以综合查一次。")
                        % {"dept": _name(inspection), "status": inspection.get_status_display()})
         taken = (
             CombinedVisitMember.objects.filter(inspection__in=inspections, active=True)
