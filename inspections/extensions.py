@@ -8,6 +8,8 @@
   handler subscribed to the events they listen to) and its joint-task milestones
   (``deadlines.milestones.MILESTONES``): ``inspections.due``;
 * the firm's ledger, "检查记录", on the entity page (``inventory.extensions.ENTITY_HISTORY``).
+* what a department with a part of a joint visit writes in the visit (``tenancy.joint.JOINT_WRITES``:
+  the shared fields, ``policies.visit_writes``); the write guard decides, as for sampling's rows.
 
 ``register_integration()`` plugs into sampling's own extension points and the dashboard:
 
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from tenancy import events
+from tenancy import events, joint
 from tenancy.context import Actor
 
 from . import due
@@ -44,10 +46,12 @@ def register() -> None:
     from deadlines.services import handle_event  # noqa: PLC0415
     from inventory.extensions import ENTITY_HISTORY, EntityHistorySection  # noqa: PLC0415
 
+    from .policies import visit_writes  # noqa: PLC0415
     from .selectors.ledger import entity_inspections  # noqa: PLC0415
     from .services import creation  # noqa: PLC0415
 
     events.declare("inspections", inspection_events.EVENTS)
+    joint.JOINT_WRITES.register(joint.JointWrite(key="inspections.inspection", fields=visit_writes))
     events.subscribe(key="inspections.create", events=["sampling.draw.completed"], handler=creation.on_draw_completed)
     events.subscribe(key="inspections.team", events=["sampling.substitution.created"], handler=creation.on_substitution)
     events.subscribe(key="inspections.replace", events=["sampling.replacement.created"], handler=creation.on_replacement)

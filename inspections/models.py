@@ -26,35 +26,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sampling.models import PLAN_PARTICIPATION
 from tenancy.context import Actor
+from tenancy.joint import JointVisibleModel
 from tenancy.scoping import TenantModel
 from tenancy.uploads import AttachmentBase
-
-
-def _joint_plans_of(actor: Actor) -> Any:
-    """The joint plans the actor's department takes part in (read unscoped inside the rule, as
-    sampling's joint visibility does)."""
-    from sampling.models import PlanParticipant  # noqa: PLC0415  (sampling's models load first)
-
-    return PlanParticipant._base_manager.filter(department_id=actor.organization_id).values("plan_id")
-
-
-class JointVisible(TenantModel):
-    """Owned by one organization; a department also sees the rows of the joint plans it takes
-    part in (the rule of sampling's joint rows, reached through ``plan_path``)."""
-
-    plan_path: ClassVar[str] = "plan"
-
-    class Meta:
-        abstract = True
-
-    @classmethod
-    def scope_q(cls, actor: Actor) -> Q:
-        own = Q(organization_id__in=actor.visible_org_ids)
-        if not actor.is_department:
-            return own
-        return own | Q(**{f"{cls.plan_path}_id__in": _joint_plans_of(actor)})
-
 
 # --------------------------------------------------------------------------------------------
 # Result codes (检查结果代码)
@@ -98,7 +74,7 @@ class ResultCode(models.Model):
 # The visit
 
 
-class Inspection(JointVisible):
+class Inspection(JointVisibleModel):
     """检查: one selected target of a completed draw, visited by its team within the task's window.
 
     Created in bulk when the draw completes (``sampling.draw.completed``). ``team`` holds the
@@ -108,7 +84,13 @@ class Inspection(JointVisible):
     with every save: a save made against an older revision is a conflict, never an overwrite.
     A correction after approval is a new row (``version`` + 1, ``previous`` → the approved one),
     current once approved; the old row keeps its content.
+
+    Joint (``tenancy.joint``): the departments of the plan see it; a department with a part
+    writes the visit's shared fields only (``JOINT_WRITES``, registered by ``extensions``).
     """
+
+    participation: ClassVar[str] = PLAN_PARTICIPATION
+    joint_path: ClassVar[str] = "plan"
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待确认")
@@ -222,22 +204,16 @@ class Inspection(JointVisible):
         """An approved, submitted or replaced inspection is not edited in place."""
         return self.status not in self.OPEN_STATES
 
-    def writable_by(self, actor: Actor) -> bool:
-        # The owner, and for a joint task the departments with a part (they fill the visit's
-        # shared fields; which fields is inspections.policies.VISIT_FIELDS).
-        if super().writable_by(actor):
-            return True
-        return (
-            actor.is_member and actor.is_department and self.pk is not None
-            and InspectionPart._base_manager.filter(inspection_id=self.pk, organization_id=actor.organization_id).exists()
-        )
 
-
-class Dispatch(JointVisible):
+class Dispatch(JointVisibleModel):
     """派发: the targets of a completed draw dispatched to one department, which checks and
     confirms them (比对和确认) within 1 working day (曲阳 §17). Owned by that department; one per
-    draw and department (a joint draw dispatches to every participating department). Confirming
-    it confirms the department's part of each of its inspections still unconfirmed."""
+    draw and department (a joint draw dispatches to every participating department, and each
+    sees the others'). Confirming it confirms the department's part of each of its inspections
+    still unconfirmed."""
+
+    participation: ClassVar[str] = PLAN_PARTICIPATION
+    joint_path: ClassVar[str] = "plan"
 
     draw = models.ForeignKey(
         "sampling.Draw", on_delete=models.PROTECT, related_name="dispatches", verbose_name="抽取", db_constraint=False

@@ -60,6 +60,14 @@ def takes_part(actor: Actor, inspection: Inspection) -> bool:
     return actor.is_member and actor.is_department and actor.organization_id in departments_of(inspection)
 
 
+def visit_writes(actor: Actor, inspection: Inspection) -> frozenset[str]:
+    """What a department with a part of a joint visit (owned by the office) writes in the visit
+    itself: its shared fields, never the team, the ownership or the review state. The write
+    guard asks it (``tenancy.joint.JOINT_WRITES``, registered by ``extensions``); which state
+    allows filling them is ``can_edit_visit``."""
+    return frozenset(VISIT_FIELDS) if takes_part(actor, inspection) else frozenset()
+
+
 def on_team(actor: Actor, inspection: Inspection) -> bool:
     """The actor is an inspector holding the team's grant on this inspection."""
     return holds(actor, Role.INSPECTOR) and has_grant(actor, TEAM_PERMISSION, inspection)

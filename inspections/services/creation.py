@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -226,7 +227,7 @@ def team_set(*, actor: Actor, selection: DrawSelection, note: str = "") -> Inspe
     before = audit.snapshot(inspection, ["team", "revision"])
     inspection.team = new
     inspection.revision += 1
-    inspection.save(update_fields=["team", "revision", "updated_at"])
+    visit_write(actor, inspection, ["team", "revision"])
     audit.record_update(actor=actor, obj=inspection, before=before, action="team_change", note=note)
     for part in InspectionPart.objects.filter(inspection=inspection):
         wanted = [i for i in new if org_of.get(i) == part.organization_id]
@@ -254,6 +255,41 @@ def part_write(actor: Actor, part: InspectionPart, **values: Any) -> None:
     else:
         with organization_scope(part.organization_id) as owner:
             write(owner)
+
+
+@contextmanager
+def as_owner(actor: Actor, organization_id: int) -> Iterator[Actor]:
+    """``actor`` for its own organization's rows, else that organization's system scope (the
+    office's joint visit, another department's part)."""
+    if actor.organization_id == organization_id and actor.is_member:
+        yield actor
+        return
+    with organization_scope(organization_id) as owner:
+        yield owner
+
+
+def visit_write(actor: Actor, inspection: Inspection, fields: Iterable[str]) -> None:
+    """Save ``fields`` of the visit (set on ``inspection`` already; a many-to-many field such as
+    ``results`` is written by its ``set()`` and skipped here). The owner saves them at once. A
+    department with a part of a joint visit (the office's row) saves the fields the write guard
+    grants it — the visit's shared fields (``policies.visit_writes``) — as itself; the rest, the
+    visit's bookkeeping of a step its policy already allowed (status, revision, review stamps),
+    is written as the owner, the way ``part_write`` writes another department's part."""
+    concrete = {f.name for f in Inspection._meta.concrete_fields}
+    names = [n for n in dict.fromkeys(fields) if n in concrete and n != "updated_at"]
+    if not names:
+        return
+    if inspection.writable_by(actor):
+        inspection.save(update_fields=[*names, "updated_at"])
+        return
+    granted = inspection.writable_fields(actor)
+    own = [n for n in names if n in granted]
+    rest = [n for n in names if n not in granted]
+    if own:
+        inspection.save(update_fields=[*own, "updated_at"])
+    if rest:
+        with organization_scope(inspection.organization_id):
+            inspection.save(update_fields=[*rest, "updated_at"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,7 +336,7 @@ def inspection_replace(*, actor: Actor, replacement: TargetReplacement) -> Inspe
         inspection.confirmed_at = None
         inspection.confirmed_by = None
         inspection.revision += 1
-        inspection.save()
+        visit_write(actor, inspection, ["selection", "entity", "team", "status", "confirmed_at", "confirmed_by", "revision"])
         audit.record_update(actor=actor, obj=inspection, before=before, action="target_replacement", note=note)
         draw = Draw.objects.get(pk=inspection.draw_id)
         org_of = inspector_departments(draw, set(old_team) | set(inspection.team))
@@ -315,7 +351,7 @@ def inspection_replace(*, actor: Actor, replacement: TargetReplacement) -> Inspe
     before = audit.snapshot(inspection, ["status"])
     inspection.status = Inspection.Status.REPLACED
     inspection.revision += 1
-    inspection.save(update_fields=["status", "revision", "updated_at"])
+    visit_write(actor, inspection, ["status", "revision"])
     audit.record_update(actor=actor, obj=inspection, before=before, action="target_replaced", note=note)
     events.emit("inspections.inspection.replaced", actor=actor, obj=inspection)
     draw = Draw.objects.select_related("task", "plan").get(pk=inspection.draw_id)

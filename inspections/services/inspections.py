@@ -39,6 +39,8 @@ from tenancy.policies import ensure
 from tenancy.text import first_control_char
 from tenancy.uploads import CheckedUpload, attachment_store
 
+from .creation import as_owner, visit_write
+
 TEXT_LIMIT = 5000
 
 # --------------------------------------------------------------------------------------------
@@ -80,7 +82,7 @@ def _inspection_confirmed_if_complete(actor: Actor, inspection: Inspection, now:
     inspection.confirmed_at, inspection.confirmed_by_id = now, actor.user_id
     if inspection.status == Inspection.Status.PENDING:
         inspection.status = _after_confirmation(inspection)
-    inspection.save(update_fields=["status", "confirmed_at", "confirmed_by", "updated_at"])
+    visit_write(actor, inspection, ["status", "confirmed_at", "confirmed_by"])
     audit.record_update(actor=actor, obj=inspection, before=before, action="confirm")
     events.emit("inspections.inspection.confirmed", actor=actor, obj=inspection)
 
@@ -122,14 +124,20 @@ def dispatch_confirm(*, actor: Actor, dispatch: Dispatch, note: str = "") -> int
         InspectionPart.objects.filter(inspection_id__in=touched, confirmed_at__isnull=True).values_list("inspection_id", flat=True)
     )
     complete = sorted(touched - still_waiting)
-    # Each of these inspections has a part of the actor's department (just confirmed): the rows
-    # a participating department writes (Inspection.writable_by), checked here set-wise.
-    visits = Inspection.objects.filter(pk__in=complete)
-    states = dict(visits.values_list("pk", "status"))
-    visits.filter(status=Inspection.Status.PENDING, revision=1).update(status=Inspection.Status.TODO)
-    visits.filter(status=Inspection.Status.PENDING).update(status=Inspection.Status.DRAFT)
-    visits.update(confirmed_at=now, confirmed_by=actor.user_id, updated_at=now)
-    after = dict(Inspection.objects.filter(pk__in=complete).values_list("pk", "status"))
+    # The visits' confirmation is their owner's bookkeeping (a joint visit is the office's row,
+    # tenancy.joint: a department writes only its shared fields): one statement per owner, as
+    # the owner, audited per row below.
+    owners = dict(Inspection.objects.filter(pk__in=complete).values_list("pk", "organization_id"))
+    states: dict[int, str] = {}
+    after: dict[int, str] = {}
+    for owner_id in sorted(set(owners.values())):
+        with as_owner(actor, owner_id):
+            visits = Inspection.objects.filter(pk__in=[pk for pk, org in owners.items() if org == owner_id])
+            states |= dict(visits.values_list("pk", "status"))
+            visits.filter(status=Inspection.Status.PENDING, revision=1).update(status=Inspection.Status.TODO)
+            visits.filter(status=Inspection.Status.PENDING).update(status=Inspection.Status.DRAFT)
+            visits.update(confirmed_at=now, confirmed_by=actor.user_id, updated_at=now)
+            after |= dict(visits.values_list("pk", "status"))
     template = audit.row_template(actor=actor, target_type="inspections.inspectionpart", note=note)
     entries = [
         template | {"action": "confirm", "target_id": str(pk), "target_repr": f"#{inspection_id}", "at": now,
@@ -350,10 +358,12 @@ def inspection_save(
                     inspection.results.set(ResultCode.objects.filter(code__in=value))
                 else:
                     setattr(inspection, name, value)
+            written = [n for n in changed if n != "results"]
             if "signature_refused" in changed and inspection.signature_refused and inspection.signature_id:
                 inspection.signature = None  # a refusal replaces a signature taken before
+                written.append("signature")
             _to_draft(inspection)
-            inspection.save()
+            visit_write(actor, inspection, [*written, "changed_in", "revision", "status"])
             after = audit.snapshot(inspection, [n for n in before if n != "results"])
             if "results" in changed:
                 after["results"] = changed["results"]
@@ -376,7 +386,7 @@ def inspection_save(
             before = audit.snapshot(inspection, ["status"])
             _to_draft(inspection)
             inspection.revision += 1
-            inspection.save(update_fields=["status", "revision", "updated_at"])
+            visit_write(actor, inspection, ["status", "revision"])
             audit.record_update(actor=actor, obj=inspection, before=before)
 
     conflict = None
@@ -572,7 +582,7 @@ def evidence_add(
         for name in ("signature", "signature_refused", "refusal_reason"):
             inspection.changed_in[name] = inspection.revision
         _to_draft(inspection)
-        inspection.save()
+        visit_write(actor, inspection, ["signature", "signature_refused", "refusal_reason", "changed_in", "revision", "status"])
         audit.record_update(actor=actor, obj=inspection, before=before, action="signature")
     return evidence
 
@@ -599,7 +609,7 @@ def evidence_withdraw(*, actor: Actor, evidence: Evidence, reason: str) -> Evide
         inspection.signature = None
         inspection.revision += 1
         inspection.changed_in["signature"] = inspection.revision
-        inspection.save(update_fields=["signature", "revision", "changed_in", "updated_at"])
+        visit_write(actor, inspection, ["signature", "changed_in", "revision"])
         audit.record_update(actor=actor, obj=inspection, before=before)
     return evidence
 

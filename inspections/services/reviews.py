@@ -8,9 +8,6 @@ approved. Every step is a ``Review`` row and an audit entry.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,11 +18,10 @@ from inspections.models import Answer, Evidence, Inspection, InspectionPart, Rev
 from tenancy import audit, events
 from tenancy.bulk import bulk_insert_links
 from tenancy.context import Actor
-from tenancy.periodic import organization_scope
 from tenancy.policies import ensure
 
 from . import teams
-from .creation import part_write
+from .creation import as_owner, part_write, visit_write
 from .inspections import clean_text, submission_errors
 
 
@@ -55,7 +51,7 @@ def inspection_submit(*, actor: Actor, inspection: Inspection, comment: str = ""
     inspection.status = Inspection.Status.SUBMITTED
     inspection.submitted_at, inspection.submitted_by_id = now, actor.user_id
     inspection.revision += 1
-    inspection.save(update_fields=["status", "submitted_at", "submitted_by", "revision", "updated_at"])
+    visit_write(actor, inspection, ["status", "submitted_at", "submitted_by", "revision"])
     audit.record_update(actor=actor, obj=inspection, before=before, action="submit", note=comment)
     for part in InspectionPart.objects.filter(inspection=inspection):
         part_write(actor, part, completed_at=now, completed_by=actor.user_id, approved_at=None, approved_by=None)
@@ -82,14 +78,14 @@ def inspection_approve(*, actor: Actor, inspection: Inspection, comment: str = "
         old = Inspection.objects.select_for_update().get(pk=inspection.previous_id)
         old_before = audit.snapshot(old, ["is_current"])
         old.is_current = False
-        old.save(update_fields=["is_current", "updated_at"])
+        visit_write(actor, old, ["is_current"])
         audit.record_update(actor=actor, obj=old, before=old_before, action="superseded",
                             note=_("更正版本（第 %(v)s 版）已通过") % {"v": inspection.version})
         inspection.is_current = True
     inspection.status = Inspection.Status.APPROVED
     inspection.approved_at, inspection.approved_by_id = now, actor.user_id
     inspection.revision += 1
-    inspection.save(update_fields=["status", "approved_at", "approved_by", "is_current", "revision", "updated_at"])
+    visit_write(actor, inspection, ["status", "approved_at", "approved_by", "is_current", "revision"])
     audit.record_update(actor=actor, obj=inspection, before=before, action="approve", note=comment)
     events.emit("inspections.inspection.approved", actor=actor, obj=inspection)
     return inspection
@@ -107,7 +103,7 @@ def inspection_return(*, actor: Actor, inspection: Inspection, comment: str) -> 
     before = audit.snapshot(inspection, ["status"])
     inspection.status = Inspection.Status.RETURNED
     inspection.revision += 1
-    inspection.save(update_fields=["status", "revision", "updated_at"])
+    visit_write(actor, inspection, ["status", "revision"])
     audit.record_update(actor=actor, obj=inspection, before=before, action="return", note=comment)
     for part in InspectionPart.objects.select_for_update().filter(inspection=inspection, approved_at__isnull=False):
         part_write(actor, part, approved_at=None, approved_by=None)
@@ -139,8 +135,9 @@ def inspection_correct(*, actor: Actor, inspection: Inspection, reason: str) -> 
     new = Inspection(**{name: getattr(old, name) for name in _COPIED})
     new.version, new.previous, new.is_current = old.version + 1, old, False
     new.status, new.correction_reason = Inspection.Status.DRAFT, reason
-    # The owner's row: written as the actor (the owner, or a department with a part of the visit).
-    new.save()
+    # The owner's row (a joint visit's is the office's): created as the owner, whoever opened it.
+    with as_owner(actor, old.organization_id):
+        new.save()
     new.results.set(old.results.all())
     parts: dict[int, InspectionPart] = {}
     for part in InspectionPart.objects.filter(inspection=old).prefetch_related("items"):
@@ -150,7 +147,7 @@ def inspection_correct(*, actor: Actor, inspection: Inspection, reason: str) -> 
         evidence_map[item.pk] = _copy_evidence(actor, item, new, parts)
     if old.signature_id in evidence_map:
         new.signature_id = evidence_map[old.signature_id]
-        new.save(update_fields=["signature", "updated_at"])
+        visit_write(actor, new, ["signature"])
     audit.record_create(actor=actor, obj=new, note=_("更正已通过的检查结果：%(reason)s") % {"reason": reason})
     teams.grant_team(actor=actor, inspection_ids=[new.pk], inspector_ids=new.team)
     _review(actor, new, Review.Action.CORRECTED, reason)
@@ -158,16 +155,8 @@ def inspection_correct(*, actor: Actor, inspection: Inspection, reason: str) -> 
     return new
 
 
-def _as_owner(actor: Actor, organization_id: int) -> Any:
-    """The actor itself for its own organization's rows, else that organization's system scope
-    (a joint visit's other departments own their parts)."""
-    if actor.organization_id == organization_id and actor.is_member:
-        return nullcontext(actor)
-    return organization_scope(organization_id)
-
-
 def _copy_part(actor: Actor, part: InspectionPart, new: Inspection) -> InspectionPart:
-    with _as_owner(actor, part.organization_id) as owner:
+    with as_owner(actor, part.organization_id) as owner:
         copy = InspectionPart(
             inspection=new, inspectors=list(part.inspectors), confirmed_at=part.confirmed_at,
             confirmed_by_id=part.confirmed_by_id, note=part.note,
@@ -191,7 +180,7 @@ def _copy_part(actor: Actor, part: InspectionPart, new: Inspection) -> Inspectio
 
 def _copy_evidence(actor: Actor, item: Evidence, new: Inspection, parts: dict[int, InspectionPart]) -> int:
     """The same stored file under the new version (files are never replaced or deleted)."""
-    with _as_owner(actor, item.organization_id) as owner:
+    with as_owner(actor, item.organization_id) as owner:
         part = parts.get(item.part_id) if item.part_id else None
         answer = Answer.objects.filter(part=part, point_id=item.answer.point_id).first() if part and item.answer_id else None
         copy = Evidence(
