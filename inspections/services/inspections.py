@@ -39,6 +39,8 @@ from tenancy.policies import ensure
 from tenancy.text import first_control_char
 from tenancy.uploads import CheckedUpload, attachment_store
 
+from . import images
+
 from .creation import as_owner, visit_write
 
 TEXT_LIMIT = 5000
@@ -518,22 +520,6 @@ def conflict_resolve(*, actor: Actor, conflict: DraftConflict) -> DraftConflict:
 # Evidence and the signature
 
 
-def _image_size(upload: CheckedUpload) -> tuple[int | None, int | None]:
-    if not upload.content_type.startswith("image/"):
-        return None, None
-    from PIL import Image  # noqa: PLC0415  (only images need it)
-
-    upload.file.seek(0)
-    try:
-        with Image.open(upload.file) as image:
-            width, height = image.size
-    except Exception:  # noqa: BLE001 — a corrupt image body behind valid magic bytes
-        raise ValidationError({"file": _("“%(name)s”无法作为图片读取。") % {"name": upload.name}}) from None
-    finally:
-        upload.file.seek(0)
-    return width, height
-
-
 @transaction.atomic
 def evidence_add(
     *, actor: Actor, inspection: Inspection, upload: CheckedUpload, kind: str = Evidence.Kind.PHOTO,
@@ -567,11 +553,16 @@ def evidence_add(
                 answer.set_tenant(actor)
                 answer.save()
                 audit.record_create(actor=actor, obj=answer)
-    width, height = _image_size(upload)
     evidence = Evidence(
         inspection=inspection, part=part if kind != Evidence.Kind.SIGNATURE else None, answer=answer, kind=kind,
-        caption=caption, width=width, height=height,
+        caption=caption,
     )
+    if upload.content_type.startswith("image/"):
+        # The display copy pages show and sheets embed, made once here (not per view); an image
+        # over its pixel limit (a decompression bomb) is refused before anything is stored.
+        copy = images.display_copy(upload.file, name=upload.name)
+        evidence.width, evidence.height = copy.width, copy.height
+        evidence.display = images.display_store(evidence, copy)
     attachment_store(actor=actor, attachment=evidence, upload=upload)
     if kind == Evidence.Kind.SIGNATURE:
         before = audit.snapshot(inspection, ["signature", "signature_refused", "refusal_reason", "status"])

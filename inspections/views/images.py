@@ -1,62 +1,62 @@
-"""Evidence images as pages show them: the stored display copy (``Evidence.display``) when there
-is one, else a reduced JPEG rendition of the original (at most ``DISPLAY_EDGE`` pixels on its
-longer edge), cached by the file's SHA-256 — a phone on a slow connection loads a thumbnail of
-tens of kilobytes, not the camera's megabytes. Reads only; the stored evidence is never changed."""
+"""Evidence images as pages show them: the display copy stored at upload (``Evidence.display``,
+at most ``DISPLAY_EDGE`` pixels on its longer edge; ``services.images``) — a phone on a slow
+connection loads tens of kilobytes, not the camera's megabytes.
+
+A row from before display copies (or whose copy is missing on this server) gets one made from
+the original on its first view, stored, and named on the row: the next view reads it. The
+original is only read."""
 
 from __future__ import annotations
 
-import io
-
-from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 
 from inspections.models import Evidence
+from inspections.services import images
+from inspections.services.images import DISPLAY_EDGE
+from tenancy.scoping import current_actor
 
-DISPLAY_EDGE = 640
-CACHE_SECONDS = 7 * 24 * 3600
-
-
-def rendition(data: bytes, *, edge: int = DISPLAY_EDGE) -> tuple[bytes, str]:
-    """``data`` (a PNG or JPEG) reduced to fit ``edge`` × ``edge``: ``(bytes, content type)``.
-    A PNG stays PNG (a signature's transparency and sharp strokes); a photo becomes JPEG."""
-    from PIL import Image, ImageOps  # noqa: PLC0415  (only image pages need it)
-
-    with Image.open(io.BytesIO(data)) as image:
-        kind = image.format
-        image = ImageOps.exif_transpose(image)
-        image.thumbnail((edge, edge))
-        out = io.BytesIO()
-        if kind == "PNG" or image.mode in ("RGBA", "LA", "P"):
-            image.save(out, format="PNG", optimize=True)
-            return out.getvalue(), "image/png"
-        image.convert("RGB").save(out, format="JPEG", quality=80, optimize=True)
-        return out.getvalue(), "image/jpeg"
+__all__ = ["DISPLAY_EDGE", "display_response"]
 
 
 def display_response(evidence: Evidence) -> HttpResponse:
+    storage = evidence.file.storage
     if evidence.display:
         try:
-            with evidence.display.open("rb") as handle:
-                data, content_type = handle.read(), "image/jpeg"
-        except (FileNotFoundError, ValueError):
-            data, content_type = b"", ""
+            with storage.open(evidence.display, "rb") as handle:
+                data = handle.read()
+        except (OSError, ValueError):  # the copy is missing on this server: made again below
+            data = b""
         if data:
-            return _response(data, "image/png" if data.startswith(b"\x89PNG") else content_type)
-    key = f"inspections:display:{evidence.sha256}:{DISPLAY_EDGE}"
-    cached = cache.get(key)
-    if cached is None:
-        try:
-            with evidence.file.open("rb") as handle:
-                original = handle.read()
-        except (FileNotFoundError, ValueError) as exc:
-            raise Http404("evidence file missing") from exc
-        try:
-            cached = rendition(original)
-        except Exception:  # noqa: BLE001 — a stored file that is no longer a readable image
-            raise Http404("not a readable image") from None
-        cache.set(key, cached, CACHE_SECONDS)
-    data, content_type = cached
-    return _response(data, content_type)
+            return _response(data, images.content_type_of(data))
+    try:
+        with evidence.file.open("rb") as handle:
+            copy = images.display_copy(handle, name=evidence.original_name)
+    except (OSError, ValueError) as exc:
+        raise Http404("evidence file missing") from exc
+    except ValidationError:  # a stored file that is no longer a readable image
+        raise Http404("not a readable image") from None
+    _keep(evidence, copy)
+    return _response(copy.data, copy.content_type)
+
+
+def _keep(evidence: Evidence, copy: images.DisplayCopy) -> None:
+    """Store the copy made on view and name it on the row, when the viewer's department may
+    write the row (a derived file: the row's evidence — the original, its hash — is untouched;
+    another department's viewer is served the copy, not stored). Two first views at once: the
+    later copy is dropped."""
+    actor = current_actor()
+    if actor is None or not evidence.writable_by(actor):
+        return
+    storage = evidence.file.storage
+    try:
+        name = images.display_store(evidence, copy)
+    except OSError:  # a read-only storage: the copy is made again next time
+        return
+    if Evidence.objects.filter(pk=evidence.pk, display=evidence.display).update(display=name):
+        evidence.display = name
+    else:
+        storage.delete(name)
 
 
 def _response(data: bytes, content_type: str) -> HttpResponse:
