@@ -35,6 +35,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from inspections.models import Inspection, InspectionPart
+from inspections.selectors.ledger import joint_visit_offers
+from inspections.services import combined as combined_services
 from inspections.services import handling as handling_services
 from inspections.services import inspections as inspection_services
 from inspections.services import reviews, teams
@@ -51,6 +53,7 @@ from tenancy.scoping import actor_scope
 from tenancy.uploads import check_upload
 
 DEPARTMENT = "140522-WLJ"  # 阳城县文化和旅游局
+COUNTY_OFFICE = "140522-SSJB"  # 阳城县双随机办: arranges a 综合查一次 of the demo's draws
 # Per stratum of the plan's risk classes: at least eight targets on the demo's registry.
 STRATA = [{"stratum": "A", "count": 3}, {"stratum": "B", "count": 3}, {"stratum": "C", "count": 2}, {"stratum": "D", "count": 2}]
 STATES = ("pending", "todo", "draft", "submitted", "returned", "approved", "followup_open", "followup_closed")
@@ -341,12 +344,40 @@ def seed(*, orgs: dict[str, Organization], entities: int, stdout: Any) -> None:
         demo = Demo(org)
         reached = _states(demo, inspections)
         # The targets beyond the eight wait for their department's confirmation, as drawn.
+    combined = combine_one(orgs)
     missing = [s for s in STATES if s not in reached]
     stdout.write(
         f"inspections demo: {draw.task_uid} drawn, {len(inspections)} inspections in 阳城县文化和旅游局"
         + (f" (not reached: {', '.join(missing)})" if missing else "")
         + "; log in as yc_wl_inspector, yc_wl_leader or yc_wl_planner"
     )
+    stdout.write(f"inspections demo: 综合查一次 {combined}")
+
+
+def combine_one(orgs: dict[str, Organization]) -> str:
+    """综合查一次: of the firms the county's departments drew in overlapping windows (the demo's
+    draws, by chance), the office arranges the first as one visit and leaves the others offered
+    — nothing is drawn for it. Says what it did."""
+    office = orgs.get(COUNTY_OFFICE)
+    if office is None:
+        return "not arranged: no 阳城县双随机办 in the demo"
+    actor = _actor(office, "planner")
+    today = timezone.localdate()
+    with actor_scope(actor):
+        offers = joint_visit_offers(actor=actor, today=today)
+        for offer in offers:
+            day = combined_services.first_day(offer.start, offer.end, today=today)
+            if day is None:
+                continue
+            try:
+                combined_services.combined_visit_accept(
+                    actor=actor, inspections=offer.inspections, visit_on=day,
+                    note="两部门检查组上午九点在企业门口集合，进一次门、查多项事（演示）",
+                )
+            except ValidationError:
+                continue
+            return f"arranged for {offer.entity.name} on {day:%Y-%m-%d}; {len(offers) - 1} offer(s) left open"
+    return "not arranged: no firm was drawn by two departments in overlapping windows"
 
 
 def register() -> None:

@@ -55,7 +55,7 @@ def combined_record(*, actor: Actor, combined: CombinedVisit) -> dict[str, Any]:
         "cancelled": combined.cancelled_at is not None,
         "cancelled_at": combined.cancelled_at,
         "cancel_reason": combined.cancel_reason,
-        "departments": [v["departments"] for v in visits],
+        "departments": list(dict.fromkeys(name for p in view.parties for name in p.departments)),
         "visits": visits,
     }
 

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy.forms import Form
 
+from .fill import DateInput
+
 
 class AcceptForm(Form):
     inspections = forms.TypedMultipleChoiceField(
@@ -18,7 +20,7 @@ class AcceptForm(Form):
                         "invalid_choice": _("所选检查已不在可合并的范围内，请刷新页面后重新选择。")},
     )
     visit_on = forms.DateField(
-        label=_("上门日期"), widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("上门日期"), widget=DateInput(),
         help_text=_("各部门检查组在这一天一同上门；须为共同检查时段内的工作日。"),
         error_messages={"required": _("请填写上门日期。"), "invalid": _("请输入有效的日期（如 2026-05-08）。")},
     )

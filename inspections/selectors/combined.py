@@ -60,9 +60,15 @@ class CombinedView:
     parties: list[Party] = field(default_factory=list)
     can_cancel: bool = False
 
+    # On an inspection's page: that inspection's selection (its versions are one party).
+    selection_id: int | None = None
+
     @property
     def others(self) -> list[Party]:
-        """The parties the reader does not belong to (on an inspection's page: "with 某某局")."""
+        """On an inspection's page the other inspections ("with 某某局"); elsewhere the parties the
+        reader's organization does not take part in."""
+        if self.selection_id is not None:
+            return [p for p in self.parties if p.inspection.selection_id != self.selection_id]
         return [p for p in self.parties if not p.mine]
 
 
@@ -134,8 +140,7 @@ def combined_of_inspection(*, actor: Actor, inspection: Inspection) -> CombinedV
     if combined is None:
         return None
     view = combined_view(actor=actor, combined=combined)
-    for party in view.parties:
-        party.mine = party.mine or party.inspection.selection_id == inspection.selection_id
+    view.selection_id = inspection.selection_id
     return view
 
 

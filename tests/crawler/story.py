@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -101,6 +102,7 @@ class Story:
     api_keys: dict[str, str] = field(default_factory=dict)  # "dept_planner" / "office_planner" / "platform_admin"
     inspections: dict[str, Any] = field(default_factory=dict)  # the demo's inspections by state (inspections.demo)
     records_job: Job = None  # type: ignore[assignment]  # the department planner's zip of the records, built
+    combined_visit: Any = None  # the office's 综合查一次 (the demo's, or arranged here), when the draws allow one
     notes: list[str] = field(default_factory=list)
 
     def user(self, org_code: str, role: str) -> User:
@@ -140,6 +142,7 @@ def build_story() -> Story:
     _old_data(story)
     _api_tokens(story)
     _inspections(story)
+    _combined_visit(story)
     return story
 
 
@@ -451,3 +454,27 @@ def _inspections(story: Story) -> None:
     task_records_zip_task(task.pk, job.pk, actor=actor_ref(planner))
     with actor_scope(planner):
         story.records_job = Job.objects.get(pk=job.pk)
+
+
+def _combined_visit(story: Story) -> None:
+    """综合查一次: the one the demo arranged, else one the office arranges now for a firm the
+    department's and the joint draw both took (by chance: noted when none did)."""
+    from inspections.models import CombinedVisit
+    from inspections.selectors.ledger import joint_visit_offers
+    from inspections.services import combined as combined_services
+
+    office = story.actor(OFFICE, Role.PLANNER)
+    today = timezone.localdate()
+    with actor_scope(office):
+        story.combined_visit = CombinedVisit.objects.filter(cancelled_at__isnull=True).first()
+        for offer in [] if story.combined_visit else joint_visit_offers(actor=office, today=today):
+            day = combined_services.first_day(offer.start, offer.end, today=today)
+            try:
+                story.combined_visit = combined_services.combined_visit_accept(
+                    actor=office, inspections=offer.inspections, visit_on=day, note="两部门一同上门",
+                )
+            except ValidationError:
+                continue
+            break
+    if story.combined_visit is None:
+        story.notes.append("inspections: no firm drawn by two departments in overlapping windows: no 综合查一次")

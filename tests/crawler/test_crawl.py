@@ -133,6 +133,9 @@ def _story_paths(story: Story) -> frozenset[str]:
     }
     if story.joint_draw is not None:
         paths.add(reverse("sampling:draw_detail", kwargs={"pk": story.joint_draw.pk}))
+    if story.combined_visit is not None:  # 综合查一次 and its one record
+        for name in ("inspections:combined_detail", "inspections:combined_record"):
+            paths.add(reverse(name, kwargs={"pk": story.combined_visit.pk}))
     # The demo's inspections, one in each state, and their documents.
     for inspection in story.inspections.values():
         for name in ("inspections:detail", "inspections:record_preview", "inspections:notice_preview"):
