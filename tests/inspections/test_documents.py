@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
+from inspections.documents import fonts
 from inspections.documents.records import RecordReader, record_of
 from inspections.documents.render import document_html, document_pdf
 from inspections.models import Inspection, InspectionPart
@@ -102,7 +103,7 @@ def reference_glyph(char: str) -> Image.Image:
 
 def _distance(a: Image.Image, b: Image.Image) -> float:
     diff = ImageChops.difference(a, b)
-    return sum(diff.getdata()) / (255 * 32 * 32)
+    return sum(diff.tobytes()) / (255 * 32 * 32)  # mode L: one byte a pixel
 
 
 def assert_glyphs_are_the_fonts(pdf: bytes, word: str) -> None:
@@ -132,6 +133,12 @@ def assert_glyphs_are_the_fonts(pdf: bytes, word: str) -> None:
 def fonts_of(pdf: bytes) -> str:
     return subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=False).stdout.decode() if shutil.which(
         "pdffonts") else ""
+
+
+def faces_of(pdf: bytes) -> list[str]:
+    """The embedded faces' names without their subset tags (``ABCDEF+Name`` → ``+Name``)."""
+    names = [line.split()[0] for line in fonts_of(pdf).splitlines()[2:] if line.strip()]
+    return sorted(name[name.index("+"):] if "+" in name else name for name in names)
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,14 +186,30 @@ def test_record_pdf_has_the_chinese_text_and_the_fonts_glyphs(world):
     assert "本表为" not in compact  # approved: no draft notice
     assert "第1页/共" in compact
     if shutil.which("pdffonts"):
-        # One face embedded (each further face is one more subset in every PDF of a task's zip).
-        faces = [line.split()[0] for line in fonts_of(pdf).splitlines()[2:] if line.strip()]
-        assert len(faces) == 1 and faces[0].endswith("+Noto-Sans-CJK-SC"), faces
+        # One face embedded (each further face is one more subset in every PDF of a task's zip):
+        # the compact copy of Noto Sans CJK SC, whose subset is tens of kilobytes, not ~170.
+        assert faces_of(pdf) == [f"+{fonts.COMPACT_FAMILY.replace(' ', '-')}"]
+    assert len(pdf) < 100 * 1024, len(pdf)
     # The firm's signature is an image on the sheet.
     images = subprocess.run(["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=False).stdout.decode()
     if shutil.which("pdfimages"):
         assert len([line for line in images.splitlines()[2:] if line.strip()]) == 1
     assert_glyphs_are_the_fonts(pdf, "未发现问题")
+
+
+def test_a_character_outside_the_compact_face_is_set_in_the_installed_face(world):
+    """旸珺堃 (GBK, not GB 2312) are not in the compact face: set in Noto Sans CJK SC itself, each
+    glyph its own; the PDF then embeds both faces."""
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    record = _record(world, first(d))
+    rare = "旸珺堃"
+    assert not {ord(c) for c in rare} & fonts.characters()
+    record["entity"]["name"] = f"阳城县{rare}商贸有限公司"
+    pdf = document_pdf("record", record)
+    assert f"阳城县{rare}商贸有限公司" in "".join(pdf_text(pdf, layout=False).split())
+    if shutil.which("pdffonts"):
+        assert faces_of(pdf) == sorted(["+Noto-Sans-CJK-SC", f"+{fonts.COMPACT_FAMILY.replace(' ', '-')}"])
+    assert_glyphs_are_the_fonts(pdf, f"阳城县{rare}商贸有限公司")
 
 
 def test_a_draft_record_says_so_and_keeps_blank_answers(world):
