@@ -151,4 +151,4 @@ def test_the_joint_page_in_english(world):
     translation.activate("zh-hans")
     body = page.content.decode()
     assert "Inspectors: " in body and "Check points" in body
-    assert "Abnormal" in body
+    assert "Not normal" in body and "灭火器过期两个月" in body
