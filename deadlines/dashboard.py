@@ -5,6 +5,8 @@ tasks as department × milestone. Every read goes through the scoped managers of
 "Whose action" is the item's owner and roles (or the one user it names): a user's own items are
 those of the organization they act for with a role they hold, those assigned to them, and those
 about themselves (their own certificate, when the inspector record is linked to their account).
+An item whose rule names the people who act (``Rule.assignees``: a visit's inspectors) is theirs
+alone.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .calendar import current_calendar
 from .milestones import LATE, MILESTONES, JointTaskFacts, Milestone, MilestoneState
 from .models import DueItem, Unit
 from .rules import RULES
+from .scan import named_assignees
 from .selectors import rule_label
 from .services import assumed_warning, describe_period
 
@@ -127,10 +130,17 @@ def my_due(*, actor: Actor, today: dt.date | None = None) -> MinePanel:
     end = week_end(today)
     panel = MinePanel(week_end=end)
     personal = _personal_targets(actor)
-    items = _active().filter(organization_id=actor.organization_id, due_on__lte=end).order_by("due_on", "id")
+    items = list(_active().filter(organization_id=actor.organization_id, due_on__lte=end).order_by("due_on", "id"))
+    # Items whose rule names the people who act (the inspectors on a visit's team): theirs only.
+    named = {pk: {u.pk for u in users} for pk, users in named_assignees(items).items()}
     for item in items:
         own = (item.target_type, item.target_id) in personal
-        mine = item.assignee_id == actor.user_id if item.assignee_id else (own or bool(set(item.roles) & actor.roles))
+        if item.assignee_id:
+            mine = item.assignee_id == actor.user_id
+        elif item.pk in named:
+            mine = actor.user_id in named[item.pk]
+        else:
+            mine = own or bool(set(item.roles) & actor.roles)
         if not mine:
             continue
         row = _row(item, today, personal=own and not item.assignee_id)

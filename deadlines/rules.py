@@ -24,6 +24,11 @@ rule says what to do. Contract of a ``Rule``:
 * ``responsible(subject)``: the ``Organization`` whose action it is (owns the item); ``roles``:
   which of its members act; ``escalate_to(subject)``: an organization told when it is overdue,
   besides the owner's leaders (the office, for filings), or ``None``.
+* ``assignees(items)``, optional: when not every member with ``roles`` acts but named people do
+  (the inspectors on a visit's team), ``{item id: [user]}`` for open items of this rule, read in
+  the owner's scope each time someone is reminded or shown their own items — so it follows the
+  people as they change. An item it leaves out falls back to ``roles``; an item's ``assignee``,
+  when set, comes first.
 * ``describe(subject)`` → (text, url name, url kwargs) for the item's target: how lists name it
   and where its link goes (the page where the action is taken).
 
@@ -34,7 +39,7 @@ to them and write only due items (deadlines.services).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +82,7 @@ class Rule:
     subject: Callable[[str, Any, Mapping[str, Any]], Any] = _identity
     should_open: Callable[[Any], bool] = _always
     escalate_to: Callable[[Any], Any] = _nobody
+    assignees: Callable[[Sequence[Any]], Mapping[int, list[Any]]] | None = None
     office_default: bool = False
     replace_when_moved: bool = False
     order: int = 100

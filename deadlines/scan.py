@@ -98,6 +98,21 @@ def members_with(organization_id: int, roles: Iterable[str]) -> list[User]:
     return [m.user for m in rows]
 
 
+def named_assignees(items: Iterable[DueItem]) -> dict[int, list[User]]:
+    """The people each item names through its rule's ``assignees`` (read in the current scope,
+    the owner's): ``{item id: [user]}``; items of rules without the hook, or with an assignee set,
+    are left out (their ``assignee`` or their ``roles`` apply)."""
+    by_rule: dict[str, list[DueItem]] = {}
+    for item in items:
+        rule = RULES.get(item.rule) if item.rule in RULES else None
+        if rule is not None and rule.assignees is not None and not item.assignee_id:
+            by_rule.setdefault(item.rule, []).append(item)
+    found: dict[int, list[User]] = {}
+    for key, group in by_rule.items():
+        found.update({pk: users for pk, users in RULES.get(key).assignees(group).items() if users})
+    return found
+
+
 def _texts(item: DueItem, kind: str, today: dt.date, organization_name: str) -> tuple[str, str]:
     """Title and body, in Chinese for the record and the e-mail whatever the language of the
     request that ran the scan; pages read them back translated (tenancy.i18n.translate_composed)."""
@@ -167,6 +182,7 @@ def scan_organization(
             .filter(organization_id=actor.organization_id, state__in=DueItem.ACTIVE, due_on__lte=last)
             .order_by("due_on", "id")
         )
+        named = named_assignees([i for i in items if i.state == DueItem.State.OPEN and i.due_on >= today])
         for item in items:
             if item.state == DueItem.State.OPEN and item.due_on < today:
                 before = audit.snapshot(item, ["state"])
@@ -176,7 +192,10 @@ def scan_organization(
             if item.state == DueItem.State.OPEN:
                 result.due += 1
                 if sending:
-                    users = [item.assignee] if item.assignee_id else members_with(item.organization_id, item.roles)
+                    users = (
+                        [item.assignee] if item.assignee_id
+                        else named.get(item.pk) or members_with(item.organization_id, item.roles)
+                    )
                     title, body = _texts(item, Notification.Kind.REMINDER, today, owner_name)
                     made = _notify(actor, item, users, Notification.Kind.REMINDER, today, title, body)
                     result.sent += made

@@ -5,14 +5,16 @@ joint-task milestones they add (``deadlines.milestones``): registered from ``rea
   within 1 working day (曲阳 §17) — one item per dispatch (a draw's targets for one department).
 * ``inspections.result``: results entered within 5 working days after the inspection ends
   (曲阳 §20) — one item per department's part of the visit, counted from the end date the team
-  records (from a return, for a returned result), closed when the result is submitted.
+  records (from a return, for a returned result), closed when the result is submitted. Whose
+  action: the inspectors on that part (``_result_assignees``, read when reminding: the team as
+  it stands), escalated to their department's leader as every item is.
 * ``inspections.handling``: a follow-up measure done by its own due date (责令改正's deadline).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.urls import reverse
@@ -21,13 +23,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from deadlines.milestones import DONE, LATE, NONE, OPEN, WAITING, JointTaskFacts, Milestone, MilestoneState
-from deadlines.models import Unit
+from deadlines.models import DueItem, Unit
 from deadlines.rules import CLOSE, Rule
 from deadlines.rules import OPEN as OPEN_ITEM
+from deadlines.scan import members_with
 from deadlines.services import local_date
+from inventory.models import Inspector
 from tenancy.context import Role
 from tenancy.i18n import fixed_label, stored_format
-from tenancy.models import Organization
+from tenancy.models import Membership, Organization, User
 
 from .models import Dispatch, Handling, Inspection, InspectionPart, Review
 
@@ -71,6 +75,28 @@ def _result_anchor(part: InspectionPart, event: str, obj: Any) -> dt.datetime | 
         if returned is not None:
             return returned.at
     return inspection.ended_on
+
+
+def _result_assignees(items: Sequence[DueItem]) -> dict[int, list[User]]:
+    """Who enters each item's result: the accounts of the inspectors on its part (for a joint
+    visit, each department's own inspectors on its own part) still members of that department
+    with the inspector role. A part none of whose inspectors has an account is filled in by its
+    department's staff (``services.teams``): they are reminded instead."""
+    parts = dict(InspectionPart.objects.filter(pk__in=[int(i.target_id) for i in items]).values_list("pk", "inspectors"))
+    inspector_ids = {int(i) for ids in parts.values() for i in ids}
+    account = dict(Inspector.objects.filter(pk__in=inspector_ids, user__isnull=False).values_list("pk", "user_id"))
+    members = {
+        (m.organization_id, m.user_id): m.user
+        for m in Membership.objects.filter(
+            user_id__in=set(account.values()), is_active=True, is_inspector=True, user__is_active=True,
+        ).select_related("user")
+    }
+    found: dict[int, list[User]] = {}
+    for item in items:
+        keys = [(item.organization_id, account[int(i)]) for i in parts.get(int(item.target_id), []) if int(i) in account]
+        users = list({key: members[key] for key in keys if key in members}.values())
+        found[item.pk] = users or members_with(item.organization_id, STAFF)
+    return found
 
 
 def _describe_result(part: InspectionPart) -> tuple[str, str, dict[str, Any]]:
@@ -127,6 +153,7 @@ RULES: tuple[Rule, ...] = (
         anchor=_result_anchor,
         responsible=lambda part: part.organization_id,
         roles=(Role.INSPECTOR,),
+        assignees=_result_assignees,
         describe=_describe_result,
         counted_from=gettext_lazy("检查结束后"),
         order=120,
