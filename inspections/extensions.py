@@ -20,7 +20,9 @@
   (``selectors.progress``) and, for an office, the joint visits its targets could be (综合查一次,
   ``selectors.ledger.joint_visit_offers``);
 * an office's dashboard panel (``tenancy.dashboard.PANELS``, ``inspections:panel_visits``): every
-  such offer in its region, and how often its firms were inspected this year.
+  such offer in its region, and how often its firms were inspected this year;
+* an inspector's 我的检查 first on the dashboard (``tenancy.dashboard.LEADS``,
+  ``selectors.inspections.dashboard_lead``), in place of the counts for an inspector and nothing more.
 """
 
 from __future__ import annotations
@@ -72,9 +74,9 @@ REASON_INSPECTED = gettext_noop("本年度已检查%(n)s次")
 
 def register_integration() -> None:
     from sampling.extensions import DRAW_EXCLUSIONS, TASK_SECTIONS, DrawExclusion, TaskSection  # noqa: PLC0415
-    from tenancy.dashboard import PANELS, DashboardPanel  # noqa: PLC0415
+    from tenancy.dashboard import LEADS, PANELS, DashboardLead, DashboardPanel  # noqa: PLC0415
 
-    from .selectors import sections  # noqa: PLC0415  (ready(): models loaded)
+    from .selectors import inspections, sections  # noqa: PLC0415  (ready(): models loaded)
 
     DRAW_EXCLUSIONS.register(DrawExclusion(
         key="inspections.annual_cap", excluded=inspected_times_excluded, order=10, replaces="sampling.annual_cap",
@@ -89,6 +91,10 @@ def register_integration() -> None:
     ))
     PANELS.register(DashboardPanel(
         key="inspections.visits", title=_("综合查一次"), url_name="inspections:panel_visits", visible=_office, order=45,
+    ))
+    LEADS.register(DashboardLead(
+        key="inspections.mine", template="inspections/dashboard_mine.html", provider=inspections.dashboard_lead,
+        replaces_cards=inspections.inspector_only, order=10,
     ))
 
 
