@@ -1,5 +1,16 @@
-"""What apps show on the dashboard: cards (counts, computed with the page) and panels (lists,
-each loaded by a request of its own).
+"""What apps show on the dashboard: leads (a member's own work, first), cards (counts, computed
+with the page) and panels (lists, each loaded by a request of its own).
+
+Contract of a ``DashboardLead`` of ``LEADS`` (registered from the app's ``ready()``): the first
+thing a member whose work it is sees (an inspector's 我的检查), before the counts.
+
+* ``key`` ``"<app>.<name>"``; ``order`` among the leads; ``template`` renders ``lead`` (the
+  provider's context), its own heading and testids included.
+* ``provider(actor=actor)`` returns that context, or ``None`` when the actor has no such work;
+  it runs with the page inside the actor's scope: a few queries, bounded by the actor's own work.
+* ``replaces_cards(actor)``: the lead is this member's whole work (an inspector and nothing
+  more), so the organization's counts — registry statistics, plans, filings — are left out for
+  them, their providers not even run. Decide from the actor alone (kind, roles).
 
 Contract of a ``DashboardCards`` entry of ``DASHBOARD_CARDS`` (registered from the app's ``ready()``):
 
@@ -56,6 +67,24 @@ PANELS: Registry[DashboardPanel] = Registry(
 )
 
 
+def _nobody(actor: Actor) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class DashboardLead:
+    key: str
+    template: str
+    provider: Callable[..., dict[str, Any] | None]
+    replaces_cards: Callable[[Actor], bool] = _nobody
+    order: int = 100
+
+
+LEADS: Registry[DashboardLead] = Registry(
+    "dashboard leads", doc="A member's own work, first on the dashboard (before the counts)."
+)
+
+
 @dataclass(frozen=True)
 class DashboardCards:
     key: str
@@ -66,6 +95,22 @@ class DashboardCards:
 DASHBOARD_CARDS: Registry[DashboardCards] = Registry(
     "dashboard cards", doc="Each app's counts on the dashboard, computed with the page by provider(actor=actor)."
 )
+
+
+def leads_for(actor: Actor) -> tuple[list[dict[str, Any]], bool]:
+    """The leads shown to ``actor``, in order (key, template, context), and whether one of them
+    stands in for the counts."""
+    if not actor.is_member:
+        return [], False
+    shown: list[dict[str, Any]] = []
+    replaces = False
+    for lead in LEADS:
+        context = lead.provider(actor=actor)
+        if context is None:
+            continue
+        shown.append({"key": lead.key.replace(".", "-"), "template": lead.template, "context": context})
+        replaces = replaces or lead.replaces_cards(actor)
+    return shown, replaces
 
 
 def cards_for(actor: Actor) -> list[dict[str, Any]]:

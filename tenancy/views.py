@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from . import audit_display, selectors, services
 from .context import Role
-from .dashboard import cards_for, panels_for
+from .dashboard import cards_for, leads_for, panels_for
 from .models import ROLE_LABELS
 from .permissions import member_required
 
@@ -24,11 +24,16 @@ from .permissions import member_required
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     actor = request.actor
-    cards = cards_for(actor)
+    # A lead (an inspector's 我的检查) comes first; for a member whose whole work it is, the
+    # organization's counts are not shown at all.
+    leads, cards_hidden = leads_for(actor)
+    cards = [] if cards_hidden else cards_for(actor)
     role_names = [ROLE_LABELS[r] for r in Role.ALL if r in actor.roles]  # joined in the reader's language
     # Panels are placeholders here: each loads its list from its own URL once the page is shown.
     panels = panels_for(actor)
-    return render(request, "tenancy/dashboard.html", {"cards": cards, "role_names": role_names, "panels": panels})
+    return render(request, "tenancy/dashboard.html", {
+        "leads": leads, "cards": cards, "cards_hidden": cards_hidden, "role_names": role_names, "panels": panels,
+    })
 
 
 @login_required

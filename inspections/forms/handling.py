@@ -6,9 +6,11 @@ required."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -76,14 +78,13 @@ class HandlingUpdateForm(MeasureFieldsMixin, Form):
     description = forms.CharField(label=_("处置内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     due_on = forms.CharField(label=pgettext_lazy("follow-up field", "处置期限"), required=False, widget=DateInput())
     recheck_on = forms.CharField(label=_("复查日期"), required=False, widget=DateInput())
-    recheck_result = forms.CharField(label=_("复查结果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     case_no = forms.CharField(label=_("案件编号"), required=False, max_length=60)
     transfer_to_name = forms.CharField(label=_("移送机关"), required=False, max_length=100)
     note = forms.CharField(label=_("办理说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, handling: Handling, moves: tuple[str, ...], **kwargs: Any) -> None:
-        initial = {name: getattr(handling, name) for name in
-                   ("description", "recheck_result", "case_no", "transfer_to_name")}
+        # The re-check's result is written once, when closing (HandlingCloseForm).
+        initial = {name: getattr(handling, name) for name in ("description", "case_no", "transfer_to_name")}
         initial.update({
             "revision": handling.revision, "status": handling.status,
             "due_on": handling.due_on.isoformat() if handling.due_on else "",
@@ -106,15 +107,51 @@ class HandlingUpdateForm(MeasureFieldsMixin, Form):
         }
 
 
+class _ServerChecked:
+    """Marked required on the page (the label's *) without the browser's own check: the
+    server's message says why (a 责令改正 closes only after its re-check)."""
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False
+
+
+class _CheckedTextarea(_ServerChecked, forms.Textarea):
+    pass
+
+
+class _CheckedTextInput(_ServerChecked, forms.TextInput):
+    pass
+
+
 class HandlingCloseForm(Form):
     outcome = forms.CharField(label=_("处置结果"), widget=forms.Textarea(attrs={"rows": 3}))
-    recheck_result = forms.CharField(label=_("复查结果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    case_no = forms.CharField(label=_("案件编号"), required=False, max_length=60)
+    recheck_on = forms.CharField(label=_("复查日期"), required=False, widget=DateInput(),
+                                 help_text=_("实际复查的日期，不能晚于今天。"))
+    recheck_result = forms.CharField(
+        label=_("复查结果"), widget=_CheckedTextarea(attrs={"rows": 2}),
+        error_messages={"required": _("责令改正须复查后办结，请填写复查结果。")},
+    )
+    case_no = forms.CharField(label=_("案件编号"), max_length=60, widget=_CheckedTextInput(),
+                              error_messages={"required": _("行政处罚须填写案件编号。")})
 
-    def __init__(self, *args: Any, handling: Handling, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"recheck_result": handling.recheck_result, "case_no": handling.case_no})
+    def __init__(self, *args: Any, handling: Handling, today: dt.date | None = None, **kwargs: Any) -> None:
+        today = today or timezone.localdate()
+        # The planned re-check day if it has come, else today: closing is the re-check.
+        recheck_on = handling.recheck_on if handling.recheck_on is not None and handling.recheck_on <= today else today
+        kwargs.setdefault("auto_id", "close_%s")  # on the page next to the update form and its own ids
+        kwargs.setdefault("initial", {
+            "recheck_result": handling.recheck_result, "case_no": handling.case_no, "recheck_on": recheck_on.isoformat(),
+        })
         super().__init__(*args, **kwargs)
-        if handling.measure != M.RECTIFY:
+        # Required (and so marked) what the measure must still get before it closes; a value the
+        # measure holds already stands when the field is left empty, as the service reads it.
+        if "case_no" in self.fields:
+            self.fields["case_no"].required = not handling.case_no
+        if handling.measure == M.RECTIFY:
+            self.fields["recheck_on"].widget.attrs["max"] = today.isoformat()
+            self.fields["recheck_result"].required = not handling.recheck_result
+        else:
             del self.fields["recheck_result"]
+            del self.fields["recheck_on"]
         if handling.measure != M.PENALTY:
             del self.fields["case_no"]

@@ -100,9 +100,21 @@ class MyInspection:
     late: bool = False
 
 
+# 我的检查's order: what the inspector can act on first — a returned result, a draft, a visit to
+# make — then what waits for the department's 比对和确认, then what waits for others.
+STATE_RANK = {
+    Inspection.Status.RETURNED: 0, Inspection.Status.DRAFT: 1, Inspection.Status.TODO: 2,
+    Inspection.Status.PENDING: 3, Inspection.Status.SUBMITTED: 4, Inspection.Status.APPROVED: 5,
+    Inspection.Status.REPLACED: 6,
+}
+# How far ahead the dashboard's "soon due" looks.
+SOON_DAYS = 7
+
+
 def my_inspections(*, actor: Actor, today: dt.date | None = None, open_only: bool = True) -> list[MyInspection]:
-    """An inspector's inspections (those whose team grant they hold), soonest due first: the
-    result's due day once the visit ended (5 working days, 曲阳 §20), else the window's end."""
+    """An inspector's inspections (those whose team grant they hold), the actionable states
+    first (``STATE_RANK``), then soonest due: the result's due day once the visit ended (5
+    working days, 曲阳 §20), else the window's end."""
     from django.utils import timezone  # noqa: PLC0415
 
     today = today or timezone.localdate()
@@ -131,5 +143,64 @@ def my_inspections(*, actor: Actor, today: dt.date | None = None, open_only: boo
             address=inspection.entity.address, items=list(dict.fromkeys(items)), due_on=due_on,
             late=state == DueItem.State.OVERDUE or (due_on is not None and due_on < today),
         ))
-    found.sort(key=lambda r: (r.due_on is None, r.due_on or dt.date.max, r.name, r.inspection.pk))
+    found.sort(key=lambda r: (
+        STATE_RANK.get(r.inspection.status, 9), r.due_on is None, r.due_on or dt.date.max, r.name, r.inspection.pk,
+    ))
     return found
+
+
+def soon_due(row: MyInspection, today: dt.date) -> bool:
+    """Due within ``SOON_DAYS`` days from today and not late yet."""
+    return not row.late and row.due_on is not None and row.due_on < today + dt.timedelta(days=SOON_DAYS)
+
+
+@dataclass
+class MySummary:
+    """The dashboard's 我的检查: the open inspections counted by state, the late and soon due ones,
+    and the first few of the list."""
+
+    counts: dict[str, int]
+    total: int
+    late: int
+    soon: int
+    first: list[MyInspection]
+
+
+def my_summary(*, actor: Actor, today: dt.date | None = None, first: int = 5) -> MySummary:
+    """An inspector's open inspections at a glance, in 我的检查's order (``my_inspections``)."""
+    from django.utils import timezone  # noqa: PLC0415
+
+    today = today or timezone.localdate()
+    rows = my_inspections(actor=actor, today=today)
+    counts: dict[str, int] = dict.fromkeys(Inspection.OPEN_STATES, 0)
+    for r in rows:
+        counts[r.inspection.status] = counts.get(r.inspection.status, 0) + 1
+    return MySummary(
+        counts=counts, total=len(rows), late=sum(r.late for r in rows), soon=sum(soon_due(r, today) for r in rows),
+        first=rows[:first],
+    )
+
+
+def works_as_inspector(actor: Actor) -> bool:
+    """A department's member holding the inspector role: 我的检查 is theirs."""
+    return actor.is_member and actor.is_department and actor.has_role(Role.INSPECTOR)
+
+
+def inspector_only(actor: Actor) -> bool:
+    """An inspector and nothing more (a viewer besides at most): the registry's counts, plans and
+    filings are not their work (``tenancy.dashboard.LEADS``' ``replaces_cards``)."""
+    return works_as_inspector(actor) and actor.roles <= {Role.INSPECTOR, Role.VIEWER}
+
+
+def dashboard_lead(*, actor: Actor) -> dict[str, Any] | None:
+    """The dashboard's 我的检查 for an inspector (``tenancy.dashboard.LEADS``), else None."""
+    if not works_as_inspector(actor):
+        return None
+    from django.utils import timezone  # noqa: PLC0415
+
+    today = timezone.localdate()
+    summary = my_summary(actor=actor, today=today)
+    return {
+        "summary": summary, "today": today, "soon_days": SOON_DAYS,
+        "rows": [{"row": r, "soon": soon_due(r, today)} for r in summary.first],
+    }

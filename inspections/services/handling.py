@@ -149,11 +149,16 @@ def handling_update(
 @transaction.atomic
 def handling_close(
     *, actor: Actor, handling: Handling, outcome: str, recheck_result: str | None = None, case_no: str | None = None,
-    closed_on: dt.date | None = None,
+    recheck_on: dt.date | str | None = None, closed_on: dt.date | None = None,
 ) -> Handling:
-    """Close a measure with its outcome: 责令改正 after its re-check, 行政处罚 with its case number."""
+    """Close a measure with its outcome: 责令改正 after its re-check, 行政处罚 with its case number.
+
+    Closing a 责令改正 records its re-check as done: ``recheck_on`` is the day it was (else the
+    planned day stands, else the closing day), never after the closing day — a planned re-check
+    still ahead is refused, not recorded as if it had happened."""
     row = Handling.objects.select_for_update().select_related("inspection").get(pk=handling.pk)
     ensure(policies.can_close_handling, actor, row)
+    closed_on = closed_on or timezone.localdate()
     outcome = clean_text(outcome, "outcome")
     errors: dict[str, list[str]] = {}
     if not outcome:
@@ -162,6 +167,17 @@ def handling_close(
         row.recheck_result = clean_text(recheck_result, "recheck_result")
     if case_no is not None:
         row.case_no = clean_text(case_no, "case_no", limit=60)
+    if row.measure == Handling.Measure.RECTIFY:
+        if recheck_on not in (None, ""):
+            try:
+                row.recheck_on = _clean(actor, row.measure, {"recheck_on": recheck_on}, row.inspection)["recheck_on"]
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+        if "recheck_on" not in errors and row.recheck_on is not None and row.recheck_on > closed_on:
+            errors.setdefault("recheck_on", []).append(
+                _("复查日期（%(date)s）晚于办结日期（%(closed)s），请填写实际复查日期。")
+                % {"date": row.recheck_on.isoformat(), "closed": closed_on.isoformat()}
+            )
     if row.measure == Handling.Measure.RECTIFY and not row.recheck_result:
         errors["recheck_result"] = [_("责令改正须复查后办结，请填写复查结果。")]
     if row.measure == Handling.Measure.PENALTY and not row.case_no:
@@ -174,7 +190,7 @@ def handling_close(
     row.outcome = outcome
     row.closed_at, row.closed_by_id = timezone.now(), actor.user_id
     if row.measure == Handling.Measure.RECTIFY and row.recheck_on is None:
-        row.recheck_on = closed_on or timezone.localdate()
+        row.recheck_on = closed_on
     row.revision += 1
     row.save()
     audit.record_update(actor=actor, obj=row, before=before, action="close", note=outcome)

@@ -3,10 +3,13 @@ foreign one), error texts, and answers for the page's script (JSON) or a browser
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect
 
 from inspections.models import Inspection
 from inspections.selectors import inspections as sel
@@ -40,3 +43,22 @@ def json_error(message: str, *, status: int, errors: dict[str, list[str]] | None
 
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def post_only(page: str, *, keep: tuple[str, ...] = ("pk",)) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A POST-only action that answers a GET (a reloaded refused form, a restored tab, a shared
+    link) with a redirect to the page it belongs to (``page`` with the URL's ``keep`` arguments)
+    instead of a bare 405. The page itself decides what the actor sees: nothing is looked up here."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST":
+                return view(request, *args, **kwargs)
+            if request.method in ("GET", "HEAD"):
+                return redirect(page, **{name: kwargs[name] for name in keep if name in kwargs})
+            return HttpResponseNotAllowed(["POST"])
+
+        return wrapped
+
+    return decorator

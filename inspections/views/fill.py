@@ -18,7 +18,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from inspections import policies
 from inspections.forms.fill import (
@@ -35,7 +34,7 @@ from tenancy.permissions import member_required
 from tenancy.uploads import attachment_response
 
 from . import images
-from .common import error_dict, error_text, inspection_or_404, json_error, wants_json
+from .common import error_dict, error_text, inspection_or_404, json_error, post_only, wants_json
 from .presenters import inspection_page
 
 
@@ -56,7 +55,7 @@ def _page(request: HttpRequest, inspection: Inspection, *, form: DraftForm | Non
 
 
 @member_required()
-@require_POST
+@post_only("inspections:detail")
 def inspection_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = inspection_or_404(request, pk)
     form = ConfirmForm(request.POST)
@@ -119,7 +118,7 @@ def _revision(value: Any) -> int | None:
 
 
 @member_required()
-@require_POST
+@post_only("inspections:detail")
 def inspection_save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the draft: the script's changed fields (JSON, answered in JSON), or the whole form."""
     inspection = inspection_or_404(request, pk)
@@ -209,7 +208,7 @@ def _conflicts_context(request: HttpRequest, inspection: Inspection) -> dict[str
 
 
 @member_required()
-@require_POST
+@post_only("inspections:detail")
 def conflict_resolve(request: HttpRequest, pk: int, conflict: int) -> HttpResponse:
     inspection = inspection_or_404(request, pk)
     row = get_object_or_404(DraftConflict, pk=conflict, inspection=inspection)
@@ -237,7 +236,7 @@ def _evidence_html(request: HttpRequest, inspection: Inspection, point_id: int |
 
 
 @member_required()
-@require_POST
+@post_only("inspections:detail")
 def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = inspection_or_404(request, pk)
     form = EvidenceForm(request.POST, request.FILES)
@@ -310,7 +309,7 @@ def evidence_withdraw(request: HttpRequest, pk: int, evidence: int) -> HttpRespo
 
 
 @member_required()
-@require_POST
+@post_only("inspections:detail")
 def signature_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """The firm's signature: the PNG the page's canvas made (or an image chosen without script)."""
     inspection = inspection_or_404(request, pk)

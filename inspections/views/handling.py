@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from inspections import policies
 from inspections.forms.handling import HandlingCloseForm, HandlingForm, HandlingUpdateForm
@@ -24,7 +23,7 @@ from inspections.services import handling as svc
 from inspections.services.handling import MOVES
 from tenancy.permissions import member_required
 
-from .common import inspection_or_404
+from .common import inspection_or_404, post_only
 from .presenters import HANDLING_BADGE
 
 STATUS_FILTERS = [
@@ -115,7 +114,7 @@ def handling_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required()
-@require_POST
+@post_only("inspections:handling_detail")
 def handling_update(request: HttpRequest, pk: int) -> HttpResponse:
     row = _handling_or_404(request, pk)
     if not policies.can_change_handling(request.actor, row):
@@ -136,7 +135,7 @@ def handling_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required()
-@require_POST
+@post_only("inspections:handling_detail")
 def handling_close(request: HttpRequest, pk: int) -> HttpResponse:
     row = _handling_or_404(request, pk)
     if not policies.can_close_handling(request.actor, row):
@@ -148,7 +147,7 @@ def handling_close(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.actor, handling=row, outcome=form.cleaned_data["outcome"],
                 # Left empty: what the measure holds already stands.
                 recheck_result=form.cleaned_data.get("recheck_result") or None,
-                case_no=form.cleaned_data.get("case_no") or None,
+                case_no=form.cleaned_data.get("case_no") or None, recheck_on=form.cleaned_data.get("recheck_on") or None,
             )
         except ValidationError as exc:
             _errors_into(form, exc)

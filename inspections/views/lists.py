@@ -10,14 +10,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
 
 from inspections import policies
 from inspections.forms.fill import ConfirmForm
@@ -29,9 +29,15 @@ from sampling.models import SamplingTask
 from tenancy.context import Actor, Role
 from tenancy.permissions import member_required
 
+from .common import post_only
 from .presenters import STATUS_BADGE, map_url
 
 PAGE_SIZE = 50
+S = Inspection.Status
+STAFF_RANK = (S.RETURNED, S.DRAFT, S.TODO, S.SUBMITTED, S.PENDING, S.APPROVED, S.REPLACED)
+REVIEW_RANK = (S.SUBMITTED, S.RETURNED, S.DRAFT, S.TODO, S.PENDING, S.APPROVED, S.REPLACED)
+# 我的检查's date filters (the dashboard's counts link to them).
+DUE_FILTERS = ("late", "soon")
 # The list's status filter: the open ones (what is still to do) first.
 OPEN = "open"
 STATUS_FILTERS = [(OPEN, _("未完成")), *[(s.value, s.label) for s in Inspection.Status], ("all", _("全部"))]
@@ -57,14 +63,19 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(task_id=task)
     if q:
         rows = rows.filter(Q(entity__name__icontains=q) | Q(entity__code__iexact=q))
+    # What the reader acts on first: a leader the results awaiting review, everyone the
+    # returned ones and the drafts before the visits still to make and those still unconfirmed.
+    rank = [*REVIEW_RANK] if actor.has_role(Role.LEADER) else [*STAFF_RANK]
     rows = (
         rows.select_related("entity", "task", "draw").defer(*sel.DRAW_BLOBS)
         .prefetch_related(Prefetch("parts", queryset=InspectionPart.objects.prefetch_related("items")))
-        .order_by("window_end", "entity__name", "pk")
+        .annotate(state_rank=Case(*[When(status=s, then=Value(i)) for i, s in enumerate(rank)],
+                                  default=Value(len(rank)), output_field=IntegerField()))
+        .order_by("state_rank", "window_end", "entity__name", "pk")
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "inspections/list.html", {
-        "dispatches": _dispatches(actor), "mine_too": mine_too,
+        "dispatches": _dispatches(actor), "mine_too": mine_too, "to_review": _to_review(actor),
         "page": page, "rows": [_row(i) for i in page], "staff": True, "status": status, "q": q,
         "task": task, "tasks": tasks, "statuses": STATUS_FILTERS,
         "title": _("检查实施"),
@@ -83,9 +94,16 @@ def my_inspection_list(request: HttpRequest) -> HttpResponse:
 def _mine(request: HttpRequest, status: str) -> HttpResponse:
     """我的检查: the inspections the inspector is on, soonest due first (the result's due day once
     the visit ended, else the window's end)."""
-    found = sel.my_inspections(actor=request.actor, open_only=status == OPEN)
+    today = timezone.localdate()
+    found = sel.my_inspections(actor=request.actor, today=today, open_only=status == OPEN)
     if status not in (OPEN, "all"):
         found = [r for r in found if r.inspection.status == status]
+    due = request.GET.get("due", "")
+    due = due if due in DUE_FILTERS else ""
+    if due == "late":
+        found = [r for r in found if r.late]
+    elif due == "soon":
+        found = [r for r in found if sel.soon_due(r, today)]
     agreed = agreed_dates(r.inspection for r in found)  # 综合查一次: the day the teams visit together
     rows = [{
         "inspection": r.inspection, "entity": r.inspection.entity, "map_url": map_url(r.address), "items": r.items,
@@ -94,19 +112,49 @@ def _mine(request: HttpRequest, status: str) -> HttpResponse:
     } for r in found]
     return render(request, "inspections/list.html", {
         "rows": rows, "staff": False, "status": status, "statuses": STATUS_FILTERS, "title": _("我的检查"),
+        "due": due, "due_label": _due_label(due),
     })
 
 
+def _due_label(due: str) -> str:
+    if due == "late":
+        return gettext("已逾期")
+    if due == "soon":
+        return gettext("%(n)s 日内到期") % {"n": sel.SOON_DAYS}
+    return ""
+
+
 def _dispatches(actor: Actor) -> list[Dispatch]:
-    """The targets dispatched to the actor's department still to be checked and confirmed."""
+    """The targets dispatched to the actor's department still to be checked and confirmed, each
+    with how many of them still wait (``waiting``: some may have been confirmed one by one)."""
     if not actor.is_department:
         return []
     rows = Dispatch.objects.filter(organization_id=actor.organization_id, confirmed_at__isnull=True).select_related("task")
-    return [d for d in rows.order_by("dispatched_at", "pk")[:20] if policies.can_confirm_dispatch(actor, d)]
+    shown = [d for d in rows.order_by("dispatched_at", "pk")[:20] if policies.can_confirm_dispatch(actor, d)]
+    waiting = dict(
+        InspectionPart.objects.filter(
+            organization_id=actor.organization_id, confirmed_at__isnull=True,
+            inspection__draw_id__in=[d.draw_id for d in shown],
+        ).exclude(inspection__status=S.REPLACED)
+        .values("inspection__draw_id").annotate(n=Count("pk")).values_list("inspection__draw_id", "n")
+    ) if shown else {}
+    for d in shown:
+        d.waiting = waiting.get(d.draw_id, 0)  # type: ignore[attr-defined]
+    return shown
+
+
+def _to_review(actor: Actor) -> int:
+    """How many results wait for the actor's review (a department's leader), for the list's link."""
+    if not (actor.is_department and actor.has_role(Role.LEADER)):
+        return 0
+    rows = sel.visible_inspections(actor).filter(status=S.SUBMITTED).filter(
+        parts__organization_id=actor.organization_id, parts__approved_at__isnull=True,
+    )
+    return rows.values("pk").distinct().count()
 
 
 @member_required()
-@require_POST
+@post_only("inspections:list", keep=())
 def dispatch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """比对和确认: the department confirms every target of a draw dispatched to it at once."""
     dispatch = get_object_or_404(Dispatch, pk=pk)

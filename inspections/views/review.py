@@ -8,21 +8,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from inspections import policies
 from inspections.forms.review import APPROVE, CorrectForm, ReviewForm
+from inspections.models import Inspection
 from inspections.services import inspections as inspection_svc
 from inspections.services import reviews as svc
 from tenancy.context import Role
 from tenancy.permissions import member_required
 
-from .common import error_dict, error_text, inspection_or_404
+from .common import error_dict, error_text, inspection_or_404, post_only
 from .presenters import inspection_page
 
 
 @member_required(Role.INSPECTOR)
-@require_POST
+@post_only("inspections:detail")
 def inspection_submit(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = inspection_or_404(request, pk)
     comment = request.POST.get("comment", "")[:500]
@@ -41,7 +41,12 @@ def inspection_review(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = inspection_or_404(request, pk)
     actor = request.actor
     if not policies.can_review(actor, inspection):
-        raise PermissionDenied(_("该检查结果当前不需要您审核。"))
+        if not policies.takes_part(actor, inspection):
+            raise PermissionDenied(_("该检查结果当前不需要您审核。"))
+        # The reviewer, at a result no longer (or not yet) awaiting review: a bookmark, a
+        # notification, a second tab. Say where it stands on its page rather than refuse.
+        messages.info(request, _not_awaiting(inspection))
+        return redirect("inspections:detail", pk=inspection.pk)
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         comment = form.cleaned_data["comment"]
@@ -60,6 +65,19 @@ def inspection_review(request: HttpRequest, pk: int) -> HttpResponse:
     context = inspection_page(actor, inspection)
     context.update({"review_form": form, "missing": inspection_svc.submission_errors(inspection)})
     return render(request, "inspections/review.html", context, status=400 if form.errors else 200)
+
+
+def _not_awaiting(inspection: Inspection) -> str:
+    status = inspection.status
+    if status == Inspection.Status.APPROVED:
+        return _("该检查结果已审核（已通过），无需再审。")
+    if status == Inspection.Status.SUBMITTED:  # a joint visit: this department approved its part
+        return _("本部门已审核通过，待其他参与部门审核。")
+    if status == Inspection.Status.RETURNED:
+        return _("该检查结果已退回检查组修改，重新提交后再审核。")
+    if status == Inspection.Status.REPLACED:
+        return _("该检查对象已被替换，无需审核。")
+    return _("该检查结果尚未提交审核。")
 
 
 @member_required()

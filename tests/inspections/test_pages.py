@@ -160,7 +160,7 @@ def test_the_department_confirms_the_targets_dispatched_to_it_from_its_list(worl
         count = Inspection.objects.filter(draw=d.draw).count()
     planner = as_user(world.user("A1", "planner"))
     page = planner.get(reverse("inspections:list")).content.decode()
-    assert 'data-testid="dispatch-row"' in page and f">{count}</td>" in page
+    assert 'data-testid="dispatch-row"' in page and f"待确认 {count} / {count}</td>" in page
     assert 'data-testid="dispatches"' not in as_user(world.user("A1", "viewer")).get(reverse("inspections:list")).content.decode()
     [url] = re.findall(r'action="(/inspections/dispatches/\d+/confirm/)"', page)
     response = planner.post(url, {"note": "已与名录库核对"})
