@@ -9,7 +9,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inspections.models import CombinedVisit
 from inspections.selectors.combined import CombinedView
 from tenancy.serializers import Serializer
 
@@ -21,7 +20,7 @@ class CombinedPartySerializer(Serializer):
     task_name = serializers.CharField(allow_blank=True, help_text="抽查任务；无权查看该检查时为空")
 
 
-class CombinedVisitSerializer(serializers.Serializer):
+class CombinedVisitSerializer(Serializer):
     """综合查一次 (serialized from ``selectors.combined.CombinedView``)."""
 
     id = serializers.IntegerField(source="combined.pk")
@@ -36,9 +35,6 @@ class CombinedVisitSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(source="combined.created_at")
     updated_at = serializers.DateTimeField(source="combined.updated_at")
     parties = serializers.SerializerMethodField()
-
-    class Meta:
-        model = CombinedVisit
 
     @extend_schema_field(CombinedPartySerializer(many=True))
     def get_parties(self, view: CombinedView) -> list[dict[str, Any]]:
