@@ -24,11 +24,13 @@ from inspections.models import Dispatch, Handling, Inspection, InspectionPart
 from inspections.services import handling as handling_svc
 from inspections.services import inspections as svc
 from inspections.services import reviews
+from inventory.models import CheckPoint
 from tenancy.models import Membership
 from tenancy.scoping import actor_scope
+from tenancy.uploads import check_upload
 from tests.factories import make_approved_inspection, make_handling, make_inspection, ship_result_codes
 from tests.inspections.conftest import Drawn, drawn
-from tests.inspections.support import confirm_all, fill, first, fresh, member_of, submit
+from tests.inspections.support import confirm_all, fill, first, fresh, member_of, png, points_of, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -381,3 +383,48 @@ def test_a_penalty_close_form_marks_the_case_number_required(world):
     assert '<label for="close_case_no" class="required">' in close and 'name="recheck_on"' not in close
     response = planner.post(reverse("inspections:handling_close", args=[row.pk]), {"outcome": "罚款"})
     assert response.status_code == 400 and "行政处罚须填写案件编号。" in response.content.decode()
+
+
+# --------------------------------------------------------------------------------------------
+# P8: a refused submission lists each problem once; a photo point with its photo is not amber
+
+
+def test_a_refused_submission_lists_each_problem_once(world):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    confirm_all(world, inspection)
+    client = as_user(d.users[inspection.team[0]])
+    response = client.post(reverse("inspections:submit", args=[inspection.pk]))
+    assert response.status_code == 400
+    section = re.search(r'data-testid="submit-form">(.*?)</form>', response.content.decode(), re.S).group(1)
+    assert section.count("请选择检查方式。") == 1 and section.count("请填写“检查项目1”的检查结果。") == 1
+    assert "未能提交：请先完成下列各项" in section and '<details class="missing" data-testid="missing" open>' in section
+
+
+def test_a_photo_point_is_amber_only_until_its_photo_is_there(world):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    [p1, _p2] = points_of(inspection)
+    with scopes_disabled():
+        CheckPoint.objects.filter(pk=p1.pk).update(photo_required=True)
+    client = as_user(d.users[inspection.team[0]])
+    marker = f'data-testid="photo-required-{p1.pk}"'
+    assert f'class="small text-warn" {marker}' in client.get(detail(inspection)).content.decode()
+    actor = member_of(d, inspection)
+    with actor_scope(actor):
+        svc.evidence_add(actor=actor, inspection=inspection, upload=check_upload(png("现场.png")), point_id=p1.pk)
+    assert f'class="small muted" {marker}' in client.get(detail(inspection)).content.decode()
+
+
+def test_the_notice_of_a_result_under_review_is_marked_a_draft(world):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    confirm_all(world, inspection)
+    fill(d, inspection)
+    submit(d, inspection)
+    client = as_user(d.users[inspection.team[0]])
+    assert 'data-testid="notice-draft"' in client.get(detail(inspection)).content.decode()
+    with actor_scope(world.actor("A1", "leader")) as leader:
+        reviews.inspection_approve(actor=leader, inspection=fresh(inspection))
+    page = client.get(detail(inspection)).content.decode()
+    assert 'data-testid="notice-pdf"' in page and 'data-testid="notice-draft"' not in page
