@@ -465,6 +465,9 @@ def test_a_problem_result_gets_a_follow_up_closed_after_a_recheck_and_the_record
     leader.fill('[data-testid="handling-update-form"] textarea[name="note"]', "企业已提交许可证延续申请")
     leader.click('[data-testid="handling-update-submit"]')
     leader.wait_for_selector('[data-testid="handling-status"]:text("待复查")')
+    # Closing is the re-check: its day is today's, not the planned one still ahead.
+    today = timezone.localdate()
+    assert leader.input_value('[data-testid="handling-close-form"] input[name="recheck_on"]') == today.isoformat()
     outcome = "已整改到位"
     leader.fill('[data-testid="handling-close-form"] textarea[name="outcome"]', outcome)
     leader.click('[data-testid="handling-close-submit"]')
@@ -488,7 +491,7 @@ def test_a_problem_result_gets_a_follow_up_closed_after_a_recheck_and_the_record
     shot(leader, "inspection-handling-closed-phone")
     with scopes_disabled():
         row = Handling.objects.get(inspection=inspection)
-        assert (row.status, row.outcome, row.recheck_result) == ("closed", outcome, recheck_result)
+        assert (row.status, row.outcome, row.recheck_result, row.recheck_on) == ("closed", outcome, recheck_result, today)
         assert row.closed_by_id == world.user("A1", "leader").pk and row.closed_at is not None
         assert list(HandlingStep.objects.filter(handling=row).order_by("at", "pk").values_list("status_from", "status_to")) == [
             ("", "open"), ("open", "recheck"), ("recheck", "closed"),
