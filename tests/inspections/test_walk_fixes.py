@@ -28,6 +28,7 @@ from inventory.models import CheckPoint
 from tenancy.models import Membership
 from tenancy.scoping import actor_scope
 from tenancy.uploads import check_upload
+from tests.browser.support import log_in, shot
 from tests.factories import make_approved_inspection, make_handling, make_inspection, ship_result_codes
 from tests.inspections.conftest import Drawn, drawn
 from tests.inspections.support import confirm_all, fill, first, fresh, member_of, png, points_of, submit
@@ -109,7 +110,7 @@ def test_an_inspector_only_sees_my_inspections_first_and_no_registry_counts(worl
         1, 1, 1, len(own) - 3,
     )
     assert 'class="bad" href="/inspections/mine/?status=returned"' in lead  # the returned one highlighted
-    assert f"全部 {len(own)} 项未完成" in text_of(lead)
+    assert f"查看全部 {len(own)} 项" in text_of(lead)
     rows = re.findall(r'data-testid="lead-row">\s*<a href="/inspections/(\d+)/">([^<]+)</a>', lead)
     assert [int(pk) for pk, _name in rows[:3]] == [states["returned"].pk, states["draft"].pk, states["todo"].pk]
     assert len(rows) == 5
@@ -428,3 +429,36 @@ def test_the_notice_of_a_result_under_review_is_marked_a_draft(world):
         reviews.inspection_approve(actor=leader, inspection=fresh(inspection))
     page = client.get(detail(inspection)).content.decode()
     assert 'data-testid="notice-pdf"' in page and 'data-testid="notice-draft"' not in page
+
+
+# --------------------------------------------------------------------------------------------
+# P1 on a phone: the demo county's inspector sees 我的检查 in the first screen
+
+
+@pytest.mark.browser
+def test_the_demo_inspector_sees_my_inspections_in_the_first_screen_of_a_phone(browser, live_server, demo):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.base = live_server.url
+    errors: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and "favicon" not in msg.text and errors.append(msg.text))
+    try:
+        log_in(page, "yc_wl_inspector", demo)
+        lead = page.locator('[data-testid="lead-inspections-mine"]')
+        counts = page.locator('[data-testid="lead-counts"]').bounding_box()
+        first_row = page.locator('[data-testid="lead-row"]').first.bounding_box()
+        assert counts["y"] + counts["height"] <= 844 and first_row["y"] + first_row["height"] <= 844
+        assert int(page.inner_text('[data-testid="lead-count-returned"] .value')) >= 1
+        assert "bad" in page.get_attribute('[data-testid="lead-count-returned"]', "class")
+        assert page.locator('[data-testid^="card-"]').count() == 0
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        shot(page, "walk-dashboard-inspector-phone")
+        assert lead.locator('[data-testid="lead-row"]').first.locator(".badge").inner_text() == "已退回"
+        page.click('[data-testid="lead-count-returned"]')
+        page.wait_for_url("**/inspections/mine/?status=returned")
+        assert page.locator('[data-testid="inspection-row"]').count() >= 1
+        assert set(page.locator('[data-testid="row-status"]').all_inner_texts()) == {"已退回"}
+        assert errors == [], errors
+    finally:
+        context.close()
