@@ -46,9 +46,21 @@ STAFF = (Role.PLANNER, Role.ADMIN, Role.LEADER)
 # Confirmation of dispatched targets (曲阳 §17)
 
 
+REOPENED = "inspections.dispatch.reopened"
+
+
+def _dispatch_anchor(dispatch: Dispatch, event: str, obj: Any) -> dt.datetime:
+    # A target dispatched again (a replacement's) counts from then, not from the draw.
+    return dispatch.updated_at if event == REOPENED else dispatch.dispatched_at
+
+
 def _describe_dispatch(dispatch: Dispatch) -> tuple[str, str, dict[str, Any]]:
+    # How many wait: all of the draw's targets at first, a replacement's new one when dispatched again.
+    waiting = InspectionPart.objects.filter(
+        inspection__draw_id=dispatch.draw_id, organization_id=dispatch.organization_id, confirmed_at__isnull=True,
+    ).exclude(inspection__status=Inspection.Status.REPLACED).count()
     text = stored_format(pgettext_lazy("stored format", "%(task)s：%(n)s 户待比对确认"), {
-        "task": dispatch.task.name, "n": dispatch.count,
+        "task": dispatch.task.name, "n": waiting or dispatch.count,
     })
     return text, "inspections:list", {}
 
@@ -126,9 +138,12 @@ RULES: tuple[Rule, ...] = (
         period=1,
         unit=Unit.WORKDAYS,
         source=gettext_noop("曲阳县联合抽查实施细则第十七条：被检查对象随机抽取后派发到各单位，由各单位专业管理人员在1个工作日内完成比对和确认"),
-        events={"inspections.dispatch.created": (OPEN_ITEM,), "inspections.dispatch.confirmed": (CLOSE,)},
+        events={
+            "inspections.dispatch.created": (OPEN_ITEM,), REOPENED: (OPEN_ITEM,),
+            "inspections.dispatch.confirmed": (CLOSE,),
+        },
         should_open=lambda dispatch: dispatch.confirmed_at is None,
-        anchor=lambda dispatch, event, obj: dispatch.dispatched_at,
+        anchor=_dispatch_anchor,
         responsible=lambda dispatch: dispatch.organization_id,
         roles=STAFF,
         describe=_describe_dispatch,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 EVENTS: tuple[tuple[str, str], ...] = (
     ("inspections.dispatch.created", "inspections_create_for_draw: a draw's targets were dispatched to a department (obj: Dispatch)"),
+    ("inspections.dispatch.reopened", "inspection_replace: a confirmed dispatch waits again for a replacement's new target (obj: Dispatch)"),
     ("inspections.dispatch.confirmed", "dispatch_confirm / inspection_confirm: every target dispatched to a department is confirmed (obj: Dispatch)"),
     ("inspections.inspection.confirmed", "inspection_confirm / dispatch_confirm: every department confirmed the target (obj: Inspection)"),
     ("inspections.inspection.saved", "inspection_save: the team saved the draft (obj: Inspection)"),

@@ -1,6 +1,7 @@
 """Inspections from draws: made in bulk when a draw completes, and kept in step with the draw
 afterwards — a substitute joins the team (the inspection's team and grants follow), a reserve
-target replaces a drawn one (the inspection moves, or is closed as replaced and a new one opened).
+target replaces a drawn one (the inspection moves, or is closed as replaced and a new one opened;
+either way the new target is dispatched again: its department confirms it, 曲阳 §17).
 
 Handlers of sampling's events (``tenancy.events``): they run in the emitting service's
 transaction and scope, with its actor (the draw's planner, the deciding leader).
@@ -347,6 +348,7 @@ def inspection_replace(*, actor: Actor, replacement: TargetReplacement) -> Inspe
             actor=actor, inspection=inspection, removed=set(old_team) - set(inspection.team),
             added=set(inspection.team) - set(old_team),
         )
+        _redispatch(actor=actor, inspection=inspection, note=note)
         return inspection
     before = audit.snapshot(inspection, ["status"])
     inspection.status = Inspection.Status.REPLACED
@@ -359,4 +361,28 @@ def inspection_replace(*, actor: Actor, replacement: TargetReplacement) -> Inspe
         actor=actor, draw=draw, selections=[(new_selection.pk, new_selection.entity_id, list(new_selection.team))],
         dispatch=False, replaces=inspection,
     )
-    return Inspection.objects.get(replaces=inspection)
+    new = Inspection.objects.get(replaces=inspection)
+    _redispatch(actor=actor, inspection=new, note=note)
+    return new
+
+
+def _redispatch(*, actor: Actor, inspection: Inspection, note: str) -> None:
+    """The new target of a replacement is dispatched to each department with a part, unconfirmed
+    (比对和确认 again, 曲阳 §17): a dispatch its department had confirmed waits again — its due item
+    opens, counted from now — and shows among those to confirm; one still waiting covers it."""
+    departments = sorted(
+        InspectionPart.objects.filter(inspection=inspection, confirmed_at__isnull=True).values_list("organization_id", flat=True)
+    )
+    for department in departments:
+        with as_owner(actor, department) as owner:
+            dispatch = (
+                Dispatch.objects.select_for_update()
+                .filter(draw_id=inspection.draw_id, organization_id=department, confirmed_at__isnull=False).first()
+            )
+            if dispatch is None:
+                continue
+            before = audit.snapshot(dispatch, ["confirmed_at", "confirmed_by"])
+            dispatch.confirmed_at, dispatch.confirmed_by = None, None
+            dispatch.save(update_fields=["confirmed_at", "confirmed_by", "updated_at"])
+            audit.record_update(actor=owner, obj=dispatch, before=before, action="redispatch", note=note)
+        events.emit("inspections.dispatch.reopened", actor=actor, obj=dispatch, inspection_ids=[inspection.pk])

@@ -112,3 +112,131 @@ def test_a_joint_visits_substitute_is_decided_by_the_inspectors_own_leader_and_m
     assert parts[world.orgs["A1"].pk].inspectors == [i for i in after.team if i != sub.in_inspector_id]
     assert has_grant(d.actor_of(sub.in_inspector_id), TEAM_PERMISSION, after)
     assert not has_grant(d.actor_of(out_id), TEAM_PERMISSION, after)
+
+
+# --------------------------------------------------------------------------------------------
+# A replacement's new target is confirmed again by its department (比对和确认, 曲阳 §17)
+
+
+def _confirm_items(dispatch) -> list:
+    from deadlines.models import DueItem  # noqa: PLC0415
+    from inspections import due  # noqa: PLC0415
+
+    with scopes_disabled():
+        return list(DueItem.objects.filter(rule=due.CONFIRM, target_id=str(dispatch.pk)).order_by("pk"))
+
+
+def _dispatch(d, org_key_pk: int):
+    from inspections.models import Dispatch  # noqa: PLC0415
+
+    with scopes_disabled():
+        return Dispatch.objects.get(draw=d.draw, organization_id=org_key_pk)
+
+
+def _page(world, org_key: str, url: str) -> str:
+    from django.test import Client  # noqa: PLC0415
+
+    client = Client()
+    client.force_login(world.user(org_key, "planner"), backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_replacement_after_confirmation_is_dispatched_again_and_confirmed_within_a_working_day(world):
+    import re  # noqa: PLC0415
+
+    from django.urls import reverse  # noqa: PLC0415
+    from django.utils import timezone  # noqa: PLC0415
+
+    from deadlines.calendar import current_calendar  # noqa: PLC0415
+
+    d = drawn(world, "A1", entities=16, inspectors=5)
+    a1 = world.orgs["A1"].pk
+    dispatch = _dispatch(d, a1)
+    planner = world.actor("A1", "planner")
+    with actor_scope(planner):
+        svc.dispatch_confirm(actor=planner, dispatch=dispatch)
+    assert [i.state for i in _confirm_items(dispatch)] == ["done"]
+    inspection = first(d)
+    actor = member_of(d, inspection)
+    [p1, _p2] = points_of(inspection)
+    with actor_scope(actor):
+        svc.inspection_save(actor=actor, inspection=inspection, answers={p1.pk: {"status": "normal"}})
+    _replace(world, d, inspection)
+    with scopes_disabled():
+        new = Inspection.objects.select_related("entity").get(replaces=inspection)
+        [part] = new.parts.all()
+    assert new.status == Inspection.Status.PENDING and part.confirmed_at is None
+    reopened = _dispatch(d, a1)
+    assert reopened.confirmed_at is None and reopened.confirmed_by_id is None
+    done, item = _confirm_items(dispatch)
+    assert done.state == "done" and item.state == "open" and item.organization_id == a1
+    assert item.due_on == current_calendar().add_workdays(timezone.localdate(), 1).date
+    assert item.target_repr.endswith("：1 户待比对确认")
+
+    # Pending on the pages: the dispatch to confirm above the list, the target as 待确认, its confirm form.
+    page = _page(world, "A1", reverse("inspections:list") + "?status=pending")
+    assert len(re.findall(r'data-testid="dispatch-row"', page)) == 1 and d.draw.task.name in page
+    rows = re.findall(r'data-testid="inspection-link">([^<]+)</a>', page)
+    assert rows == [new.entity.name]
+    detail = _page(world, "A1", reverse("inspections:detail", args=[new.pk]))
+    assert 'data-testid="confirm-form"' in detail
+
+    with actor_scope(planner):
+        svc.inspection_confirm(actor=planner, inspection=new)
+    assert [i.state for i in _confirm_items(dispatch)] == ["done", "done"]
+    assert _dispatch(d, a1).confirmed_by_id == world.user("A1", "planner").pk
+    assert fresh(new).status == Inspection.Status.TODO
+    assert 'data-testid="dispatch-row"' not in _page(world, "A1", reverse("inspections:list"))
+
+
+def test_an_untouched_confirmed_inspection_moved_to_a_replacement_is_confirmed_again(world):
+    d = drawn(world, "A1", entities=16, inspectors=5)
+    a1 = world.orgs["A1"].pk
+    dispatch = _dispatch(d, a1)
+    inspection = first(d)
+    with scopes_disabled():
+        second = Inspection.objects.filter(draw=d.draw).exclude(pk=inspection.pk).order_by("pk").first()
+    _replace(world, d, second)  # before the confirmation: the open item covers it, nothing reopens
+    assert [i.state for i in _confirm_items(dispatch)] == ["open"]
+    planner = world.actor("A1", "planner")
+    with actor_scope(planner):
+        svc.dispatch_confirm(actor=planner, dispatch=dispatch)
+    assert fresh(inspection).status == Inspection.Status.TODO
+    _replace(world, d, inspection)  # after it: the moved inspection's new target waits again
+    moved = fresh(inspection)
+    assert moved.status == Inspection.Status.PENDING and moved.confirmed_at is None
+    assert [i.state for i in _confirm_items(dispatch)] == ["done", "open"]
+    with actor_scope(planner):
+        assert svc.dispatch_confirm(actor=planner, dispatch=_dispatch(d, a1)) == 1
+    assert [i.state for i in _confirm_items(dispatch)] == ["done", "done"]
+
+
+def test_a_joint_replacement_is_confirmed_again_by_each_department(world):
+    d = drawn(world, "AO", entities=12, inspectors=3)
+    a1, a2 = world.orgs["A1"].pk, world.orgs["A2"].pk
+    for key in ("A1", "A2"):
+        planner = world.actor(key, "planner")
+        with actor_scope(planner):
+            svc.dispatch_confirm(actor=planner, dispatch=_dispatch(d, world.orgs[key].pk))
+    inspection = first(d)
+    actor = member_of(d, inspection, a1)
+    [p1, *_rest] = points_of(inspection, a1)
+    with actor_scope(actor):
+        svc.inspection_save(actor=actor, inspection=inspection, answers={p1.pk: {"status": "normal"}})
+    leader = world.actor("AO", "leader")
+    with actor_scope(leader):
+        selection = DrawSelection.objects.get(pk=inspection.selection_id)
+        recusal_services.replacement_create(actor=leader, draw=d.draw, selection=selection, reason="经营场所无法联系")
+    with scopes_disabled():
+        new = Inspection.objects.get(replaces=inspection)
+    items = {org: _confirm_items(_dispatch(d, org)) for org in (a1, a2)}
+    assert {org: [i.state for i in found] for org, found in items.items()} == {a1: ["done", "open"], a2: ["done", "open"]}
+    assert {found[-1].organization_id for found in items.values()} == {a1, a2}
+    planner = world.actor("A1", "planner")
+    with actor_scope(planner):
+        svc.inspection_confirm(actor=planner, inspection=new)
+    assert [i.state for i in _confirm_items(_dispatch(d, a1))] == ["done", "done"]
+    assert [i.state for i in _confirm_items(_dispatch(d, a2))] == ["done", "open"]  # A2 has yet to confirm
+    assert fresh(new).status == Inspection.Status.PENDING
