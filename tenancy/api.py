@@ -5,11 +5,13 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -61,13 +63,40 @@ class ScopedViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     pass
 
 
+JSON_PARSE_ERROR = "JSON parse error - "  # rest_framework.parsers.JSONParser's prefix
+
+
+def non_field_key(detail: Any) -> Any:
+    """Django's key for an error of no field (``__all__``, a service's or a model's ``clean()``)
+    under DRF's (``non_field_errors``), at every level: a client handles one key, not two."""
+    if not isinstance(detail, dict):
+        return detail
+    renamed: dict[str, Any] = {}
+    for key, value in detail.items():
+        key = api_settings.NON_FIELD_ERRORS_KEY if key == NON_FIELD_ERRORS else key
+        value = non_field_key(value)
+        if key in renamed and isinstance(renamed[key], list) and isinstance(value, list):
+            renamed[key] = [*renamed[key], *value]
+        else:
+            renamed[key] = value
+    return renamed
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     """Domain errors become 4xx with field errors; not found and forbidden objects are both 404."""
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, ObjectDoesNotExist | Http404 | TenantWriteError):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    return drf_exception_handler(exc, context)
+    elif isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith(JSON_PARSE_ERROR):
+        # DRF's English "JSON parse error - …": say what is wrong in the UI's language, keep the
+        # parser's position for the developer.
+        reason = str(exc.detail).removeprefix(JSON_PARSE_ERROR)
+        exc = exceptions.ParseError(_("请求体不是有效的 JSON（%(reason)s）。请求体应为一个 JSON 对象。") % {"reason": reason})
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        response.data = non_field_key(response.data)
+    return response

@@ -8,9 +8,13 @@ serializer class of our apps that does not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from .models import Organization, Region
 from .validators import MULTI_LINE, ONE_LINE, NoControlChars
@@ -22,9 +26,14 @@ def guard_serializer_field(field: serializers.Field) -> None:
         return
     if isinstance(field, serializers.ListField | serializers.DictField):
         guard_serializer_field(field.child)
-    elif isinstance(field, serializers.CharField) and not any(isinstance(v, NoControlChars) for v in field.validators):
-        multiline = field.style.get("base_template") == "textarea.html"
-        field.validators = [*field.validators, MULTI_LINE if multiline else ONE_LINE]
+    elif isinstance(field, serializers.CharField):
+        # Ours names a NUL (U+0000) and where it is; DRF's own said, in its Chinese, "not allowed
+        # to be an empty string" beside it.
+        validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        if not any(isinstance(v, NoControlChars) for v in validators):
+            multiline = field.style.get("base_template") == "textarea.html"
+            validators.append(MULTI_LINE if multiline else ONE_LINE)
+        field.validators = validators
 
 
 class TextInputsMixin:
@@ -35,11 +44,33 @@ class TextInputsMixin:
         return fields
 
 
-class Serializer(TextInputsMixin, serializers.Serializer):
+def json_type(value: Any) -> str:
+    """What a JSON value is, in words (for an error: Python's ``str`` means nothing to a client)."""
+    if isinstance(value, str):
+        return _("字符串")
+    if isinstance(value, list | tuple):
+        return _("数组")
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return _("数字")
+    return type(value).__name__
+
+
+class ObjectInputMixin:
+    def to_internal_value(self, data: Any) -> Any:
+        # DRF: "无效数据。期待为字典类型，得到的是 str 。" for a body (or a nested value) that is no object.
+        if not isinstance(data, Mapping):
+            message = _("应为 JSON 对象（{…}），收到的是%(type)s。") % {"type": json_type(data)}
+            raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]}, code="invalid")
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class Serializer(ObjectInputMixin, TextInputsMixin, serializers.Serializer):
     pass
 
 
-class ModelSerializer(TextInputsMixin, serializers.ModelSerializer):
+class ModelSerializer(ObjectInputMixin, TextInputsMixin, serializers.ModelSerializer):
     pass
 
 

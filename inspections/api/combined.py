@@ -1,5 +1,5 @@
 """REST API: combined visits (综合查一次), read-only — ``GET /api/v1/combined-visits/`` (filters:
-``state`` active/cancelled/all, ``entity`` code, ``updated_since``) and
+``state`` active/cancelled/all, ``entity_code`` (alias ``entity``), ``updated_since``) and
 ``/api/v1/combined-visits/{id}/``. Who reads which is ``selectors.combined`` (the office, and the
 departments and inspectors of its inspections); anything else is the same 404 as a foreign row."""
 
@@ -24,7 +24,13 @@ class CombinedVisitFilter(SyncFilterSet):
     state = django_filters.ChoiceFilter(
         method="in_state", choices=[(s, s) for s in sel.STATES], label="active（默认）/ cancelled / all",
     )
-    entity = django_filters.CharFilter(field_name="entity__code", max_length=40, label="检查对象代码 / entity code")
+    entity_code = django_filters.CharFilter(
+        field_name="entity__code", max_length=40, label="检查对象统一社会信用代码/编码 / entity code (the payload's entity_code)",
+    )
+    entity = django_filters.CharFilter(
+        field_name="entity__code", max_length=40,
+        label="已弃用：同 entity_code，请改用 entity_code / deprecated alias of entity_code",
+    )
     updated_since = InstantFilter(field_name="updated_at", lookup_expr="gte", label="自此时刻起有更新 (ISO 8601)")
 
     class Meta:

@@ -68,7 +68,14 @@ class InspectionFilter(SyncFilterSet):
     # Plain ids and values: FK filters would query the scoped tables at import time.
     task = IntegerFilter(field_name="task_id", label="抽查任务 id / task id")
     draw = IntegerFilter(field_name="draw_id", label="抽取 id / draw id")
-    entity = django_filters.CharFilter(field_name="entity__code", max_length=40, label="检查对象代码 / entity code")
+    # The payload's name (entity_code); ``entity`` stays as the alias earlier clients use.
+    entity_code = django_filters.CharFilter(
+        field_name="entity__code", max_length=40, label="检查对象统一社会信用代码/编码 / entity code (the payload's entity_code)",
+    )
+    entity = django_filters.CharFilter(
+        field_name="entity__code", max_length=40,
+        label="已弃用：同 entity_code，请改用 entity_code / deprecated alias of entity_code",
+    )
     updated_since = InstantFilter(
         method="changed_since",
         label="该检查或其部门检查情况、检查要点结果、后续处置自此时刻起有更新 (ISO 8601; without an offset, "

@@ -220,7 +220,8 @@ def test_submit_approve_return_through_the_api(world):
     refused = post(client, url + "submit/")
     assert refused.status_code == 400
     errors = refused.json()
-    assert "尚未完成比对和确认" in errors["__all__"][0] and errors["method"] == ["请选择检查方式。"]
+    assert "尚未完成比对和确认" in errors["non_field_errors"][0] and errors["method"] == ["请选择检查方式。"]
+    assert "__all__" not in errors  # one key for an error of no field, as draft/ and every serializer use
     assert errors["results"] == ["请选择检查结果。"]
 
     complete(world, d, inspection)
