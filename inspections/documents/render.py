@@ -3,7 +3,8 @@ through WeasyPrint, the PDF.
 
 The sheets use sampling's print stylesheet (A4, running header, page numbers, the one CJK family
 "Noto Sans CJK SC") and a small one of their own; the preview links both by URL, WeasyPrint gets
-them by file path, and the signature is inlined as a data: URI — a PDF never fetches anything.
+their text read from their files, and the signature is inlined as a data: URI — a PDF never
+fetches anything.
 
 ``Renderer`` keeps one WeasyPrint ``FontConfiguration`` (and the parsed stylesheets) for all the
 PDFs it makes: a new configuration per document leaves its fonts behind in the process, a few

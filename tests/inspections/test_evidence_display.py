@@ -18,6 +18,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -227,3 +228,16 @@ def test_display_copy_of_an_unreadable_image_is_a_clear_error():
     with pytest.raises(ValidationError) as caught:
         images.display_copy(io.BytesIO(broken), name="坏图.png")
     assert caught.value.message_dict["file"] == ["“坏图.png”无法作为图片读取。"]
+
+
+def test_the_demos_images_have_display_copies():
+    """seed_demo stores its photos and signatures through evidence_add: each with its copy."""
+    call_command("seed_demo", "--entities", "48", "--password", "Demo-Pass-2026", "--quiet-accounts", stdout=io.StringIO())
+    with scopes_disabled():
+        rows = list(Evidence.objects.filter(content_type__startswith="image/"))
+    assert {r.kind for r in rows} == {"photo", "signature"}
+    for row in rows:
+        assert row.display and row.display != row.file.name
+        with default_storage.open(row.display, "rb") as handle, Image.open(handle) as image:
+            assert image.format == ("PNG" if row.kind == "signature" else "JPEG")
+            assert max(image.size) <= images.DISPLAY_EDGE
