@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inspections import policies
 from inspections.models import CombinedVisit
@@ -76,4 +77,4 @@ def combined_pdf(record: dict[str, Any]) -> bytes:
 
 def filename(record: dict[str, Any]) -> str:
     name = "".join("_" if ch in "/\\\\:*?\"<>|" else ch for ch in record["entity"]["name"])
-    return f"综合查一次检查记录表-{name}-{record['visit_on']:%Y%m%d}.pdf"
+    return f"{_('综合查一次检查记录表')}-{name}-{record['visit_on']:%Y%m%d}.pdf"
