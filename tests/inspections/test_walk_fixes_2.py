@@ -1,0 +1,194 @@
+"""The walk of issue 12 (/work/walk/report.md), second round: the 告知书's 签收 box is left for the
+firm's hand signature on delivery (P9); the documents' previews have a toolbar that never reaches
+paper or PDF, and the firm's code stays whole on a phone (P11); the task page leads to its zip,
+which the embedded default builds in the request only for a small task (P12); the office's
+joint-task milestones carry 比对确认, the problems found and their follow-up (P14); 综合查一次
+names the departments that visit and each task's code (P15); the office's yearly count tells
+visits done from visits scheduled (P16)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from inspections.documents.records import record_of
+from inspections.documents.render import document_html, document_pdf
+from inspections.models import Inspection
+from tenancy.context import Role
+from tenancy.scoping import actor_scope
+from tests.browser.support import log_in, shot
+from tests.factories import ship_result_codes
+from tests.inspections.conftest import drawn
+from tests.inspections.support import first
+from tests.inspections.test_documents import _approved, pdf_text
+from tests.world import PASSWORD, build_world
+
+pytestmark = pytest.mark.django_db
+
+POPPLER = pytest.mark.skipif(
+    shutil.which("pdftotext") is None or shutil.which("pdfimages") is None, reason="poppler-utils not installed"
+)
+
+
+@pytest.fixture(autouse=True)
+def _result_codes(db):
+    ship_result_codes()
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def images_in(pdf: bytes) -> int:
+    listing = subprocess.run(["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return len([line for line in listing.splitlines()[2:] if line.strip()])
+
+
+def _record(world, inspection: Inspection, org_key: str = "A1") -> dict:
+    with actor_scope(world.actor(org_key, Role.VIEWER)):
+        return record_of(inspection)
+
+
+# --------------------------------------------------------------------------------------------
+# P9: the notice's 签收 box
+
+
+@POPPLER
+def test_the_notice_leaves_the_receipt_blank_while_the_record_keeps_the_visits_signature(world):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = _approved(world, d, first(d))
+    record = _record(world, inspection)
+    assert record["signature"].startswith("data:image/png;base64,")  # signed at the visit
+    # The record: the signature drawn at the visit, in its 被检查对象（签字） box.
+    record_pdf = document_pdf("record", record)
+    assert images_in(record_pdf) == 1
+    # The notice: no image at all, its 签收 box empty above a blank date for the hand signature.
+    notice_pdf = document_pdf("notice", record)
+    assert images_in(notice_pdf) == 0
+    compact = "".join(pdf_text(notice_pdf).split())
+    assert "被检查对象签收送达人" in compact, compact[-200:]
+    html = document_html("notice", record)
+    receipt = re.search(r'data-testid="notice-receipt">(.*?)</td>', html, re.S).group(1)
+    assert "<img" not in receipt and text_of(receipt).split() == ["被检查对象签收", "年", "月", "日"]
+    assert "data:image" not in html
+
+
+@POPPLER
+def test_a_refusal_at_the_visit_is_not_printed_as_a_refusal_to_sign_for_the_notice(world):
+    from inspections.services import inspections as svc
+    from tests.inspections.support import confirm_all, fill, fresh, member_of
+
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    confirm_all(world, inspection)
+    fill(d, inspection)
+    actor = member_of(d, inspection)
+    with actor_scope(actor):
+        current = fresh(inspection)
+        svc.inspection_save(actor=actor, inspection=current, revision=current.revision,
+                            visit={"signature_refused": True, "refusal_reason": "负责人拒绝签字"})
+    record = _record(world, fresh(inspection))
+    assert record["signature_refused"]
+    assert "拒绝签字" in "".join(pdf_text(document_pdf("record", record), layout=False).split())
+    assert "拒绝签字" not in "".join(pdf_text(document_pdf("notice", record), layout=False).split())
+
+
+# --------------------------------------------------------------------------------------------
+# P11: the previews' toolbar
+
+
+TOOLBAR = re.compile(r'<nav class="sheet-toolbar".*?</nav>', re.S)
+
+
+@pytest.mark.parametrize("kind", ["record", "notice"])
+def test_the_preview_has_a_toolbar_back_to_the_inspection_and_to_its_pdf(world, kind):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = _approved(world, d, first(d))
+    page = as_user(world.user("A1", Role.LEADER)).get(reverse(f"inspections:{kind}_preview", args=[inspection.pk]))
+    html = page.content.decode()
+    toolbar = TOOLBAR.search(html).group(0)
+    links = {label: href for href, label in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', toolbar)}
+    assert links == {
+        "返回检查": reverse("inspections:detail", args=[inspection.pk]),
+        "下载 PDF": reverse(f"inspections:{kind}_pdf", args=[inspection.pk]),
+    }
+    # 打印 is a button a script of the site's own wires (no inline handler under the CSP).
+    assert re.search(r"<button[^>]*data-print[^>]*>打印</button>", toolbar)
+    assert '<script src="/static/js/sheet-toolbar.js" defer></script>' in html
+    assert " onclick=" not in html
+    # The PDF's input has no toolbar, and the PDF no trace of it.
+    record = _record(world, inspection)
+    assert "sheet-toolbar" not in document_html(kind, record, for_pdf=True)
+    if shutil.which("pdftotext"):
+        compact = "".join(pdf_text(document_pdf(kind, record)).split())
+        assert "返回检查" not in compact and "下载PDF" not in compact and "打印" not in compact.replace("打印时间", "")
+
+
+def test_the_toolbar_is_hidden_on_paper_and_the_code_cell_stays_whole_on_a_phone():
+    """The previews' own stylesheet (WeasyPrint never reads it): the toolbar hidden by @media
+    print; at a phone's width the labels wrap and the code does not."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "inspection_preview.css").read_text(encoding="utf-8")
+    assert re.search(r"@media print\s*{\s*\.sheet-toolbar\s*{\s*display:\s*none;", css)
+    narrow = re.search(r"@media screen and \(max-width: 640px\)\s*{(.*?)\n}", css, re.S).group(1)
+    assert ".print-sheet .kv th { white-space: normal; }" in narrow
+    assert re.search(r"\.kv td\.code[^{]*{ white-space: nowrap; word-break: keep-all; }", narrow)
+
+
+@pytest.mark.browser
+def test_the_previews_on_a_phone_toolbar_on_screen_not_on_paper_code_whole(browser, live_server, transactional_db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    world = build_world()
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = _approved(world, d, first(d))
+    leader = world.user("A1", Role.LEADER)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.base = live_server.url
+    errors: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and "favicon" not in msg.text and errors.append(msg.text))
+    log_in(page, leader.username, PASSWORD)
+    for kind in ("record", "notice"):
+        page.goto(page.base + reverse(f"inspections:{kind}_preview", args=[inspection.pk]))
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        toolbar = page.locator('[data-testid="sheet-toolbar"]')
+        assert toolbar.is_visible()
+        assert page.locator('[data-testid="sheet-print"]').is_visible()  # the script showed it
+        # Each control a thumb can hit (≥ 36 px high) and all three in the first screen.
+        for testid in ("sheet-back", "sheet-pdf", "sheet-print"):
+            box = page.locator(f'[data-testid="{testid}"]').bounding_box()
+            assert box["height"] >= 36 and box["y"] + box["height"] < 844, (testid, box)
+        shot(page, f"walk2-{kind}-preview-phone")
+        page.emulate_media(media="print")
+        assert not toolbar.is_visible()
+        page.emulate_media(media="screen")
+    # The 18-character code of the record's entity cell on one line (its box one line high).
+    page.goto(page.base + reverse("inspections:record_preview", args=[inspection.pk]))
+    cell = page.locator('[data-testid="record-entity"] td.code')
+    assert cell.inner_text().strip() == inspection.entity.code
+    line = page.evaluate("(e) => parseFloat(getComputedStyle(e).lineHeight)", cell.element_handle())
+    height = page.evaluate(
+        "(e) => { const r = document.createRange(); r.selectNodeContents(e); return r.getBoundingClientRect().height; }",
+        cell.element_handle(),
+    )
+    assert height < 1.5 * line, (height, line)
+    # 返回检查 leads back to the inspection.
+    page.click('[data-testid="sheet-back"]')
+    page.wait_for_url(page.base + reverse("inspections:detail", args=[inspection.pk]))
+    assert errors == []
+    context.close()
