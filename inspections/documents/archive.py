@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -37,6 +38,10 @@ from .records import RecordReader
 from .render import renderer
 
 JOB_KIND = "inspection_records"
+# Without a worker (the embedded default: no Redis, Celery runs tasks in the request) the zip is
+# built while the browser waits, ~0.25 s a record: a hundred take ~25 s; more would leave the
+# page hanging for minutes and run into any proxy's timeout, so they need a worker.
+INLINE_MAX_RECORDS = 100
 # How often a running job writes its progress (seconds): often enough for a bar, not a write per PDF.
 PROGRESS_EVERY = 1.0
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -52,6 +57,16 @@ def task_inspection_ids(*, actor: Actor, task: SamplingTask) -> list[int]:
         .values_list("pk", flat=True)
     )
     return list(rows)
+
+
+def builds_inline() -> bool:
+    """Whether a zip is built in the request (no Celery worker: ``CELERY_TASK_ALWAYS_EAGER``)."""
+    return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+
+
+def inline_limit() -> int:
+    """The most records built in the request (``INSPECTION_RECORDS_INLINE_MAX`` overrides)."""
+    return int(getattr(settings, "INSPECTION_RECORDS_INLINE_MAX", INLINE_MAX_RECORDS))
 
 
 def member_name(record: dict[str, Any], n: int) -> str:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from inspections.views.common import inspection_or_404
 from sampling.models import SamplingTask
+from tenancy.context import Actor
 from tenancy.jobs import job_create
 from tenancy.models import Job
 from tenancy.permissions import member_required
@@ -80,6 +81,14 @@ def task_records(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(SamplingTask, pk=pk)
     actor = request.actor
     count = len(archive.task_inspection_ids(actor=actor, task=task))
+    inline = archive.builds_inline()
+    # Without a worker a large zip is refused rather than hanging the request for minutes.
+    too_many = inline and count > archive.inline_limit()
+    if request.method == "POST" and count and too_many:
+        return render(request, "inspections/documents/task_records.html", {
+            "task": task, "count": count, "jobs": _recent_jobs(actor, task), "inline": inline, "too_many": too_many,
+            "limit": archive.inline_limit(), "refused": True,
+        }, status=400)
     if request.method == "POST" and count:
         from inspections.tasks import task_records_zip_task  # noqa: PLC0415  (Celery's app loads with the task module)
 
@@ -89,10 +98,16 @@ def task_records(request: HttpRequest, pk: int) -> HttpResponse:
         )
         transaction.on_commit(lambda: task_records_zip_task.delay(task.pk, job.pk, actor=actor_ref(actor)))
         return redirect("inspections:records_job", pk=job.pk)
-    recent = Job.objects.filter(
+    return render(request, "inspections/documents/task_records.html", {
+        "task": task, "count": count, "jobs": _recent_jobs(actor, task), "inline": inline, "too_many": too_many,
+        "limit": archive.inline_limit(),
+    })
+
+
+def _recent_jobs(actor: Actor, task: SamplingTask) -> list[Job]:
+    return list(Job.objects.filter(
         kind=archive.JOB_KIND, created_by_id=actor.user_id, organization_id=actor.organization_id, params__task_id=task.pk,
-    ).order_by("-created_at")[:5]
-    return render(request, "inspections/documents/task_records.html", {"task": task, "count": count, "jobs": recent})
+    ).order_by("-created_at")[:5])
 
 
 def _job_or_404(request: HttpRequest, pk: int) -> Job:

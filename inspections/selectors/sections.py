@@ -30,13 +30,14 @@ DRAWN_STATES = (SamplingTask.Status.DRAWN, SamplingTask.Status.CLOSED)
 
 def task_progress_section(*, actor: Actor, task: SamplingTask) -> dict[str, Any] | None:
     """抽查进度 of a drawn task: drawn, confirmed, inspected, approved, problems found, handled and
-    overdue, with the inspections list of the task when the reader may list them."""
+    overdue, with the inspections list of the task and its records' zip when the reader may list them."""
     if task.status not in DRAWN_STATES:
         return None
     progress = task_progress(actor=actor, task=task)
     lists = visible_inspections(actor).filter(task=task).exists()
     url = reverse("inspections:list") + "?" + urlencode({"task": task.pk, "status": "all"}) if lists else ""
-    return {"progress": progress, "list_url": url}
+    records = reverse("inspections:task_records", kwargs={"pk": task.pk}) if lists else ""
+    return {"progress": progress, "list_url": url, "records_url": records}
 
 
 def task_joint_visits_section(*, actor: Actor, task: SamplingTask) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ visits done from visits scheduled (P16)."""
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -15,11 +16,15 @@ import subprocess
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django_scopes import scopes_disabled
+from PIL import Image
 
+from inspections.documents.archive import JOB_KIND
 from inspections.documents.records import record_of
 from inspections.documents.render import document_html, document_pdf
 from inspections.models import Inspection
 from tenancy.context import Role
+from tenancy.models import Job
 from tenancy.scoping import actor_scope
 from tests.browser.support import log_in, shot
 from tests.factories import ship_result_codes
@@ -165,7 +170,7 @@ def test_the_previews_on_a_phone_toolbar_on_screen_not_on_paper_code_whole(brows
     log_in(page, leader.username, PASSWORD)
     for kind in ("record", "notice"):
         page.goto(page.base + reverse(f"inspections:{kind}_preview", args=[inspection.pk]))
-        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         toolbar = page.locator('[data-testid="sheet-toolbar"]')
         assert toolbar.is_visible()
         assert page.locator('[data-testid="sheet-print"]').is_visible()  # the script showed it
@@ -191,4 +196,80 @@ def test_the_previews_on_a_phone_toolbar_on_screen_not_on_paper_code_whole(brows
     page.click('[data-testid="sheet-back"]')
     page.wait_for_url(page.base + reverse("inspections:detail", args=[inspection.pk]))
     assert errors == []
+    context.close()
+
+
+# --------------------------------------------------------------------------------------------
+# P12: the task's zip from the task page; the embedded default builds only a small one
+
+
+def test_the_task_pages_progress_card_leads_to_the_zip_and_the_inline_build_says_so(world, django_capture_on_commit_callbacks):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    task_id = d.draw.task_id
+    with scopes_disabled():
+        n = Inspection.objects.filter(draw=d.draw).count()
+    client = as_user(world.user("A1", Role.PLANNER))
+    card = client.get(reverse("sampling:task_detail", args=[task_id])).content.decode()
+    records = reverse("inspections:task_records", args=[task_id])
+    assert re.search(rf'<a class="btn small" href="{records}" data-testid="progress-records">检查记录表打包下载</a>', card)
+    page = client.get(records).content.decode()
+    # The embedded default (tests: Celery eager) builds in the request: the page says so.
+    assert f"点击后在本次请求中直接生成 {n} 份（每份约 0.25 秒），生成期间请勿关闭或刷新页面。" in text_of(page)
+    assert 'data-testid="records-start"' in page and 'data-testid="records-inline-refused"' not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(records)
+    with scopes_disabled():
+        job = Job.objects.get(kind=JOB_KIND)
+    assert response.status_code == 302 and job.status == Job.Status.DONE and job.result["count"] == n > 1
+
+
+def test_without_a_worker_a_zip_above_the_limit_is_refused_with_what_to_do(world, settings, django_capture_on_commit_callbacks):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    with scopes_disabled():
+        n = Inspection.objects.filter(draw=d.draw).count()
+    settings.INSPECTION_RECORDS_INLINE_MAX = n - 1
+    records = reverse("inspections:task_records", args=[d.draw.task_id])
+    client = as_user(world.user("A1", Role.PLANNER))
+    page = text_of(client.get(records).content.decode())
+    assert f"本系统未启用后台任务（未配置 Redis 和 Celery worker），打包在网页请求中进行，每份约需 0.25 秒，因此一次最多打包 {n - 1} 份。" in page
+    assert f"本任务有 {n} 份检查记录表：请系统管理员配置 REDIS_URL 并启动后台任务（make worker，或 docker-compose 的 worker 服务）后再打包；也可在各检查页面逐份下载 PDF。" in page
+    assert "生成 zip 文件" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(records)
+    assert response.status_code == 400 and f"一次最多打包 {n - 1} 份" in response.content.decode()
+    with scopes_disabled():
+        assert not Job.objects.filter(kind=JOB_KIND).exists()
+    # The limit is for the inline build only: with a worker the same task is queued.
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    page = text_of(client.get(records).content.decode())
+    assert "未启用后台任务" not in page and "生成 zip 文件" in page
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(records)
+    with scopes_disabled():
+        job = Job.objects.get(kind=JOB_KIND)
+    assert response.status_code == 302 and response["Location"] == reverse("inspections:records_job", args=[job.pk])
+    assert job.params == {"task_id": d.draw.task_id, "count": n} and len(queued) == 1
+
+
+@pytest.mark.browser
+def test_the_zips_progress_bar_is_in_the_sites_red(browser, live_server, transactional_db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    ship_result_codes()
+    world = build_world()
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30000)
+    page.base = live_server.url
+    log_in(page, world.user("A1", Role.PLANNER).username, PASSWORD)
+    page.goto(page.base + reverse("sampling:task_detail", args=[d.draw.task_id]))
+    page.click('[data-testid="progress-records"]')
+    assert "每份约 0.25 秒" in page.inner_text('[data-testid="records-inline"]')
+    page.click('[data-testid="records-start"]')
+    page.wait_for_selector('[data-testid="job-download"]')
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "walk2-records-job-phone")
+    bar = Image.open(io.BytesIO(page.locator('[data-testid="job-progress"]').screenshot()))
+    r, g, b = bar.convert("RGB").getpixel((bar.width // 2, bar.height // 2))
+    assert abs(r - 0xB7) < 16 and g < 48 and b < 48, (r, g, b)  # --c-primary #b71c1c, not Chromium's blue
     context.close()
