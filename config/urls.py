@@ -2,7 +2,9 @@
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tenancy.views import health
@@ -10,7 +12,17 @@ from tenancy.views import health
 # Swagger UI sets style attributes from its (local) script; scripts stay 'self' only.
 api_docs = csp_update({"style-src": [UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api_schema"))
 
+
+class FaviconView(RedirectView):
+    """/favicon.ico, which browsers ask for where a page names no icon (the record's preview, a
+    PDF, a JSON answer): the static icon, by its stored (hashed) name."""
+
+    def get_redirect_url(self, *args: object, **kwargs: object) -> str:
+        return static("img/favicon.ico")
+
+
 urlpatterns = [
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("", include("tenancy.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("inventory/", include("inventory.urls")),

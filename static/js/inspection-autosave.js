@@ -308,6 +308,33 @@
     offer();
 
     // ---------------------------------------------------------------- evidence
+    // The size limit and accepted extensions ({% upload_limits %} on the input, else on the form):
+    // a file the server would refuse is refused here, before minutes of upload on a slow line.
+    // The server still checks every file, by content.
+    function humanSize(n) {  // as tenancy.uploads.human_size: 12582912 -> "12 MB"
+      var units = ["B", "KB", "MB", "GB"];
+      var size = n;
+      for (var i = 0; i < units.length; i++) {
+        if (size < 1024 || units[i] === "GB") {
+          if (units[i] === "B") return Math.floor(size) + " B";
+          return size.toFixed(1).replace(/0+$/, "").replace(/\.$/, "") + " " + units[i];
+        }
+        size /= 1024;
+      }
+    }
+    function fill(text, file) {
+      return (text || "").replace("{name}", file.name).replace("{size}", humanSize(file.size));
+    }
+    function refusal(input, file) {
+      var limits = input.dataset.maxBytes ? input.dataset : form.dataset;
+      var max = Number(limits.maxBytes || 0);
+      if (max && file.size > max) return fill(limits.textTooLarge, file);
+      var extensions = (limits.extensions || "").split(",").filter(Boolean);
+      var dot = file.name.lastIndexOf(".");
+      var ext = dot > 0 ? file.name.slice(dot).toLowerCase() : "";
+      if (extensions.length && extensions.indexOf(ext) < 0) return fill(limits.textWrongType, file);
+      return null;
+    }
     document.querySelectorAll("[data-evidence-submit]").forEach(function (b) { b.classList.add("hidden"); });
     document.querySelectorAll("[data-evidence-input]").forEach(function (input) {
       input.addEventListener("change", function () {
@@ -315,6 +342,13 @@
         var row = input.closest(".upload-row");
         var note = row ? row.querySelector("[data-upload-status]") : null;
         if (!upload || !input.files || !input.files.length) return;
+        if (note) note.classList.remove("text-bad");
+        var why = refusal(input, input.files[0]);
+        if (why) {
+          input.value = "";
+          if (note) { note.textContent = why; note.classList.add("text-bad"); }
+          return;
+        }
         if (navigator.onLine === false) { if (note) note.textContent = form.dataset.textUploadOffline; return; }
         if (note) note.textContent = form.dataset.textUploading;
         var data = new FormData(upload);

@@ -21,6 +21,7 @@ PUBLIC = {
     "api_schema": "OpenAPI schema, no data",
     "api_docs": "Swagger UI, no data",
     "healthz": "health check for docker-compose, no data",
+    "favicon": "redirect to the static site icon, no data",
 }
 
 # Organizations are listed by region: A's viewers must not reach B's organizations.
