@@ -40,7 +40,6 @@ from tenancy.text import first_control_char
 from tenancy.uploads import CheckedUpload, attachment_store
 
 from . import images
-
 from .creation import as_owner, visit_write
 
 TEXT_LIMIT = 5000
