@@ -21,6 +21,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
+from inspections.models import Evidence
+from tenancy.scoping import current_actor
 from tenancy.uploads import attachment_path
 
 DISPLAY_EDGE = 640
@@ -125,6 +127,30 @@ def display_store(evidence: Any, copy: DisplayCopy) -> str:
     """Store ``copy`` through the storage of the evidence's files; returns its storage name."""
     storage = evidence.file.storage
     return storage.save(display_name(evidence, copy), ContentFile(copy.data))
+
+
+def display_fill(evidence: Evidence) -> DisplayCopy:
+    """The display copy of a row that has none (stored before copies were made at upload, or its
+    copy missing on this server), made from the original; stored and named on the row when the
+    current actor's department may write the row (a derived file: the original and its hash are
+    untouched; another department's viewer is served the copy, not stored). Two at once: the
+    later copy is dropped. Raises ``OSError`` when the original is missing, ``ValidationError``
+    when it is no longer a readable image."""
+    with evidence.file.open("rb") as handle:
+        copy = display_copy(handle, name=evidence.original_name)
+    actor = current_actor()
+    if actor is None or not evidence.writable_by(actor):
+        return copy
+    storage = evidence.file.storage
+    try:
+        name = display_store(evidence, copy)
+    except OSError:  # a read-only storage: the copy is made again next time
+        return copy
+    if Evidence.objects.filter(pk=evidence.pk, display=evidence.display).update(display=name):
+        evidence.display = name
+    else:
+        storage.delete(name)
+    return copy
 
 
 def content_type_of(data: bytes) -> str:

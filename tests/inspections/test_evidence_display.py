@@ -27,6 +27,7 @@ from PIL import Image
 from inspections.models import Evidence, Inspection
 from inspections.services import images
 from inspections.services import inspections as svc
+from tenancy.models import Organization
 from tenancy.scoping import actor_scope
 from tenancy.uploads import check_upload
 from tests.factories import ship_result_codes
@@ -241,3 +242,33 @@ def test_the_demos_images_have_display_copies():
         with default_storage.open(row.display, "rb") as handle, Image.open(handle) as image:
             assert image.format == ("PNG" if row.kind == "signature" else "JPEG")
             assert max(image.size) <= images.DISPLAY_EDGE
+
+
+def test_the_command_makes_the_missing_copies_of_an_organizations_images(world):
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    inspection = first(d)
+    [point, *_] = points_of(inspection)
+    actor = member_of(d, inspection)
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (120, 160, 200)).save(buffer, format="JPEG", quality=90)
+    with actor_scope(actor):
+        rows = [svc.evidence_add(actor=actor, inspection=inspection, point_id=point.pk,
+                                 upload=check_upload(SimpleUploadedFile(f"旧照片{n}.jpg", buffer.getvalue(), "image/jpeg")))
+                for n in range(2)]
+    for row in rows:
+        default_storage.delete(row.display)
+    with scopes_disabled():
+        Evidence.objects.filter(pk__in=[r.pk for r in rows]).update(display="")
+        org = Organization.objects.get(pk=rows[0].organization_id)
+    out = io.StringIO()
+    call_command("evidence_display_copies", "--org", org.name, stdout=out)
+    assert "已生成显示图 2 张" in out.getvalue()
+    with scopes_disabled():
+        filled = list(Evidence.objects.filter(pk__in=[r.pk for r in rows]).order_by("pk"))
+    for row in filled:
+        with default_storage.open(row.display, "rb") as handle, Image.open(handle) as image:
+            assert image.size == (640, 480)
+    # A second run has nothing left to make.
+    out = io.StringIO()
+    call_command("evidence_display_copies", "--org", org.name, stdout=out)
+    assert "已生成显示图 0 张" in out.getvalue()
