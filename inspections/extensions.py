@@ -6,7 +6,8 @@
   inspection (``services.creation``);
 * its time limits as rules of the deadlines engine (``deadlines.rules.RULES``, with the engine's
   handler subscribed to the events they listen to) and its joint-task milestones
-  (``deadlines.milestones.MILESTONES``): ``inspections.due``;
+  (``deadlines.milestones.MILESTONES``): ``inspections.due`` (检查, 审核) and ``selectors.milestones``
+  (比对确认, 后续处置, 逾期事项);
 * the firm's ledger, "检查记录", on the entity page (``inventory.extensions.ENTITY_HISTORY``).
 * what a department with a part of a joint visit writes in the visit (``tenancy.joint.JOINT_WRITES``:
   the shared fields, ``policies.visit_writes``); the write guard decides, as for sampling's rows.
@@ -49,6 +50,7 @@ def register() -> None:
     from inventory.extensions import ENTITY_HISTORY, EntityHistorySection  # noqa: PLC0415
 
     from .policies import visit_writes  # noqa: PLC0415
+    from .selectors import milestones  # noqa: PLC0415
     from .selectors.ledger import entity_inspections  # noqa: PLC0415
     from .services import creation  # noqa: PLC0415
 
@@ -60,7 +62,7 @@ def register() -> None:
     for rule in due.RULES:
         RULES.register(rule)
     events.subscribe(key="inspections.due", events=due.listened_events(), handler=handle_event)
-    for milestone in due.MILESTONES:
+    for milestone in (*due.MILESTONES, *milestones.MILESTONES):
         MILESTONES.register(milestone)
     ENTITY_HISTORY.register(EntityHistorySection(
         key="inspections.inspections", title=_("检查记录"), selector=entity_inspections,

@@ -273,3 +273,96 @@ def test_the_zips_progress_bar_is_in_the_sites_red(browser, live_server, transac
     r, g, b = bar.convert("RGB").getpixel((bar.width // 2, bar.height // 2))
     assert abs(r - 0xB7) < 16 and g < 48 and b < 48, (r, g, b)  # --c-primary #b71c1c, not Chromium's blue
     context.close()
+
+
+# --------------------------------------------------------------------------------------------
+# P14: the office's joint-task milestones
+
+
+def _cells(office, today) -> dict[tuple[str, str], object]:
+    from deadlines.dashboard import joint_tasks
+
+    with actor_scope(office):
+        [row], total = joint_tasks(actor=office, today=today)
+    assert total == 1
+    return {(r.department.code, m.key): cell for r in row.rows for m, cell in r.cells}
+
+
+def test_the_offices_joint_task_milestones_count_confirmation_problems_follow_up_and_overdue(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from deadlines.milestones import DONE, LATE, OPEN, WAITING
+    from inspections.models import Dispatch
+    from inspections.services import handling as handling_services
+    from inspections.services import inspections as svc
+    from tests.inspections.support import fill, fresh, submit
+
+    d = drawn(world, "AO", entities=12, inspectors=3)
+    with scopes_disabled():
+        visits = list(Inspection.objects.filter(draw=d.draw).order_by("selection__rank"))
+    n = len(visits)
+    assert n >= 4
+    a1, a2 = world.orgs["A1"], world.orgs["A2"]
+    office = world.actor("AO", Role.LEADER)
+    today = timezone.localdate()
+    cells = _cells(office, today)
+    for org in (a1, a2):
+        assert cells[(org.code, "inspections.confirmed")].state == OPEN
+        assert cells[(org.code, "inspections.confirmed")].note == f"0/{n} 户"
+        assert cells[(org.code, "inspections.followed_up")].state == WAITING
+        assert cells[(org.code, "inspections.overdue")].note == "检查环节无逾期"
+    # A1 confirms every target at once, A2 three of them; two visits end with a problem, one of
+    # which gets a 责令改正 closed, the other one still open past its deadline.
+    planner1 = world.actor("A1", Role.PLANNER)
+    with actor_scope(planner1):
+        dispatch = Dispatch.objects.get(draw=d.draw, organization=a1)
+        svc.dispatch_confirm(actor=planner1, dispatch=dispatch)
+    planner2 = world.actor("A2", Role.PLANNER)
+    for visit in visits[:3]:
+        with actor_scope(planner2):
+            svc.inspection_confirm(actor=planner2, inspection=visit)
+    for visit in visits[:2]:  # both departments have confirmed these
+        fill(d, visit, status="abnormal", results=["05"], result_reason="消防通道堆放杂物")
+        submit(d, visit)
+    deadline = today + dt.timedelta(days=10)
+    with actor_scope(planner1):
+        closed = handling_services.handling_add(actor=planner1, inspection=fresh(visits[0]), measure="penalty",
+                                                description="罚款", case_no="阳市监罚〔2026〕1号")
+        handling_services.handling_close(actor=planner1, handling=closed, outcome="已缴纳罚款")
+        handling_services.handling_add(actor=planner1, inspection=fresh(visits[1]), measure="rectify",
+                                       description="清理消防通道", due_on=deadline)
+    confirmed2 = 3 if n > 3 else n
+    cells = _cells(office, today)
+    assert cells[(a1.code, "inspections.confirmed")].state == DONE
+    assert cells[(a1.code, "inspections.confirmed")].note == f"{n}/{n} 户"
+    assert cells[(a2.code, "inspections.confirmed")].state == OPEN
+    assert cells[(a2.code, "inspections.confirmed")].note == f"{confirmed2}/{n} 户"
+    follow1 = cells[(a1.code, "inspections.followed_up")]
+    assert (follow1.state, follow1.note, follow1.on) == (OPEN, "发现问题 2 户，已办结 1 户", deadline)
+    # A2 took part in the same visits: the same problems, the measures are A1's.
+    assert cells[(a2.code, "inspections.followed_up")].note == "发现问题 2 户，已办结 1 户"
+    # Past the deadline: A1's measure is late, in its 后续处置 and its 逾期事项 (A2's own
+    # confirmation is late as well by then: 1 working day).
+    later = deadline + dt.timedelta(days=1)
+    cells = _cells(office, later)
+    follow1 = cells[(a1.code, "inspections.followed_up")]
+    assert (follow1.state, follow1.note) == (LATE, "发现问题 2 户，已办结 1 户，1 项处置逾期")
+    over1 = cells[(a1.code, "inspections.overdue")]
+    assert (over1.state, over1.note, over1.on) == (LATE, "检查环节 1 项已逾期", deadline)
+    assert cells[(a2.code, "inspections.confirmed")].state == LATE
+    assert cells[(a2.code, "inspections.overdue")].state == LATE
+    # The panel the office reads.
+    page = as_user(world.user("AO", Role.LEADER)).get(reverse("deadlines:panel_joint")).content.decode()
+    heads = re.findall(r"<th>([^<]+)</th>", page)
+    assert heads[-6:] == ["确认备案", "比对确认", "检查", "审核", "后续处置", "逾期事项"]
+    shown = {}
+    for row in page.split('data-testid="joint-row"')[1:]:
+        dept = re.search(r'data-department="([^"]*)"', row).group(1)
+        for key, html in re.findall(r'data-milestone="([\w.]+)"[^>]*>(.*?)</td>', row, re.S):
+            shown[(dept, key)] = text_of(html).strip()
+    assert shown[(a1.code, "inspections.confirmed")].startswith("已完成") and f"{n}/{n} 户" in shown[(a1.code, "inspections.confirmed")]
+    assert "已完成" not in shown[(a2.code, "inspections.confirmed")] and f"{confirmed2}/{n} 户" in shown[(a2.code, "inspections.confirmed")]
+    assert shown[(a1.code, "inspections.followed_up")] == f"待办 截止 {deadline.isoformat()} 办理：{a1.short_name or a1.name} 发现问题 2 户，已办结 1 户"
+    assert shown[(a1.code, "inspections.overdue")] == "— 检查环节无逾期"
