@@ -208,19 +208,25 @@ class DueItem(TenantModel):
 
 
 class Notification(TenantModel):
-    """站内通知: a reminder or an escalation for one user, about one due item.
+    """站内通知: a reminder or an escalation for one user, about one due item — or a notice of an
+    event a later app tells people about (``deadlines.notices.notify``: no due item, a ``key``).
 
     Owned by the organization the user receives it for. ``(due_item, kind, day, user)`` is unique
     in the database: two scans at once, or a retried task, insert it once; only the inserting scan
-    sends its e-mail.
+    sends its e-mail. A notice is unique on ``(user, key)``: once per person per event.
     """
 
     class Kind(models.TextChoices):
         REMINDER = "reminder", _("到期提醒")
         ESCALATION = "escalation", _("逾期通报")
+        NOTICE = "notice", _("通知")
 
     user = models.ForeignKey("tenancy.User", on_delete=models.CASCADE, related_name="notifications", verbose_name="接收人")
-    due_item = models.ForeignKey(DueItem, on_delete=models.PROTECT, related_name="notifications", verbose_name="待办期限")
+    due_item = models.ForeignKey(
+        DueItem, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications", verbose_name="待办期限"
+    )
+    # The event a notice is about ("<app>.<object>.<id>.<verb>"); empty for the scan's rows.
+    key = models.CharField("事件", max_length=120, blank=True, default="")
     kind = models.CharField("类型", max_length=12, choices=Kind.choices)
     day = models.DateField("日期")
     title = models.CharField("标题", max_length=200)
@@ -235,7 +241,8 @@ class Notification(TenantModel):
         verbose_name_plural = "站内通知"
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["due_item", "kind", "day", "user"], name="notification_once_per_day")
+            models.UniqueConstraint(fields=["due_item", "kind", "day", "user"], name="notification_once_per_day"),
+            models.UniqueConstraint(fields=["user", "key"], condition=~Q(key=""), name="notification_once_per_key"),
         ]
         indexes = [models.Index(fields=["user", "organization", "read_at"], name="notification_user_unread")]
 

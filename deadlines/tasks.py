@@ -54,3 +54,9 @@ def scan_organization_task(organization_id: int, now: str | None = None, *, acto
 @shared_task(base=OrganizationTask, name="deadlines.recount_organization")
 def recount_organization_task(organization_id: int, *, actor: Actor) -> int:
     return services.due_items_recount(actor=actor)
+
+
+@shared_task(base=OrganizationTask, name="deadlines.deliver_emails")
+def deliver_emails_task(organization_id: int, *, actor: Actor) -> int:
+    """The e-mail of the organization's notifications not yet sent (a notice's, after its commit)."""
+    return deliver_emails(actor=actor)

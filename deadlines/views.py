@@ -146,7 +146,9 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     if row.read_at is None:
         Notification.objects.filter(pk=row.pk).update(read_at=timezone.now())
     target = row.url if row.url and url_has_allowed_host_and_scheme(row.url, allowed_hosts=None) else ""
-    return redirect(target or "deadlines:due_detail", **({} if target else {"pk": row.due_item_id}))
+    if target or row.due_item_id is None:  # a notice without a link: the list it was read from
+        return redirect(target or "deadlines:notification_list")
+    return redirect("deadlines:due_detail", pk=row.due_item_id)
 
 
 @member_required()

@@ -23,7 +23,8 @@ from inspections import policies
 from inspections.models import CombinedVisit, CombinedVisitMember, Inspection, InspectionPart
 from sampling.models import Draw
 from tenancy.context import Actor
-from tenancy.models import Organization
+from tenancy.i18n import join_list
+from tenancy.models import AuditEntry, Organization
 
 from .inspections import visible_inspections
 
@@ -40,6 +41,8 @@ class Party:
     team: list[str] = field(default_factory=list)
     readable: bool = False  # the reader may open the inspection itself
     mine: bool = False  # the reader's own organization takes part in it
+    active: bool = True  # still in the combined visit (a replaced target's left it)
+    left_reason: str = ""  # why it left (its audit entry's note, stored in Chinese)
 
     @property
     def task(self) -> str:
@@ -51,7 +54,7 @@ class Party:
 
     @property
     def label(self) -> str:
-        return "、".join(self.departments)
+        return join_list(self.departments)
 
 
 @dataclass
@@ -103,12 +106,14 @@ def combined_views(*, actor: Actor, rows: Sequence[CombinedVisit]) -> list[Combi
     members: dict[int, list[Inspection]] = defaultdict(list)
     found = Inspection._base_manager.filter(combined_memberships__combined_visit_id__in=ids).select_related("task", "plan")
     inspections = {i.pk: i for i in found.distinct()}
-    pairs = (
+    pairs = list(
         CombinedVisitMember._base_manager.filter(combined_visit_id__in=ids)
-        .order_by("pk").values_list("combined_visit_id", "inspection_id")
+        .order_by("pk").values_list("combined_visit_id", "inspection_id", "active", "pk")
     )
-    for combined_id, inspection_id in pairs:
+    left = {(c, i): pk for c, i, active, pk in pairs if not active}
+    for combined_id, inspection_id, _active, _pk in pairs:
         members[combined_id].append(inspections[inspection_id])
+    reasons = _left_reasons([pk for (c, _i), pk in left.items() if c in {r.pk for r in rows if r.cancelled_at is None}])
     departments = _departments(inspections.values())
     teams = _teams(inspections.values())
     views = []
@@ -119,11 +124,25 @@ def combined_views(*, actor: Actor, rows: Sequence[CombinedVisit]) -> list[Combi
                 inspection=i, departments=departments.get(i.pk, []), team=teams.get(i.pk, []),
                 readable=policies.can_view(actor, i),
                 mine=actor.organization_id == i.organization_id or actor.organization_id in _part_orgs(i),
+                # A cancelled visit let every member go at once: only an active one's leavers are shown so.
+                active=combined.cancelled_at is not None or (combined.pk, i.pk) not in left,
+                left_reason=reasons.get(left.get((combined.pk, i.pk)), ""),
             )
             for i in members[combined.pk]
         ]
         views.append(CombinedView(combined=combined, parties=parties, can_cancel=policies.can_cancel_combined(actor, combined)))
     return views
+
+
+def _left_reasons(member_ids: list[int]) -> dict[int, str]:
+    """``{member id: why it left}``: the note of each member's withdrawal in the audit log (the
+    office's entry, read past a department's scope: a department's name and the cause only)."""
+    if not member_ids:
+        return {}
+    rows = AuditEntry._base_manager.filter(
+        target_type="inspections.combinedvisitmember", target_id__in=[str(pk) for pk in member_ids], action="withdraw",
+    ).order_by("at").values_list("target_id", "note")
+    return {int(target): note for target, note in rows}
 
 
 def combined_view(*, actor: Actor, combined: CombinedVisit) -> CombinedView:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from deadlines.calendar import current_calendar
 from inspections import policies
@@ -26,6 +28,8 @@ from inspections.models import CombinedVisit, CombinedVisitMember, Inspection
 from inspections.selectors.ledger import OFFER_STATES
 from tenancy import audit, events
 from tenancy.context import Actor
+from tenancy.i18n import join_list, stored_format
+from tenancy.periodic import organization_scope
 from tenancy.policies import ensure
 
 from .inspections import clean_text
@@ -146,7 +150,7 @@ def combined_visit_accept(
     audit.record_create(
         actor=actor, obj=combined,
         note=_("综合查一次：%(entity)s，%(date)s，检查 %(ids)s")
-        % {"entity": rows[0].entity.name, "date": visit_on.isoformat(), "ids": "、".join(f"#{i.pk}" for i in rows)},
+        % {"entity": rows[0].entity.name, "date": visit_on.isoformat(), "ids": join_list(f"#{i.pk}" for i in rows)},
     )
     events.emit("inspections.combined_visit.accepted", actor=actor, obj=combined)
     return combined
@@ -164,15 +168,74 @@ def combined_visit_cancel(*, actor: Actor, combined: CombinedVisit, reason: str)
     reason = clean_text(reason, "reason", limit=REASON_LIMIT)
     if not reason:
         raise ValidationError({"reason": [_("请填写取消原因。")]})
+    return _cancel(actor=actor, combined=combined, reason=reason)
+
+
+def _cancel(*, actor: Actor, combined: CombinedVisit, reason: str, also: Iterable[int] = ()) -> CombinedVisit:
+    """Cancel (locked already): the row keeps who, when and why, its members are let go, and the
+    event names the inspections it held (``also``: one that left it just now) for the notices."""
     before = audit.snapshot(combined)
     combined.cancelled_at = timezone.now()
     combined.cancelled_by_id = actor.user_id
-    combined.cancel_reason = reason
+    combined.cancel_reason = reason[:REASON_LIMIT]
     combined.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason", "updated_at"])
-    for member in CombinedVisitMember.objects.filter(combined_visit=combined, active=True):
+    held = [*also]
+    for member in CombinedVisitMember.objects.filter(combined_visit=combined, active=True).order_by("pk"):
         member.active = False
         member.save(update_fields=["active", "updated_at"])
-    audit.record_update(actor=actor, obj=combined, before=before, action="cancel", note=reason)
-    events.emit("inspections.combined_visit.cancelled", actor=actor, obj=combined)
+        held.append(member.inspection_id)
+    audit.record_update(actor=actor, obj=combined, before=before, action="cancel", note=combined.cancel_reason)
+    events.emit("inspections.combined_visit.cancelled", actor=actor, obj=combined, inspection_ids=held)
+    return combined
+
+
+# --------------------------------------------------------------------------------------------
+# An inspection that is no longer the firm's (its target replaced)
+
+WITHDRAW = "withdraw"
+
+
+def on_target_replaced(*, event: str, actor: Actor, obj: Inspection, **data: Any) -> None:
+    """``inspections.inspection.replaced`` (closed, a new one opened for the reserve) and
+    ``inspections.inspection.moved`` (moved to the reserve, another firm now): either way the
+    inspection no longer visits the combined visit's firm."""
+    department = obj.organization.short_name or obj.organization.name
+    combined_member_withdraw(actor=actor, inspection=obj, department=department)
+
+
+def combined_member_withdraw(*, actor: Actor, inspection: Inspection, department: str) -> CombinedVisit | None:
+    """``inspection`` (of ``department``) leaves the active combined visit it is in, if any — the
+    member kept inactive, the reason in the audit log — and a combined visit left with fewer than
+    two inspections is cancelled with that reason. Written as the combined visit's owner (the
+    office): the replacement is a department's act on its own draw, the visit is the office's row.
+    Returns the combined visit it left."""
+    member = (
+        # The department's actor may not read the office's row for update: read below the scope,
+        # the inspection (its own) decides which row.
+        CombinedVisitMember._base_manager.select_for_update().filter(inspection=inspection, active=True).first()
+    )
+    if member is None:
+        return None
+    with organization_scope(member.organization_id) as owner:
+        combined = CombinedVisit.objects.select_for_update().get(pk=member.combined_visit_id)
+        member = CombinedVisitMember.objects.get(pk=member.pk)
+        remaining = CombinedVisitMember.objects.filter(combined_visit=combined, active=True).exclude(pk=member.pk).count()
+        if remaining < 2:
+            reason = stored_format(
+                pgettext_lazy("stored format", "%(org)s的检查对象已被递补对象替换，综合查一次不足两个部门的检查，自动取消。"),
+                {"org": department},
+            )
+        else:
+            reason = stored_format(
+                pgettext_lazy("stored format", "%(org)s的检查对象已被递补对象替换，该检查退出综合查一次。"), {"org": department},
+            )
+        before = audit.snapshot(member, ["active"])
+        member.active = False
+        member.save(update_fields=["active", "updated_at"])
+        audit.record_update(actor=owner, obj=member, before=before, action=WITHDRAW, note=reason)
+        if remaining < 2:
+            _cancel(actor=owner, combined=combined, reason=reason, also=[inspection.pk])
+        else:
+            events.emit("inspections.combined_visit.member_withdrawn", actor=owner, obj=member, reason=reason)
     return combined
 

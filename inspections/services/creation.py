@@ -349,6 +349,8 @@ def inspection_replace(*, actor: Actor, replacement: TargetReplacement) -> Inspe
             added=set(inspection.team) - set(old_team),
         )
         _redispatch(actor=actor, inspection=inspection, note=note)
+        # Another firm now: a combined visit of the old one lets it go (services.combined).
+        events.emit("inspections.inspection.moved", actor=actor, obj=inspection, old_entity_id=old_selection.entity_id)
         return inspection
     before = audit.snapshot(inspection, ["status"])
     inspection.status = Inspection.Status.REPLACED

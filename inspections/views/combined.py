@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from inspections import policies
 from inspections.documents import combined as documents
@@ -21,6 +21,7 @@ from inspections.forms.combined import AcceptForm, CancelForm
 from inspections.selectors import combined as sel
 from inspections.selectors.ledger import joint_visit_offers
 from inspections.services import combined as svc
+from inspections.views.common import post_only
 from inventory.models import MarketEntity
 from tenancy.context import OrgKind
 from tenancy.permissions import member_required
@@ -98,7 +99,7 @@ def combined_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required()
-@require_POST
+@post_only("inspections:combined_detail")
 def combined_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     combined = sel.combined_visit_get(actor=actor, pk=pk)
