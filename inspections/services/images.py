@@ -17,8 +17,10 @@ import warnings
 from dataclasses import dataclass
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from inspections.models import Evidence
@@ -48,10 +50,18 @@ class DisplayCopy:
         return ".png" if self.content_type == "image/png" else ".jpg"
 
 
+def pixel_count(pixels: int) -> str:
+    """A pixel limit as the message's language counts it: in 万 (10,000) in Chinese, in megapixels
+    elsewhere (the English message says "megapixels"; 8000 万 reads as 80)."""
+    if (translation.get_language() or settings.LANGUAGE_CODE).startswith("zh"):
+        return f"{pixels // 10_000}"
+    return f"{pixels / 1_000_000:g}"
+
+
 def _too_large(name: str, limit: int) -> ValidationError:
     return ValidationError(
         {"file": _("“%(name)s”的图像尺寸过大（超过 %(limit)s 万像素），无法处理，请缩小后重新上传。")
-         % {"name": name, "limit": limit // 10_000}},
+         % {"name": name, "limit": pixel_count(limit)}},
         code="too_many_pixels",
     )
 

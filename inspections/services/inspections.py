@@ -35,6 +35,7 @@ from inspections.models import (
 from inventory.models import CheckPoint
 from tenancy import audit, events
 from tenancy.context import Actor
+from tenancy.i18n import join_list
 from tenancy.policies import ensure
 from tenancy.text import first_control_char
 from tenancy.uploads import CheckedUpload, attachment_store
@@ -207,7 +208,7 @@ def _parse_codes(value: Any) -> list[str]:
     }
     unknown = [c for c in codes if c not in found]
     if unknown:
-        raise ValidationError({"results": _("检查结果代码无效或已停用：%(codes)s。") % {"codes": "、".join(unknown)}})
+        raise ValidationError({"results": _("检查结果代码无效或已停用：%(codes)s。") % {"codes": join_list(unknown)}})
     groups = [found[c].name for c in codes if any(ch.is_active for ch in found[c].children.all())]
     if groups:
         raise ValidationError({"results": _("“%(name)s”是分组，请选择其下的具体结果。") % {"name": groups[0]}})

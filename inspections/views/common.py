@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 
 from inspections.models import Inspection
 from inspections.selectors import inspections as sel
+from tenancy.i18n import join_clauses
 
 
 def inspection_or_404(request: HttpRequest, pk: int) -> Inspection:
@@ -22,7 +23,7 @@ def inspection_or_404(request: HttpRequest, pk: int) -> Inspection:
 
 
 def error_text(exc: ValidationError) -> str:
-    return "；".join(exc.messages)
+    return join_clauses(exc.messages)
 
 
 def error_dict(exc: ValidationError) -> dict[str, list[str]]:

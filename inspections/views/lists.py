@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, npgettext
 from django.utils.translation import gettext_lazy as _
 
 from inspections import policies
@@ -27,6 +27,7 @@ from inspections.selectors.combined import agreed_dates
 from inspections.services import inspections as svc
 from sampling.models import SamplingTask
 from tenancy.context import Actor, Role
+from tenancy.i18n import join_clauses
 from tenancy.permissions import member_required
 
 from .common import post_only
@@ -120,7 +121,8 @@ def _due_label(due: str) -> str:
     if due == "late":
         return gettext("已逾期")
     if due == "soon":
-        return gettext("%(n)s 日内到期") % {"n": sel.SOON_DAYS}
+        # The list's filter label, its own context (the dashboard's count label is a template plural).
+        return npgettext("due filter", "%(n)s 日内到期", "%(n)s 日内到期", sel.SOON_DAYS) % {"n": sel.SOON_DAYS}
     return ""
 
 
@@ -163,7 +165,7 @@ def dispatch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         count = svc.dispatch_confirm(actor=request.actor, dispatch=dispatch, note=note)
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        messages.error(request, join_clauses(exc.messages))
     else:
         messages.success(request, gettext("已比对确认“%(task)s”派发的检查对象（%(n)s 户可以开始检查）。")
                          % {"task": dispatch.task.name, "n": count})
