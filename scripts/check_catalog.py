@@ -20,9 +20,8 @@ from pathlib import Path
 PO = Path(__file__).resolve().parent.parent / "locale" / "en" / "LC_MESSAGES" / "django.po"
 CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]")
 PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|%[sd]")
-# Translations that keep Chinese on purpose: the language menu names each language in itself;
-# a "Date:" line of a printed form keeps its ideographic spaces for the handwritten date.
-ALLOWED = {"简体中文", "Date:\u3000\u3000\u3000\u3000\u3000\u3000"}
+# Translations that keep Chinese on purpose: the language menu names each language in itself.
+ALLOWED = {"简体中文"}
 
 
 def _entries(po: Path, *flags: str) -> list[str]:
