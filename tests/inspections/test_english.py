@@ -216,3 +216,51 @@ def test_the_api_keeps_the_stored_chinese_names(seeded):
     listed = client.get("/api/v1/inspections/", {"status": "approved"}, HTTP_ACCEPT_LANGUAGE="en").json()
     names = {c["name"] for row in listed["results"] for c in row["results"]}
     assert names and names <= {row[1] for row in NATIONAL}
+
+
+# --------------------------------------------------------------------------------------------
+# What code composes: the PDF's page footer, the due filter, joined errors, the pixel limit
+
+
+def _pdf_text(content: bytes) -> str:
+    import shutil  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils (pdftotext) not installed")
+    return subprocess.run(["pdftotext", "-raw", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
+
+
+def test_the_pdf_page_footer_reads_in_the_readers_language(seeded):
+    """print.css says 第 X 页 / 共 Y 页; an English PDF says Page X of Y (the template's rule)."""
+    state = seeded["followup_closed"]
+    url = reverse("inspections:record_pdf", args=[state.pk])
+    english = _pdf_text(_client("leader").get(url).content)
+    assert re.search(r"Page 1 of \d+", english) and "第 1 页" not in english
+    chinese = _pdf_text(_client("leader", "zh-hans").get(url).content)
+    assert re.search(r"第 1 页 / 共 \d+ 页", chinese) and "Page 1" not in chinese
+    # The preview keeps its strict CSP: no inline style there (the rule is the PDF's input only).
+    preview = _client("leader").get(reverse("inspections:record_preview", args=[state.pk])).content.decode()
+    assert "<style>" not in preview and "counter(pages)" not in preview
+
+
+def test_the_due_filter_label_reads_in_both_languages(seeded):
+    english = _client("inspector").get(reverse("inspections:mine") + "?due=soon").content.decode()
+    assert "Due within 7 days" in english and "日内到期" not in english
+    chinese = _client("inspector", "zh-hans").get(reverse("inspections:mine") + "?due=soon").content.decode()
+    assert "7 日内到期" in chinese
+
+
+def test_joined_errors_and_the_pixel_limit_read_in_the_language(db):
+    from django.core.exceptions import ValidationError  # noqa: PLC0415
+
+    from inspections.services.images import JPEG_MAX_PIXELS, PNG_MAX_PIXELS, _too_large  # noqa: PLC0415
+    from inspections.views.common import error_text  # noqa: PLC0415
+
+    with translation.override("en"):
+        assert error_text(ValidationError(["A.", "B."])) == "A.; B."
+        assert "(over 20 megapixels)" in _too_large("scan.png", PNG_MAX_PIXELS).messages[0]
+        assert "(over 80 megapixels)" in _too_large("photo.jpg", JPEG_MAX_PIXELS).messages[0]
+    with translation.override("zh-hans"):
+        assert error_text(ValidationError(["甲。", "乙。"])) == "甲。；乙。"
+        assert "（超过 2000 万像素）" in _too_large("签到表.png", PNG_MAX_PIXELS).messages[0]
