@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 
 from inspections.models import CombinedVisit, CombinedVisitMember, Inspection, InspectionPart
 from inventory.models import MarketEntity
@@ -33,14 +33,23 @@ def entity_inspections(*, actor: Actor, entity: MarketEntity) -> list[Inspection
     return list(rows[:LEDGER_LIMIT])
 
 
-def inspected_times(*, actor: Actor, year: int, at_least: int = 1) -> dict[int, int]:
+# A visit made: its result submitted or approved (the office's 已检查, beside 已安排).
+VISITED_STATES = (Inspection.Status.SUBMITTED, Inspection.Status.APPROVED)
+
+
+def inspected_times(
+    *, actor: Actor, year: int, at_least: int = 1, statuses: tuple[str, ...] | None = None,
+) -> dict[int, int]:
     """``{entity_id: times}``: the inspections of each firm in ``year``'s plans by any department
     of the actor's region — real inspections (one per visit: a joint visit once, a combined visit
     (综合查一次) once however many departments' inspections it carries, a correction not again, a
     target replaced before it was visited not at all), not selections — for the firms inspected
     ``at_least`` times. Numbers, never rows (``tenancy.scoping.region_counts``): what the draw's
-    exclusion (the annual cap) and an office's overview read."""
+    exclusion (the annual cap) and an office's overview read. ``statuses``: only the inspections
+    in those states (``VISITED_STATES``: the visits made, not those still to come)."""
     counted = Q(plan__year=year, is_current=True) & ~Q(status=Inspection.Status.REPLACED)
+    if statuses is not None:
+        counted &= Q(status__in=statuses)
     # A combined visit's members are found by their selection: a correction (a new version of
     # the same selection) stays in the visit it was combined in.
     combined = CombinedVisitMember._base_manager.filter(active=True).values("inspection__selection_id")
@@ -104,7 +113,7 @@ def joint_visit_offers(
         rows = rows.filter(entity_id=entity_id)
     if task_id is not None:
         rows = rows.filter(entity_id__in=rows.filter(task_id=task_id).values("entity_id"))
-    rows = rows.select_related("entity", "task", "organization").order_by("entity_id", "window_start", "pk")
+    rows = rows.select_related("entity", "task", "organization", "plan").order_by("entity_id", "window_start", "pk")
     by_entity: dict[int, list[Inspection]] = {}
     for inspection in rows:
         by_entity.setdefault(inspection.entity_id, []).append(inspection)
@@ -117,4 +126,9 @@ def joint_visit_offers(
         if start is not None and end is not None and start > end:
             continue  # the windows do not overlap
         offers.append(JointVisitOffer(entity=visits[0].entity, inspections=visits, start=start, end=end))
+    # A joint plan's visit is owned by the office but made by its departments: the offer names them.
+    prefetch_related_objects(
+        [v for offer in offers for v in offer.inspections if v.is_joint],
+        Prefetch("parts", queryset=InspectionPart.objects.select_related("organization").order_by("organization__code")),
+    )
     return offers

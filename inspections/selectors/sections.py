@@ -19,7 +19,7 @@ from sampling.models import SamplingTask
 from tenancy.context import Actor
 
 from .inspections import visible_inspections
-from .ledger import inspected_times, joint_visit_offers
+from .ledger import VISITED_STATES, inspected_times, joint_visit_offers
 from .progress import task_progress
 
 PANEL_OFFERS = 20
@@ -54,16 +54,29 @@ def task_joint_visits_section(*, actor: Actor, task: SamplingTask) -> dict[str, 
 def office_visits_panel(*, actor: Actor, today: dt.date | None = None) -> dict[str, Any]:
     """An office's region: the firms two departments are to visit in overlapping windows (the
     first ``PANEL_OFFERS``, soonest common window first), and this year's real inspections per
-    firm — how many firms were inspected once, twice, more, and the most visited by name."""
+    firm — visits made (已检查: result submitted or approved) beside visits scheduled (已安排: every
+    current inspection, the annual cap's count), each as how many firms once, twice, more, and
+    the firms scheduled twice or more by name with both figures."""
     today = today or timezone.localdate()
     offers = sorted(joint_visit_offers(actor=actor, today=today), key=lambda o: (o.end or dt.date.max, o.entity.pk))
-    times = inspected_times(actor=actor, year=today.year)
-    frequent = sorted(((n, entity_id) for entity_id, n in times.items() if n >= 2), key=lambda p: (-p[0], p[1]))[:PANEL_FIRMS]
-    names = MarketEntity.objects.in_bulk([entity_id for _n, entity_id in frequent])
+    scheduled = inspected_times(actor=actor, year=today.year)
+    visited = inspected_times(actor=actor, year=today.year, statuses=VISITED_STATES) if scheduled else {}
+    frequent = sorted(
+        ((visited.get(entity_id, 0), n, entity_id) for entity_id, n in scheduled.items() if n >= 2),
+        key=lambda p: (-p[0], -p[1], p[2]),
+    )[:PANEL_FIRMS]
+    names = MarketEntity.objects.in_bulk([entity_id for _v, _n, entity_id in frequent])
     return {
         "offers": offers[:PANEL_OFFERS], "offer_total": len(offers), "year": today.year,
-        "visited": len(times), "once": sum(1 for n in times.values() if n == 1),
-        "twice": sum(1 for n in times.values() if n == 2), "more": sum(1 for n in times.values() if n > 2),
-        "frequent": [(names[entity_id], n) for n, entity_id in frequent if entity_id in names],
+        "visited": _spread(visited), "scheduled": _spread(scheduled),
+        "frequent": [(names[entity_id], v, n) for v, n, entity_id in frequent if entity_id in names],
         "can_combine": policies.can_combine(actor),
+    }
+
+
+def _spread(times: dict[int, int]) -> dict[str, int]:
+    """How many firms in all, once, twice, three times or more."""
+    return {
+        "firms": len(times), "once": sum(1 for n in times.values() if n == 1),
+        "twice": sum(1 for n in times.values() if n == 2), "more": sum(1 for n in times.values() if n > 2),
     }

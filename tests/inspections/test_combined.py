@@ -260,7 +260,7 @@ def test_the_annual_cap_counts_a_combined_visit_once(world):
     def panel_count() -> int:
         office = world.actor("AO", Role.LEADER)
         with actor_scope(office):
-            frequent = {e.pk: n for e, n in office_visits_panel(actor=office)["frequent"]}
+            frequent = {e.pk: n for e, _done, n in office_visits_panel(actor=office)["frequent"]}
         return frequent.get(entity.pk, 0)
 
     assert times() == 2 and capped() == [("本年度已检查2次", [entity.pk])] and panel_count() == 2

@@ -217,7 +217,7 @@ def test_the_offices_panel_lists_the_regions_offers_and_how_often_firms_were_ins
     offers = re.findall(r'<tr data-testid="joint-visit-offer">(.*?)</tr>', panel, re.S)
     assert [shared.code in o for o in offers] == [True]  # x is A1's alone: no offer
     assert elsewhere.name not in panel
-    frequent = dict(re.findall(r'data-testid="frequent-firm">.*?<a [^>]*>([^<]+)</a>.*?<td class="num[^"]*"[^>]*>(\d+)</td>', panel, re.S))
+    frequent = dict(re.findall(r'data-testid="frequent-firm">.*?<a [^>]*>([^<]+)</a>.*?data-testid="firm-scheduled">(\d+)</td>', panel, re.S))
     assert frequent == {shared.name: "2", x.name: "2"}
     counts = re.search(r'data-testid="visit-counts">(.*?)</p>', panel, re.S).group(1)
     with scopes_disabled():

@@ -366,3 +366,94 @@ def test_the_offices_joint_task_milestones_count_confirmation_problems_follow_up
     assert "已完成" not in shown[(a2.code, "inspections.confirmed")] and f"{confirmed2}/{n} 户" in shown[(a2.code, "inspections.confirmed")]
     assert shown[(a1.code, "inspections.followed_up")] == f"待办 截止 {deadline.isoformat()} 办理：{a1.short_name or a1.name} 发现问题 2 户，已办结 1 户"
     assert shown[(a1.code, "inspections.overdue")] == "— 检查环节无逾期"
+
+
+# --------------------------------------------------------------------------------------------
+# P15: 综合查一次 names who visits; P16: visits made beside visits scheduled
+
+
+def _joint_and_department_offer(world):
+    """A joint task of the county office (A1 + A2) and a task of A1 drawing two of its firms,
+    in overlapping windows: two offers."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from inventory.models import RegistryEntry
+    from sampling.models import SamplingTask
+    from tests import factories
+    from tests.inspections.conftest import link_inspectors
+
+    today = timezone.localdate()
+    task = factories.make_ready_task(world, "AO", entities=12, inspectors=3)
+    with scopes_disabled():
+        SamplingTask.objects.filter(pk=task.pk).update(window_start=today, window_end=today + dt.timedelta(days=20))
+    task.refresh_from_db()
+    link_inspectors(task)
+    draw = factories.draw_task(world, task)
+    with scopes_disabled():
+        visits = list(Inspection.objects.filter(draw=draw).select_related("entity", "task").order_by("selection__rank"))
+        a1 = world.orgs["A1"]
+        RegistryEntry.objects.bulk_create(
+            [RegistryEntry(organization=a1, region=a1.region, entity=v.entity) for v in visits[:2]], ignore_conflicts=True,
+        )
+    other = factories.draw_selecting(factories.make_approved_plan(world, "A1"), [v.entity for v in visits[:2]],
+                                     name="文旅市场专项")
+    with scopes_disabled():
+        other_task = SamplingTask.objects.get(pk=other.task_id)
+    return visits, task, other_task
+
+
+def test_an_offer_names_the_departments_that_visit_and_each_tasks_code(world):
+    visits, joint, other = _joint_and_department_offer(world)
+    office = as_user(world.user("AO", Role.LEADER))
+    for url in (reverse("inspections:panel_visits"), reverse("sampling:task_detail", args=[joint.pk])):
+        page = office.get(url).content.decode()
+        offers = re.findall(r'<tr data-testid="joint-visit-offer">(.*?)</tr>', page, re.S)
+        assert len(offers) == 2, url
+        for row in offers:
+            lines = [text_of(li).strip() for li in re.findall(r'<li data-testid="offer-visit">(.*?)</li>', row, re.S)]
+            with scopes_disabled():
+                window, other_window = (
+                    " ~ ".join(f"{day:%Y-%m-%d}" for day in (v.window_start, v.window_end))
+                    for v in (Inspection.objects.filter(task=t).first() for t in (joint, other))
+                )
+            # The joint task's visit is made by its departments, not by the office that owns it.
+            assert sorted(lines) == sorted([
+                f"A1、A2 （联合） — {joint.name} {joint.uid} {window}",
+                f"A1 — 文旅市场专项 {other.uid} {other_window}",
+            ]), lines
+            assert "测试单位AO" not in row and ">AO<" not in row
+
+
+def test_the_offices_yearly_count_tells_visits_made_from_visits_scheduled(world):
+    from inspections.services import reviews
+    from inventory.models import Inspector
+    from tests.inspections.conftest import Drawn
+    from tests.inspections.support import confirm_all, fill, fresh, submit
+
+    visits, joint, other = _joint_and_department_offer(world)
+    # The A1 task's two firms are visited (submitted), the second also approved; the joint visits wait.
+    with scopes_disabled():
+        mine = list(Inspection.objects.filter(task=other).order_by("selection__rank"))
+        accounts = {i.pk: i.user for i in Inspector.objects.filter(organization=world.orgs["A1"], user__isnull=False)}
+    d = Drawn(draw=mine[0].draw, users=accounts)
+    for visit in mine:
+        confirm_all(world, visit)
+        fill(d, visit)
+        submit(d, visit)
+    leader = world.actor("A1", Role.LEADER)
+    with actor_scope(leader):
+        reviews.inspection_approve(actor=leader, inspection=fresh(mine[1]), comment="同意")
+    with scopes_disabled():
+        firms = Inspection.objects.filter(organization__region=world.regions["A"], is_current=True).values("entity").distinct().count()
+    panel = as_user(world.user("AO", Role.LEADER)).get(reverse("inspections:panel_visits")).content.decode()
+    done = text_of(re.search(r'data-testid="visit-counts-done">(.*?)</p>', panel, re.S).group(1)).strip()
+    scheduled = text_of(re.search(r'data-testid="visit-counts">(.*?)</p>', panel, re.S).group(1)).strip()
+    assert done == "已检查（检查结果已提交或已审核）2 户：1 次 2 户，2 次 0 户，3 次及以上 0 户。"
+    assert scheduled.startswith(f"已安排检查 {firms} 户：1 次 {firms - 2} 户，2 次 2 户，3 次及以上 0 户。")
+    rows = re.findall(
+        r'<tr data-testid="frequent-firm">.*?<a [^>]*>([^<]+)</a>.*?data-testid="firm-done">(\d+)</td>.*?data-testid="firm-scheduled">(\d+)</td>',
+        panel, re.S,
+    )
+    assert sorted(rows) == sorted([(visits[0].entity.name, "1", "2"), (visits[1].entity.name, "1", "2")])
