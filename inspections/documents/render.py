@@ -19,7 +19,9 @@ record's embedded subset is tens of kilobytes instead of ~170 KB.
 from __future__ import annotations
 
 import atexit
+import shutil
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,7 @@ class Renderer:
             if compact is not None:
                 text = fonts.prefer_compact(text)
             self.stylesheets.append(CSS(string=text, base_url=path.as_uri(), font_config=self.fonts))
+        _font_configs.add(self.fonts)
 
     def pdf(self, kind: str, record: dict[str, Any]) -> bytes:
         from weasyprint import HTML  # noqa: PLC0415
@@ -74,11 +77,18 @@ class Renderer:
 _local = threading.local()
 
 
+# The renderers' font configurations: each has a temporary folder (the compact face's copy,
+# ~2 MB) it removes when collected — which, once it has made PDFs (Pango's objects hold it), does
+# not happen before interpreter exit, when its own cleanup fails. Removed here then.
+_font_configs: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 @atexit.register
-def _drop_renderer() -> None:
-    """A FontConfiguration removes its temporary folder (the compact face's copy) when it is
-    collected; at interpreter exit the modules it needs are gone first: drop it before."""
-    _local.__dict__.pop("renderer", None)
+def _remove_font_folders() -> None:
+    for config in list(_font_configs):
+        folder, config._folder = getattr(config, "_folder", None), None
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def renderer() -> Renderer:
