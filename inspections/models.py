@@ -334,7 +334,7 @@ class Evidence(AttachmentBase):
     """检查证据: a photo or PDF taken during the visit (of one part, one answer, or the visit), or
     the firm's signature drawn on the screen (曲阳 §18). Checked by content, hashed, stored
     through ``tenancy.uploads``; append-only (a wrong photo is withdrawn, never deleted). Images
-    carry their pixel size; ``display`` names a smaller copy for pages, made by whoever shows them."""
+    carry their pixel size; ``display`` names a smaller copy for pages, made at upload (``services.images``)."""
 
     class Kind(models.TextChoices):
         PHOTO = "photo", _("现场照片")
@@ -352,7 +352,7 @@ class Evidence(AttachmentBase):
     caption = models.CharField("说明", max_length=200, blank=True)
     width = models.PositiveIntegerField("宽度（像素）", null=True, blank=True)
     height = models.PositiveIntegerField("高度（像素）", null=True, blank=True)
-    # The storage name of the smaller copy pages show (made by whoever shows it; the original
+    # The storage name of the smaller copy pages show (made at upload; the original
     # stays as uploaded). A name, not a FileField: the attachment's audit entry lists its fields.
     display = models.CharField("显示用图片", max_length=255, blank=True)
     withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)

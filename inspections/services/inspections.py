@@ -49,8 +49,22 @@ TEXT_LIMIT = 5000
 # Confirmation (比对和确认, 曲阳 §17)
 
 
+def _worked_on(ids: Sequence[int]) -> set[int]:
+    """The visits among ``ids`` on which the team already recorded something (a visit field, an
+    answer, a part's note, evidence). Not the revision: a substitution or a move to a
+    replacement target changes it without any work done."""
+    worked = {pk for pk, changed in Inspection.objects.filter(pk__in=ids).values_list("pk", "changed_in") if changed}
+    worked |= set(Evidence.objects.filter(inspection_id__in=ids).values_list("inspection_id", flat=True))
+    worked |= set(Answer.objects.filter(part__inspection_id__in=ids).values_list("part__inspection_id", flat=True))
+    worked |= set(
+        InspectionPart.objects.filter(inspection_id__in=ids).exclude(note="").values_list("inspection_id", flat=True)
+    )
+    return worked
+
+
 def _after_confirmation(inspection: Inspection) -> str:
-    return Inspection.Status.DRAFT if inspection.revision > 1 else Inspection.Status.TODO
+    """草稿 when the team already recorded something, else 待检查."""
+    return Inspection.Status.DRAFT if _worked_on([inspection.pk]) else Inspection.Status.TODO
 
 
 @transaction.atomic
@@ -130,14 +144,15 @@ def dispatch_confirm(*, actor: Actor, dispatch: Dispatch, note: str = "") -> int
     # tenancy.joint: a department writes only its shared fields): one statement per owner, as
     # the owner, audited per row below.
     owners = dict(Inspection.objects.filter(pk__in=complete).values_list("pk", "organization_id"))
+    worked = _worked_on(complete)
     states: dict[int, str] = {}
     after: dict[int, str] = {}
     for owner_id in sorted(set(owners.values())):
         with as_owner(actor, owner_id):
             visits = Inspection.objects.filter(pk__in=[pk for pk, org in owners.items() if org == owner_id])
             states |= dict(visits.values_list("pk", "status"))
-            visits.filter(status=Inspection.Status.PENDING, revision=1).update(status=Inspection.Status.TODO)
-            visits.filter(status=Inspection.Status.PENDING).update(status=Inspection.Status.DRAFT)
+            visits.filter(status=Inspection.Status.PENDING, pk__in=worked).update(status=Inspection.Status.DRAFT)
+            visits.filter(status=Inspection.Status.PENDING).update(status=Inspection.Status.TODO)
             visits.update(confirmed_at=now, confirmed_by=actor.user_id, updated_at=now)
             after |= dict(visits.values_list("pk", "status"))
     template = audit.row_template(actor=actor, target_type="inspections.inspectionpart", note=note)

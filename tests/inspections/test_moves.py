@@ -211,6 +211,15 @@ def test_an_untouched_confirmed_inspection_moved_to_a_replacement_is_confirmed_a
     with actor_scope(planner):
         assert svc.dispatch_confirm(actor=planner, dispatch=_dispatch(d, a1)) == 1
     assert [i.state for i in _confirm_items(dispatch)] == ["done", "done"]
+    # Moved, never worked on: back to 待检查 (not 草稿), and a second replacement moves it again.
+    moved = fresh(inspection)
+    assert moved.status == Inspection.Status.TODO and moved.revision > 1
+    entity_before = moved.entity_id
+    _replace(world, d, moved)
+    again = fresh(inspection)
+    assert again.status == Inspection.Status.PENDING and again.entity_id != entity_before
+    with scopes_disabled():
+        assert not Inspection.objects.filter(replaces=inspection).exists()
 
 
 def test_a_joint_replacement_is_confirmed_again_by_each_department(world):
