@@ -24,7 +24,7 @@ DEPARTMENT = [
     "随机抽查", "sampling.plans", "sampling.tasks", "sampling.recusals", "sampling.filings", "deadlines.due",
 ]
 # A department's staff read its inspections; an inspector has "我的检查" at the top instead.
-INSPECTIONS = ["检查实施", "inspections.list", "inspections.handlings"]
+INSPECTIONS = ["检查实施", "inspections.list", "inspections.handlings", "inspections.combined"]
 INSPECTOR = [DEPARTMENT[0], "inspections.mine", *DEPARTMENT[1:]]
 
 
@@ -67,7 +67,7 @@ def test_registry_holds_each_apps_entries_in_order():
             "inventory.items", "inventory.joint_items", "inventory.entities", "inventory.inspectors", "inventory.imports",
         ],
         "sampling.sampling": ["sampling.plans", "sampling.tasks", "sampling.recusals", "sampling.filings", "deadlines.due"],
-        "inspections.inspections": ["inspections.list", "inspections.handlings"],
+        "inspections.inspections": ["inspections.list", "inspections.handlings", "inspections.combined"],
         "tenancy.admin": ["tenancy.audit_log", "deadlines.rules", "deadlines.holidays", "deadlines.failures"],
     }
     # No placeholder for an app that is not built: nothing points at publication.
