@@ -25,7 +25,7 @@ from deadlines.scan import members_with
 from inventory.models import Inspector
 from tenancy import events
 from tenancy.context import Actor, Role
-from tenancy.i18n import join_list, stored_format
+from tenancy.i18n import STORED_LIST_SEPARATOR, stored_format
 from tenancy.models import Membership, Organization, User
 from tenancy.periodic import organization_scope
 
@@ -70,13 +70,15 @@ def _departments(combined: CombinedVisit, *, active: bool = False) -> str:
         InspectionPart._base_manager.filter(inspection_id__in=ids).order_by("pk").values_list("organization_id", flat=True)
     )
     names = dict(Organization.objects.filter(pk__in=orgs).values_list("pk", "name"))
-    return join_list(dict.fromkeys(names[o] for o in orgs if o in names))
+    # Stored in Chinese whatever the actor's language; a page joins it again in its own
+    # (tenancy.i18n.NAME_LISTS).
+    return STORED_LIST_SEPARATOR.join(dict.fromkeys(names[o] for o in orgs if o in names))
 
 
 def _params(combined: CombinedVisit, *, active: bool = False, **extra: Any) -> dict[str, Any]:
     return {
         "name": combined.entity.name, "date": combined.visit_on.isoformat(),
-        "org": _departments(combined, active=active), **extra,
+        "orgs": _departments(combined, active=active), **extra,
     }
 
 
@@ -92,7 +94,7 @@ def on_accepted(*, event: str, actor: Actor, obj: CombinedVisit, **data: Any) ->
         title=stored_format(pgettext_lazy("stored format", "综合查一次：%(name)s，%(date)s"), params),
         body=stored_format(pgettext_lazy(
             "stored format",
-            "%(date)s，%(org)s的检查组一同到“%(name)s”上门检查（综合查一次）；各部门仍各自填写、审核本部门的检查结果。",
+            "%(date)s，%(orgs)s的检查组一同到“%(name)s”上门检查（综合查一次）；各部门仍各自填写、审核本部门的检查结果。",
         ), params),
         url=_url(obj),
     )
@@ -104,7 +106,7 @@ def on_cancelled(*, event: str, actor: Actor, obj: CombinedVisit, inspection_ids
         recipients=people(inspection_ids), key=f"{CANCELLED}.{obj.pk}",
         title=stored_format(pgettext_lazy("stored format", "综合查一次已取消：%(name)s，%(date)s"), params),
         body=stored_format(pgettext_lazy(
-            "stored format", "原定 %(date)s 由%(org)s一同到“%(name)s”的综合查一次已取消，各部门按原计划各自上门。原因：%(reason)s",
+            "stored format", "原定 %(date)s 由%(orgs)s一同到“%(name)s”的综合查一次已取消，各部门按原计划各自上门。原因：%(reason)s",
         ), params),
         url=_url(obj),
     )
@@ -118,7 +120,7 @@ def on_withdrawn(*, event: str, actor: Actor, obj: CombinedVisitMember, reason: 
         recipients=people([obj.inspection_id]), key=f"{WITHDRAWN}.{obj.pk}",
         title=stored_format(pgettext_lazy("stored format", "已退出综合查一次：%(name)s，%(date)s"), params),
         body=stored_format(pgettext_lazy(
-            "stored format", "你们的检查已退出 %(date)s 到“%(name)s”的综合查一次，不再随%(org)s一同上门。原因：%(reason)s",
+            "stored format", "你们的检查已退出 %(date)s 到“%(name)s”的综合查一次，不再随%(orgs)s一同上门。原因：%(reason)s",
         ), params),
         url=_url(combined),
     )

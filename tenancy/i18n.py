@@ -152,6 +152,10 @@ NAMES = frozenset({"name", "task", "org", "uid", "key", "cert", "date", "due"})
 # Codes and numbers hold no CJK: a composition of punctuation alone ("%(task)s（%(uid)s）") does not match
 # any name with brackets in it ("计划（送审稿）").
 _CODES = frozenset({"uid", "key", "date", "due", "n", "year", "version"})
+# Names joined in the stored (Chinese) text by the list separator ("A、B"): shown joined by the
+# active language's separator, each name as stored.
+NAME_LISTS = frozenset({"orgs"})
+STORED_LIST_SEPARATOR = "、"
 _NO_CJK = r"[^\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+?"
 
 
@@ -214,7 +218,10 @@ def translate_composed(text: Any) -> str:
         match = pattern.fullmatch(text)
         if match is None:
             continue
-        params = {k: v if k in NAMES else translate_composed(v) for k, v in match.groupdict().items()}
+        params = {
+            k: join_list(v.split(STORED_LIST_SEPARATOR)) if k in NAME_LISTS else v if k in NAMES else translate_composed(v)
+            for k, v in match.groupdict().items()
+        }
         try:
             reading = pgettext(STORED_FORMAT, msgid) % params
         except (KeyError, TypeError, ValueError):
