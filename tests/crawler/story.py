@@ -103,6 +103,7 @@ class Story:
     inspections: dict[str, Any] = field(default_factory=dict)  # the demo's inspections by state (inspections.demo)
     records_job: Job = None  # type: ignore[assignment]  # the department planner's zip of the records, built
     combined_visit: Any = None  # the office's 综合查一次 (the demo's, or arranged here), when the draws allow one
+    cancelled_combined_visit: Any = None  # the demo's, called off before it is arranged again
     notes: list[str] = field(default_factory=list)
 
     def user(self, org_code: str, role: str) -> User:
@@ -466,8 +467,13 @@ def _combined_visit(story: Story) -> None:
     office = story.actor(OFFICE, Role.PLANNER)
     today = timezone.localdate()
     with actor_scope(office):
-        story.combined_visit = CombinedVisit.objects.filter(cancelled_at__isnull=True).first()
-        for offer in [] if story.combined_visit else joint_visit_offers(actor=office, today=today):
+        # The demo's is called off first (a cancelled one, its notices) and arranged again below.
+        arranged = CombinedVisit.objects.filter(cancelled_at__isnull=True).first()
+        if arranged is not None:
+            story.cancelled_combined_visit = combined_services.combined_visit_cancel(
+                actor=office, combined=arranged, reason="企业临时停业，改期",
+            )
+        for offer in joint_visit_offers(actor=office, today=today):
             day = combined_services.first_day(offer.start, offer.end, today=today)
             try:
                 story.combined_visit = combined_services.combined_visit_accept(

@@ -133,9 +133,11 @@ def _story_paths(story: Story) -> frozenset[str]:
     }
     if story.joint_draw is not None:
         paths.add(reverse("sampling:draw_detail", kwargs={"pk": story.joint_draw.pk}))
-    if story.combined_visit is not None:  # 综合查一次 and its one record
+    for combined in (story.combined_visit, story.cancelled_combined_visit):  # 综合查一次 and its one record
+        if combined is None:
+            continue
         for name in ("inspections:combined_detail", "inspections:combined_record"):
-            paths.add(reverse(name, kwargs={"pk": story.combined_visit.pk}))
+            paths.add(reverse(name, kwargs={"pk": combined.pk}))
     # The demo's inspections, one in each state, and their documents.
     for inspection in story.inspections.values():
         for name in ("inspections:detail", "inspections:record_preview", "inspections:notice_preview"):
@@ -174,6 +176,9 @@ def test_the_story_holds_the_states_the_crawl_must_meet(story: Story):
         states = set(DueItem.objects.values_list("state", flat=True))
         assert {DueItem.State.OVERDUE, DueItem.State.WAIVED} <= states, states
         assert Notification.objects.exists()
+        assert story.combined_visit.cancelled_at is None
+        assert story.cancelled_combined_visit.cancelled_at is not None, "a 综合查一次 called off"
+        assert Notification.objects.filter(kind=Notification.Kind.NOTICE).exists(), "the notices of 综合查一次"
     assert not story.notes, story.notes
 
 
