@@ -458,22 +458,31 @@ def _inspections(story: Story) -> None:
 
 
 def _combined_visit(story: Story) -> None:
-    """综合查一次: the one the demo arranged, else one the office arranges now for a firm the
-    department's and the joint draw both took (by chance: noted when none did)."""
-    from inspections.models import CombinedVisit
+    """综合查一次: the one the demo arranged (cancelled, then arranged again), else one the office
+    arranges now for a firm the department's and the joint draw both took, if any did."""
+    from inspections.models import CombinedVisit, CombinedVisitMember
     from inspections.selectors.ledger import joint_visit_offers
     from inspections.services import combined as combined_services
 
     office = story.actor(OFFICE, Role.PLANNER)
     today = timezone.localdate()
     with actor_scope(office):
-        # The demo's is called off first (a cancelled one, its notices) and arranged again below.
+        # The demo's is called off (a cancelled one, its notices) and arranged again for the
+        # same inspections and day.
         arranged = CombinedVisit.objects.filter(cancelled_at__isnull=True).first()
         if arranged is not None:
+            members = list(CombinedVisitMember.objects.filter(combined_visit=arranged).values_list("inspection_id", flat=True))
             story.cancelled_combined_visit = combined_services.combined_visit_cancel(
                 actor=office, combined=arranged, reason="企业临时停业，改期",
             )
-        for offer in joint_visit_offers(actor=office, today=today):
+            try:
+                story.combined_visit = combined_services.combined_visit_accept(
+                    actor=office, inspections=members, visit_on=arranged.visit_on, note="改期后再次安排",
+                )
+            except ValidationError as exc:
+                story.notes.append(f"inspections: the demo's 综合查一次 could not be arranged again: {exc}")
+                return
+        for offer in [] if arranged is not None else joint_visit_offers(actor=office, today=today):
             day = combined_services.first_day(offer.start, offer.end, today=today)
             try:
                 story.combined_visit = combined_services.combined_visit_accept(
@@ -482,5 +491,5 @@ def _combined_visit(story: Story) -> None:
             except ValidationError:
                 continue
             break
-    if story.combined_visit is None:
-        story.notes.append("inspections: no firm drawn by two departments in overlapping windows: no 综合查一次")
+    # Whether two departments' draws took the same firm is chance (the draws are random): when
+    # none did, there is no 综合查一次 to crawl; tests/inspections/test_combined.py builds one.
