@@ -326,6 +326,9 @@ ASYNC_FILING_PDF_ROWS = int(env("ASYNC_FILING_PDF_ROWS", "300"))
 # The 备案表 lists at most this many targets (and reserves); beyond it the full list is an .xlsx
 # annex whose SHA-256 the PDF prints (a worker lays out ~2,000 rows in ~400 MB, and no more).
 FILING_PDF_MAX_ROWS = int(env("FILING_PDF_MAX_ROWS", "2000"))
+# Without a worker (Celery inline) a task's zip of 检查记录表 is built in the request: at most this
+# many records (~0.25 s each); a larger task needs REDIS_URL and a worker.
+INSPECTION_RECORDS_INLINE_MAX = int(env("INSPECTION_RECORDS_INLINE_MAX", "100"))
 AXES_LOCKOUT_CALLABLE = "tenancy.views.locked_out"
 # Deadlines: how often beat scans for reminders and overdue items; the address e-mails link to.
 DEADLINES_SCAN_SECONDS = int(env("DEADLINES_SCAN_SECONDS", "900"))
