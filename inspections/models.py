@@ -290,9 +290,7 @@ class InspectionPart(TenantModel):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        own = Q(organization_id__in=actor.visible_org_ids)
-        visits = Inspection._base_manager.filter(Inspection.scope_q(actor)).values("id")
-        return own | Q(inspection_id__in=visits)
+        return cls.scope_through(actor, "inspection", Inspection)
 
 
 class Answer(TenantModel):
@@ -326,8 +324,7 @@ class Answer(TenantModel):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        parts = InspectionPart._base_manager.filter(InspectionPart.scope_q(actor)).values("id")
-        return Q(organization_id__in=actor.visible_org_ids) | Q(part_id__in=parts)
+        return cls.scope_through(actor, "part", InspectionPart)
 
 
 class Evidence(AttachmentBase):
@@ -364,8 +361,7 @@ class Evidence(AttachmentBase):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        visits = Inspection._base_manager.filter(Inspection.scope_q(actor)).values("id")
-        return Q(organization_id__in=actor.visible_org_ids) | Q(inspection_id__in=visits)
+        return cls.scope_through(actor, "inspection", Inspection)
 
 
 class DraftConflict(TenantModel):
@@ -394,8 +390,7 @@ class DraftConflict(TenantModel):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        visits = Inspection._base_manager.filter(Inspection.scope_q(actor)).values("id")
-        return Q(organization_id__in=actor.visible_org_ids) | Q(inspection_id__in=visits)
+        return cls.scope_through(actor, "inspection", Inspection)
 
 
 # --------------------------------------------------------------------------------------------
@@ -449,8 +444,7 @@ class Review(AppendOnly, TenantModel):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        visits = Inspection._base_manager.filter(Inspection.scope_q(actor)).values("id")
-        return Q(organization_id__in=actor.visible_org_ids) | Q(inspection_id__in=visits)
+        return cls.scope_through(actor, "inspection", Inspection)
 
 
 # --------------------------------------------------------------------------------------------
@@ -519,8 +513,7 @@ class Handling(TenantModel):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        visits = Inspection._base_manager.filter(Inspection.scope_q(actor)).values("id")
-        return Q(organization_id__in=actor.visible_org_ids) | Q(inspection_id__in=visits)
+        return cls.scope_through(actor, "inspection", Inspection)
 
 
 class HandlingStep(AppendOnly, TenantModel):
@@ -544,8 +537,7 @@ class HandlingStep(AppendOnly, TenantModel):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        handlings = Handling._base_manager.filter(Handling.scope_q(actor)).values("id")
-        return Q(organization_id__in=actor.visible_org_ids) | Q(handling_id__in=handlings)
+        return cls.scope_through(actor, "handling", Handling)
 
 
 # --------------------------------------------------------------------------------------------
@@ -594,8 +586,9 @@ class CombinedVisit(TenantModel):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        visits = Inspection._base_manager.filter(Inspection.scope_q(actor)).values("id")
-        members = CombinedVisitMember._base_manager.filter(inspection_id__in=visits).values("combined_visit_id")
+        members = CombinedVisitMember._base_manager.filter(
+            inspection_id__in=Inspection.visible_ids(actor)
+        ).values("combined_visit_id")
         return Q(organization_id__in=actor.visible_org_ids) | Q(pk__in=members)
 
 
@@ -627,5 +620,4 @@ class CombinedVisitMember(TenantModel):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        visits = CombinedVisit._base_manager.filter(CombinedVisit.scope_q(actor)).values("id")
-        return Q(organization_id__in=actor.visible_org_ids) | Q(combined_visit_id__in=visits)
+        return cls.scope_through(actor, "combined_visit", CombinedVisit)

@@ -386,8 +386,7 @@ class RecusalAttachment(AttachmentBase):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        requests = RecusalRequest._base_manager.filter(RecusalRequest.scope_q(actor)).values("id")
-        return Q(organization_id__in=actor.visible_org_ids) | Q(request_id__in=requests)
+        return cls.scope_through(actor, "request", RecusalRequest)
 
 
 class Substitution(PlanRow):
@@ -517,5 +516,4 @@ class FilingAttachment(AttachmentBase):
 
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
-        filings = Filing._base_manager.filter(Filing.scope_q(actor)).values("id")
-        return Q(organization_id__in=actor.visible_org_ids) | Q(filing_id__in=filings)
+        return cls.scope_through(actor, "filing", Filing)

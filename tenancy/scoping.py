@@ -85,6 +85,12 @@ class ScopedModel(models.Model):
         raise NotImplementedError
 
     @classmethod
+    def visible_ids(cls, actor: Actor) -> models.QuerySet:
+        """The ids of the rows ``actor`` sees, as a subquery: for the scope rule of rows that
+        hang on these (read unscoped inside the rule, which applies the scope itself)."""
+        return cls._base_manager.filter(cls.scope_q(actor)).values("pk")
+
+    @classmethod
     def public_q(cls) -> Q:
         """What the public sees: nothing, unless a model publishes (publication issue)."""
         return Q(pk__in=[])
@@ -121,6 +127,12 @@ class TenantModel(ScopedModel):
     @classmethod
     def scope_q(cls, actor: Actor) -> Q:
         return Q(organization_id__in=actor.visible_org_ids)
+
+    @classmethod
+    def scope_through(cls, actor: Actor, lookup: str, parent: type[ScopedModel]) -> Q:
+        """Own rows, and the rows that hang (by the foreign key ``lookup``) on a ``parent`` row the
+        actor sees: an attachment, an answer, a step is seen with what it belongs to."""
+        return Q(organization_id__in=actor.visible_org_ids) | Q(**{f"{lookup}_id__in": parent.visible_ids(actor)})
 
     def writable_by(self, actor: Actor) -> bool:
         return actor.is_member and self.organization_id == actor.organization_id
