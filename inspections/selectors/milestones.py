@@ -9,7 +9,9 @@ once per task (``facts.cache``) for all its departments."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 from django.db.models import Max
@@ -82,14 +84,28 @@ def _late(facts: JointTaskFacts, item: DueItem) -> bool:
     return item.state == DueItem.State.OVERDUE or item.due_on < facts.today
 
 
-def confirmed(facts: JointTaskFacts, department: Organization) -> MilestoneState:
+def _with_visits(state: Callable[..., MilestoneState]) -> Callable[[JointTaskFacts, Organization], MilestoneState]:
+    """A milestone of a department's visits: waiting while the task is not drawn, nothing when
+    the draw gave the department no visit; else ``state(facts, department, loaded, progress)``."""
+
+    @wraps(state)
+    def milestone(facts: JointTaskFacts, department: Organization) -> MilestoneState:
+        if facts.draw is None:
+            return MilestoneState(WAITING)
+        loaded = _facts(facts)
+        progress = loaded.progress.get(department.pk)
+        if progress is None or not progress.drawn:
+            return MilestoneState(NONE, note=_("本部门无检查"))
+        return state(facts, department, loaded, progress)
+
+    return milestone
+
+
+@_with_visits
+def confirmed(
+    facts: JointTaskFacts, department: Organization, loaded: _TaskFacts, progress: DepartmentProgress,
+) -> MilestoneState:
     """比对确认: the department's dispatched targets checked and confirmed (1 working day, 曲阳 §17)."""
-    if facts.draw is None:
-        return MilestoneState(WAITING)
-    loaded = _facts(facts)
-    progress = loaded.progress.get(department.pk)
-    if progress is None or not progress.drawn:
-        return MilestoneState(NONE, note=_("本部门无检查"))
     note = _("%(done)s/%(total)s 户") % {"done": progress.confirmed, "total": progress.drawn}
     url = reverse("sampling:task_detail", kwargs={"pk": facts.task.pk})
     if progress.confirmed >= progress.drawn:
@@ -100,15 +116,12 @@ def confirmed(facts: JointTaskFacts, department: Organization) -> MilestoneState
     return MilestoneState(OPEN, by=_name(department), note=note, url=url)
 
 
-def followed_up(facts: JointTaskFacts, department: Organization) -> MilestoneState:
+@_with_visits
+def followed_up(
+    facts: JointTaskFacts, department: Organization, loaded: _TaskFacts, progress: DepartmentProgress,
+) -> MilestoneState:
     """后续处置: the problems found on the department's visits and how many are handled (every
     measure closed); late when a measure the department handles is past its day."""
-    if facts.draw is None:
-        return MilestoneState(WAITING)
-    loaded = _facts(facts)
-    progress = loaded.progress.get(department.pk)
-    if progress is None or not progress.drawn:
-        return MilestoneState(NONE, note=_("本部门无检查"))
     url = reverse("sampling:task_detail", kwargs={"pk": facts.task.pk})
     if not progress.problems:
         if progress.inspected >= progress.drawn:
@@ -127,14 +140,12 @@ def followed_up(facts: JointTaskFacts, department: Organization) -> MilestoneSta
     return MilestoneState(OPEN, by=_name(department), note=note, url=url)
 
 
-def overdue(facts: JointTaskFacts, department: Organization) -> MilestoneState:
+@_with_visits
+def overdue(
+    facts: JointTaskFacts, department: Organization, loaded: _TaskFacts, progress: DepartmentProgress,
+) -> MilestoneState:
     """逾期事项: how many of the department's due items of the task are past their day —
     confirmation, its part's result, the measures it handles."""
-    if facts.draw is None:
-        return MilestoneState(WAITING)
-    progress = _facts(facts).progress.get(department.pk)
-    if progress is None or not progress.drawn:
-        return MilestoneState(NONE, note=_("本部门无检查"))
     if not progress.overdue:
         return MilestoneState(NONE, note=_("检查环节无逾期"))
     return MilestoneState(
