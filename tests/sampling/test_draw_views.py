@@ -466,6 +466,7 @@ def test_recusal_pages_name_the_firm_not_its_code(world, monkeypatch):
 def test_replacement_page_names_targets_and_finds_them_by_name(world, monkeypatch):
     import html
 
+    from inventory.models import MarketEntity
     from sampling.selectors import recusals as sel
     from sampling.services import recusals as svc
 
@@ -475,10 +476,14 @@ def test_replacement_page_names_targets_and_finds_them_by_name(world, monkeypatc
     firms = _addresses(draw)
     with scopes_disabled():
         third = DrawSelection.objects.get(draw=draw, rank=3)
-    name, address, code = firms[third.pk]
+        # The fixture's names end in a number ("对象2918-2"), so any fragment of one is also in its
+        # siblings' ("对象2918-20"): which two of them are listed then depends on the draw.
+        MarketEntity.objects.filter(pk=third.entity_id).update(name="阳城县凤城镇晓明百货商店")
+    _, address, code = firms[third.pk]
+    name = "阳城县凤城镇晓明百货商店"
     leader = _client(world, "A1", "leader")
     url = reverse("sampling:replacement_create", args=[draw.pk])
-    found = html.unescape(leader.get(url + f"?q={name[-5:]}").content.decode())  # a fragment of the name
+    found = html.unescape(leader.get(url + "?q=晓明百货").content.decode())  # a fragment of the name
     assert f'<option value="{third.pk}">3 · {name} · {address} · {code}</option>' in found
     assert f'<optgroup label="{third.stratum}">' in found
     assert "名称或代码（部分即可），或序号" in found
