@@ -149,6 +149,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Sessions end after two idle hours and when the browser closes.
 SESSION_COOKIE_AGE = int(env("SESSION_IDLE_SECONDS", str(2 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = True
+# ...without writing back what a request only read (tenancy/sessions.py says why).
+SESSION_ENGINE = "tenancy.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
