@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -41,15 +42,28 @@ def browser():
         browser.close()
 
 
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def open_page(browser, base: str, viewport: dict[str, int] = DESKTOP, *, touch: bool = False,
+              timeout: int = 15000, ignore: tuple[str, ...] = ()):
+    """A page in a context of its own (a phone's when the viewport is narrow), Chinese, on
+    ``base``; ``(context, page)``. Any script blocked by CSP or failing would be a bug: the console's
+    errors are collected in ``page.console_errors``, but those containing a string of ``ignore``."""
+    context = browser.new_context(locale="zh-CN", viewport=viewport, is_mobile=viewport["width"] < 500, has_touch=touch)
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    page.base = base
+    page.console_errors = []
+    page.on("console", lambda msg: msg.type == "error" and not any(s in msg.text for s in ignore)
+            and page.console_errors.append(msg.text))
+    return context, page
+
+
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.base = live_server.url
-    # Any script blocked by CSP or failing would be a bug: collect console errors.
-    page.console_errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    context, page = open_page(browser, live_server.url)
     yield page
     context.close()
 
@@ -70,9 +84,10 @@ def shot(page, name: str) -> Path:
     return path
 
 
-def log_in(page, username: str, password: str) -> None:
-    page.goto(page.base + "/accounts/login/")
+def log_in(page, username: str, password: str, to: str = "/") -> None:
+    """Log in through the form, landing on ``to`` (the dashboard unless said)."""
+    page.goto(page.base + "/accounts/login/" + (f"?{urlencode({'next': to})}" if to != "/" else ""))
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(page.base + "/")
+    page.wait_for_url(page.base + to)

@@ -6,6 +6,8 @@ import io
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from PIL import Image
@@ -18,6 +20,18 @@ from tenancy.context import Actor
 from tenancy.scoping import actor_scope
 from tenancy.uploads import check_upload
 from tests.inspections.conftest import Drawn
+
+
+def as_user(user) -> Client:
+    """A test client logged in as ``user``."""
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def detail(inspection: Inspection) -> str:
+    """The inspection's page."""
+    return reverse("inspections:detail", args=[inspection.pk])
 
 
 def png(name: str = "签字.png", size: tuple[int, int] = (40, 20)) -> SimpleUploadedFile:
@@ -77,6 +91,18 @@ def fill(d: Drawn, inspection: Inspection, *, status: str = "normal", **visit: A
     actor = member_of(d, inspection)
     with actor_scope(actor):
         svc.evidence_add(actor=actor, inspection=inspection, upload=check_upload(png()), kind="signature")
+
+
+def refuse_signature(world, d: Drawn, inspection: Inspection, reason: str) -> Inspection:
+    """Confirmed and filled, with the firm's refusal to sign recorded (and its reason) instead."""
+    confirm_all(world, inspection)
+    fill(d, inspection)
+    actor = member_of(d, inspection)
+    with actor_scope(actor):
+        current = fresh(inspection)
+        svc.inspection_save(actor=actor, inspection=current, revision=current.revision,
+                            visit={"signature_refused": True, "refusal_reason": reason})
+    return fresh(inspection)
 
 
 def submit(d: Drawn, inspection: Inspection) -> Inspection:

@@ -282,19 +282,10 @@ def test_notice_names_the_result_and_the_follow_up(world):
 
 
 def test_a_refusal_is_recorded_instead_of_a_signature(world):
-    d = drawn(world, "A1", entities=12, inspectors=4)
-    inspection = first(d)
-    confirm_all(world, inspection)
-    fill(d, inspection)
-    from inspections.services import inspections as svc
-    from tests.inspections.support import member_of
+    from tests.inspections.support import refuse_signature
 
-    actor = member_of(d, inspection)
-    with actor_scope(actor):
-        current = fresh(inspection)
-        svc.inspection_save(actor=actor, inspection=current, revision=current.revision,
-                            visit={"signature_refused": True, "refusal_reason": "负责人拒绝签字，称需请示总公司"})
-    record = _record(world, fresh(inspection))
+    d = drawn(world, "A1", entities=12, inspectors=4)
+    record = _record(world, refuse_signature(world, d, first(d), "负责人拒绝签字，称需请示总公司"))
     assert record["signature"] == "" and record["signature_refused"], record["refusal_reason"]
     compact = "".join(pdf_text(document_pdf("record", record), layout=False).split())
     assert "被检查对象拒绝签字：负责人拒绝签字，称需请示总公司" in compact

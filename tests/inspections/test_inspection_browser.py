@@ -33,7 +33,7 @@ from tenancy.context import Role
 from tenancy.grants import objects_granted
 from tenancy.models import Membership, User
 from tenancy.scoping import actor_scope
-from tests.browser.support import log_in, shot
+from tests.browser.support import PHONE, log_in, open_page, shot
 from tests.factories import ship_result_codes
 from tests.inspections.conftest import drawn
 from tests.inspections.support import confirm_all, fill, first, fresh, points_of, submit
@@ -42,7 +42,6 @@ from tests.world import PASSWORD, build_world
 
 pytestmark = [pytest.mark.browser]
 
-PHONE = {"width": 390, "height": 844}
 # Slow mobile: 400 ms round trip, 400 kbit/s down, 150 kbit/s up.
 SLOW = {"offline": False, "latency": 400, "downloadThroughput": 50 * 1024, "uploadThroughput": 19 * 1024}
 
@@ -54,15 +53,9 @@ def _jpeg() -> bytes:
 
 
 def _phone(browser, live_server):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.base = live_server.url
-    page.errors = []
     # A failed request while offline is logged by the browser itself; anything else is a bug
     # (a script error, a CSP refusal).
-    page.on("console", lambda msg: msg.type == "error" and "net::ERR_" not in msg.text and page.errors.append(msg.text))
-    return context, page
+    return open_page(browser, live_server.url, PHONE, ignore=("net::ERR_",))
 
 
 def _saved(page) -> None:
@@ -173,7 +166,7 @@ def test_an_inspection_on_a_phone_survives_a_lost_connection_and_is_returned_the
     shot(page, "inspection-form-phone")
     page.click('[data-testid="submit-button"]')
     page.wait_for_selector('[data-testid="inspection-status"]:text("已提交")')
-    assert page.errors == [], page.errors
+    assert page.console_errors == [], page.console_errors
     context.close()
 
     # The leader returns it with a comment.
@@ -197,7 +190,7 @@ def test_an_inspection_on_a_phone_survives_a_lost_connection_and_is_returned_the
     page.wait_for_selector(f'[data-testid="evidence-{p2.pk}"] [data-testid="evidence-thumb"]')
     page.click('[data-testid="submit-button"]')
     page.wait_for_selector('[data-testid="inspection-status"]:text("已提交")')
-    assert page.errors == [], page.errors
+    assert page.console_errors == [], page.console_errors
     context2.close()
 
     # The second time the leader approves: the result is locked.
@@ -208,7 +201,7 @@ def test_an_inspection_on_a_phone_survives_a_lost_connection_and_is_returned_the
     assert "已审核通过并锁定" in leader.inner_text('[data-testid="locked-note"]')
     assert leader.locator('[data-testid="review-row"]').count() == 4  # submitted, returned, submitted, approved
     shot(leader, "inspection-approved-phone")
-    assert leader.errors == [], leader.errors
+    assert leader.console_errors == [], leader.console_errors
     context.close()
     with scopes_disabled():
         final = Inspection.objects.get(pk=inspection.pk)
@@ -253,7 +246,7 @@ def test_autosave_round_trip_on_a_slow_connection(browser, live_server, transact
     assert statistics.median(timings) < 5  # saved within seconds on a slow line
     with scopes_disabled():
         assert Answer.objects.get(part__inspection=inspection, point=p1).note.startswith("第 5 次记录")
-    assert page.errors == [], page.errors
+    assert page.console_errors == [], page.console_errors
     context.close()
 
 
@@ -344,7 +337,7 @@ def test_the_demo_inspector_fills_an_inspection_and_the_leader_returns_it_once_t
     page.click('[data-testid="submit-button"]')
     page.wait_for_selector('[data-testid="inspection-status"]:text("已提交")')
     url = page.url
-    assert page.errors == [], page.errors
+    assert page.console_errors == [], page.console_errors
 
     lead_context, leader = _phone(browser, live_server)
     log_in(leader, "yc_wl_leader", demo)
@@ -376,7 +369,7 @@ def test_the_demo_inspector_fills_an_inspection_and_the_leader_returns_it_once_t
     leader.wait_for_selector('[data-testid="handling-close-form"]')
     _no_overflow(leader)
     shot(leader, "inspection-demo-handling-phone")
-    assert page.errors == [] and leader.errors == [], (page.errors, leader.errors)
+    assert page.console_errors == [] and leader.console_errors == [], (page.console_errors, leader.console_errors)
     lead_context.close()
     context.close()
 
@@ -387,8 +380,8 @@ def _errors(page) -> list[str]:
 
 def _refused_once(page) -> None:
     """A refused form answers 400, which the browser logs: that one entry and nothing else."""
-    assert len(page.errors) == 1 and "status of 400" in page.errors[0], page.errors
-    page.errors.clear()
+    assert len(page.console_errors) == 1 and "status of 400" in page.console_errors[0], page.console_errors
+    page.console_errors.clear()
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
@@ -450,7 +443,7 @@ def test_a_problem_result_gets_a_follow_up_closed_after_a_recheck_and_the_record
     assert page.locator('[data-testid="handling-close-form"]').count() == 0
     _no_overflow(page)
     handling_url = page.url
-    assert page.errors == [], page.errors
+    assert page.console_errors == [], page.console_errors
     context.close()
     with scopes_disabled():
         row = Handling.objects.get(inspection=inspection)
@@ -513,5 +506,5 @@ def test_a_problem_result_gets_a_follow_up_closed_after_a_recheck_and_the_record
     assert "发现问题待后续处理" in compact and "旅行社业务经营许可证已过期" in compact
     assert "责令改正" in compact and description in compact and "已办结" in compact
     assert_glyphs_are_the_fonts(pdf, "责令改正")
-    assert leader.errors == [], leader.errors
+    assert leader.console_errors == [], leader.console_errors
     context.close()

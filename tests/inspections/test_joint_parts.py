@@ -158,7 +158,7 @@ def test_the_joint_page_in_english(world):
 def test_on_a_phone_the_other_parts_start_collapsed(browser, live_server, transactional_db, settings, tmp_path):
     """At 390×844 one's own part comes first and the other department's part is a closed
     summary (its inspectors named) that opens to the read-only answers; on a wide screen it is open."""
-    from tests.browser.support import log_in, shot
+    from tests.browser.support import log_in, open_page, shot
     from tests.world import build_world
 
     settings.MEDIA_ROOT = tmp_path
@@ -167,12 +167,7 @@ def test_on_a_phone_the_other_parts_start_collapsed(browser, live_server, transa
     d, inspection, a1, a2 = _joint(world)
     user = _member(d, inspection, a1)
     for viewport, opened in (({"width": 390, "height": 844}, False), ({"width": 1280, "height": 900}, True)):
-        context = browser.new_context(viewport=viewport, is_mobile=viewport["width"] < 500, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.base = live_server.url
-        errors: list[str] = []
-        page.on("console", lambda msg, errors=errors: msg.type == "error" and errors.append(msg.text))
+        context, page = open_page(browser, live_server.url, viewport)
         log_in(page, user.username, "x")
         page.goto(f"{live_server.url}/inspections/{inspection.pk}/", wait_until="load")
         other = page.locator(f'details[data-testid="part-{a2}"]')
@@ -184,5 +179,5 @@ def test_on_a_phone_the_other_parts_start_collapsed(browser, live_server, transa
             other.locator("summary").click()
             shot(page, "joint-visit-other-part-phone")
         assert page.get_by_text("灭火器过期两个月").is_visible()
-        assert errors == [], errors
+        assert page.console_errors == [], page.console_errors
         context.close()

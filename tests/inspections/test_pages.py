@@ -30,7 +30,7 @@ from inventory.models import CheckPoint
 from tenancy.models import Membership
 from tests.factories import ship_result_codes
 from tests.inspections.conftest import Drawn, drawn
-from tests.inspections.support import confirm_all, fill, first, fresh, png, points_of, submit
+from tests.inspections.support import as_user, confirm_all, detail, fill, first, fresh, png, points_of, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -41,18 +41,8 @@ def _result_codes(db):
     ship_result_codes()
 
 
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
-
-
 def member_client(d: Drawn, inspection: Inspection, n: int = 0) -> Client:
     return as_user(d.users[inspection.team[n]])
-
-
-def detail(inspection: Inspection) -> str:
-    return reverse("inspections:detail", args=[inspection.pk])
 
 
 def save(client: Client, inspection: Inspection, fields: dict, **revisions) -> tuple[int, dict]:

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tenancy.uploads import check_upload
-from tests.browser.support import log_in, shot
+from tests.browser.support import PHONE, log_in, open_page, shot
 from tests.factories import ship_result_codes
 from tests.inspections.conftest import drawn
 from tests.inspections.support import confirm_all, first, points_of
@@ -22,7 +22,6 @@ from tests.world import build_world
 
 pytestmark = [pytest.mark.browser]
 
-PHONE = {"width": 390, "height": 844}
 TWELVE_MB = 12 * 1024 * 1024
 
 
@@ -50,12 +49,7 @@ def test_a_file_over_the_limit_is_refused_at_once_without_a_request(
     [p1, _p2] = points_of(inspection)
     inspector = d.users[inspection.team[0]]
 
-    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.base = live_server.url
-    errors: list[str] = []
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    context, page = open_page(browser, live_server.url, PHONE)
     log_in(page, inspector.username, "x")
     page.goto(f"{live_server.url}/inspections/{inspection.pk}/")
     assert int(page.get_attribute("#draft-form", "data-max-bytes")) == settings.ATTACHMENT_MAX_BYTES == 10 * 1024 * 1024
@@ -87,7 +81,7 @@ def test_a_file_over_the_limit_is_refused_at_once_without_a_request(
     assert [r for r in sent if r.startswith("POST ") and f"/inspections/{inspection.pk}/" in r]
     assert "text-bad" not in (status.get_attribute("class") or "") and status.inner_text() == ""
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
-    assert not errors, errors
+    assert not page.console_errors, page.console_errors
 
     # The site icon: /favicon.ico (asked for by pages without the layout's link) is the static one.
     icon = page.goto(f"{live_server.url}/favicon.ico")

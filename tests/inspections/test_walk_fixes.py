@@ -13,7 +13,6 @@ import re
 import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -28,10 +27,21 @@ from inventory.models import CheckPoint
 from tenancy.models import Membership
 from tenancy.scoping import actor_scope
 from tenancy.uploads import check_upload
-from tests.browser.support import log_in, shot
+from tests.browser.support import PHONE, log_in, open_page, shot
 from tests.factories import make_approved_inspection, make_handling, make_inspection, ship_result_codes
 from tests.inspections.conftest import Drawn, drawn
-from tests.inspections.support import confirm_all, fill, first, fresh, member_of, png, points_of, submit
+from tests.inspections.support import (
+    as_user,
+    confirm_all,
+    detail,
+    fill,
+    first,
+    fresh,
+    member_of,
+    png,
+    points_of,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,16 +53,6 @@ STATUS = re.compile(r'data-testid="row-status">([^<]+)<')
 @pytest.fixture(autouse=True)
 def _result_codes(db):
     ship_result_codes()
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
-
-
-def detail(inspection: Inspection) -> str:
-    return reverse("inspections:detail", args=[inspection.pk])
 
 
 def text_of(html: str) -> str:
@@ -437,12 +437,7 @@ def test_the_notice_of_a_result_under_review_is_marked_a_draft(world):
 
 @pytest.mark.browser
 def test_the_demo_inspector_sees_my_inspections_in_the_first_screen_of_a_phone(browser, live_server, demo):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.base = live_server.url
-    errors: list[str] = []
-    page.on("console", lambda msg: msg.type == "error" and "favicon" not in msg.text and errors.append(msg.text))
+    context, page = open_page(browser, live_server.url, PHONE, touch=True, ignore=("favicon",))
     try:
         log_in(page, "yc_wl_inspector", demo)
         lead = page.locator('[data-testid="lead-inspections-mine"]')
@@ -459,6 +454,6 @@ def test_the_demo_inspector_sees_my_inspections_in_the_first_screen_of_a_phone(b
         page.wait_for_url("**/inspections/mine/?status=returned")
         assert page.locator('[data-testid="inspection-row"]').count() >= 1
         assert set(page.locator('[data-testid="row-status"]').all_inner_texts()) == {"已退回"}
-        assert errors == [], errors
+        assert page.console_errors == [], page.console_errors
     finally:
         context.close()

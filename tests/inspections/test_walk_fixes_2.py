@@ -14,9 +14,7 @@ import shutil
 import subprocess
 
 import pytest
-from django.test import Client
 from django.urls import reverse
-from django.utils.http import urlencode
 from django_scopes import scopes_disabled
 from PIL import Image
 
@@ -27,10 +25,10 @@ from inspections.models import Inspection
 from tenancy.context import Role
 from tenancy.models import Job
 from tenancy.scoping import actor_scope
-from tests.browser.support import shot
+from tests.browser.support import PHONE, log_in, open_page, shot
 from tests.factories import ship_result_codes
 from tests.inspections.conftest import drawn
-from tests.inspections.support import first
+from tests.inspections.support import as_user, first
 from tests.inspections.test_documents import _approved, pdf_text
 from tests.world import PASSWORD, build_world
 
@@ -44,12 +42,6 @@ POPPLER = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def _result_codes(db):
     ship_result_codes()
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
 
 
 def text_of(html: str) -> str:
@@ -92,19 +84,10 @@ def test_the_notice_leaves_the_receipt_blank_while_the_record_keeps_the_visits_s
 
 @POPPLER
 def test_a_refusal_at_the_visit_is_not_printed_as_a_refusal_to_sign_for_the_notice(world):
-    from inspections.services import inspections as svc
-    from tests.inspections.support import confirm_all, fill, fresh, member_of
+    from tests.inspections.support import refuse_signature
 
     d = drawn(world, "A1", entities=12, inspectors=4)
-    inspection = first(d)
-    confirm_all(world, inspection)
-    fill(d, inspection)
-    actor = member_of(d, inspection)
-    with actor_scope(actor):
-        current = fresh(inspection)
-        svc.inspection_save(actor=actor, inspection=current, revision=current.revision,
-                            visit={"signature_refused": True, "refusal_reason": "负责人拒绝签字"})
-    record = _record(world, fresh(inspection))
+    record = _record(world, refuse_signature(world, d, first(d), "负责人拒绝签字"))
     assert record["signature_refused"]
     assert "拒绝签字" in "".join(pdf_text(document_pdf("record", record), layout=False).split())
     assert "拒绝签字" not in "".join(pdf_text(document_pdf("notice", record), layout=False).split())
@@ -158,11 +141,7 @@ def test_the_toolbar_is_hidden_on_paper_and_the_code_cell_stays_whole_on_a_phone
 def _log_in_to(page, username: str, url: str) -> None:
     """Log in straight to ``url``: the dashboard's panels, loaded at once after it, would overlap
     the next requests, which SQLite's test database answers with "table is locked" (walk P21)."""
-    page.goto(page.base + reverse("login") + "?" + urlencode({"next": url}))
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(page.base + url)
+    log_in(page, username, PASSWORD, to=url)
     page.wait_for_load_state("networkidle")
 
 
@@ -173,12 +152,7 @@ def test_the_previews_on_a_phone_toolbar_on_screen_not_on_paper_code_whole(brows
     d = drawn(world, "A1", entities=12, inspectors=4)
     inspection = _approved(world, d, first(d))
     leader = world.user("A1", Role.LEADER)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.base = live_server.url
-    errors: list[str] = []
-    page.on("console", lambda msg: msg.type == "error" and "favicon" not in msg.text and errors.append(msg.text))
+    context, page = open_page(browser, live_server.url, PHONE, touch=True, ignore=("favicon",))
     _log_in_to(page, leader.username, reverse("inspections:record_preview", args=[inspection.pk]))
     for kind in ("record", "notice"):
         page.goto(page.base + reverse(f"inspections:{kind}_preview", args=[inspection.pk]))
@@ -205,7 +179,7 @@ def test_the_previews_on_a_phone_toolbar_on_screen_not_on_paper_code_whole(brows
     )
     assert height < 1.5 * line, (height, line)
     assert page.get_attribute('[data-testid="sheet-back"]', "href") == reverse("inspections:detail", args=[inspection.pk])
-    assert errors == []
+    assert page.console_errors == []
     context.close()
 
 
@@ -267,10 +241,7 @@ def test_the_zips_progress_bar_is_in_the_sites_red(browser, live_server, transac
     ship_result_codes()
     world = build_world()
     d = drawn(world, "A1", entities=12, inspectors=4)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(30000)
-    page.base = live_server.url
+    context, page = open_page(browser, live_server.url, PHONE, touch=True, timeout=30000)
     _log_in_to(page, world.user("A1", Role.PLANNER).username, reverse("sampling:task_detail", args=[d.draw.task_id]))
     page.click('[data-testid="progress-records"]')
     assert "每份约 0.25 秒" in page.inner_text('[data-testid="records-inline"]')
