@@ -43,7 +43,9 @@ def combined_accept(request: HttpRequest, entity: int) -> HttpResponse:
     actor = request.actor
     ensure(policies.can_combine, actor)
     firm = MarketEntity.objects.filter(pk=entity).first()
-    offer = next(iter(joint_visit_offers(actor=actor, entity_id=entity)), None) if firm is not None else None
+    if firm is None:
+        raise Http404("no firm")
+    offer = next(iter(joint_visit_offers(actor=actor, entity_id=entity)), None)
     if offer is None and request.method != "POST":
         raise Http404("no offer")
     inspections = offer.inspections if offer is not None else []
@@ -72,7 +74,7 @@ def combined_accept(request: HttpRequest, entity: int) -> HttpResponse:
                 return redirect("inspections:combined_detail", pk=combined.pk)
         status = 400
     return render(request, "inspections/combined/accept.html", {
-        "entity": firm, "offer": offer, "form": form, "suggested": suggested,
+        "entity": firm, "offer": offer, "form": form,
     }, status=status)
 
 

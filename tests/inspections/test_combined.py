@@ -24,7 +24,7 @@ from inspections.models import CombinedVisit, CombinedVisitMember, Inspection, I
 from inspections.selectors.ledger import inspected_times, joint_visit_offers
 from inspections.selectors.sections import office_visits_panel
 from inspections.services import combined as svc
-from inventory.models import Inspector
+from inventory.models import Inspector, MarketEntity
 from sampling.models import SamplingPlan
 from tenancy.context import Role
 from tenancy.models import AuditEntry
@@ -156,6 +156,15 @@ def test_a_refused_form_says_why_and_keeps_what_was_typed(world, client, login):
     assert login(world.user("AO", Role.VIEWER)).get(url).status_code == 403
     client.logout()
     assert login(world.user("A1", Role.LEADER)).get(url).status_code == 403
+
+
+def test_an_unknown_firm_is_not_found_whatever_the_method(world, client, login):
+    office = login(world.user("AO", Role.PLANNER))
+    with scopes_disabled():
+        missing = (MarketEntity.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    url = reverse("inspections:combined_accept", kwargs={"entity": missing})
+    assert office.get(url).status_code == 404
+    assert office.post(url, {"visit_on": _workday(TODAY).isoformat()}).status_code == 404
 
 
 def test_acceptance_re_checks_every_condition(world):
