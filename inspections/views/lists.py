@@ -5,6 +5,7 @@ above a department's list, the draws dispatched to it still to be checked and co
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -75,9 +76,15 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         .order_by("state_rank", "window_end", "entity__name", "pk")
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    agreed = agreed_dates(page)  # 综合查一次: the day the teams visit together
+    listed = [
+        _row(i, items=list(dict.fromkeys(item.name for part in i.parts.all() for item in part.items.all())),
+             due_on=i.window_end, late=False, address=i.entity.address, combined_on=agreed.get(i.pk))
+        for i in page
+    ]
     return render(request, "inspections/list.html", {
         "dispatches": _dispatches(actor), "mine_too": mine_too, "to_review": _to_review(actor),
-        "page": page, "rows": [_row(i) for i in page], "staff": True, "status": status, "q": q,
+        "page": page, "rows": listed, "staff": True, "status": status, "q": q,
         "task": task, "tasks": tasks, "statuses": STATUS_FILTERS,
         "title": _("检查实施"),
         "query": urlencode([(k, v) for k, v in (("status", status), ("q", q), ("task", task)) if v]),
@@ -106,11 +113,8 @@ def _mine(request: HttpRequest, status: str) -> HttpResponse:
     elif due == "soon":
         found = [r for r in found if sel.soon_due(r, today)]
     agreed = agreed_dates(r.inspection for r in found)  # 综合查一次: the day the teams visit together
-    rows = [{
-        "inspection": r.inspection, "entity": r.inspection.entity, "map_url": map_url(r.address), "items": r.items,
-        "badge": STATUS_BADGE.get(r.inspection.status, ""), "due_on": r.due_on, "late": r.late,
-        "combined_on": agreed.get(r.inspection.pk),
-    } for r in found]
+    rows = [_row(r.inspection, items=r.items, due_on=r.due_on, late=r.late, address=r.address,
+                 combined_on=agreed.get(r.inspection.pk)) for r in found]
     return render(request, "inspections/list.html", {
         "rows": rows, "staff": False, "status": status, "statuses": STATUS_FILTERS, "title": _("我的检查"),
         "due": due, "due_label": _due_label(due),
@@ -183,10 +187,10 @@ def _tasks(rows: QuerySet[Inspection]) -> list[SamplingTask]:
     return list(SamplingTask.objects.filter(pk__in=ids).order_by("-created_at")[:200])
 
 
-def _row(inspection: Inspection) -> dict[str, Any]:
-    items = [item.name for part in inspection.parts.all() for item in part.items.all()]
+def _row(inspection: Inspection, *, items: list[str], due_on: dt.date | None, late: bool, address: str,
+         combined_on: dt.date | None) -> dict[str, Any]:
+    """A row of either list (the department's, 我的检查)."""
     return {
-        "inspection": inspection, "entity": inspection.entity, "map_url": map_url(inspection.entity.address),
-        "items": list(dict.fromkeys(items)), "badge": STATUS_BADGE.get(inspection.status, ""),
-        "due_on": inspection.window_end, "late": False,
+        "inspection": inspection, "entity": inspection.entity, "map_url": map_url(address), "items": items,
+        "badge": STATUS_BADGE.get(inspection.status, ""), "due_on": due_on, "late": late, "combined_on": combined_on,
     }
