@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from tenancy.models import User
 from tenancy.periodic import organization_scope
 
 from .models import Notification
+from .scan import insert_notifications
 
 
 def notify(*, recipients: Mapping[int, Iterable[User]], key: str, title: str, body: str, url: str = "") -> int:
@@ -35,18 +36,12 @@ def notify(*, recipients: Mapping[int, Iterable[User]], key: str, title: str, bo
         if not users:
             continue
         with organization_scope(organization_id) as owner:
-            for user in users:
-                row = Notification(
-                    user=user, kind=Notification.Kind.NOTICE, key=key[:120], day=timezone.localdate(), title=title[:200],
-                    body=body, url=url[:300], email_to=(user.email or "")[:254],
-                )
-                row.set_tenant(owner)
-                try:
-                    with transaction.atomic():  # a savepoint: the unique key decides
-                        row.save()
-                except IntegrityError:
-                    continue
-                made[organization_id] = made.get(organization_id, 0) + 1
+            created = insert_notifications(
+                owner, users, kind=Notification.Kind.NOTICE, key=key[:120], day=timezone.localdate(), title=title[:200],
+                body=body, url=url[:300],
+            )
+        if created:
+            made[organization_id] = created
     for organization_id in made:
         transaction.on_commit(lambda org=organization_id: _send(org))
     return sum(made.values())

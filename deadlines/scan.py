@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -150,15 +151,19 @@ def _notify(actor: Actor, item: DueItem, users: list[User], kind: str, day: dt.d
     to the item (the action's page is the owner's)."""
     url = item.target_url if actor.organization_id == item.organization_id else ""
     url = url or reverse("deadlines:due_detail", kwargs={"pk": item.pk})
+    return insert_notifications(actor, users, due_item=item, kind=kind, day=day, title=title, body=body, url=url)
+
+
+def insert_notifications(owner: Actor, users: Iterable[User], **fields: Any) -> int:
+    """Insert one ``Notification`` (``fields``, e-mailed to the user's address) per user, owned by
+    ``owner``, skipping those whose unique key is taken (another scan's, an event handled twice):
+    the count inserted. The scan's rows and the notices' (``notices.notify``) both go in here."""
     created = 0
     for user in users:
-        row = Notification(
-            user=user, due_item=item, kind=kind, day=day, title=title, body=body, url=url,
-            email_to=(user.email or "")[:254],
-        )
-        row.set_tenant(actor)
+        row = Notification(user=user, email_to=(user.email or "")[:254], **fields)
+        row.set_tenant(owner)
         try:
-            with transaction.atomic():  # a savepoint: the unique key decides, the scan goes on
+            with transaction.atomic():  # a savepoint: the unique key decides, the caller goes on
                 row.save()
         except IntegrityError:
             continue
