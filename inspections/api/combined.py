@@ -1,7 +1,8 @@
 """REST API: combined visits (综合查一次), read-only — ``GET /api/v1/combined-visits/`` (filters:
-``state`` active/cancelled/all, ``entity_code`` (alias ``entity``), ``updated_since``) and
-``/api/v1/combined-visits/{id}/``. Who reads which is ``selectors.combined`` (the office, and the
-departments and inspectors of its inspections); anything else is the same 404 as a foreign row."""
+``state`` active (the default, as on the page)/cancelled/all, ``entity_code`` (alias ``entity``),
+``updated_since``) and ``/api/v1/combined-visits/{id}/``. Who reads which is ``selectors.combined``
+(the office, and the departments and inspectors of its inspections); anything else is the same 404
+as a foreign row."""
 
 from __future__ import annotations
 
@@ -36,6 +37,13 @@ class CombinedVisitFilter(SyncFilterSet):
     class Meta:
         model = CombinedVisit
         fields: list[str] = []
+
+    def filter_queryset(self, queryset: QuerySet[CombinedVisit]) -> QuerySet[CombinedVisit]:
+        # No ``?state=``: the active visits, as the label says and the page lists (django-filter
+        # calls a filter's method only for a value given).
+        if not self.form.cleaned_data.get("state"):
+            queryset = self.in_state(queryset, "state", "active")
+        return super().filter_queryset(queryset)
 
     def in_state(self, queryset: QuerySet[CombinedVisit], name: str, value: str) -> QuerySet[CombinedVisit]:
         if value == "active":
