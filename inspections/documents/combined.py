@@ -1,7 +1,7 @@
 """The record of a combined visit (综合查一次, 一企一表): one sheet for the firm holding every
 department's part of that visit — each inspection's record as ``records.RecordReader`` reads it
 (items, check points and answers, result, signature) — previewed as HTML and printed to PDF by the
-same template, with the print stylesheets and fonts of ``render.Renderer``.
+same template through ``render`` (kind "combined": ``document_html``, ``document_pdf``).
 
 Who reads which part is ``policies.reads_combined_part``: the office that coordinates the visit
 reads every part; a department (or an inspector) its own in full, and of the other department's
@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspections import policies
@@ -23,9 +20,6 @@ from inspections.selectors.combined import combined_view
 from tenancy.context import Actor
 
 from .records import RecordReader
-from .render import renderer
-
-TEMPLATE = "inspections/documents/combined_record.html"
 
 
 def combined_record(*, actor: Actor, combined: CombinedVisit) -> dict[str, Any]:
@@ -59,20 +53,6 @@ def combined_record(*, actor: Actor, combined: CombinedVisit) -> dict[str, Any]:
         "departments": list(dict.fromkeys(name for p in view.parties for name in p.departments)),
         "visits": visits,
     }
-
-
-def combined_html(record: dict[str, Any], *, for_pdf: bool = False) -> str:
-    return render_to_string(TEMPLATE, {"r": record, "for_pdf": for_pdf, "printed_at": timezone.localtime()})
-
-
-def combined_pdf(record: dict[str, Any]) -> bytes:
-    """The sheet as PDF, with this thread's renderer's fonts and stylesheets."""
-    from weasyprint import HTML  # noqa: PLC0415  (heavy import, only where PDFs are made)
-
-    made = renderer()
-    return HTML(string=combined_html(record, for_pdf=True), base_url=str(settings.BASE_DIR)).write_pdf(
-        stylesheets=made.stylesheets, font_config=made.fonts,
-    )
 
 
 def filename(record: dict[str, Any]) -> str:

@@ -33,16 +33,18 @@ from . import fonts
 
 RECORD_TEMPLATE = "inspections/documents/record.html"
 NOTICE_TEMPLATE = "inspections/documents/notice.html"
+COMBINED_TEMPLATE = "inspections/documents/combined_record.html"
 STYLESHEETS = (
     Path(settings.BASE_DIR) / "static" / "css" / "print.css",
     Path(settings.BASE_DIR) / "static" / "css" / "inspection_print.css",
 )
-KINDS = {"record": RECORD_TEMPLATE, "notice": NOTICE_TEMPLATE}
+KINDS = {"record": RECORD_TEMPLATE, "notice": NOTICE_TEMPLATE, "combined": COMBINED_TEMPLATE}
 
 
 def document_html(kind: str, record: dict[str, Any], *, for_pdf: bool = False) -> str:
-    """The record (``kind`` "record") or the notice ("notice") as HTML: the standalone preview
-    page (``for_pdf=False``) or WeasyPrint's input."""
+    """The record (``kind`` "record"), the notice ("notice") or a combined visit's record
+    ("combined", ``combined.combined_record``) as HTML: the standalone preview page
+    (``for_pdf=False``) or WeasyPrint's input."""
     return render_to_string(KINDS[kind], {"r": record, "for_pdf": for_pdf, "printed_at": timezone.localtime()})
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from inspections import policies
 from inspections.documents import combined as documents
+from inspections.documents.render import document_html, document_pdf
 from inspections.forms.combined import AcceptForm, CancelForm
 from inspections.selectors import combined as sel
 from inspections.selectors.ledger import joint_visit_offers
@@ -125,7 +126,7 @@ def combined_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def combined_record(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     combined = sel.combined_visit_get(actor=actor, pk=pk)
-    return HttpResponse(documents.combined_html(documents.combined_record(actor=actor, combined=combined)))
+    return HttpResponse(document_html("combined", documents.combined_record(actor=actor, combined=combined)))
 
 
 @member_required()
@@ -134,6 +135,6 @@ def combined_record_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     combined = sel.combined_visit_get(actor=actor, pk=pk)
     record = documents.combined_record(actor=actor, combined=combined)
-    response = HttpResponse(documents.combined_pdf(record), content_type="application/pdf")
+    response = HttpResponse(document_pdf("combined", record), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=documents.filename(record))
     return response

@@ -18,7 +18,8 @@ from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
 
 from deadlines.calendar import current_calendar
-from inspections.documents.combined import combined_pdf, combined_record
+from inspections.documents.combined import combined_record
+from inspections.documents.render import document_pdf
 from inspections.extensions import inspected_times_excluded
 from inspections.models import CombinedVisit, CombinedVisitMember, Inspection, InspectionPart
 from inspections.selectors.ledger import inspected_times, joint_visit_offers
@@ -362,7 +363,7 @@ def test_the_record_holds_every_departments_part_for_the_office(world):
     office = world.actor("AO", Role.PLANNER)
     with actor_scope(office):
         record = combined_record(actor=office, combined=CombinedVisit.objects.get(pk=combined.pk))
-    compact = "".join(pdf_text(combined_pdf(record)).split())
+    compact = "".join(pdf_text(document_pdf("combined", record)).split())
     assert "综合查一次检查记录表" in compact and "九点集合" in compact
     for inspection, names in ((a1, a1_items), (a2, a2_items)):
         assert "".join(inspection.organization.name.split()) in compact
@@ -373,7 +374,7 @@ def test_the_record_holds_every_departments_part_for_the_office(world):
     department = world.actor("A1", Role.PLANNER)
     with actor_scope(department):
         record = combined_record(actor=department, combined=CombinedVisit.objects.get(pk=combined.pk))
-    compact = "".join(pdf_text(combined_pdf(record)).split())
+    compact = "".join(pdf_text(document_pdf("combined", record)).split())
     assert all("".join(n.split()) in compact for n in a1_items)
     assert not any("".join(n.split()) in compact for n in a2_items)  # the other's part stays its own
     assert "".join(a2.organization.name.split()) in compact and all(n in compact for n in _names(a2))
