@@ -7,6 +7,7 @@ departments are to visit in overlapping windows, to be offered as one joint visi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
@@ -92,6 +93,14 @@ class JointVisitOffer:
         return sorted({i.organization_id for i in self.inspections})
 
 
+def common_window(inspections: Iterable[Inspection]) -> tuple[dt.date | None, dt.date | None]:
+    """The days every inspection's window allows (an open end: no bound on that side)."""
+    rows = list(inspections)
+    start = max((i.window_start for i in rows if i.window_start), default=None)
+    end = min((i.window_end for i in rows if i.window_end), default=None)
+    return start, end
+
+
 def joint_visit_offers(
     *, actor: Actor, today: dt.date | None = None, task_id: int | None = None, entity_id: int | None = None,
 ) -> list[JointVisitOffer]:
@@ -121,8 +130,7 @@ def joint_visit_offers(
     for visits in by_entity.values():
         if len({v.organization_id for v in visits}) < 2:
             continue
-        start = max((v.window_start for v in visits if v.window_start), default=None)
-        end = min((v.window_end for v in visits if v.window_end), default=None)
+        start, end = common_window(visits)
         if start is not None and end is not None and start > end:
             continue  # the windows do not overlap
         offers.append(JointVisitOffer(entity=visits[0].entity, inspections=visits, start=start, end=end))

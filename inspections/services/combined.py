@@ -25,7 +25,7 @@ from django.utils.translation import pgettext_lazy
 from deadlines.calendar import current_calendar
 from inspections import policies
 from inspections.models import CombinedVisit, CombinedVisitMember, Inspection
-from inspections.selectors.ledger import OFFER_STATES
+from inspections.selectors.ledger import OFFER_STATES, common_window
 from tenancy import audit, events
 from tenancy.context import Actor
 from tenancy.i18n import join_list, stored_format
@@ -36,14 +36,6 @@ from .inspections import clean_text
 
 NOTE_LIMIT = 1000
 REASON_LIMIT = 300
-
-
-def common_window(inspections: Iterable[Inspection]) -> tuple[dt.date | None, dt.date | None]:
-    """The days every inspection's window allows (an open end: no bound on that side)."""
-    rows = list(inspections)
-    start = max((i.window_start for i in rows if i.window_start), default=None)
-    end = min((i.window_end for i in rows if i.window_end), default=None)
-    return start, end
 
 
 def first_day(start: dt.date | None, end: dt.date | None, *, today: dt.date) -> dt.date | None:
