@@ -47,6 +47,12 @@ PROGRESS_EVERY = 1.0
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
+def safe_part(text: str) -> str:
+    """``text`` fit for a part of a file name: each run of path, reserved or control characters
+    one ``_`` (a firm's name is user data)."""
+    return _UNSAFE.sub("_", text)
+
+
 def task_inspection_ids(*, actor: Actor, task: SamplingTask) -> list[int]:
     """The task's current inspections the actor may read, in the order of the draw (rank)."""
     rows = (
@@ -72,8 +78,8 @@ def inline_limit() -> int:
 def member_name(record: dict[str, Any], n: int) -> str:
     """The record's file name in the zip: its order, the firm's code and name (no path
     characters: a firm's name is user data)."""
-    name = _UNSAFE.sub("_", record["entity"]["name"])[:60].strip() or "record"
-    code = _UNSAFE.sub("_", record["entity"]["code"] or "")
+    name = safe_part(record["entity"]["name"])[:60].strip() or "record"
+    code = safe_part(record["entity"]["code"] or "")
     return f"{n:04d}-{code}-{name}.pdf" if code else f"{n:04d}-{name}.pdf"
 
 
@@ -121,4 +127,4 @@ def build_task_zip(*, actor: Actor, task: SamplingTask, report: Callable[[int, s
 
 
 def zip_filename(result: dict[str, Any]) -> str:
-    return _("检查记录表-%(uid)s.zip") % {"uid": _UNSAFE.sub("_", str(result.get("task_uid") or ""))}
+    return _("检查记录表-%(uid)s.zip") % {"uid": safe_part(str(result.get("task_uid") or ""))}

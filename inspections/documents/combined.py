@@ -19,6 +19,7 @@ from inspections.models import CombinedVisit
 from inspections.selectors.combined import combined_view
 from tenancy.context import Actor
 
+from .archive import safe_part
 from .records import RecordReader
 
 
@@ -56,5 +57,4 @@ def combined_record(*, actor: Actor, combined: CombinedVisit) -> dict[str, Any]:
 
 
 def filename(record: dict[str, Any]) -> str:
-    name = "".join("_" if ch in "/\\\\:*?\"<>|" else ch for ch in record["entity"]["name"])
-    return f"{_('综合查一次检查记录表')}-{name}-{record['visit_on']:%Y%m%d}.pdf"
+    return f"{_('综合查一次检查记录表')}-{safe_part(record['entity']['name'])}-{record['visit_on']:%Y%m%d}.pdf"
