@@ -51,10 +51,6 @@ def first_day(start: dt.date | None, end: dt.date | None, *, today: dt.date) -> 
     return None
 
 
-def _name(inspection: Inspection) -> str:
-    return inspection.organization.short_name or inspection.organization.name
-
-
 def _check(inspections: list[Inspection], wanted: set[int], visit_on: dt.date | None, today: dt.date) -> None:
     """Every condition of the offer, again, as the form's field errors."""
     errors: dict[str, list[str]] = {}
@@ -77,14 +73,14 @@ def _check(inspections: list[Inspection], wanted: set[int], visit_on: dt.date | 
         for inspection in inspections:
             if not inspection.is_current or inspection.status not in OFFER_STATES:
                 refuse("inspections", _("%(dept)s的检查状态为“%(status)s”，只有尚未开始的检查可以综合查一次。")
-                       % {"dept": _name(inspection), "status": inspection.get_status_display()})
+                       % {"dept": inspection.organization.label, "status": inspection.get_status_display()})
         taken = (
             CombinedVisitMember.objects.filter(inspection__in=inspections, active=True)
             .select_related("combined_visit", "inspection__organization")
         )
         for member in taken:
             refuse("inspections", _("%(dept)s的检查已在 %(date)s 的综合查一次中，不能重复安排。")
-                   % {"dept": _name(member.inspection), "date": member.combined_visit.visit_on.isoformat()})
+                   % {"dept": member.inspection.organization.label, "date": member.combined_visit.visit_on.isoformat()})
     start, end = common_window(inspections)
     if start is not None and end is not None and start > end:
         refuse("inspections", _("各部门的检查时间没有重叠（共同时段 %(start)s 至 %(end)s 不存在），不能综合查一次。")
@@ -191,7 +187,7 @@ def on_target_replaced(*, event: str, actor: Actor, obj: Inspection, **data: Any
     """``inspections.inspection.replaced`` (closed, a new one opened for the reserve) and
     ``inspections.inspection.moved`` (moved to the reserve, another firm now): either way the
     inspection no longer visits the combined visit's firm."""
-    department = obj.organization.short_name or obj.organization.name
+    department = obj.organization.label
     combined_member_withdraw(actor=actor, inspection=obj, department=department)
 
 
