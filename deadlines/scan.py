@@ -187,7 +187,8 @@ def scan_organization(
             .filter(organization_id=actor.organization_id, state__in=DueItem.ACTIVE, due_on__lte=last)
             .order_by("due_on", "id")
         )
-        named = named_assignees([i for i in items if i.state == DueItem.State.OPEN and i.due_on >= today])
+        # Who the rules name is read only for the reminders a sending scan writes.
+        named = named_assignees([i for i in items if i.state == DueItem.State.OPEN and i.due_on >= today]) if sending else {}
         for item in items:
             if item.state == DueItem.State.OPEN and item.due_on < today:
                 before = audit.snapshot(item, ["state"])
