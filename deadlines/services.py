@@ -11,8 +11,7 @@ the same transaction; the audit entry names the event.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ from tenancy import audit
 from tenancy.context import Actor, OrgKind
 from tenancy.i18n import join_list
 from tenancy.models import Organization
-from tenancy.periodic import organization_scope
+from tenancy.periodic import acting_for
 from tenancy.text import first_control_char
 
 from . import policies
@@ -122,16 +121,6 @@ def assumed_warning(years: list[int] | frozenset[int]) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Opening and closing on events
-
-
-@contextmanager
-def acting_for(actor: Actor, organization_id: int) -> Iterator[Actor]:
-    """``actor`` when it acts for ``organization_id``; else that organization's system actor."""
-    if actor.organization_id == organization_id and actor.is_member:
-        yield actor
-        return
-    with organization_scope(organization_id) as owner:
-        yield owner
 
 
 def handle_event(*, event: str, actor: Actor, obj: Any, **data: Any) -> None:

@@ -10,6 +10,8 @@
   roles, ``via="system"`` — for work that organization's rows need but nobody of it asked for
   (the scan of its due items; a due item it owns opened by another organization's action).
   Only code running as the system (periodic jobs, event handlers) uses it.
+* ``acting_for(actor, org)``: the actor itself when it is a member of ``org``, else ``org``'s
+  system actor — for a row of another organization a service writes as its owner.
 """
 
 from __future__ import annotations
@@ -74,6 +76,17 @@ def organization_scope(organization_id: int) -> Iterator[Actor]:
     actor = system_actor(organization)
     with actor_scope(actor):
         yield actor
+
+
+@contextmanager
+def acting_for(actor: Actor, organization_id: int) -> Iterator[Actor]:
+    """``actor`` when it acts for ``organization_id`` (a member of it); else that organization's
+    system actor (``organization_scope``): another organization's row written as its owner."""
+    if actor.organization_id == organization_id and actor.is_member:
+        yield actor
+        return
+    with organization_scope(organization_id) as owner:
+        yield owner
 
 
 def fan_out(task: Any, organization_ids: Iterable[int], **kwargs: Any) -> int:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -34,7 +33,7 @@ from sampling.services.plans import batch_period
 from tenancy import audit, events
 from tenancy.bulk import bulk_insert, bulk_insert_links
 from tenancy.context import Actor
-from tenancy.periodic import organization_scope
+from tenancy.periodic import acting_for, organization_scope
 
 from . import teams
 
@@ -242,8 +241,7 @@ def part_write(actor: Actor, part: InspectionPart, **values: Any) -> None:
     """Update a department's part (``values`` by field name, foreign keys as ids), audited; as the
     department itself when another organization acts (a joint visit's parts are each their
     department's)."""
-
-    def write(owner: Actor) -> None:
+    with acting_for(actor, part.organization_id) as owner:
         before = audit.snapshot(part, list(values))
         for name, value in values.items():
             setattr(part, part._meta.get_field(name).attname, value)  # foreign keys given as ids
@@ -251,22 +249,11 @@ def part_write(actor: Actor, part: InspectionPart, **values: Any) -> None:
         part.save(update_fields=[*values, "revision", "updated_at"])
         audit.record_update(actor=owner, obj=part, before=before)
 
-    if actor.organization_id == part.organization_id and actor.is_member:
-        write(actor)
-    else:
-        with organization_scope(part.organization_id) as owner:
-            write(owner)
 
-
-@contextmanager
-def as_owner(actor: Actor, organization_id: int) -> Iterator[Actor]:
-    """``actor`` for its own organization's rows, else that organization's system scope (the
-    office's joint visit, another department's part)."""
-    if actor.organization_id == organization_id and actor.is_member:
-        yield actor
-        return
-    with organization_scope(organization_id) as owner:
-        yield owner
+# ``actor`` for its own organization's rows, else that organization's system scope (the office's
+# joint visit, another department's part): ``tenancy.periodic.acting_for``, under the name
+# services.inspections and services.reviews import it by.
+as_owner = acting_for
 
 
 def visit_write(actor: Actor, inspection: Inspection, fields: Iterable[str]) -> None:
@@ -376,7 +363,7 @@ def _redispatch(*, actor: Actor, inspection: Inspection, note: str) -> None:
         InspectionPart.objects.filter(inspection=inspection, confirmed_at__isnull=True).values_list("organization_id", flat=True)
     )
     for department in departments:
-        with as_owner(actor, department) as owner:
+        with acting_for(actor, department) as owner:
             dispatch = (
                 Dispatch.objects.select_for_update()
                 .filter(draw_id=inspection.draw_id, organization_id=department, confirmed_at__isnull=False).first()
