@@ -88,6 +88,15 @@ def kinds_label(kinds: tuple[str, ...]) -> str:
     return join_list(KINDS[k].label for k in kinds)
 
 
+def too_large_message(name: str, limit: int, size: str) -> str:
+    """The refusal of a file over ``limit`` bytes whose size is known (``size``, already readable:
+    ``human_size``): check_upload's, and the upload form's script's ({% upload_limits %}, with
+    ``{name}`` and ``{size}`` placeholders it fills in)."""
+    return _("“%(name)s”超过了 %(limit)s 的大小上限（%(size)s），请压缩或分页扫描后重新上传。") % {
+        "name": name, "limit": human_size(limit), "size": size,
+    }
+
+
 def clean_name(name: str) -> str:
     """The file's own name as shown and offered on download: no path (a browser may send one),
     no control characters, at most 200 characters with its extension kept."""
@@ -136,11 +145,7 @@ def check_upload(
     params = {"name": name, "limit": human_size(limit), "kinds": kinds_label(kinds)}
     # Refused before reading when the size Django counted while receiving it is already too big.
     if upload.size is not None and upload.size > limit:
-        raise ValidationError(
-            _("“%(name)s”超过了 %(limit)s 的大小上限（%(size)s），请压缩或分页扫描后重新上传。")
-            % {**params, "size": human_size(upload.size)},
-            code="too_large",
-        )
+        raise ValidationError(too_large_message(name, limit, human_size(upload.size)), code="too_large")
     digest = hashlib.sha256()
     head = b""
     size = 0

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from tenancy.uploads import DEFAULT_KINDS, KINDS, human_size, kinds_label, max_bytes
+from tenancy.uploads import DEFAULT_KINDS, KINDS, kinds_label, max_bytes, too_large_message
 
 register = template.Library()
 
@@ -18,12 +18,10 @@ register = template.Library()
 @register.simple_tag
 def upload_limits(kinds: str = "") -> SafeString:
     """``data-max-bytes``, ``data-extensions`` and the two messages (``{name}`` and ``{size}`` filled
-    in by the script): the size message is the server's own (check_upload), word for word."""
+    in by the script): the size message is the server's own (``too_large_message``, check_upload's)."""
     keys = tuple(k for k in kinds.split(",") if k) or DEFAULT_KINDS
     limit = max_bytes()
-    too_large = _("“%(name)s”超过了 %(limit)s 的大小上限（%(size)s），请压缩或分页扫描后重新上传。") % {
-        "name": "{name}", "limit": human_size(limit), "size": "{size}",
-    }
+    too_large = too_large_message("{name}", limit, "{size}")
     wrong_type = _("“%(name)s”不是 %(kinds)s 文件，只能上传这几种格式。") % {"name": "{name}", "kinds": kinds_label(keys)}
     return format_html(
         'data-max-bytes="{}" data-extensions="{}" data-text-too-large="{}" data-text-wrong-type="{}"',
