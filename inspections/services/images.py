@@ -98,8 +98,6 @@ def display_copy(file: IO[bytes], *, name: str, edge: int = DISPLAY_EDGE) -> Dis
                 raise _too_large(name, limit)
             try:
                 data, content_type = _reduce(image, edge)
-            except ValidationError:
-                raise
             except Exception:  # noqa: BLE001 — truncated or corrupt pixel data
                 raise _unreadable(name) from None
     finally:

@@ -14,9 +14,8 @@ from django.http import Http404, HttpResponse
 
 from inspections.models import Evidence
 from inspections.services import images
-from inspections.services.images import DISPLAY_EDGE
 
-__all__ = ["DISPLAY_EDGE", "display_response"]
+__all__ = ["display_response"]
 
 
 def display_response(evidence: Evidence) -> HttpResponse:
