@@ -44,11 +44,9 @@ def first_day(start: dt.date | None, end: dt.date | None, *, today: dt.date) -> 
     calendar = current_calendar()
     day = max(start or today, today)
     last = end or day + dt.timedelta(days=60)
-    while day <= last:
-        if calendar.is_workday(day):
-            return day
-        day += dt.timedelta(days=1)
-    return None
+    if not calendar.is_workday(day):
+        day = calendar.add_workdays(day, 1).date
+    return day if day <= last else None
 
 
 def _check(inspections: list[Inspection], wanted: set[int], visit_on: dt.date | None, today: dt.date) -> None:
