@@ -28,12 +28,12 @@ from deadlines.rules import CLOSE, Rule
 from deadlines.rules import OPEN as OPEN_ITEM
 from deadlines.scan import members_with
 from deadlines.services import local_date
-from inventory.models import Inspector
 from tenancy.context import Role
 from tenancy.i18n import fixed_label, stored_format
-from tenancy.models import Membership, Organization, User
+from tenancy.models import Organization, User
 
 from .models import Dispatch, Handling, Inspection, InspectionPart, Review
+from .services.teams import team_accounts
 
 CONFIRM = "inspections.confirm"
 RESULT = "inspections.result"
@@ -96,17 +96,12 @@ def _result_assignees(items: Sequence[DueItem]) -> dict[int, list[User]]:
     department's staff (``services.teams``): they are reminded instead."""
     parts = dict(InspectionPart.objects.filter(pk__in=[int(i.target_id) for i in items]).values_list("pk", "inspectors"))
     inspector_ids = {int(i) for ids in parts.values() for i in ids}
-    account = dict(Inspector.objects.filter(pk__in=inspector_ids, user__isnull=False).values_list("pk", "user_id"))
-    members = {
-        (m.organization_id, m.user_id): m.user
-        for m in Membership.objects.filter(
-            user_id__in=set(account.values()), is_active=True, is_inspector=True, user__is_active=True,
-        ).select_related("user")
-    }
+    accounts = team_accounts({item.organization_id for item in items}, inspector_ids)
     found: dict[int, list[User]] = {}
     for item in items:
-        keys = [(item.organization_id, account[int(i)]) for i in parts.get(int(item.target_id), []) if int(i) in account]
-        users = list({key: members[key] for key in keys if key in members}.values())
+        team = [accounts.get((item.organization_id, int(i))) for i in parts.get(int(item.target_id), [])]
+        # In the part's order of inspectors, each account once.
+        users = list({user.pk: user for user in team if user is not None}.values())
         found[item.pk] = users or members_with(item.organization_id, STAFF)
     return found
 

@@ -22,14 +22,14 @@ from django.utils.translation import pgettext_lazy
 
 from deadlines.notices import notify
 from deadlines.scan import members_with
-from inventory.models import Inspector
 from tenancy import events
 from tenancy.context import Actor, Role
 from tenancy.i18n import STORED_LIST_SEPARATOR, stored_format
-from tenancy.models import Membership, Organization, User
+from tenancy.models import Organization, User
 from tenancy.periodic import organization_scope
 
 from .models import CombinedVisit, CombinedVisitMember, InspectionPart
+from .services.teams import team_accounts
 
 ACCEPTED = "inspections.combined_visit.accepted"
 CANCELLED = "inspections.combined_visit.cancelled"
@@ -48,15 +48,8 @@ def people(inspection_ids: Iterable[int]) -> dict[int, list[User]]:
     found: dict[int, list[User]] = {}
     for organization_id, ids in sorted(inspectors.items()):
         with organization_scope(organization_id):
-            accounts = set(
-                Inspector.objects.filter(pk__in=ids, user__isnull=False).values_list("user_id", flat=True)
-            )
-            team = [
-                m.user for m in Membership.objects.filter(
-                    organization_id=organization_id, user_id__in=accounts, is_active=True, is_inspector=True,
-                    user__is_active=True,
-                ).select_related("user").order_by("user_id")
-            ]
+            accounts = team_accounts([organization_id], ids)
+            team = sorted({u.pk: u for u in accounts.values()}.values(), key=lambda u: u.pk)  # by user id
             leaders = members_with(organization_id, (Role.LEADER,))
         found[organization_id] = list({u.pk: u for u in [*team, *leaders]}.values())
     return found
