@@ -97,12 +97,15 @@ def _result_assignees(items: Sequence[DueItem]) -> dict[int, list[User]]:
     parts = dict(InspectionPart.objects.filter(pk__in=[int(i.target_id) for i in items]).values_list("pk", "inspectors"))
     inspector_ids = {int(i) for ids in parts.values() for i in ids}
     accounts = team_accounts({item.organization_id for item in items}, inspector_ids)
+    staff: dict[int, list[User]] = {}  # per department, read once in the call
     found: dict[int, list[User]] = {}
     for item in items:
         team = [accounts.get((item.organization_id, int(i))) for i in parts.get(int(item.target_id), [])]
         # In the part's order of inspectors, each account once.
         users = list({user.pk: user for user in team if user is not None}.values())
-        found[item.pk] = users or members_with(item.organization_id, STAFF)
+        if not users and item.organization_id not in staff:
+            staff[item.organization_id] = members_with(item.organization_id, STAFF)
+        found[item.pk] = users or staff[item.organization_id]
     return found
 
 
