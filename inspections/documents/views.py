@@ -82,14 +82,11 @@ def task_records(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     count = len(archive.task_inspection_ids(actor=actor, task=task))
     inline = archive.builds_inline()
+    limit = archive.inline_limit()
     # Without a worker a large zip is refused rather than hanging the request for minutes.
-    too_many = inline and count > archive.inline_limit()
-    if request.method == "POST" and count and too_many:
-        return render(request, "inspections/documents/task_records.html", {
-            "task": task, "count": count, "jobs": _recent_jobs(actor, task), "inline": inline, "too_many": too_many,
-            "limit": archive.inline_limit(), "refused": True,
-        }, status=400)
-    if request.method == "POST" and count:
+    too_many = inline and count > limit
+    refused = request.method == "POST" and count and too_many
+    if request.method == "POST" and count and not too_many:
         from inspections.tasks import task_records_zip_task  # noqa: PLC0415  (Celery's app loads with the task module)
 
         job = job_create(
@@ -100,8 +97,8 @@ def task_records(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("inspections:records_job", pk=job.pk)
     return render(request, "inspections/documents/task_records.html", {
         "task": task, "count": count, "jobs": _recent_jobs(actor, task), "inline": inline, "too_many": too_many,
-        "limit": archive.inline_limit(),
-    })
+        "limit": limit,
+    }, status=400 if refused else 200)
 
 
 def _recent_jobs(actor: Actor, task: SamplingTask) -> list[Job]:
