@@ -32,7 +32,7 @@ PAGE_SIZE = 50
 
 
 def _choice(inspection) -> tuple[int, str]:
-    owner = inspection.organization.short_name or inspection.organization.name
+    owner = inspection.organization.label
     window = f"{inspection.window_start or '—'} ~ {inspection.window_end or '—'}"
     return inspection.pk, f"{owner} — {inspection.task.name}（{window}）"
 
