@@ -250,12 +250,6 @@ def part_write(actor: Actor, part: InspectionPart, **values: Any) -> None:
         audit.record_update(actor=owner, obj=part, before=before)
 
 
-# ``actor`` for its own organization's rows, else that organization's system scope (the office's
-# joint visit, another department's part): ``tenancy.periodic.acting_for``, under the name
-# services.inspections and services.reviews import it by.
-as_owner = acting_for
-
-
 def visit_write(actor: Actor, inspection: Inspection, fields: Iterable[str]) -> None:
     """Save ``fields`` of the visit (set on ``inspection`` already; a many-to-many field such as
     ``results`` is written by its ``set()`` and skipped here). The owner saves them at once. A

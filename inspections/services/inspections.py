@@ -36,12 +36,13 @@ from inventory.models import CheckPoint
 from tenancy import audit, events
 from tenancy.context import Actor
 from tenancy.i18n import join_list
+from tenancy.periodic import acting_for
 from tenancy.policies import ensure
 from tenancy.text import first_control_char
 from tenancy.uploads import CheckedUpload, attachment_store
 
 from . import images
-from .creation import as_owner, visit_write
+from .creation import visit_write
 
 TEXT_LIMIT = 5000
 
@@ -148,7 +149,7 @@ def dispatch_confirm(*, actor: Actor, dispatch: Dispatch, note: str = "") -> int
     states: dict[int, str] = {}
     after: dict[int, str] = {}
     for owner_id in sorted(set(owners.values())):
-        with as_owner(actor, owner_id):
+        with acting_for(actor, owner_id):
             visits = Inspection.objects.filter(pk__in=[pk for pk, org in owners.items() if org == owner_id])
             states |= dict(visits.values_list("pk", "status"))
             visits.filter(status=Inspection.Status.PENDING, pk__in=worked).update(status=Inspection.Status.DRAFT)

@@ -18,10 +18,11 @@ from inspections.models import Answer, Evidence, Inspection, InspectionPart, Rev
 from tenancy import audit, events
 from tenancy.bulk import bulk_insert_links
 from tenancy.context import Actor
+from tenancy.periodic import acting_for
 from tenancy.policies import ensure
 
 from . import teams
-from .creation import as_owner, part_write, visit_write
+from .creation import part_write, visit_write
 from .inspections import clean_text, submission_errors
 
 
@@ -136,7 +137,7 @@ def inspection_correct(*, actor: Actor, inspection: Inspection, reason: str) -> 
     new.version, new.previous, new.is_current = old.version + 1, old, False
     new.status, new.correction_reason = Inspection.Status.DRAFT, reason
     # The owner's row (a joint visit's is the office's): created as the owner, whoever opened it.
-    with as_owner(actor, old.organization_id):
+    with acting_for(actor, old.organization_id):
         new.save()
     new.results.set(old.results.all())
     parts: dict[int, InspectionPart] = {}
@@ -156,7 +157,7 @@ def inspection_correct(*, actor: Actor, inspection: Inspection, reason: str) -> 
 
 
 def _copy_part(actor: Actor, part: InspectionPart, new: Inspection) -> InspectionPart:
-    with as_owner(actor, part.organization_id) as owner:
+    with acting_for(actor, part.organization_id) as owner:
         copy = InspectionPart(
             inspection=new, inspectors=list(part.inspectors), confirmed_at=part.confirmed_at,
             confirmed_by_id=part.confirmed_by_id, note=part.note,
@@ -180,7 +181,7 @@ def _copy_part(actor: Actor, part: InspectionPart, new: Inspection) -> Inspectio
 
 def _copy_evidence(actor: Actor, item: Evidence, new: Inspection, parts: dict[int, InspectionPart]) -> int:
     """The same stored file under the new version (files are never replaced or deleted)."""
-    with as_owner(actor, item.organization_id) as owner:
+    with acting_for(actor, item.organization_id) as owner:
         part = parts.get(item.part_id) if item.part_id else None
         answer = Answer.objects.filter(part=part, point_id=item.answer.point_id).first() if part and item.answer_id else None
         copy = Evidence(
