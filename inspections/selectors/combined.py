@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.urls import reverse
 
@@ -104,7 +104,11 @@ def combined_views(*, actor: Actor, rows: Sequence[CombinedVisit]) -> list[Combi
     """Each combined visit with its parties, read for all of ``rows`` in a few queries."""
     ids = [c.pk for c in rows]
     members: dict[int, list[Inspection]] = defaultdict(list)
-    found = Inspection._base_manager.filter(combined_memberships__combined_visit_id__in=ids).select_related("task", "plan")
+    found = (
+        Inspection._base_manager.filter(combined_memberships__combined_visit_id__in=ids).select_related("task", "plan")
+        # Read past the scope, as ``policies.parts_of`` would: it and ``_departments`` read these.
+        .prefetch_related(Prefetch("parts", queryset=InspectionPart._base_manager.order_by("pk")))
+    )
     inspections = {i.pk: i for i in found.distinct()}
     pairs = list(
         CombinedVisitMember._base_manager.filter(combined_visit_id__in=ids)
@@ -113,7 +117,8 @@ def combined_views(*, actor: Actor, rows: Sequence[CombinedVisit]) -> list[Combi
     left = {(c, i): pk for c, i, active, pk in pairs if not active}
     for combined_id, inspection_id, _active, _pk in pairs:
         members[combined_id].append(inspections[inspection_id])
-    reasons = _left_reasons([pk for (c, _i), pk in left.items() if c in {r.pk for r in rows if r.cancelled_at is None}])
+    active = {r.pk for r in rows if r.cancelled_at is None}
+    reasons = _left_reasons([pk for (c, _i), pk in left.items() if c in active])
     departments = _departments(inspections.values())
     teams = _teams(inspections.values())
     views = []
@@ -123,7 +128,7 @@ def combined_views(*, actor: Actor, rows: Sequence[CombinedVisit]) -> list[Combi
             Party(
                 inspection=i, departments=departments.get(i.pk, []), team=teams.get(i.pk, []),
                 readable=policies.can_view(actor, i),
-                mine=actor.organization_id == i.organization_id or actor.organization_id in _part_orgs(i),
+                mine=actor.organization_id == i.organization_id or actor.organization_id in policies.departments_of(i),
                 # A cancelled visit let every member go at once: only an active one's leavers are shown so.
                 active=combined.cancelled_at is not None or (combined.pk, i.pk) not in left,
                 left_reason=reasons.get(left.get((combined.pk, i.pk)), ""),
@@ -178,25 +183,14 @@ def agreed_dates(inspections: Iterable[Inspection]) -> dict[int, dt.date]:
 # Names of the other department's inspection (read past the reader's scope: names only)
 
 
-def _part_orgs(inspection: Inspection) -> set[int]:
-    return getattr(inspection, "_part_orgs", set())
-
-
 def _departments(inspections: Iterable[Inspection]) -> dict[int, list[str]]:
-    """Each inspection's departments (its parts': one, or each of a joint task's), by name."""
-    rows = list(inspections)
-    pairs = list(
-        InspectionPart._base_manager.filter(inspection_id__in=[i.pk for i in rows])
-        .order_by("pk").values_list("inspection_id", "organization_id")
-    )
+    """Each inspection's departments (its parts': one, or each of a joint task's), by name — the
+    parts prefetched (``combined_views``) or read by ``policies.parts_of``, in the order made."""
+    pairs = [(i.pk, p.organization_id) for i in inspections for p in sorted(policies.parts_of(i), key=lambda p: p.pk)]
     names = dict(Organization.objects.filter(pk__in={o for _i, o in pairs}).values_list("pk", "name"))
     out: dict[int, list[str]] = defaultdict(list)
-    orgs: dict[int, set[int]] = defaultdict(set)
     for inspection_id, org_id in pairs:
         out[inspection_id].append(names.get(org_id, ""))
-        orgs[inspection_id].add(org_id)
-    for inspection in rows:
-        inspection._part_orgs = orgs[inspection.pk]
     return out
 
 

@@ -1,14 +1,18 @@
 """``GET /api/v1/combined-visits/`` lists the active visits unless ``?state=`` asks otherwise — the
-filter's label says active is the default, as the page (``/inspections/combined/``) lists them."""
+filter's label says active is the default, as the page (``/inspections/combined/``) lists them.
+And the list's parties are read in a fixed number of queries, however many visits it shows."""
 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
 
 from inspections.models import Inspection
+from inspections.selectors import combined as sel
 from inspections.services import combined as svc
 from tenancy.context import Role
 from tenancy.scoping import actor_scope
@@ -51,3 +55,22 @@ def test_the_default_list_leaves_out_cancelled_visits(world):
         code = kept.entity.code
         assert listed(f"?entity_code={code}") == {kept.pk}
         assert listed(f"?state=cancelled&entity_code={code}") == set()
+
+
+def test_the_parties_of_many_visits_are_read_in_as_many_queries_as_of_one(world):
+    """The parts of each inspection are read once for the list (its departments, whether the
+    reader's organization takes part, whether it may open it), not again per inspection."""
+    _combined(world)
+
+    def queries(org: str, role: Role) -> int:
+        actor = world.actor(org, role)
+        with actor_scope(actor):
+            rows = list(sel.combined_visit_list(actor=actor, state="all"))
+            with CaptureQueriesContext(connection) as ctx:
+                sel.combined_views(actor=actor, rows=rows)
+        return len(ctx.captured_queries)
+
+    readers = [("AO", Role.PLANNER), ("A1", Role.LEADER), ("A2", Role.PLANNER)]
+    one = {reader: queries(*reader) for reader in readers}
+    _combined(world), _combined(world)
+    assert {reader: queries(*reader) for reader in readers} == one
