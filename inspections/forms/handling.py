@@ -143,15 +143,13 @@ class HandlingCloseForm(Form):
             "recheck_result": handling.recheck_result, "case_no": handling.case_no, "recheck_on": recheck_on.isoformat(),
         })
         super().__init__(*args, **kwargs)
+        for name, measures in MEASURE_FIELDS.items():
+            if name in self.fields and handling.measure not in measures:
+                del self.fields[name]
         # Required (and so marked) what the measure must still get before it closes; a value the
         # measure holds already stands when the field is left empty, as the service reads it.
-        if "case_no" in self.fields:
-            self.fields["case_no"].required = not handling.case_no
-        if handling.measure == M.RECTIFY:
+        for name in ("case_no", "recheck_result"):
+            if name in self.fields:
+                self.fields[name].required = not getattr(handling, name)
+        if "recheck_on" in self.fields:
             self.fields["recheck_on"].widget.attrs["max"] = today.isoformat()
-            self.fields["recheck_result"].required = not handling.recheck_result
-        else:
-            del self.fields["recheck_result"]
-            del self.fields["recheck_on"]
-        if handling.measure != M.PENALTY:
-            del self.fields["case_no"]
