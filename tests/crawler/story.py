@@ -99,6 +99,8 @@ class Story:
     control_entity: MarketEntity = None  # type: ignore[assignment]
     control_inspector: Inspector = None  # type: ignore[assignment]
     control_item: CheckItem = None  # type: ignore[assignment]
+    # The names the old data replaced: what the demo's notices (written before) still say.
+    former_names: list[str] = field(default_factory=list)
     api_keys: dict[str, str] = field(default_factory=dict)  # "dept_planner" / "office_planner" / "platform_admin"
     inspections: dict[str, Any] = field(default_factory=dict)  # the demo's inspections by state (inspections.demo)
     records_job: Job = None  # type: ignore[assignment]  # the department planner's zip of the records, built
@@ -401,9 +403,11 @@ def _old_data(story: Story) -> None:
     with actor_scope(admin):
         drawn = DrawSelection.objects.filter(draw=story.draw, rank__isnull=False).order_by("rank").values_list("entity_id", flat=True)
         entity_id = drawn[0]
-        MarketEntity.objects.filter(pk=entity_id).update(name=CONTROL_ENTITY_NAME)
         other = RegistryEntry.objects.filter(organization_id=admin.organization_id).exclude(entity_id=entity_id).order_by("entity_id")
-        MarketEntity.objects.filter(pk=other.values_list("entity_id", flat=True)[0]).update(name=CONTROL_ENTITY_NAME_2)
+        other_id = other.values_list("entity_id", flat=True)[0]
+        story.former_names = list(MarketEntity.objects.filter(pk__in=[entity_id, other_id]).values_list("name", flat=True))
+        MarketEntity.objects.filter(pk=entity_id).update(name=CONTROL_ENTITY_NAME)
+        MarketEntity.objects.filter(pk=other_id).update(name=CONTROL_ENTITY_NAME_2)
         story.control_entity = MarketEntity.objects.get(pk=entity_id)
         inspector = Inspector.objects.filter(organization_id=admin.organization_id).order_by("cert_no").last()
         Inspector.objects.filter(pk=inspector.pk).update(name=CONTROL_INSPECTOR_NAME)
